@@ -1,0 +1,223 @@
+"""The engine and unit-of-work factory for SQLite and PostgreSQL, and the schema's revision check."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlmodel import Session
+
+T = TypeVar("T")
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class DatabaseError(Exception):
+    """A database problem a user can fix (unreachable, not migrated); shown as one line."""
+
+
+class SchemaNotCurrent(DatabaseError):
+    pass
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain postgresql:// URLs too; deskterm speaks psycopg 3."""
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 5) -> Engine:
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False}
+        )
+        _sqlite_setup(engine, busy_timeout_ms)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": 5},
+        )
+    raise DatabaseError(f"unsupported database URL {parsed.drivername!r}: use sqlite:/// or postgresql://")
+
+
+def _sqlite_setup(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is always DEFERRED).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):  # type: ignore[no-untyped-def]
+        # A read-then-write transaction begun DEFERRED fails with "database is locked" under
+        # contention whatever the busy timeout: every write unit of work begins IMMEDIATE.
+        mode = "IMMEDIATE" if conn.get_execution_options().get("deskterm_write") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def describe_failure(engine: Engine, exc: BaseException) -> str:
+    """One line: where we tried to connect and what failed."""
+    url = engine.url
+    reason = str(getattr(exc, "orig", exc) or exc).strip().splitlines()
+    first = reason[0] if reason else type(exc).__name__
+    if url.get_backend_name() == "sqlite":
+        return f"cannot open SQLite database {url.database}: {first}"
+    return f"cannot reach PostgreSQL at {url.host or 'localhost'}:{url.port or 5432}/{url.database}: {first}"
+
+
+@dataclass
+class Database:
+    """An engine plus the two kinds of unit of work; services receive this and open their own."""
+
+    engine: Engine
+
+    @property
+    def backend(self) -> str:
+        return self.engine.url.get_backend_name()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.backend == "sqlite"
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Session]:
+        """A transaction that commits on success (BEGIN IMMEDIATE on SQLite)."""
+        engine = self.engine.execution_options(deskterm_write=True) if self.is_sqlite else self.engine
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def retrying(self, fn: Callable[[Session], T], attempts: int = 5) -> T:
+        """Run fn in a write transaction, retrying PostgreSQL serialization/deadlock failures."""
+        for attempt in range(attempts):
+            try:
+                with self.write() as session:
+                    return fn(session)
+            except DBAPIError as e:
+                code = getattr(getattr(e, "orig", None), "sqlstate", None)
+                if code not in ("40001", "40P01") or attempt == attempts - 1:
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 5) -> Database:
+    return Database(make_engine(url, busy_timeout_ms=busy_timeout_ms, pool_size=pool_size))
+
+
+# --- migrations ---------------------------------------------------------------------------
+
+
+def alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    cfg = alembic_config(None)  # type: ignore[arg-type]
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None: empty); raises DatabaseError when unreachable."""
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                row = conn.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+                ).first()
+            else:
+                row = conn.exec_driver_sql("SELECT to_regclass('alembic_version')").first()
+                row = row if row and row[0] else None
+            if not row:
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except OperationalError as e:
+        raise DatabaseError(describe_failure(engine, e)) from None
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
+    _create_pg_database_if_missing(engine)
+    try:
+        command.upgrade(alembic_config(engine), revision)
+    except OperationalError as e:
+        raise DatabaseError(describe_failure(engine, e)) from None
+
+
+def ensure_current(db: Database) -> None:
+    """Refuse to work on a database that is not at the current revision."""
+    current = current_revision(db.engine)
+    head = head_revision()
+    if current == head:
+        return
+    where = describe_target(db.engine)
+    if current is None:
+        raise SchemaNotCurrent(f"{where} has no deskterm schema: run `deskterm db upgrade`")
+    raise SchemaNotCurrent(
+        f"{where} is at revision {current}, this deskterm needs {head}: run `deskterm db upgrade`"
+    )
+
+
+def describe_target(engine: Engine) -> str:
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return f"the SQLite database {url.database}"
+    return f"the PostgreSQL database {url.database} at {url.host or 'localhost'}:{url.port or 5432}"
+
+
+def _create_pg_database_if_missing(engine: Engine) -> None:
+    """`db upgrade` creates a new PostgreSQL database too, as it does a new SQLite file."""
+    url = engine.url
+    if url.get_backend_name() != "postgresql" or not url.database:
+        return
+    import psycopg
+
+    try:
+        with engine.connect():
+            return
+    except OperationalError as e:
+        if "does not exist" not in str(e.orig):
+            raise DatabaseError(describe_failure(engine, e)) from None
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(False)
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{url.database}"')
+    except psycopg.Error as e:
+        raise DatabaseError(f"cannot create database {url.database}: {e}".splitlines()[0]) from None

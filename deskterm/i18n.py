@@ -1,0 +1,40 @@
+"""One translation function for every string the console shows, with English and Simplified
+Chinese catalogues (deskterm/locale/<lang>.json: English message -> translation)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+LANGUAGES = {"en": "English", "zh": "简体中文"}
+_LOCALE = Path(__file__).parent / "locale"
+_current = "en"
+
+
+@cache
+def _catalogue(lang: str) -> dict[str, str]:
+    path = _LOCALE / f"{lang}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def set_language(lang: str | None) -> str:
+    global _current
+    _current = lang if lang in LANGUAGES else "en"
+    return _current
+
+
+def language() -> str:
+    return _current
+
+
+def _(message: str, **values: object) -> str:
+    """Translate `message` into the current language, then fill in {named} values."""
+    text = _catalogue(_current).get(message, message) if _current != "en" else message
+    return text.format(**values) if values else text
+
+
+def missing(lang: str, messages: list[str]) -> list[str]:
+    """Messages without a translation (for the catalogue test)."""
+    cat = _catalogue(lang)
+    return [m for m in messages if m not in cat]

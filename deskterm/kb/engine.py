@@ -1,0 +1,549 @@
+"""The knowledge-base search engine: an in-memory inverted index, UI-free and DB-free.
+
+Two fields per article: the *title* field (title, tags, category) and the *body* (statements).
+Postings ``term -> (doc ids, BM25F weight over both fields, BM25 weight in the body alone)``
+live in compact arrays; the body weight serves the statements-only mode. A query
+becomes groups of alternative terms (the word itself, its prefix completions, typo corrections
+from the vocabulary, synonym concepts); a document scores the best alternative of each group,
+summed over groups (BM25, title weighted most), times how much of the query it covers, times a
+small language preference and a *bounded* popularity factor. rapidfuzz only ever looks at the
+vocabulary of words, never at the documents.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import math
+import sys
+import time
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from operator import itemgetter
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from deskterm.kb.synonyms import Synonyms, load_synonyms
+from deskterm.kb.text import (
+    COMMON_WORDS,
+    STOPWORDS,
+    has_cjk,
+    index_terms,
+    normalize,
+    query_lang,
+    stem,
+    words,
+)
+
+__all__ = ["KbDoc", "KbHit", "KbIndex", "Synonyms", "load_synonyms"]
+
+MODES = ("all", "full", "partial", "fuzzy", "statements")
+TITLE, BODY = 0, 1
+TITLE_WEIGHT = 3.0  # BM25F: a title word counts three statement words, before saturation
+K1 = 1.2
+B = (0.5, 0.75)  # length normalisation: titles are short and alike in length
+CONCEPT_FACTOR = 0.8  # a synonym counts a little less than the caller's own word
+PREFIX_FACTOR = (0.85, 0.5)  # completion of a fragment / of a word that is itself indexed
+FUZZY_FACTOR = {1: 0.8, 2: 0.6}  # by edit distance (OSA: a swap counts as one edit)
+MAX_COMPLETIONS = 12
+COVERAGE_FLOOR = 0.35  # a doc matching part of the query keeps this share of its score
+OTHER_LANG = 0.6  # articles in the other language than the query's rank a little lower
+POPULARITY_MAX = 0.15  # the learned score multiplies relevance by at most 1.15
+POPULARITY_HALF = 10.0  # a score of 10 gives half of that boost
+SHORTLIST = 200
+
+
+def _new_postings() -> tuple[array, array, array]:
+    return array("I"), array("f"), array("f")
+
+
+@dataclass(frozen=True, slots=True)
+class KbDoc:
+    key: str  # external id, e.g. "KB-0030"
+    title: str
+    statements: tuple[str, ...]
+    category: str = ""  # path "Network/VPN"
+    lang: str = "en"  # "en" | "zh"
+    tags: tuple[str, ...] = ()
+    status: str = "published"  # draft | published | retired
+    score: float = 0.0  # learned score (solved tickets, votes); >= 0
+
+
+@dataclass(frozen=True, slots=True)
+class KbHit:
+    key: str
+    score: float  # higher is better
+    title: str
+
+
+@dataclass(slots=True)
+class _Meta:
+    # what the index keeps of an article: enough to filter and to answer, not its statements
+    key: str
+    title: str
+    category: str  # lower-cased
+    lang: str
+    status: str
+    score: float
+    lens: tuple[int, int]
+
+
+@dataclass(slots=True)
+class _Group:
+    alts: list[tuple[str, float]]  # (term, factor)
+    span: tuple[int, int]  # characters of the query it stands for
+    concept: bool = False
+    counts: bool = True  # part of the coverage (not for the joined form of a compound)
+    weight: float = 1.0
+
+
+class KbIndex:
+    def __init__(self, synonyms: Synonyms | None = None):
+        self._syn = synonyms if synonyms is not None else load_synonyms()
+        self._meta: list[_Meta | None] = []
+        self._ids: dict[str, int] = {}
+        self._post: dict[str, tuple[array, array, array]] = defaultdict(_new_postings)
+        self._len_total = [0, 0]
+        self._dead = 0  # postings of removed docs stay until compaction
+        self._surface: dict[str, str] = {}  # English surface word -> its index term
+        self._vocab_sorted: list[str] | None = None  # lazily built views of the vocabulary
+        self._vocab_by_len: dict[int, list[str]] | None = None
+        self._cjk_by_char: dict[str, list[str]] | None = None
+        self._expand_cache: dict[tuple[str, str, bool], list[tuple[str, float]]] = {}
+        self._stmt_cache: dict[str, tuple[list[str], list[str]]] = {}
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def build(cls, docs: Iterable[KbDoc], synonyms: Synonyms | None = None) -> KbIndex:
+        idx = cls(synonyms)
+        docs = list(docs)
+        # BM25 needs the average field length before the first posting is written: a sample
+        # gives it (upserts later use the running average; compaction does not reweigh).
+        for d in docs[:2000]:
+            t, b = idx._analyse(d)
+            idx._len_total[TITLE] += t[1]
+            idx._len_total[BODY] += b[1]
+        n = min(len(docs), 2000)
+        avg = (idx._len_total[0] / n, idx._len_total[1] / n) if n else (1.0, 1.0)
+        idx._len_total = [0, 0]
+        for d in docs:
+            idx._add(d, avg)
+        idx._stmt_cache.clear()
+        return idx
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def upsert(self, doc: KbDoc) -> None:
+        """Add or replace an article by key; costs one article's postings."""
+        if doc.key in self._ids:
+            self.remove(doc.key)
+        n = len(self._ids)
+        avg = (self._len_total[0] / n, self._len_total[1] / n) if n else None
+        self._add(doc, avg)
+        if len(self._stmt_cache) > 20_000:
+            self._stmt_cache.clear()
+
+    def remove(self, key: str) -> None:
+        i = self._ids.pop(key, None)
+        if i is None:
+            return
+        m = self._meta[i]
+        assert m is not None
+        self._len_total[TITLE] -= m.lens[TITLE]
+        self._len_total[BODY] -= m.lens[BODY]
+        self._meta[i] = None
+        self._dead += 1
+        if self._dead > 1000 and self._dead > len(self._ids) // 4:
+            self._compact()
+
+    def set_score(self, key: str, score: float) -> None:
+        i = self._ids.get(key)
+        if i is not None:
+            m = self._meta[i]
+            assert m is not None
+            m.score = max(0.0, float(score))
+
+    def _add(self, doc: KbDoc, avg: tuple[float, float] | None) -> None:
+        (tterms, tlen), (bterms, blen) = self._analyse(doc)
+        if avg is None:
+            avg = (max(tlen, 1), max(blen, 1))
+        i = len(self._meta)
+        self._meta.append(
+            _Meta(
+                doc.key,
+                doc.title,
+                doc.category.casefold(),
+                doc.lang,
+                doc.status,
+                max(0.0, float(doc.score)),
+                (tlen, blen),
+            )
+        )
+        self._ids[doc.key] = i
+        self._len_total[TITLE] += tlen
+        self._len_total[BODY] += blen
+        # BM25F: field frequencies are length-normalised and weighted, then saturated once, so
+        # a common word in the title cannot outweigh a rare word found only in a statement
+        nt = 1 - B[TITLE] + B[TITLE] * tlen / max(avg[TITLE], 1e-9)
+        nb = 1 - B[BODY] + B[BODY] * blen / max(avg[BODY], 1e-9)
+        post = self._post
+        k1p = K1 + 1
+        for term, tt in tterms.items():
+            tb = bterms.pop(term, 0) / nb  # bterms is this doc's own dict
+            tf = TITLE_WEIGHT * tt / nt + tb
+            ids, ws, wb = post[term]
+            ids.append(i)
+            ws.append(tf * k1p / (tf + K1))
+            wb.append(tb * k1p / (tb + K1))
+        for term, tb in bterms.items():
+            tb /= nb
+            w = tb * k1p / (tb + K1)
+            ids, ws, wb = post[term]
+            ids.append(i)
+            ws.append(w)
+            wb.append(w)
+
+    def _analyse(self, doc: KbDoc) -> tuple[tuple[dict[str, int], int], tuple[dict[str, int], int]]:
+        """Term frequencies and lengths of the title field and of the body."""
+        # statements, tags and categories are shared between articles: each distinct text is
+        # analysed once (the cache lives while a build or a burst of upserts runs)
+        cache = self._stmt_cache
+        head_terms, head_concepts = self._analyse_text(doc.title)
+        head_terms = list(head_terms)
+        head_concepts = list(head_concepts)
+        for s in (*doc.tags, doc.category.replace("/", " ")):
+            got = cache.get(s)
+            if got is None:
+                got = cache[s] = self._analyse_text(s)
+            head_terms += got[0]
+            head_concepts += got[1]
+        body_terms: list[str] = []
+        body_concepts: list[str] = []
+        for s in doc.statements:
+            got = cache.get(s)
+            if got is None:
+                got = cache[s] = self._analyse_text(s)
+            body_terms += got[0]
+            body_concepts += got[1]
+        title = Counter(head_terms)
+        title.update(head_concepts)
+        body = Counter(body_terms)
+        body.update(body_concepts)
+        # concepts add matches but not length: a synonym list must not change BM25 lengths
+        return (title, len(head_terms)), (body, len(body_terms))
+
+    def _analyse_text(self, text: str) -> tuple[list[str], list[str]]:
+        norm = normalize(text)
+        terms, seq, surfaces = index_terms(norm)
+        known = self._surface
+        for w, t in surfaces:
+            if w not in known:
+                self._vocab_new(w, t)
+        return terms, self._syn.concepts_in(norm, seq)
+
+    def _vocab_new(self, surface: str, term: str) -> None:
+        self._surface[surface] = term
+        if self._vocab_sorted is not None:
+            bisect.insort(self._vocab_sorted, surface)
+        self._vocab_by_len = None
+        self._cjk_by_char = None
+        self._expand_cache.clear()
+
+    def _compact(self) -> None:
+        """Drop the postings of removed docs (ids stay stable)."""
+        alive = self._meta
+        post = self._post
+        for term in list(post):
+            ids, ws, wb = post[term]
+            keep = [k for k, d in enumerate(ids) if alive[d] is not None]
+            if keep:
+                post[term] = (
+                    array("I", (ids[k] for k in keep)),
+                    array("f", (ws[k] for k in keep)),
+                    array("f", (wb[k] for k in keep)),
+                )
+            else:
+                del post[term]
+        self._dead = 0
+        self._expand_cache.clear()
+        self._cjk_by_char = None
+
+    # ------------------------------------------------------------------ query expansion
+    def _df(self, term: str) -> int:
+        pl = self._post.get(term)
+        return len(pl[0]) if pl else 0
+
+    def _idf(self, term: str) -> float:
+        n = len(self._ids) + self._dead
+        df = self._df(term)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def _has(self, term: str) -> bool:
+        return term in self._post
+
+    def _expand_word(self, part: str, mode: str, last: bool) -> list[tuple[str, float]]:
+        """Alternatives for one English word or code as typed: itself, completions, fixes."""
+        ck = (part, mode, last)
+        got = self._expand_cache.get(ck)
+        if got is not None:
+            return got
+        alts: dict[str, float] = {}
+        term = stem(part)
+        exact = self._has(term)
+        if exact:
+            alts[term] = 1.0
+        if mode in ("all", "partial", "statements") and len(part) >= 2 and (last or not exact):
+            factor = PREFIX_FACTOR[1 if exact else 0]
+            for w in self._completions(part):
+                t = self._surface[w]
+                if t != term and self._has(t):
+                    # a longer completion is a weaker guess of what is being typed
+                    f = factor * (0.75 + 0.25 * len(part) / len(w))
+                    if f > alts.get(t, 0.0):
+                        alts[t] = f
+        if mode in ("all", "fuzzy", "statements") and not exact and len(part) >= 4:
+            if part.isalpha() and part not in COMMON_WORDS:
+                for t, f in self._typo_fixes(part):
+                    if f > alts.get(t, 0.0):
+                        alts[t] = f
+        out = sorted(alts.items(), key=itemgetter(1), reverse=True)
+        if len(self._expand_cache) > 50_000:
+            self._expand_cache.clear()
+        self._expand_cache[ck] = out
+        return out
+
+    def _completions(self, prefix: str) -> list[str]:
+        if self._vocab_sorted is None:
+            self._vocab_sorted = sorted(self._surface)
+        v = self._vocab_sorted
+        i = bisect.bisect_right(v, prefix)  # skips the word itself
+        found = []
+        while i < len(v) and v[i].startswith(prefix):
+            found.append(v[i])
+            i += 1
+            if len(found) > 400:  # a very short prefix: keep the common ones below
+                break
+        if len(found) > MAX_COMPLETIONS:
+            found = heapq.nlargest(MAX_COMPLETIONS, found, key=lambda w: self._df(self._surface[w]))
+        return found
+
+    def _typo_fixes(self, part: str) -> list[tuple[str, float]]:
+        if self._vocab_by_len is None:
+            by_len: dict[int, list[str]] = {}
+            for w in self._surface:
+                if w.isalpha():
+                    by_len.setdefault(len(w), []).append(w)
+            self._vocab_by_len = by_len
+        maxd = 1 if len(part) <= 5 else 2
+        pool: list[str] = []
+        for n in range(len(part) - maxd, len(part) + maxd + 1):
+            pool.extend(self._vocab_by_len.get(n, ()))
+        fixes: dict[str, float] = {}
+        for w, d, _ in process.extract(part, pool, scorer=OSA.distance, score_cutoff=maxd, limit=20):
+            t = self._surface[w]
+            f = FUZZY_FACTOR.get(int(d), 0.0) * (0.75 if len(part) <= 4 else 1.0)
+            if f > fixes.get(t, 0.0):
+                fixes[t] = f
+        return list(fixes.items())
+
+    def _expand_cjk(self, gram: str) -> list[tuple[str, float]]:
+        if len(gram) >= 2:
+            return [(gram, 1.0)] if self._has(gram) else []
+        # one character typed: the bigrams that contain it
+        if self._cjk_by_char is None:
+            by_char: dict[str, list[str]] = {}
+            for t in self._post:
+                if len(t) == 2 and has_cjk(t):
+                    for ch in set(t):
+                        by_char.setdefault(ch, []).append(t)
+            self._cjk_by_char = by_char
+        grams = set(self._cjk_by_char.get(gram, ()))
+        best = heapq.nlargest(MAX_COMPLETIONS, grams, key=self._df)
+        return [(g, 0.7) for g in best]
+
+    def _parse(self, q: str, mode: str) -> list[_Group]:
+        groups: list[_Group] = []
+        ws = [w for w in words(q) if not w.stop]
+        for n, w in enumerate(ws):
+            if w.cjk:
+                # a run of n bigrams stands for about one word, not n of them
+                weight = 2 / (len(w.terms) + 1)
+                for i, g in enumerate(w.terms):
+                    span = (w.start + i, w.start + i + len(g))
+                    groups.append(_Group(self._expand_cjk(g), span, weight=weight))
+                continue
+            # only the last word may be unfinished when it is itself a word ("dock" -> "docking")
+            last = n == len(ws) - 1
+            parts = w.surface.replace("_", "-").split("-")
+            pos = w.start
+            for p in parts:
+                if p and p not in STOPWORDS:
+                    alts = self._expand_word(p, mode, last)
+                    groups.append(_Group(list(alts), (pos, pos + len(p))))
+                pos += len(p) + 1
+            if len(parts) > 1 and len(parts) <= 3:
+                joined = "".join(parts)
+                alts = self._expand_word(joined, mode, last)
+                groups.append(_Group(list(alts), (w.start, w.end), counts=False))
+        seen: set[tuple[str, int, int]] = set()
+        for found in self._syn.find(q):
+            concept, start, end = found
+            if found in seen or not self._has(concept):
+                continue
+            seen.add(found)
+            inside = [g for g in groups if g.counts and g.span[0] < end and start < g.span[1]]
+            if len(inside) == 1 and not has_cjk(q[start:end]):
+                # a synonym of one word is another way to match that word, not an extra word
+                inside[0].alts.append((concept, CONCEPT_FACTOR))
+            else:
+                groups.append(_Group([(concept, CONCEPT_FACTOR)], (start, end), concept=True))
+        return groups
+
+    # ------------------------------------------------------------------ searching
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        mode: str = "all",
+        category: str | None = None,
+        lang: str | None = None,
+        statuses: Collection[str] = ("published",),
+        timing: dict | None = None,
+    ) -> list[KbHit]:
+        if mode not in MODES:
+            raise ValueError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
+        t0 = time.perf_counter()
+        q = normalize(query)
+        groups = self._parse(q, mode) if q.strip() and self._ids else []
+        t1 = time.perf_counter()
+        body_only = mode == "statements"
+
+        scored = [self._group_scores(g.alts, body_only) for g in groups]
+        acc: dict[int, float] = {}
+        for unit in self._units(groups):
+            # a synonym phrase is another way to match the words it spans: a doc scores the
+            # better of the words' sum and the phrase, never both
+            part: dict[int, float] = {}
+            for i in unit:
+                if groups[i].concept:
+                    continue
+                wt = groups[i].weight
+                for d, v in scored[i].items():
+                    part[d] = part.get(d, 0.0) + wt * v
+            for i in unit:
+                if groups[i].concept:
+                    for d, v in scored[i].items():
+                        if v > part.get(d, 0.0):
+                            part[d] = v
+            for d, v in part.items():
+                acc[d] = acc.get(d, 0.0) + v
+        t2 = time.perf_counter()
+
+        hits = self._rank(q, groups, scored, acc, limit, category, lang, statuses)
+        t3 = time.perf_counter()
+        if timing is not None:
+            timing.update(parse=(t1 - t0) * 1000, candidates=(t2 - t1) * 1000, rank=(t3 - t2) * 1000)
+        return hits
+
+    @staticmethod
+    def _units(groups: list[_Group]) -> list[list[int]]:
+        """Groups bound together by synonym phrases that overlap them (the rest stand alone)."""
+        units: list[set[int]] = [{i} for i, g in enumerate(groups) if not g.concept]
+        for i, c in enumerate(groups):
+            if not c.concept:
+                continue
+            hit = [
+                u
+                for u in units
+                if any(groups[j].span[0] < c.span[1] and c.span[0] < groups[j].span[1] for j in u)
+            ]
+            merged = {i}.union(*hit)
+            units = [u for u in units if u not in hit]
+            units.append(merged)
+        return [sorted(u) for u in units]
+
+    def _group_scores(self, alts: list[tuple[str, float]], body_only: bool) -> dict[int, float]:
+        """doc -> score of the group's best alternative (idf x stored BM25F weight)."""
+        best: dict[int, float] = {}
+        for term, factor in alts:
+            pl = self._post.get(term)
+            if pl is None:
+                continue
+            c = factor * self._idf(term)
+            one: dict[int, float] = best if len(alts) == 1 else {}
+            ws = pl[2] if body_only else pl[1]
+            for d, w in zip(pl[0], ws, strict=True):
+                if w:
+                    one[d] = c * w
+            if one is not best:
+                get = best.get
+                for d, v in one.items():
+                    if v > get(d, 0.0):
+                        best[d] = v
+        return best
+
+    def _rank(self, q, groups, scored, acc, limit, category, lang, statuses) -> list[KbHit]:
+        meta = self._meta
+        statuses = set(statuses)
+        cat = category.casefold().strip("/") if category else None
+
+        def ok(d: int) -> bool:
+            m = meta[d]
+            return (
+                m is not None
+                and m.status in statuses
+                and (lang is None or m.lang == lang)
+                and (cat is None or m.category == cat or m.category.startswith(cat + "/"))
+            )
+
+        short = [d for d, _ in heapq.nlargest(SHORTLIST, acc.items(), key=itemgetter(1)) if ok(d)]
+        if len(short) < min(limit, SHORTLIST) and len(acc) > SHORTLIST:
+            # the filters removed most of the best: look further down
+            short = heapq.nlargest(SHORTLIST, (d for d in acc if ok(d)), key=acc.__getitem__)
+
+        # coverage: the share of the query's words (weighted by rarity) a doc matches, directly
+        # or through a synonym phrase that contains them
+        counted = [(i, g) for i, g in enumerate(groups) if g.counts and not g.concept]
+        weights = [g.weight * max((self._idf(t) for t, _ in g.alts), default=1.0) for _, g in counted]
+        total = sum(weights) or 1.0
+        covers = [
+            [j for j, c in enumerate(groups) if c.concept and c.span[0] < g.span[1] and g.span[0] < c.span[1]]
+            for _, g in counted
+        ]
+        qlang = query_lang(q)
+        out = []
+        for d in short:
+            m = meta[d]
+            assert m is not None
+            got = sum(
+                wt
+                for (i, _), wt, cov in zip(counted, weights, covers, strict=True)
+                if d in scored[i] or any(d in scored[j] for j in cov)
+            )
+            rel = acc[d] * (COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * got / total)
+            if qlang and m.lang != qlang:
+                rel *= OTHER_LANG
+            # bounded popularity: at most x1.15, so it only reorders near-ties
+            rel *= 1 + POPULARITY_MAX * m.score / (m.score + POPULARITY_HALF)
+            out.append((rel, d))
+        out.sort(reverse=True)
+        return [KbHit(meta[d].key, round(s, 4), meta[d].title) for s, d in out[:limit]]
+
+    # ------------------------------------------------------------------ memory
+    def memory_bytes(self) -> int:
+        """An estimate of the index's memory (postings, vocabulary, article records)."""
+        size = sys.getsizeof
+        total = size(self._post)
+        for term, (ids, ws, wb) in self._post.items():
+            total += size(term) + 64 + size(ids) + size(ws) + size(wb)
+        total += size(self._surface) + sum(size(k) for k in self._surface)
+        total += size(self._meta) + size(self._ids)
+        for m in self._meta:
+            if m is not None:
+                total += 100 + size(m.key) + size(m.title) + size(m.category)
+        return total

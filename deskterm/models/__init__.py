@@ -1,0 +1,64 @@
+"""The tables, one module per aggregate; importing this package registers them all."""
+
+from .agent import Agent, AgentPresence, LoginAttempt, Team
+from .base import Role, UtcDateTime, metadata
+from .customer import Customer, CustomerPhone, Device, Organisation
+from .desk import (
+    Callback,
+    EscalationFiring,
+    EscalationRule,
+    Notification,
+    SlaCalendar,
+    SlaPolicy,
+    Survey,
+)
+from .kb import KbArticle, KbArticleStatement, KbStatement, TicketArticle
+from .ticket import (
+    OPEN_STATUSES,
+    PENDING_STATUSES,
+    Category,
+    Counter,
+    EventKind,
+    Kind,
+    Status,
+    Ticket,
+    TicketEvent,
+    TicketLink,
+    TicketWatch,
+)
+
+__all__ = [
+    "OPEN_STATUSES",
+    "PENDING_STATUSES",
+    "Agent",
+    "AgentPresence",
+    "Callback",
+    "Category",
+    "Counter",
+    "Customer",
+    "CustomerPhone",
+    "Device",
+    "EscalationFiring",
+    "EscalationRule",
+    "EventKind",
+    "KbArticle",
+    "KbArticleStatement",
+    "KbStatement",
+    "Kind",
+    "LoginAttempt",
+    "Notification",
+    "Organisation",
+    "Role",
+    "SlaCalendar",
+    "SlaPolicy",
+    "Status",
+    "Survey",
+    "Team",
+    "Ticket",
+    "TicketArticle",
+    "TicketEvent",
+    "TicketLink",
+    "TicketWatch",
+    "UtcDateTime",
+    "metadata",
+]

@@ -1,0 +1,56 @@
+"""Agents, their teams, login attempts and console presence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from .base import UtcDateTime
+
+
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80, unique=True)
+    name_zh: str = Field(default="", max_length=80)
+    tier: int = Field(default=1)  # the support line the team works at (1 desk, 2, 3)
+
+
+class Agent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(max_length=40, unique=True)
+    name: str = Field(max_length=120)
+    number: str = Field(max_length=10, unique=True)  # spoken in the greeting ("agent 017")
+    role: str = Field(max_length=16)  # Role
+    tier: int = Field(default=1)
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    manager_id: int | None = Field(default=None, foreign_key="agent.id")
+    email: str = Field(default="", max_length=200)
+    password_hash: str = Field(max_length=200)
+    active: bool = Field(default=True)
+    kb_editor: bool = Field(default=False)
+    language: str | None = Field(default=None, max_length=5)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Every login try, kept for audit and for throttling by login name."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_login_at", "login", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(max_length=40)
+    at: datetime = Field(sa_type=UtcDateTime)
+    ok: bool
+    source: str = Field(default="", max_length=40)
+
+
+class AgentPresence(SQLModel, table=True):
+    """Each running console's state, refreshed by a heartbeat."""
+
+    __tablename__ = "agent_presence"
+    agent_id: int = Field(foreign_key="agent.id", primary_key=True)
+    state: str = Field(max_length=20)  # available | on_call | after_call | away
+    since: datetime = Field(sa_type=UtcDateTime)
+    heartbeat_at: datetime = Field(sa_type=UtcDateTime)

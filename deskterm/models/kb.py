@@ -1,0 +1,55 @@
+"""Knowledge base: solutions (articles) made of ordered, shared statements."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from .base import UtcDateTime
+
+
+class KbArticle(SQLModel, table=True):
+    __tablename__ = "kb_article"
+    __table_args__ = (Index("ix_kb_article_updated", "updated_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(max_length=40, unique=True)
+    title: str = Field(max_length=300)
+    category: str = Field(default="", max_length=200, index=True)
+    lang: str = Field(default="en", max_length=5)
+    status: str = Field(default="published", max_length=12)  # draft | published | retired
+    tags: str = Field(default="", max_length=500)  # comma-separated
+    score: float = Field(default=0.0)
+    votes_up: int = Field(default=0)
+    votes_down: int = Field(default=0)
+    usage_count: int = Field(default=0)
+    created_by_id: int | None = Field(default=None, foreign_key="agent.id")
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class KbStatement(SQLModel, table=True):
+    """One short sentence, stored once and reused by every solution that needs it."""
+
+    __tablename__ = "kb_statement"
+    id: int | None = Field(default=None, primary_key=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    digest: str = Field(max_length=64, unique=True)  # sha256 of the normalised text
+
+
+class KbArticleStatement(SQLModel, table=True):
+    __tablename__ = "kb_article_statement"
+    article_id: int = Field(foreign_key="kb_article.id", primary_key=True)
+    position: int = Field(primary_key=True)
+    statement_id: int = Field(foreign_key="kb_statement.id", index=True)
+
+
+class TicketArticle(SQLModel, table=True):
+    """An article that solved (or helped with) a ticket."""
+
+    __tablename__ = "ticket_article"
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    article_id: int = Field(foreign_key="kb_article.id", primary_key=True, index=True)
+    agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    at: datetime = Field(sa_type=UtcDateTime)

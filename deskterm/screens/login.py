@@ -1,0 +1,118 @@
+"""The login screen: login and password; shown at once, while the database stack loads."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Vertical
+from textual.screen import Screen
+from textual.widgets import Input, Static
+
+from ..i18n import _
+from ..messages import Connected, ConnectFailed
+from ..widgets.chrome import DeskFooter, DeskHeader
+from .base import call_service
+
+DEMO_PASSWORD = "demo"
+DEMO_HINT = "Demo logins, password 'demo': operator · engineer · expert · supervisor · head · admin"
+
+
+class LoginScreen(Screen[None]):
+    TITLE_TEXT = "Log in"
+    BINDINGS = [Binding("f5", "retry", "Retry connection", id="login.retry", show=False)]
+
+    def __init__(self, demo: bool = False) -> None:
+        super().__init__()
+        self.demo = demo
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        yield DeskHeader()
+        with Center(), Vertical(id="login-box"):
+            yield Static(_("deskterm — service desk console"), id="login-title", markup=False)
+            yield Static(_("Connecting to the database…"), id="login-status", markup=False)
+            yield Input(placeholder=_("login"), id="login-name", disabled=True)
+            yield Input(placeholder=_("password"), password=True, id="login-password", disabled=True)
+            yield Static("", id="login-error", markup=False)
+            if self.demo:
+                yield Static(_(DEMO_HINT), id="login-hint", markup=False)
+        yield DeskFooter()
+
+    def on_connected(self, _message: Connected) -> None:
+        app = self.app
+        target = app.database.engine.url if app.database else None  # type: ignore[attr-defined]
+        where = (
+            target.database
+            if target is not None and target.get_backend_name() == "sqlite"
+            else (f"{target.host}:{target.port or 5432}/{target.database}" if target is not None else "")
+        )
+        self.query_one("#login-status", Static).update(
+            _("Connected to {backend} {where}", backend=app.backend_label, where=where)  # type: ignore[attr-defined]
+        )
+        for widget in self.query(Input):
+            widget.disabled = False
+        self.query_one("#login-name", Input).focus()
+        login_as = getattr(app, "login_as", None)
+        if login_as:
+            self.query_one("#login-name", Input).value = login_as
+            self.attempt(login_as, DEMO_PASSWORD)
+
+    def on_connect_failed(self, message: ConnectFailed) -> None:
+        self.query_one("#login-status", Static).update(_("Cannot connect: {reason}", reason=message.reason))
+        self.query_one("#login-error", Static).update(_("Fix the problem, then press F5 to try again."))
+
+    def action_retry(self) -> None:
+        if self.app.connected is not True:  # type: ignore[attr-defined]
+            self.query_one("#login-status", Static).update(_("Connecting to the database…"))
+            self.query_one("#login-error", Static).update("")
+            self.app.connect()  # type: ignore[attr-defined]
+
+    @on(Input.Submitted, "#login-name")
+    def _next(self) -> None:
+        self.query_one("#login-password", Input).focus()
+
+    @on(Input.Submitted, "#login-password")
+    def _submit(self) -> None:
+        login = self.query_one("#login-name", Input).value.strip()
+        password = self.query_one("#login-password", Input).value
+        if not login:
+            self.query_one("#login-error", Static).update(_("Enter your login."))
+            self.query_one("#login-name", Input).focus()
+            return
+        self.attempt(login, password)
+
+    def attempt(self, login: str, password: str) -> None:
+        if self.busy:
+            return
+        from ..services import auth
+
+        app = self.app
+        settings = app.settings  # type: ignore[attr-defined]
+        self.busy = True
+        self.query_one("#login-error", Static).update(_("Checking…"))
+        call_service(
+            self,
+            auth.login,
+            app.database,  # type: ignore[attr-defined]
+            login,
+            password,
+            source="console",
+            max_failures=settings.login_max_failures,
+            lockout_seconds=settings.login_lockout_seconds,
+            done=self._ok,
+            failed=self._refused,
+            group="login",
+        )
+
+    def _ok(self, actor) -> None:  # type: ignore[no-untyped-def]
+        self.busy = False
+        self.app.pop_screen()
+        self.app.logged_in(actor)  # type: ignore[attr-defined]
+
+    def _refused(self, error: Exception) -> None:
+        self.busy = False
+        self.query_one("#login-error", Static).update(_(str(error)) if str(error) else _("Login failed."))
+        password = self.query_one("#login-password", Input)
+        password.value = ""
+        password.focus()

@@ -1,0 +1,499 @@
+"""Tickets: numbers, the event log, creation, reading, listing and claiming.
+
+Every change to a ticket goes through a function here (or in another service) that writes a
+TicketEvent in the same transaction."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, text, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from .. import clock
+from ..db import Database
+from ..models import (
+    OPEN_STATUSES,
+    Agent,
+    Category,
+    Customer,
+    CustomerPhone,
+    Device,
+    EventKind,
+    Kind,
+    Organisation,
+    Status,
+    Team,
+    Ticket,
+    TicketEvent,
+)
+from . import sla
+from .auth import Actor, require
+from .errors import Conflict, InvalidInput, NotFound
+from .priority import priority_for
+
+NUMBER_PREFIX = "SR-"
+
+
+def format_number(n: int) -> str:
+    return f"{NUMBER_PREFIX}{n:06d}"
+
+
+def next_number(session: Session) -> str:
+    """Allocate the next ticket number inside the caller's transaction (race-free on both backends:
+    the UPDATE takes the row lock on PostgreSQL; SQLite write transactions begin IMMEDIATE)."""
+    value = session.execute(
+        text("UPDATE counter SET value = value + 1 WHERE name = 'ticket' RETURNING value")
+    ).scalar_one()
+    return format_number(value)
+
+
+def record_event(
+    session: Session,
+    ticket: Ticket,
+    actor_id: int | None,
+    kind: str,
+    body: str = "",
+    *,
+    public: bool = False,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> TicketEvent:
+    assert ticket.id is not None, "flush the ticket before recording its events"
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        actor_id=actor_id,
+        at=at or clock.now(),
+        kind=kind,
+        body=body,
+        public=public,
+        data=json.dumps(data, ensure_ascii=False) if data else "",
+    )
+    session.add(event)
+    return event
+
+
+def touch(ticket: Ticket, status: str | None = None) -> None:
+    """Bump the version and the updated time; keep is_open in step with the status."""
+    if status is not None:
+        ticket.status = status
+        ticket.is_open = status in OPEN_STATUSES
+    ticket.version += 1
+    ticket.updated_at = clock.now()
+
+
+# --- read models ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    id: int
+    number: str
+    priority: int
+    status: str
+    kind: str
+    summary: str
+    customer: str
+    organisation: str
+    team: str
+    assignee: str
+    resolve_by: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    def as_json(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+@dataclass(frozen=True)
+class EventView:
+    id: int
+    at: datetime
+    kind: str
+    actor: str
+    body: str
+    public: bool
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TicketDetail:
+    id: int
+    number: str
+    kind: str
+    category: str
+    impact: int
+    urgency: int
+    priority: int
+    status: str
+    channel: str
+    service_mode: str
+    warranty: str
+    summary: str
+    description: str
+    customer: str
+    organisation: str
+    phone: str
+    device_model: str
+    device_serial: str
+    team: str
+    tier: int
+    assignee: str
+    created_by: str
+    escalation_level: int
+    chase_count: int
+    respond_by: datetime | None
+    resolve_by: datetime | None
+    resolution: str
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    handle_seconds: int | None
+    first_contact: bool
+    version: int
+    events: list[EventView] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _row_query():  # type: ignore[no-untyped-def]
+    assignee = aliased(Agent)
+    return (
+        select(
+            Ticket.id,
+            Ticket.number,
+            Ticket.priority,
+            Ticket.status,
+            Ticket.kind,
+            Ticket.summary,
+            Customer.name,
+            Organisation.name,
+            Team.name,
+            assignee.name,
+            Ticket.resolve_by,
+            Ticket.created_at,
+            Ticket.updated_at,
+            Ticket.version,
+        )
+        .select_from(Ticket)
+        .join(Customer, col(Customer.id) == Ticket.customer_id, isouter=True)
+        .join(Organisation, col(Organisation.id) == Customer.organisation_id, isouter=True)
+        .join(Team, col(Team.id) == Ticket.team_id, isouter=True)
+        .join(assignee, col(assignee.id) == Ticket.assignee_id, isouter=True)
+    ), assignee
+
+
+def _to_row(r: Any) -> TicketRow:
+    return TicketRow(
+        id=r[0],
+        number=r[1],
+        priority=r[2],
+        status=r[3],
+        kind=r[4],
+        summary=r[5],
+        customer=r[6] or "",
+        organisation=r[7] or "",
+        team=r[8] or "",
+        assignee=r[9] or "",
+        resolve_by=r[10],
+        created_at=r[11],
+        updated_at=r[12],
+        version=r[13],
+    )
+
+
+def list_tickets(
+    db: Database,
+    actor: Actor | None,
+    *,
+    status: str | None = None,
+    assignee: str | None = None,
+    team: str | None = None,
+    limit: int = 50,
+) -> list[TicketRow]:
+    """Newest first, filtered; `limit` bounds the rows fetched."""
+    if actor is not None:
+        require(actor, "tickets.read")
+    if status is not None and status not in set(Status):
+        raise InvalidInput({"status": f"one of {', '.join(Status)}"})
+    query, assignee_alias = _row_query()
+    if status:
+        query = query.where(Ticket.status == status)
+    if assignee:
+        query = query.where(assignee_alias.login == assignee)
+    if team:
+        query = query.where(Team.name == team)
+    query = query.order_by(col(Ticket.id).desc()).limit(max(1, min(limit, 10_000)))
+    with db.read() as s:
+        return [_to_row(r) for r in s.exec(query).all()]
+
+
+def my_open_tickets(db: Database, actor: Actor, *, limit: int = 200, offset: int = 0) -> list[TicketRow]:
+    """The agent's open tickets by priority then due time (index ix_ticket_mine)."""
+    query, _ = _row_query()
+    query = (
+        query.where(Ticket.assignee_id == actor.id, col(Ticket.is_open).is_(True))
+        .order_by(Ticket.priority, Ticket.resolve_by)
+        .offset(offset)
+        .limit(limit)
+    )
+    with db.read() as s:
+        return [_to_row(r) for r in s.exec(query).all()]
+
+
+def team_unassigned(
+    db: Database, actor: Actor, *, team_id: int | None = None, limit: int = 200, offset: int = 0
+) -> list[TicketRow]:
+    """The team's open, unassigned tickets by priority then due time (index ix_ticket_team_queue)."""
+    query, _ = _row_query()
+    query = (
+        query.where(
+            Ticket.team_id == (team_id if team_id is not None else actor.team_id),
+            col(Ticket.is_open).is_(True),
+            col(Ticket.assignee_id).is_(None),
+        )
+        .order_by(Ticket.priority, Ticket.resolve_by)
+        .offset(offset)
+        .limit(limit)
+    )
+    with db.read() as s:
+        return [_to_row(r) for r in s.exec(query).all()]
+
+
+def get_ticket(db: Database, actor: Actor | None, number: str) -> TicketDetail:
+    if actor is not None:
+        require(actor, "tickets.read")
+    number = normalise_number(number)
+    with db.read() as s:
+        ticket = s.exec(select(Ticket).where(Ticket.number == number)).first()
+        if ticket is None:
+            raise NotFound(f"no ticket {number}")
+        return _detail(s, ticket)
+
+
+def normalise_number(number: str) -> str:
+    """Accept 'SR-000123', 'sr-123' or '123'."""
+    raw = number.strip().upper()
+    digits = raw.removeprefix(NUMBER_PREFIX)
+    return format_number(int(digits)) if digits.isdigit() else raw
+
+
+def _detail(s: Session, t: Ticket) -> TicketDetail:
+    customer = s.get(Customer, t.customer_id) if t.customer_id else None
+    org = s.get(Organisation, customer.organisation_id) if customer and customer.organisation_id else None
+    phone = (
+        s.exec(select(CustomerPhone.number).where(CustomerPhone.customer_id == customer.id)).first()
+        if customer
+        else None
+    )
+    device = s.get(Device, t.device_id) if t.device_id else None
+    category = s.get(Category, t.category_id) if t.category_id else None
+    team = s.get(Team, t.team_id) if t.team_id else None
+    names = dict(s.exec(select(Agent.id, Agent.name)).all())
+    events = s.exec(
+        select(TicketEvent).where(TicketEvent.ticket_id == t.id).order_by(col(TicketEvent.id))
+    ).all()
+    assert t.id is not None
+    return TicketDetail(
+        id=t.id,
+        number=t.number,
+        kind=t.kind,
+        category=category.path if category else "",
+        impact=t.impact,
+        urgency=t.urgency,
+        priority=t.priority,
+        status=t.status,
+        channel=t.channel,
+        service_mode=t.service_mode,
+        warranty=t.warranty,
+        summary=t.summary,
+        description=t.description,
+        customer=customer.name if customer else "",
+        organisation=org.name if org else "",
+        phone=phone or "",
+        device_model=device.model if device else "",
+        device_serial=device.serial if device else "",
+        team=team.name if team else "",
+        tier=t.tier,
+        assignee=names.get(t.assignee_id, "") if t.assignee_id else "",
+        created_by=names.get(t.created_by_id, "") if t.created_by_id else "",
+        escalation_level=t.escalation_level,
+        chase_count=t.chase_count,
+        respond_by=t.respond_by,
+        resolve_by=t.resolve_by,
+        resolution=t.resolution,
+        created_at=t.created_at,
+        updated_at=t.updated_at,
+        resolved_at=t.resolved_at,
+        closed_at=t.closed_at,
+        handle_seconds=t.handle_seconds,
+        first_contact=t.first_contact,
+        version=t.version,
+        events=[
+            EventView(
+                id=e.id or 0,
+                at=e.at,
+                kind=e.kind,
+                actor=names.get(e.actor_id, "") if e.actor_id else "system",
+                body=e.body,
+                public=e.public,
+                data=json.loads(e.data) if e.data else {},
+            )
+            for e in events
+        ],
+    )
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def open_ticket(
+    session: Session,
+    actor: Actor,
+    *,
+    summary: str,
+    description: str = "",
+    kind: str = Kind.INCIDENT,
+    category: str | None = None,
+    impact: int = 3,
+    urgency: int = 3,
+    customer_id: int | None = None,
+    device_id: int | None = None,
+    channel: str = "phone",
+    service_mode: str = "phone",
+    warranty: str = "unknown",
+    call_started_at: datetime | None = None,
+) -> Ticket:
+    """Create a ticket and its 'created' event in the caller's transaction; the category's team
+    receives it and the SLA clocks start."""
+    require(actor, "tickets.create")
+    errors: dict[str, str] = {}
+    if not summary.strip():
+        errors["summary"] = "required"
+    if kind not in set(Kind):
+        errors["kind"] = f"one of {', '.join(Kind)}"
+    if impact not in (1, 2, 3):
+        errors["impact"] = "1 (high), 2 (medium) or 3 (low)"
+    if urgency not in (1, 2, 3):
+        errors["urgency"] = "1 (high), 2 (medium) or 3 (low)"
+    cat = None
+    if category:
+        cat = session.exec(select(Category).where(Category.path == category)).first()
+        if cat is None:
+            errors["category"] = f"no category {category!r}"
+    if errors:
+        raise InvalidInput(errors)
+    team = session.get(Team, cat.team_id) if cat and cat.team_id else None
+    now = clock.now()
+    ticket = Ticket(
+        number=next_number(session),
+        kind=kind,
+        category_id=cat.id if cat else None,
+        impact=impact,
+        urgency=urgency,
+        priority=priority_for(impact, urgency),
+        status=Status.NEW,
+        is_open=True,
+        channel=channel,
+        service_mode=service_mode,
+        warranty=warranty,
+        customer_id=customer_id,
+        device_id=device_id,
+        summary=summary.strip()[:200],
+        description=description,
+        team_id=team.id if team else actor.team_id,
+        tier=team.tier if team else 1,
+        created_by_id=actor.id,
+        call_started_at=call_started_at,
+        handle_seconds=int((now - call_started_at).total_seconds()) if call_started_at else None,
+        created_at=now,
+        updated_at=now,
+    )
+    sla.set_due_times(session, ticket, now)
+    session.add(ticket)
+    session.flush()
+    record_event(
+        session, ticket, actor.id, EventKind.CREATED, summary.strip(), data={"priority": ticket.priority}
+    )
+    return ticket
+
+
+def create_ticket(db: Database, actor: Actor, **fields: Any) -> TicketDetail:
+    def work(s: Session) -> int:
+        t = open_ticket(s, actor, **fields)
+        assert t.id is not None
+        return t.id
+
+    ticket_id = db.retrying(work)
+    with db.read() as s:
+        t = s.get(Ticket, ticket_id)
+        assert t is not None
+        return _detail(s, t)
+
+
+def claim(db: Database, actor: Actor, number: str) -> TicketRow:
+    """Take an unassigned ticket of one's team. Exactly one of several simultaneous claims wins:
+    the UPDATE is conditional on the ticket still being unassigned."""
+    require(actor, "tickets.claim")
+    number = normalise_number(number)
+    with db.write() as s:
+        ticket = s.exec(select(Ticket).where(Ticket.number == number)).first()
+        if ticket is None:
+            raise NotFound(f"no ticket {number}")
+        if not ticket.is_open:
+            raise InvalidInput({"status": f"{number} is {ticket.status}; only open tickets can be claimed"})
+        if not actor.is_supervisor and ticket.team_id != actor.team_id:
+            raise InvalidInput({"team": f"{number} is in another team's queue"})
+        now = clock.now()
+        won = s.execute(
+            update(Ticket)
+            .where(col(Ticket.id) == ticket.id, col(Ticket.assignee_id).is_(None))
+            .values(
+                assignee_id=actor.id,
+                status=Status.ASSIGNED if ticket.status == Status.NEW else ticket.status,
+                assigned_at=now,
+                updated_at=now,
+                version=Ticket.version + 1,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if won:
+            record_event(s, ticket, actor.id, EventKind.CLAIMED, f"claimed by {actor.name}")
+    if not won:
+        with db.read() as s:
+            holder = s.exec(
+                select(Agent.name)
+                .join(Ticket, col(Ticket.assignee_id) == Agent.id)
+                .where(Ticket.number == number)
+            ).first()
+        raise Conflict(f"{number} is already taken by {holder or 'someone else'}")
+    rows = list_tickets_by_numbers(db, [number])
+    return rows[0]
+
+
+def list_tickets_by_numbers(db: Database, numbers: list[str]) -> list[TicketRow]:
+    query, _ = _row_query()
+    with db.read() as s:
+        return [_to_row(r) for r in s.exec(query.where(col(Ticket.number).in_(numbers))).all()]
+
+
+def count_tickets(db: Database) -> int:
+    with db.read() as s:
+        return s.exec(select(func.count()).select_from(Ticket)).one()

@@ -1,0 +1,63 @@
+"""The schema: migrations, the models matching head, the append-only event log, SQLite pragmas."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError as SADatabaseError
+
+from deskterm.db import DatabaseError, SchemaNotCurrent, ensure_current, head_revision, open_database
+from deskterm.models import metadata
+from tests.factories import make_agent, make_ticket
+
+
+def test_migrated_database_is_current_and_matches_the_models(db):
+    ensure_current(db)
+    with db.engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(ctx, metadata)
+    assert diff == []
+
+
+def test_event_log_refuses_update_and_delete(db):
+    actor = make_agent(db, "ann")
+    make_ticket(db, actor)
+    for sql in ("UPDATE ticket_event SET body = 'forged'", "DELETE FROM ticket_event"):
+        with pytest.raises(SADatabaseError, match="append-only"), db.write() as s:
+            s.execute(text(sql))
+    with db.read() as s:
+        assert s.execute(text("SELECT count(*) FROM ticket_event")).scalar() == 1
+
+
+def test_unmigrated_database_is_refused_with_the_command_to_run(tmp_path):
+    empty = open_database(f"sqlite:///{tmp_path / 'empty.db'}")
+    with pytest.raises(SchemaNotCurrent, match="deskterm db upgrade"):
+        ensure_current(empty)
+
+
+def test_unreachable_server_gives_one_line_reason():
+    bad = open_database("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
+    with pytest.raises(DatabaseError) as err:
+        ensure_current(bad)
+    message = str(err.value)
+    assert "127.0.0.1:1" in message and "\n" not in message
+
+
+def test_sqlite_pragmas(sqlite_db):
+    with sqlite_db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+def test_head_revision_known():
+    assert head_revision()
+
+
+def test_times_read_back_are_aware_utc(db):
+    actor = make_agent(db, "tim")
+    t = make_ticket(db, actor)
+    assert t.created_at.tzinfo is not None and t.created_at.utcoffset().total_seconds() == 0
