@@ -513,3 +513,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# Commands of other areas register themselves on the Typer apps above.
+from . import cli_intake, cli_watch, cli_work  # noqa: E402, F401

@@ -1,5 +1,6 @@
 """One translation function for every string the console shows, with English and Simplified
-Chinese catalogues (deskterm/locale/<lang>.json: English message -> translation)."""
+Chinese catalogues: deskterm/locale/<lang>/*.json (English message -> translation), one file per
+area of the console, merged."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ _current = "en"
 
 @cache
 def _catalogue(lang: str) -> dict[str, str]:
-    path = _LOCALE / f"{lang}.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    merged: dict[str, str] = {}
+    for path in sorted((_LOCALE / lang).glob("*.json")):
+        merged.update(json.loads(path.read_text(encoding="utf-8")))
+    return merged
 
 
 def set_language(lang: str | None) -> str:

@@ -54,6 +54,11 @@ OTHER_LANG = 0.6  # articles in the other language than the query's rank a littl
 POPULARITY_MAX = 0.15  # the learned score multiplies relevance by at most 1.15
 POPULARITY_HALF = 10.0  # a score of 10 gives half of that boost
 SHORTLIST = 200
+# Postings longer than this are "common": phase 1 reads only their PRUNE_DF best entries, and
+# phase 2 looks up the exact weights of the CANDIDATES best docs by binary search. Indexes of
+# up to PRUNE_DF articles are always searched exhaustively.
+PRUNE_DF = 3000
+CANDIDATES = 1000
 
 
 def _new_postings() -> tuple[array, array, array]:
@@ -114,6 +119,7 @@ class KbIndex:
         self._cjk_by_char: dict[str, list[str]] | None = None
         self._expand_cache: dict[tuple[str, str, bool], list[tuple[str, float]]] = {}
         self._stmt_cache: dict[str, tuple[list[str], list[str]]] = {}
+        self._top_cache: dict[tuple[str, bool], tuple[int, array, array]] = {}
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -270,6 +276,7 @@ class KbIndex:
                 del post[term]
         self._dead = 0
         self._expand_cache.clear()
+        self._top_cache.clear()
         self._cjk_by_char = None
 
     # ------------------------------------------------------------------ query expansion
@@ -423,25 +430,17 @@ class KbIndex:
         t1 = time.perf_counter()
         body_only = mode == "statements"
 
-        scored = [self._group_scores(g.alts, body_only) for g in groups]
-        acc: dict[int, float] = {}
-        for unit in self._units(groups):
-            # a synonym phrase is another way to match the words it spans: a doc scores the
-            # better of the words' sum and the phrase, never both
-            part: dict[int, float] = {}
-            for i in unit:
-                if groups[i].concept:
-                    continue
-                wt = groups[i].weight
-                for d, v in scored[i].items():
-                    part[d] = part.get(d, 0.0) + wt * v
-            for i in unit:
-                if groups[i].concept:
-                    for d, v in scored[i].items():
-                        if v > part.get(d, 0.0):
-                            part[d] = v
-            for d, v in part.items():
-                acc[d] = acc.get(d, 0.0) + v
+        # phase 1: rare terms from their whole postings, common ones from their best postings
+        scored = [self._group_scores(g.alts, body_only, None) for g in groups]
+        units = self._units(groups)
+        acc = self._combine(groups, units, scored)
+        pruned = [i for i, g in enumerate(groups) if any(self._df(t) > PRUNE_DF for t, _ in g.alts)]
+        if pruned and len(acc) > CANDIDATES:
+            # phase 2: exact weights of the common terms for the best candidates
+            cands = [d for d, _ in heapq.nlargest(CANDIDATES, acc.items(), key=itemgetter(1))]
+            for i in pruned:
+                scored[i] = self._group_scores(groups[i].alts, body_only, cands)
+            acc = self._combine(groups, units, scored)
         t2 = time.perf_counter()
 
         hits = self._rank(q, groups, scored, acc, limit, category, lang, statuses)
@@ -467,25 +466,83 @@ class KbIndex:
             units.append(merged)
         return [sorted(u) for u in units]
 
-    def _group_scores(self, alts: list[tuple[str, float]], body_only: bool) -> dict[int, float]:
+    @staticmethod
+    def _combine(groups: list[_Group], units: list[list[int]], scored) -> dict[int, float]:
+        acc: dict[int, float] = {}
+        for unit in units:
+            # a synonym phrase is another way to match the words it spans: a doc scores the
+            # better of the words' sum and the phrase, never both
+            if len(unit) == 1:
+                part = scored[unit[0]]
+                wt = groups[unit[0]].weight
+                if wt != 1.0:
+                    part = {d: wt * v for d, v in part.items()}
+            else:
+                part = {}
+                for i in unit:
+                    if not groups[i].concept:
+                        wt = groups[i].weight
+                        for d, v in scored[i].items():
+                            part[d] = part.get(d, 0.0) + wt * v
+                for i in unit:
+                    if groups[i].concept:
+                        for d, v in scored[i].items():
+                            if v > part.get(d, 0.0):
+                                part[d] = v
+            get = acc.get
+            for d, v in part.items():
+                acc[d] = get(d, 0.0) + v
+        return acc
+
+    def _group_scores(
+        self, alts: list[tuple[str, float]], body_only: bool, cands: list[int] | None
+    ) -> dict[int, float]:
         """doc -> score of the group's best alternative (idf x stored BM25F weight)."""
         best: dict[int, float] = {}
         for term, factor in alts:
-            pl = self._post.get(term)
-            if pl is None:
+            one = self._alt_scores(term, factor, body_only, cands)
+            if not best:
+                best = one
                 continue
-            c = factor * self._idf(term)
-            one: dict[int, float] = best if len(alts) == 1 else {}
-            ws = pl[2] if body_only else pl[1]
-            for d, w in zip(pl[0], ws, strict=True):
-                if w:
-                    one[d] = c * w
-            if one is not best:
-                get = best.get
-                for d, v in one.items():
-                    if v > get(d, 0.0):
-                        best[d] = v
+            get = best.get
+            for d, v in one.items():
+                if v > get(d, 0.0):
+                    best[d] = v
         return best
+
+    def _alt_scores(
+        self, term: str, factor: float, body_only: bool, cands: list[int] | None
+    ) -> dict[int, float]:
+        pl = self._post.get(term)
+        if pl is None:
+            return {}
+        c = factor * self._idf(term)
+        ids, ws = pl[0], pl[2 if body_only else 1]
+        if len(ids) <= PRUNE_DF:
+            return {d: c * w for d, w in zip(ids, ws, strict=True) if w}
+        # a common term: its highest weights (mostly docs with it in the title) give candidates;
+        # the candidates then get their exact weight by binary search in the sorted doc ids
+        top_ids, top_ws = self._top_postings(term, body_only)
+        out = {d: c * w for d, w in zip(top_ids, top_ws, strict=True) if w}
+        if cands:
+            n = len(ids)
+            for d in cands:
+                if d not in out:
+                    j = bisect.bisect_left(ids, d)
+                    if j < n and ids[j] == d and ws[j]:
+                        out[d] = c * ws[j]
+        return out
+
+    def _top_postings(self, term: str, body_only: bool) -> tuple[array, array]:
+        key = (term, body_only)
+        ids, ws = self._post[term][0], self._post[term][2 if body_only else 1]
+        got = self._top_cache.get(key)
+        # refreshed when the postings grew by a tenth (upserts) or after a compaction
+        if got is None or len(ids) > got[0] * 1.1 or len(ids) < got[0]:
+            best = sorted(heapq.nlargest(PRUNE_DF, range(len(ids)), key=ws.__getitem__))
+            got = (len(ids), array("I", (ids[k] for k in best)), array("f", (ws[k] for k in best)))
+            self._top_cache[key] = got
+        return got[1], got[2]
 
     def _rank(self, q, groups, scored, acc, limit, category, lang, statuses) -> list[KbHit]:
         meta = self._meta

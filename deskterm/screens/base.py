@@ -65,6 +65,14 @@ class DeskScreen(Screen[None]):
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Worker[None]:
         return call_service(self, fn, *args, **kwargs)
 
+    def _on_mount(self, event: Any) -> None:
+        super()._on_mount(event)
+        self.desk.subscribers.add(self)  # receive the change feed (on_desk_changes)
+
+    def _on_unmount(self) -> None:
+        self.desk.subscribers.discard(self)
+        super()._on_unmount()
+
     def on_desk_changes(self, changes: list[Any]) -> None:
         """Called by the app when others changed tickets; screens that show tickets override it."""
 

@@ -1,0 +1,3 @@
+"""Command-line commands for the intake area; they register on the Typer apps of deskterm.cli."""
+
+from __future__ import annotations
