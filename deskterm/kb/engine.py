@@ -21,6 +21,7 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from itertools import compress
 from operator import itemgetter
 
 from rapidfuzz import process
@@ -57,7 +58,7 @@ SHORTLIST = 200
 # Postings longer than this are "common": phase 1 reads only their PRUNE_DF best entries, and
 # phase 2 looks up the exact weights of the CANDIDATES best docs by binary search. Indexes of
 # up to PRUNE_DF articles are always searched exhaustively.
-PRUNE_DF = 3000
+PRUNE_DF = 2000
 CANDIDATES = 1000
 
 
@@ -138,6 +139,9 @@ class KbIndex:
         for d in docs:
             idx._add(d, avg)
         idx._stmt_cache.clear()
+        for term, pl in idx._post.items():
+            if len(pl[0]) > PRUNE_DF:  # so that no query pays for the first use of a term
+                idx._top_postings(term, False)
         return idx
 
     def __len__(self) -> int:
@@ -436,10 +440,13 @@ class KbIndex:
         acc = self._combine(groups, units, scored)
         pruned = [i for i, g in enumerate(groups) if any(self._df(t) > PRUNE_DF for t, _ in g.alts)]
         if pruned and len(acc) > CANDIDATES:
-            # phase 2: exact weights of the common terms for the best candidates
+            # phase 2, on the best candidates only: exact weights of the common terms
             cands = [d for d, _ in heapq.nlargest(CANDIDATES, acc.items(), key=itemgetter(1))]
-            for i in pruned:
-                scored[i] = self._group_scores(groups[i].alts, body_only, cands)
+            for i, gs in enumerate(scored):
+                if i in pruned:
+                    scored[i] = self._group_scores(groups[i].alts, body_only, cands)
+                else:
+                    scored[i] = {d: gs[d] for d in cands if d in gs}
             acc = self._combine(groups, units, scored)
         t2 = time.perf_counter()
 
@@ -522,15 +529,16 @@ class KbIndex:
             return {d: c * w for d, w in zip(ids, ws, strict=True) if w}
         # a common term: its highest weights (mostly docs with it in the title) give candidates;
         # the candidates then get their exact weight by binary search in the sorted doc ids
-        top_ids, top_ws = self._top_postings(term, body_only)
-        out = {d: c * w for d, w in zip(top_ids, top_ws, strict=True) if w}
-        if cands:
-            n = len(ids)
-            for d in cands:
-                if d not in out:
-                    j = bisect.bisect_left(ids, d)
-                    if j < n and ids[j] == d and ws[j]:
-                        out[d] = c * ws[j]
+        if cands is None:
+            top_ids, top_ws = self._top_postings(term, body_only)
+            return {d: c * w for d, w in zip(top_ids, top_ws, strict=True) if w}
+        out = {}
+        n = len(ids)
+        left = bisect.bisect_left
+        for d in sorted(cands):
+            j = left(ids, d)
+            if j < n and ids[j] == d and ws[j]:
+                out[d] = c * ws[j]
         return out
 
     def _top_postings(self, term: str, body_only: bool) -> tuple[array, array]:
@@ -539,8 +547,13 @@ class KbIndex:
         got = self._top_cache.get(key)
         # refreshed when the postings grew by a tenth (upserts) or after a compaction
         if got is None or len(ids) > got[0] * 1.1 or len(ids) < got[0]:
-            best = sorted(heapq.nlargest(PRUNE_DF, range(len(ids)), key=ws.__getitem__))
-            got = (len(ids), array("I", (ids[k] for k in best)), array("f", (ws[k] for k in best)))
+            # the cut-off weight of the best PRUNE_DF, estimated from a sample; the selection
+            # itself runs in C (map + compress), so this stays cheap at 200k postings
+            step = max(1, len(ws) // 4000)
+            sample = sorted(ws[::step], reverse=True)
+            cut = sample[min(len(sample) - 1, PRUNE_DF // step)]
+            keep = list(map(cut.__le__, ws))
+            got = (len(ids), array("I", compress(ids, keep)), array("f", compress(ws, keep)))
             self._top_cache[key] = got
         return got[1], got[2]
 

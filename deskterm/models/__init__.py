@@ -12,7 +12,7 @@ from .desk import (
     SlaPolicy,
     Survey,
 )
-from .kb import KbArticle, KbArticleStatement, KbStatement, TicketArticle
+from .kb import KbArticle, KbArticleStatement, KbStatement, KbSynonym, TicketArticle
 from .ticket import (
     OPEN_STATUSES,
     PENDING_STATUSES,
@@ -25,6 +25,8 @@ from .ticket import (
     TicketEvent,
     TicketLink,
     TicketWatch,
+    WorkSheet,
+    WorkSheetPart,
 )
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "KbArticle",
     "KbArticleStatement",
     "KbStatement",
+    "KbSynonym",
     "Kind",
     "LoginAttempt",
     "Notification",
@@ -60,5 +63,7 @@ __all__ = [
     "TicketLink",
     "TicketWatch",
     "UtcDateTime",
+    "WorkSheet",
+    "WorkSheetPart",
     "metadata",
 ]

@@ -45,6 +45,15 @@ class KbArticleStatement(SQLModel, table=True):
     statement_id: int = Field(foreign_key="kb_statement.id", index=True)
 
 
+class KbSynonym(SQLModel, table=True):
+    """A group of words callers and articles use for one thing, editable by KB maintainers."""
+
+    __tablename__ = "kb_synonym"
+    id: int | None = Field(default=None, primary_key=True)
+    terms: str = Field(sa_column=Column(Text, nullable=False))  # comma-separated, first = canonical
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
 class TicketArticle(SQLModel, table=True):
     """An article that solved (or helped with) a ticket."""
 

@@ -85,6 +85,7 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_device", "device_id"),
         Index("ix_ticket_created", "created_at"),
         Index("ix_ticket_resolved", "resolved_at"),
+        Index("ix_ticket_escalated_to", "escalated_to_id", "is_open"),
     )
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=20, unique=True)
@@ -107,6 +108,7 @@ class Ticket(SQLModel, table=True):
     assignee_id: int | None = Field(default=None, foreign_key="agent.id")
     created_by_id: int | None = Field(default=None, foreign_key="agent.id")
     escalation_level: int = Field(default=0)
+    escalated_to_id: int | None = Field(default=None, foreign_key="agent.id")  # the "Escalated to me" view
     chase_count: int = Field(default=0)
     respond_by: datetime | None = Field(default=None, sa_type=UtcDateTime)
     resolve_by: datetime | None = Field(default=None, sa_type=UtcDateTime)
@@ -142,6 +144,33 @@ class TicketEvent(SQLModel, table=True):
     body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     public: bool = Field(default=False)  # visible to the customer (a note read out or mailed)
     data: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # JSON
+
+
+class WorkSheet(SQLModel, table=True):
+    """The on-site work sheet (派工单) of a ticket served on site, carry-in or mail-in."""
+
+    __tablename__ = "work_sheet"
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    planned_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    address: str = Field(default="", max_length=300)
+    engineer_id: int | None = Field(default=None, foreign_key="agent.id")
+    arrived_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    work_done: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    signed_by: str = Field(default="", max_length=120)  # the customer's sign-off name
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+    version: int = Field(default=1)
+
+
+class WorkSheetPart(SQLModel, table=True):
+    """A part replaced on a work sheet: the part, the serial fitted and the serial removed."""
+
+    __tablename__ = "work_sheet_part"
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="work_sheet.ticket_id", index=True)
+    part: str = Field(max_length=120)
+    serial_in: str = Field(default="", max_length=60)
+    serial_out: str = Field(default="", max_length=60)
 
 
 class TicketLink(SQLModel, table=True):
