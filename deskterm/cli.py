@@ -180,8 +180,11 @@ def demo(
     with database.read() as s:
         empty = not s.execute(text("SELECT 1 FROM ticket LIMIT 1")).first()
     if empty:
+        from .services import kb
+
         with _progress() as bar:
             demo_data.generate(database, tickets=tickets, progress=bar)
+        kb.import_demo_articles(database)
     database.dispose()
     if as_ not in {a[0] for a in demo_data.DEMO_AGENTS}:
         fail(f"no demo agent {as_!r}. {DEMO_LOGINS}", 2)
@@ -516,4 +519,4 @@ if __name__ == "__main__":
 
 
 # Commands of other areas register themselves on the Typer apps above.
-from . import cli_intake, cli_watch, cli_work  # noqa: E402, F401
+from . import cli_intake, cli_kb, cli_watch, cli_work  # noqa: E402, F401

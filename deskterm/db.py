@@ -85,7 +85,7 @@ def describe_failure(engine: Engine, exc: BaseException) -> str:
     return f"cannot reach PostgreSQL at {url.host or 'localhost'}:{url.port or 5432}/{url.database}: {first}"
 
 
-@dataclass
+@dataclass(eq=False)  # identity: a Database keys per-process caches
 class Database:
     """An engine plus the two kinds of unit of work; services receive this and open their own."""
 

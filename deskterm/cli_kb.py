@@ -1,0 +1,141 @@
+"""`deskterm kb`: import, export and search the knowledge base; the synonym list."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from .cli import _progress, app, cell, err, fail, open_db, out, print_json, user_errors
+
+kb_app = typer.Typer(help="The knowledge base: import, export, search, synonyms.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+
+
+@kb_app.command("import")
+@user_errors
+def kb_import(
+    file: Path = typer.Argument(..., help="A JSONL file of solutions (one JSON object a line)."),
+) -> None:
+    """Import solutions (idempotent by id; identical statements stored once)."""
+    from .kb import store
+
+    if not file.is_file():
+        fail(f"no file {file}", 2)
+    lines = file.read_text(encoding="utf-8").splitlines()
+    database = open_db()
+    started = time.perf_counter()
+    with _progress() as bar:
+        report = store.import_jsonl(database, lines, total=len(lines), progress=bar)
+    for number, reason in report.errors:
+        err.print(f"{file}:{number}: {reason}", markup=False)
+    err.print(
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.statements_added} new statements, {len(report.errors)} bad lines "
+        f"in {time.perf_counter() - started:.1f} s",
+        markup=False,
+    )
+    if report.errors:
+        raise typer.Exit(2)
+
+
+@kb_app.command("export")
+@user_errors
+def kb_export(
+    file: Path = typer.Argument(..., help="Where to write the JSONL file ('-' for standard output)."),
+) -> None:
+    """Export every solution in the import format (round-trips)."""
+    from .kb import store
+
+    database = open_db()
+    handle = sys.stdout if str(file) == "-" else file.open("w", encoding="utf-8")
+    count = 0
+    try:
+        for item in store.iter_articles(database):
+            handle.write(json.dumps(item, ensure_ascii=False) + "\n")
+            count += 1
+    finally:
+        if handle is not sys.stdout:
+            handle.close()
+    err.print(f"{count} solutions exported", markup=False)
+
+
+@kb_app.command("search")
+@user_errors
+def kb_search(
+    query: str | None = typer.Argument(None, help="The query; without it, read one query a line from stdin."),
+    limit: int = typer.Option(10, "--limit", min=1, max=200),
+    fmt: str = typer.Option("table", "--format", help="table | json | jsonl"),
+    mode: str = typer.Option("all", "--mode", help="all | full | partial | fuzzy | statements"),
+    category: str | None = typer.Option(None, "--category", help="Only this category subtree."),
+    lang: str | None = typer.Option(None, "--lang", help="en | zh"),
+) -> None:
+    """Search solutions. Batch mode: no QUERY and --format jsonl reads queries from stdin."""
+    from .services import kb
+
+    database = open_db()
+    if query is None:
+        if fmt != "jsonl":
+            fail("without a QUERY, use --format jsonl and give one query a line on standard input", 2)
+        kb.searcher(database).current()  # build once, before timing the queries
+        for line in sys.stdin:
+            q = line.rstrip("\n")
+            timing: dict[str, float] = {}
+            started = time.perf_counter()
+            hits = kb.search_ids(
+                database, q, limit=max(limit, 10), mode=mode, category=category, lang=lang, timing=timing
+            )
+            ms = (time.perf_counter() - started) * 1000
+            row = {"q": q, "results": [{"id": k, "score": round(s, 4)} for k, s in hits], "ms": round(ms, 3)}
+            if timing:
+                row["timing"] = {k: round(v, 3) for k, v in timing.items()}
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+        return
+    found = kb.search(database, query, limit=limit, mode=mode, category=category, lang=lang)
+    if fmt in ("json", "jsonl"):
+        print_json(
+            [
+                {
+                    "id": f.external_id,
+                    "title": f.title,
+                    "category": f.category,
+                    "lang": f.lang,
+                    "score": round(f.score, 4),
+                    "statements": f.statements,
+                }
+                for f in found
+            ]
+        )
+        return
+    table = Table("id", "title", "category", "score")
+    for f in found:
+        table.add_row(f.external_id, cell(f.title), cell(f.category), f"{f.score:.2f}")
+    out.print(table)
+
+
+@kb_app.command("synonyms")
+@user_errors
+def kb_synonyms(
+    add: str | None = typer.Option(
+        None, "--add", help='A group of equivalent terms, comma-separated: "pc, computer, 电脑".'
+    ),
+    remove: int | None = typer.Option(None, "--remove", help="Remove the group with this number."),
+) -> None:
+    """List, add or remove synonym groups (on top of the shipped list; effective at once)."""
+    from .services import kb
+
+    database = open_db()
+    if add:
+        number = kb.add_synonyms(database, None, add.replace("，", ",").split(","))
+        out.print(f"synonym group {number} added")
+    elif remove is not None:
+        kb.remove_synonyms(database, None, remove)
+        out.print(f"synonym group {remove} removed")
+    else:
+        for number, terms in kb.list_synonyms(database):
+            out.print(f"{number}: ", cell(terms))

@@ -1,0 +1,261 @@
+"""The knowledge base in the database: import and export in the kb-eval JSONL format (idempotent by
+external id; each distinct statement stored once), and reading articles back as engine documents."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlmodel import Session, col
+
+from .. import clock
+from ..db import Database
+from ..models import KbArticle, KbArticleStatement, KbStatement, KbSynonym
+from .engine import KbDoc
+from .synonyms import DEFAULT_PATH, Synonyms
+
+Progress = Callable[[str, int, int], None]
+STATUSES = ("draft", "published", "retired")
+LANGS = ("en", "zh")
+DEMO_ARTICLES = Path(__file__).resolve().parents[1] / "scripts_data" / "kb_articles.jsonl"
+
+
+def statement_digest(text: str) -> str:
+    """Identical statements (ignoring surrounding and repeated white space) share one row."""
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    statements_added: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+
+
+def parse_line(raw: str) -> dict[str, Any]:
+    """One article of the JSONL format, validated; ValueError says what is wrong."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"not JSON ({e.msg})") from None
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    for key in ("id", "title"):
+        if not isinstance(data.get(key), str) or not data[key].strip():
+            raise ValueError(f"'{key}' must be a non-empty string")
+    statements = data.get("statements")
+    if (
+        not isinstance(statements, list)
+        or not statements
+        or not all(isinstance(s, str) and s.strip() for s in statements)
+    ):
+        raise ValueError("'statements' must be a non-empty list of non-empty strings")
+    lang = data.get("lang", "en")
+    if lang not in LANGS:
+        raise ValueError(f"'lang' must be one of {', '.join(LANGS)}")
+    status = data.get("status", "published")
+    if status not in STATUSES:
+        raise ValueError(f"'status' must be one of {', '.join(STATUSES)}")
+    tags = data.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise ValueError("'tags' must be a list of strings")
+    if len(data["id"]) > 40:
+        raise ValueError("'id' is longer than 40 characters")
+    return {
+        "external_id": data["id"].strip(),
+        "title": data["title"].strip()[:300],
+        "category": str(data.get("category", ""))[:200],
+        "lang": lang,
+        "status": status,
+        "tags": ",".join(t.strip() for t in tags if t.strip())[:500],
+        "statements": [s.strip() for s in statements],
+    }
+
+
+def _statement_ids(session: Session, texts: Iterable[str], report: ImportReport) -> list[int]:
+    texts = list(texts)
+    digests = [statement_digest(t) for t in texts]
+    known = dict(
+        session.execute(
+            select(KbStatement.digest, KbStatement.id).where(col(KbStatement.digest).in_(set(digests)))
+        ).all()
+    )
+    ids = []
+    for text, digest in zip(texts, digests, strict=True):
+        if digest not in known:
+            known[digest] = session.execute(
+                insert(KbStatement).values(text=text, digest=digest).returning(KbStatement.id)
+            ).scalar_one()
+            report.statements_added += 1
+        ids.append(known[digest])
+    return ids
+
+
+def save_article(
+    session: Session, fields: dict[str, Any], report: ImportReport, *, actor_id: int | None = None
+) -> int:
+    """Insert or update one article by external id with its ordered statements."""
+    now = clock.now()
+    statements = fields["statements"]
+    row = session.execute(
+        select(KbArticle).where(KbArticle.external_id == fields["external_id"])
+    ).scalar_one_or_none()
+    stmt_ids = _statement_ids(session, statements, report)
+    values = {k: fields[k] for k in ("title", "category", "lang", "status", "tags")}
+    if row is None:
+        article_id = session.execute(
+            insert(KbArticle)
+            .values(
+                external_id=fields["external_id"],
+                created_at=now,
+                updated_at=now,
+                created_by_id=actor_id,
+                **values,
+            )
+            .returning(KbArticle.id)
+        ).scalar_one()
+        report.added += 1
+    else:
+        article_id = row.id
+        current = (
+            session.execute(
+                select(KbArticleStatement.statement_id)
+                .where(KbArticleStatement.article_id == article_id)
+                .order_by(col(KbArticleStatement.position))
+            )
+            .scalars()
+            .all()
+        )
+        if all(getattr(row, k) == v for k, v in values.items()) and list(current) == stmt_ids:
+            report.unchanged += 1
+            return article_id
+        session.execute(
+            update(KbArticle).where(col(KbArticle.id) == article_id).values(updated_at=now, **values)
+        )
+        session.execute(delete(KbArticleStatement).where(col(KbArticleStatement.article_id) == article_id))
+        report.updated += 1
+    session.execute(
+        insert(KbArticleStatement),
+        [{"article_id": article_id, "position": i, "statement_id": s} for i, s in enumerate(stmt_ids)],
+    )
+    return article_id
+
+
+def import_jsonl(
+    db: Database, lines: Iterable[str], *, total: int = 0, progress: Progress | None = None, batch: int = 500
+) -> ImportReport:
+    """Import articles; a bad line is reported with its number and the rest imported."""
+    report = ImportReport()
+    pending: list[tuple[int, dict[str, Any]]] = []
+
+    def flush() -> None:
+        with db.write() as s:
+            for _number, fields in pending:
+                save_article(s, fields, report)
+        pending.clear()
+
+    number = 0
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            pending.append((number, parse_line(raw)))
+        except ValueError as e:
+            report.errors.append((number, str(e)))
+        if len(pending) >= batch:
+            flush()
+            if progress:
+                progress("articles", number, total or number)
+    if pending:
+        flush()
+    if progress:
+        progress("articles", number, total or number)
+    return report
+
+
+def _statements_by_article(session: Session, article_ids: list[int] | None = None) -> dict[int, list[str]]:
+    query = (
+        select(KbArticleStatement.article_id, KbStatement.text)
+        .join(KbStatement, col(KbStatement.id) == KbArticleStatement.statement_id)
+        .order_by(col(KbArticleStatement.article_id), col(KbArticleStatement.position))
+    )
+    if article_ids is not None:
+        query = query.where(col(KbArticleStatement.article_id).in_(article_ids))
+    out: dict[int, list[str]] = {}
+    for article_id, text in session.execute(query):
+        out.setdefault(article_id, []).append(text)
+    return out
+
+
+def iter_articles(db: Database, chunk: int = 5000) -> Iterator[dict[str, Any]]:
+    """Every article in the JSONL format, in id order (export)."""
+    last = 0
+    while True:
+        with db.read() as s:
+            rows = (
+                s.execute(
+                    select(KbArticle).where(col(KbArticle.id) > last).order_by(col(KbArticle.id)).limit(chunk)
+                )
+                .scalars()
+                .all()
+            )
+            if not rows:
+                return
+            statements = _statements_by_article(s, [r.id for r in rows])  # type: ignore[misc]
+        for r in rows:
+            item: dict[str, Any] = {
+                "id": r.external_id,
+                "lang": r.lang,
+                "title": r.title,
+                "category": r.category,
+                "statements": statements.get(r.id, []),  # type: ignore[arg-type]
+                "tags": [t for t in r.tags.split(",") if t],
+            }
+            if r.status != "published":
+                item["status"] = r.status
+            yield item
+        last = rows[-1].id  # type: ignore[assignment]
+
+
+def to_doc(row: KbArticle, statements: list[str]) -> KbDoc:
+    return KbDoc(
+        key=row.external_id,
+        title=row.title,
+        statements=tuple(statements),
+        category=row.category,
+        lang=row.lang,
+        tags=tuple(t for t in row.tags.split(",") if t),
+        status=row.status,
+        score=max(0.0, row.score),
+    )
+
+
+def load_docs(
+    db: Database, *, changed_after: datetime | None = None
+) -> tuple[list[KbDoc], dict[str, int], datetime | None]:
+    """Engine documents for all articles (or those changed after a time), their ids, and the newest time."""
+    with db.read() as s:
+        query = select(KbArticle)
+        if changed_after is not None:
+            query = query.where(col(KbArticle.updated_at) > changed_after)
+        rows = s.execute(query).scalars().all()
+        statements = _statements_by_article(s, None if changed_after is None else [r.id for r in rows])  # type: ignore[misc]
+    docs = [to_doc(r, statements.get(r.id, [])) for r in rows]  # type: ignore[arg-type]
+    newest = max((r.updated_at for r in rows), default=None)
+    return docs, {r.external_id: r.id for r in rows}, newest  # type: ignore[misc]
+
+
+def load_synonyms(db: Database) -> Synonyms:
+    """The shipped list plus the groups KB maintainers added in the database."""
+    lines = DEFAULT_PATH.read_text(encoding="utf-8").splitlines()
+    with db.read() as s:
+        lines += [row for row in s.execute(select(KbSynonym.terms)).scalars()]
+    return Synonyms.from_lines(lines)

@@ -1,0 +1,512 @@
+"""The knowledge base at the desk: search and recommendations through a live in-memory index,
+articles as read-models, "this solved it", editing solutions from reusable statements, synonyms.
+
+The index is built from the database in the background (never delaying start-up) and kept
+current: each search first picks up articles changed since the last look (one cheap indexed
+query), so an edit in one console is found in the others within the live-update bound."""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from datetime import datetime
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import func, select, update
+from sqlmodel import col
+
+from .. import clock
+from ..db import Database
+from ..kb import store
+from ..kb.engine import KbIndex
+from ..models import (
+    EventKind,
+    KbArticle,
+    KbArticleStatement,
+    KbStatement,
+    KbSynonym,
+    Ticket,
+    TicketArticle,
+)
+from .auth import Actor
+from .errors import InvalidInput, NotFound, PermissionDenied
+from .tickets import normalise_number, record_event
+
+# How often a search looks for articles changed by others (seconds).
+FRESHNESS = 0.25
+
+
+@dataclass(frozen=True)
+class KbSuggestion:
+    article_id: int
+    external_id: str
+    title: str
+    category: str
+    lang: str
+    statements: list[str]
+    score: float
+
+
+@dataclass(frozen=True)
+class StatementView:
+    id: int
+    text: str
+    used_by: int  # how many solutions use this statement
+
+
+@dataclass(frozen=True)
+class KbArticleView:
+    id: int
+    external_id: str
+    title: str
+    category: str
+    lang: str
+    status: str
+    tags: list[str]
+    statements: list[StatementView]
+    score: float
+    votes_up: int
+    usage_count: int
+    updated_at: datetime
+
+
+class KbSearcher:
+    """One live index per database per process."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.index: KbIndex | None = None
+        self.ids: dict[str, int] = {}
+        self.newest: datetime | None = None
+        self.checked = 0.0
+        self.synonyms_at: tuple[int, datetime | None] | None = None
+        self.lock = threading.Lock()  # guards swapping and updating the index
+        self.build_lock = threading.Lock()  # one build at a time; searches wait for it
+        self.ready = threading.Event()
+
+    def build(self) -> None:
+        with self.build_lock:
+            started = time.perf_counter()
+            synonyms_at = self._synonyms_changed_at()
+            docs, ids, newest = store.load_docs(self.db)
+            index = KbIndex.build(docs, store.load_synonyms(self.db))
+            with self.lock:
+                self.index, self.ids, self.newest = index, ids, newest
+                self.synonyms_at = synonyms_at
+                self.checked = time.monotonic()
+                self.build_seconds = time.perf_counter() - started
+            self.ready.set()
+
+    def build_in_background(self) -> None:
+        threading.Thread(target=self.build, name="kb-index", daemon=True).start()
+
+    def current(self) -> KbIndex:
+        """The index, built on first use and refreshed with articles changed since the last look."""
+        if self.index is None:
+            with self.build_lock:
+                pass  # a build under way finishes first
+            if self.index is None:
+                self.build()
+        elif time.monotonic() - self.checked >= FRESHNESS:
+            self.refresh()
+        assert self.index is not None
+        return self.index
+
+    def _synonyms_changed_at(self) -> tuple[int, datetime | None]:
+        with self.db.read() as s:
+            count, newest = s.execute(select(func.count(), func.max(KbSynonym.updated_at))).one()
+            return count, newest
+
+    def refresh(self) -> None:
+        with self.db.read() as s:
+            newest = s.execute(select(func.max(KbArticle.updated_at))).scalar()
+        self.checked = time.monotonic()
+        if self._synonyms_changed_at() != self.synonyms_at:  # maintainers edited the synonyms
+            self.build()
+            return
+        if newest is None or (self.newest is not None and newest <= self.newest):
+            return
+        docs, ids, newest = store.load_docs(self.db, changed_after=self.newest)
+        with self.lock:
+            assert self.index is not None
+            for doc in docs:
+                self.index.upsert(doc)
+            self.ids.update(ids)
+            self.newest = max(filter(None, (self.newest, newest)))
+
+
+_searchers: weakref.WeakKeyDictionary[Database, KbSearcher] = weakref.WeakKeyDictionary()
+_searchers_lock = threading.Lock()
+
+
+def searcher(db: Database) -> KbSearcher:
+    with _searchers_lock:
+        found = _searchers.get(db)
+        if found is None:
+            found = _searchers[db] = KbSearcher(db)
+        return found
+
+
+def warm_up(db: Database) -> None:
+    """Start building the index in the background (consoles call this after login)."""
+    s = searcher(db)
+    if s.index is None and not s.ready.is_set():
+        s.build_in_background()
+
+
+def search_ids(
+    db: Database,
+    query: str,
+    *,
+    limit: int = 10,
+    mode: str = "all",
+    category: str | None = None,
+    lang: str | None = None,
+    statuses: tuple[str, ...] = ("published",),
+    timing: dict | None = None,
+) -> list[tuple[str, float]]:
+    """Ranked (external id, score) pairs: what the batch CLI prints."""
+    index = searcher(db).current()
+    hits = index.search(
+        query, limit=limit, mode=mode, category=category, lang=lang, statuses=statuses, timing=timing
+    )
+    return [(h.key, h.score) for h in hits]
+
+
+def search(
+    db: Database,
+    query: str,
+    *,
+    limit: int = 10,
+    mode: str = "all",
+    category: str | None = None,
+    lang: str | None = None,
+    statuses: tuple[str, ...] = ("published",),
+) -> list[KbSuggestion]:
+    hits = search_ids(db, query, limit=limit, mode=mode, category=category, lang=lang, statuses=statuses)
+    return _suggestions(db, hits)
+
+
+def recommend(db: Database, text: str, *, limit: int = 5, lang: str | None = None) -> list[KbSuggestion]:
+    """Recommended solutions for a ticket being typed: its summary and symptoms as the query."""
+    text = " ".join(text.split())[:400]
+    if len(text) < 2:
+        return []
+    return search(db, text, limit=limit, lang=lang)
+
+
+def _suggestions(db: Database, hits: list[tuple[str, float]]) -> list[KbSuggestion]:
+    if not hits:
+        return []
+    with db.read() as s:
+        rows = {
+            r.external_id: r
+            for r in s.execute(
+                select(KbArticle).where(col(KbArticle.external_id).in_([h[0] for h in hits]))
+            ).scalars()
+        }
+        statements = store._statements_by_article(s, [r.id for r in rows.values()])  # type: ignore[misc]
+    return [
+        KbSuggestion(
+            article_id=rows[key].id,  # type: ignore[arg-type]
+            external_id=key,
+            title=rows[key].title,
+            category=rows[key].category,
+            lang=rows[key].lang,
+            statements=statements.get(rows[key].id, []),  # type: ignore[arg-type]
+            score=score,
+        )
+        for key, score in hits
+        if key in rows
+    ]
+
+
+def get_article(db: Database, article_id: int) -> KbArticleView:
+    with db.read() as s:
+        row = s.get(KbArticle, article_id)
+        if row is None:
+            raise NotFound(f"no article {article_id}")
+        usage = func.count(KbArticleStatement.article_id)
+        used = (
+            select(KbArticleStatement.statement_id, usage)
+            .group_by(col(KbArticleStatement.statement_id))
+            .subquery()
+        )
+        rows = s.execute(
+            select(KbStatement.id, KbStatement.text, used.c[1])
+            .join(KbArticleStatement, col(KbArticleStatement.statement_id) == KbStatement.id)
+            .join(used, used.c.statement_id == KbStatement.id)
+            .where(KbArticleStatement.article_id == article_id)
+            .order_by(col(KbArticleStatement.position))
+        ).all()
+        return KbArticleView(
+            id=row.id,  # type: ignore[arg-type]
+            external_id=row.external_id,
+            title=row.title,
+            category=row.category,
+            lang=row.lang,
+            status=row.status,
+            tags=[t for t in row.tags.split(",") if t],
+            statements=[StatementView(id=r[0], text=r[1], used_by=r[2]) for r in rows],
+            score=row.score,
+            votes_up=row.votes_up,
+            usage_count=row.usage_count,
+            updated_at=row.updated_at,
+        )
+
+
+def get_article_by_external_id(db: Database, external_id: str) -> KbArticleView:
+    with db.read() as s:
+        article_id = s.execute(select(KbArticle.id).where(KbArticle.external_id == external_id)).scalar()
+    if article_id is None:
+        raise NotFound(f"no article {external_id}")
+    return get_article(db, article_id)
+
+
+def mark_solved(session, actor_id: int | None, ticket_id: int, article_id: int) -> bool:  # type: ignore[no-untyped-def]
+    """Inside the caller's transaction: link the article to the ticket and raise its score
+    (the "neuron": solutions that solve tickets rise). False if it was linked already."""
+    if session.get(TicketArticle, (ticket_id, article_id)) is not None:
+        return False
+    if session.get(KbArticle, article_id) is None:
+        raise NotFound(f"no article {article_id}")
+    now = clock.now()
+    session.add(TicketArticle(ticket_id=ticket_id, article_id=article_id, agent_id=actor_id, at=now))
+    session.execute(
+        update(KbArticle)
+        .where(col(KbArticle.id) == article_id)
+        .values(score=KbArticle.score + 1, usage_count=KbArticle.usage_count + 1, updated_at=now)
+    )
+    return True
+
+
+def solved_it(db: Database, actor: Actor, ticket_number: str, article_id: int) -> bool:
+    """ "This solved it" on the ticket being worked: link, raise the score, and record it."""
+    number = normalise_number(ticket_number)
+    with db.write() as s:
+        ticket = s.execute(select(Ticket).where(Ticket.number == number)).scalar_one_or_none()
+        if ticket is None:
+            raise NotFound(f"no ticket {number}")
+        article = s.get(KbArticle, article_id)
+        if article is None:
+            raise NotFound(f"no article {article_id}")
+        linked = mark_solved(s, actor.id, ticket.id, article_id)  # type: ignore[arg-type]
+        if linked:
+            record_event(
+                s,
+                ticket,
+                actor.id,
+                EventKind.LINKED,
+                f"{article.external_id} {article.title}",
+                data={"article": article.external_id, "solved": True},
+            )
+        return linked
+
+
+def faq(db: Database, *, category: str | None = None, limit: int = 10) -> list[KbSuggestion]:
+    """The top published solutions by score (per category when given)."""
+    with db.read() as s:
+        query = select(KbArticle.external_id, KbArticle.score).where(KbArticle.status == "published")
+        if category:
+            query = query.where(col(KbArticle.category).startswith(category))
+        rows = s.execute(query.order_by(col(KbArticle.score).desc(), col(KbArticle.id)).limit(limit)).all()
+    return _suggestions(db, [(r[0], float(r[1])) for r in rows])
+
+
+# --- editing (KB editors: supervisors, or agents with the KB right) -------------------------------
+
+
+def require_editor(actor: Actor) -> None:
+    if not actor.kb_editor:
+        raise PermissionDenied(f"{actor.login} may not edit the knowledge base")
+
+
+def save_solution(
+    db: Database,
+    actor: Actor,
+    *,
+    external_id: str | None,
+    title: str,
+    category: str,
+    lang: str,
+    statements: list[str],
+    tags: list[str] | None = None,
+    status: str = "draft",
+) -> int:
+    """Create or edit a solution from its statements (existing identical statements are reused)."""
+    require_editor(actor)
+    statements = [s.strip() for s in statements if s.strip()]
+    errors = {}
+    if not title.strip():
+        errors["title"] = "required"
+    if not statements:
+        errors["statements"] = "a solution needs at least one statement"
+    if lang not in store.LANGS:
+        errors["lang"] = "en or zh"
+    if status not in store.STATUSES:
+        errors["status"] = "draft, published or retired"
+    if errors:
+        raise InvalidInput(errors)
+    with db.write() as s:
+        if external_id is None:
+            count = s.execute(select(func.count()).select_from(KbArticle)).scalar_one()
+            external_id = f"KB-D{count + 1:05d}"
+            while s.execute(select(KbArticle.id).where(KbArticle.external_id == external_id)).first():
+                count += 1
+                external_id = f"KB-D{count + 1:05d}"
+        fields = {
+            "external_id": external_id,
+            "title": title.strip(),
+            "category": category.strip(),
+            "lang": lang,
+            "status": status,
+            "tags": ",".join(tags or []),
+            "statements": statements,
+        }
+        return store.save_article(s, fields, store.ImportReport(), actor_id=actor.id)
+
+
+def set_status(db: Database, actor: Actor, article_id: int, status: str) -> None:
+    require_editor(actor)
+    if status not in store.STATUSES:
+        raise InvalidInput({"status": "draft, published or retired"})
+    with db.write() as s:
+        if s.get(KbArticle, article_id) is None:
+            raise NotFound(f"no article {article_id}")
+        s.execute(
+            update(KbArticle)
+            .where(col(KbArticle.id) == article_id)
+            .values(status=status, updated_at=clock.now())
+        )
+
+
+def find_statements(db: Database, text: str, *, limit: int = 10) -> list[StatementView]:
+    """Existing statements like `text`, to reuse rather than write again."""
+    text = " ".join(text.split())
+    if len(text) < 2:
+        return []
+    with db.read() as s:
+        words = [w for w in text.split() if len(w) >= 2][:3] or [text]
+        query = select(KbStatement.id, KbStatement.text)
+        for w in words:
+            query = query.where(col(KbStatement.text).icontains(w[:20]))
+        rows = s.execute(query.limit(200)).all()
+        if len(rows) < limit:  # fall back to the shortest word alone
+            rows += s.execute(
+                select(KbStatement.id, KbStatement.text)
+                .where(col(KbStatement.text).icontains(min(words, key=len)))
+                .limit(200)
+            ).all()
+        ranked = process.extract(text, {r[0]: r[1] for r in rows}, scorer=fuzz.WRatio, limit=limit)
+        ids = [key for _text, _score, key in ranked]
+        used = dict(
+            s.execute(
+                select(KbArticleStatement.statement_id, func.count())
+                .where(col(KbArticleStatement.statement_id).in_(ids))
+                .group_by(col(KbArticleStatement.statement_id))
+            ).all()
+        )
+    return [StatementView(id=key, text=t, used_by=used.get(key, 0)) for t, _score, key in ranked]
+
+
+def statement_users(db: Database, statement_id: int) -> list[tuple[str, str]]:
+    """The solutions (external id, title) that use a statement: shown before editing it."""
+    with db.read() as s:
+        return [
+            (r[0], r[1])
+            for r in s.execute(
+                select(KbArticle.external_id, KbArticle.title)
+                .join(KbArticleStatement, col(KbArticleStatement.article_id) == KbArticle.id)
+                .where(KbArticleStatement.statement_id == statement_id)
+                .order_by(col(KbArticle.external_id))
+            ).all()
+        ]
+
+
+def edit_statement(db: Database, actor: Actor, statement_id: int, text: str) -> int:
+    """Change a shared statement for every solution that uses it; returns how many changed."""
+    require_editor(actor)
+    text = text.strip()
+    if not text:
+        raise InvalidInput({"text": "required"})
+    digest = store.statement_digest(text)
+    with db.write() as s:
+        other = s.execute(select(KbStatement.id).where(KbStatement.digest == digest)).scalar()
+        if other is not None and other != statement_id:
+            raise InvalidInput({"text": f"the same statement exists already (#{other}): reuse it"})
+        s.execute(
+            update(KbStatement).where(col(KbStatement.id) == statement_id).values(text=text, digest=digest)
+        )
+        article_ids = (
+            s.execute(
+                select(KbArticleStatement.article_id).where(KbArticleStatement.statement_id == statement_id)
+            )
+            .scalars()
+            .all()
+        )
+        s.execute(update(KbArticle).where(col(KbArticle.id).in_(article_ids)).values(updated_at=clock.now()))
+        return len(article_ids)
+
+
+def draft_from_ticket(db: Database, actor: Actor, ticket_number: str) -> int:
+    """Turn a resolved ticket into a draft solution: its summary, symptoms and resolution."""
+    require_editor(actor)
+    number = normalise_number(ticket_number)
+    with db.read() as s:
+        ticket = s.execute(select(Ticket).where(Ticket.number == number)).scalar_one_or_none()
+        if ticket is None:
+            raise NotFound(f"no ticket {number}")
+        if not ticket.resolution.strip():
+            raise InvalidInput({"resolution": f"{number} has no resolution yet"})
+        from ..models import Category
+
+        category = s.get(Category, ticket.category_id) if ticket.category_id else None
+    zh = any("\u4e00" <= ch <= "\u9fff" for ch in ticket.summary + ticket.description)
+    statements = [line for line in ticket.description.splitlines() if line.strip()][:4]
+    statements += [line for line in ticket.resolution.splitlines() if line.strip()]
+    return save_solution(
+        db,
+        actor,
+        external_id=None,
+        title=ticket.summary,
+        category=category.path if category else "",
+        lang="zh" if zh else "en",
+        statements=statements,
+        status="draft",
+    )
+
+
+def list_synonyms(db: Database) -> list[tuple[int, str]]:
+    with db.read() as s:
+        return [(r.id, r.terms) for r in s.execute(select(KbSynonym).order_by(col(KbSynonym.id))).scalars()]  # type: ignore[misc]
+
+
+def add_synonyms(db: Database, actor: Actor | None, terms: list[str]) -> int:
+    """A group of words that mean the same thing; takes effect at the next index build."""
+    if actor is not None:
+        require_editor(actor)
+    terms = [t.strip() for t in terms if t.strip()]
+    if len(terms) < 2:
+        raise InvalidInput({"terms": "a synonym group needs at least two terms"})
+    with db.write() as s:
+        row = KbSynonym(terms=", ".join(terms), updated_at=clock.now())
+        s.add(row)
+        s.flush()
+        return row.id  # type: ignore[return-value]
+
+
+def remove_synonyms(db: Database, actor: Actor | None, synonym_id: int) -> None:
+    if actor is not None:
+        require_editor(actor)
+    with db.write() as s:
+        row = s.get(KbSynonym, synonym_id)
+        if row is None:
+            raise NotFound(f"no synonym group {synonym_id}")
+        s.delete(row)
+
+
+def import_demo_articles(db: Database) -> store.ImportReport:
+    """The shipped bilingual solutions, for the demo desk."""
+    return store.import_jsonl(db, store.DEMO_ARTICLES.read_text(encoding="utf-8").splitlines())

@@ -1,0 +1,150 @@
+"""The knowledge base in the database: import/export, statement reuse, live index, "this solved it"."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from deskterm.db import open_database
+from deskterm.kb import store
+from deskterm.services import kb
+from deskterm.services.errors import InvalidInput, PermissionDenied
+from tests.factories import make_agent, make_ticket
+
+ARTICLES = [
+    {
+        "id": "KB-1",
+        "lang": "en",
+        "title": "Printer paper jam",
+        "category": "Hardware/Printer",
+        "statements": ["Open the front cover.", "Restart the computer and try again."],
+        "tags": ["printer"],
+    },
+    {
+        "id": "KB-2",
+        "lang": "zh",
+        "title": "VPN连接不上",
+        "category": "网络/VPN",
+        "statements": ["检查网络连接。", "请重启电脑后重试。"],
+        "tags": ["VPN"],
+    },
+    {
+        "id": "KB-3",
+        "lang": "en",
+        "title": "Laptop will not boot",
+        "category": "Hardware/PC",
+        "statements": ["Hold the power button for 30 seconds.", "Restart the computer and try again."],
+        "tags": [],
+    },
+]
+
+
+def lines(items) -> list[str]:  # type: ignore[no-untyped-def]
+    return [json.dumps(a, ensure_ascii=False) for a in items]
+
+
+def test_import_is_idempotent_and_statements_are_stored_once(db):
+    first = store.import_jsonl(db, lines(ARTICLES))
+    assert (first.added, first.statements_added, first.errors) == (3, 5, [])
+    again = store.import_jsonl(db, lines(ARTICLES))
+    assert (again.added, again.updated, again.unchanged, again.statements_added) == (0, 0, 3, 0)
+    shared = kb.get_article_by_external_id(db, "KB-3").statements[1]
+    assert shared.text == "Restart the computer and try again." and shared.used_by == 2
+
+
+def test_bad_lines_are_reported_by_number_and_the_rest_imported(db):
+    bad = [
+        lines(ARTICLES)[0],
+        "{not json",
+        json.dumps({"id": "KB-9", "title": "x", "statements": []}),
+        lines(ARTICLES)[1],
+    ]
+    report = store.import_jsonl(db, bad)
+    assert report.added == 2
+    assert [n for n, _ in report.errors] == [2, 3] and "statements" in report.errors[1][1]
+
+
+def test_export_round_trips(db):
+    store.import_jsonl(db, lines(ARTICLES))
+    exported = list(store.iter_articles(db))
+    assert exported == ARTICLES
+
+
+def test_search_and_live_update_across_two_sessions(db):
+    store.import_jsonl(db, lines(ARTICLES))
+    assert kb.search(db, "paper jam")[0].external_id == "KB-1"
+    other = open_database(db.engine.url.render_as_string(hide_password=False))  # another console
+    try:
+        assert "KB-4" not in [h.external_id for h in kb.search(other, "卡纸")]
+        editor = make_agent(db, "sue", role="supervisor")
+        kb.save_solution(
+            db,
+            editor,
+            external_id="KB-4",
+            title="打印机卡纸",
+            category="硬件/打印机",
+            lang="zh",
+            statements=["打开前盖取出卡纸。", "请重启电脑后重试。"],
+            status="published",
+        )
+        kb.searcher(other).checked = 0  # as if the freshness interval had passed
+        assert kb.search(other, "卡纸")[0].external_id == "KB-4"
+        assert kb.get_article_by_external_id(db, "KB-4").statements[1].used_by == 2  # reused
+    finally:
+        other.dispose()
+
+
+def test_this_solved_it_links_and_raises_the_score(db):
+    store.import_jsonl(db, lines(ARTICLES))
+    eng = make_agent(db, "eddy")
+    t = make_ticket(db, eng)
+    article = kb.get_article_by_external_id(db, "KB-3")
+    assert kb.solved_it(db, eng, t.number, article.id) is True
+    assert kb.solved_it(db, eng, t.number, article.id) is False  # once per ticket
+    after = kb.get_article(db, article.id)
+    assert (after.score, after.usage_count) == (1.0, 1)
+    assert kb.faq(db, limit=1)[0].external_id == "KB-3"
+
+
+def test_editing_needs_the_kb_right_and_statement_edits_reach_every_user(db):
+    store.import_jsonl(db, lines(ARTICLES))
+    op = make_agent(db, "olga", role="operator")
+    sup = make_agent(db, "sue", role="supervisor")
+    with pytest.raises(PermissionDenied):
+        kb.save_solution(db, op, external_id=None, title="x", category="", lang="en", statements=["y"])
+    shared = kb.get_article_by_external_id(db, "KB-1").statements[1]
+    assert sorted(k for k, _ in kb.statement_users(db, shared.id)) == ["KB-1", "KB-3"]
+    assert kb.edit_statement(db, sup, shared.id, "Restart the PC, then try again.") == 2
+    assert kb.get_article_by_external_id(db, "KB-3").statements[1].text == "Restart the PC, then try again."
+    with pytest.raises(InvalidInput):
+        kb.save_solution(db, sup, external_id=None, title="", category="", lang="en", statements=[])
+    found = kb.find_statements(db, "restart the pc")
+    assert found and found[0].id == shared.id
+
+
+def test_draft_from_a_resolved_ticket(db):
+    sup = make_agent(db, "sue", role="supervisor")
+    t = make_ticket(db, sup, "Outlook does not open", description="Outlook hangs at loading profile.")
+    from sqlmodel import select
+
+    from deskterm.models import Ticket
+
+    with db.write() as s:
+        s.exec(select(Ticket).where(Ticket.id == t.id)).one().resolution = "Started Outlook in safe mode."
+    article_id = kb.draft_from_ticket(db, sup, t.number)
+    draft = kb.get_article(db, article_id)
+    assert draft.status == "draft" and draft.title == "Outlook does not open"
+    assert [s.text for s in draft.statements] == [
+        "Outlook hangs at loading profile.",
+        "Started Outlook in safe mode.",
+    ]
+    assert kb.search(db, "outlook") == []  # drafts are not offered to the desk
+
+
+def test_synonym_groups_from_the_database(db):
+    store.import_jsonl(db, lines(ARTICLES))
+    assert kb.search(db, "zorblat") == []  # a house word for laptops nobody outside knows
+    kb.add_synonyms(db, None, ["laptop", "zorblat"])
+    kb.searcher(db).checked = 0
+    assert kb.search(db, "zorblat")[0].external_id == "KB-3"
