@@ -72,7 +72,8 @@ class DeskApp(App[str | None]):
         from .screens.login import LoginScreen
 
         self.push_screen(LoginScreen(demo=self.demo))
-        self.connect()
+        # Importing the database stack in a thread competes for the GIL: start after the first paint.
+        self.call_after_refresh(self.connect)
 
     @work(thread=True, group="connect", exclusive=True, exit_on_error=False)
     def connect(self) -> None:
