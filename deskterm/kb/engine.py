@@ -253,7 +253,7 @@ class KbIndex:
         for w, t in surfaces:
             if w not in known:
                 self._vocab_new(w, t)
-        return terms, self._syn.concepts_in(norm, seq)
+        return terms, self._syn.concepts_in(norm, seq, terms)
 
     def _vocab_new(self, surface: str, term: str) -> None:
         self._surface[surface] = term
@@ -316,11 +316,16 @@ class KbIndex:
                     f = factor * (0.75 + 0.25 * len(part) / len(w))
                     if f > alts.get(t, 0.0):
                         alts[t] = f
-        if mode in ("all", "fuzzy", "statements") and not exact and len(part) >= 4:
-            if part.isalpha() and part not in COMMON_WORDS:
-                for t, f in self._typo_fixes(part):
-                    if f > alts.get(t, 0.0):
-                        alts[t] = f
+        if (
+            mode in ("all", "fuzzy", "statements")
+            and not exact
+            and len(part) >= 4
+            and part.isalpha()
+            and part not in COMMON_WORDS
+        ):
+            for t, f in self._typo_fixes(part):
+                if f > alts.get(t, 0.0):
+                    alts[t] = f
         out = sorted(alts.items(), key=itemgetter(1), reverse=True)
         if len(self._expand_cache) > 50_000:
             self._expand_cache.clear()
@@ -571,10 +576,11 @@ class KbIndex:
                 and (cat is None or m.category == cat or m.category.startswith(cat + "/"))
             )
 
-        short = [d for d, _ in heapq.nlargest(SHORTLIST, acc.items(), key=itemgetter(1)) if ok(d)]
-        if len(short) < min(limit, SHORTLIST) and len(acc) > SHORTLIST:
+        size = max(SHORTLIST, limit)
+        short = [d for d, _ in heapq.nlargest(size, acc.items(), key=itemgetter(1)) if ok(d)]
+        if len(short) < limit and len(acc) > size:
             # the filters removed most of the best: look further down
-            short = heapq.nlargest(SHORTLIST, (d for d in acc if ok(d)), key=acc.__getitem__)
+            short = heapq.nlargest(size, (d for d in acc if ok(d)), key=acc.__getitem__)
 
         # coverage: the share of the query's words (weighted by rarity) a doc matches, directly
         # or through a synonym phrase that contains them

@@ -8,11 +8,13 @@ matches "printer"), members with Chinese characters match as substrings.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deskterm.kb.text import has_cjk, normalize, phrase_stems
+from deskterm.kb.text import CJK, has_cjk, normalize, phrase_stems
 
+_CJK_PAIR_RE = re.compile(f"[{CJK}]{{2}}")
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "scripts_data" / "kb_synonyms.txt"
 
 
@@ -21,8 +23,10 @@ class Synonyms:
     groups: list[tuple[str, ...]] = field(default_factory=list)
     # English: first stem -> [(stems of the member, concept)]
     _en: dict[str, list[tuple[tuple[str, ...], str]]] = field(default_factory=dict)
-    # Chinese (or mixed) members: first CJK character -> [(member, concept)]
+    # Chinese (or mixed) members: their first two-character Chinese run -> [(member, concept)];
+    # members with a single Chinese character ("u盘") go by that character in _zh1
     _zh: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    _zh1: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
     @classmethod
     def from_lines(cls, lines: list[str] | tuple[str, ...]) -> Synonyms:
@@ -39,10 +43,15 @@ class Synonyms:
         self.groups.append(members)
         for m in members:
             if has_cjk(m):
-                first = next(ch for ch in m if has_cjk(ch))
-                # a single Chinese character would match nearly everything
-                if len(m) >= 2:
-                    self._zh.setdefault(first, []).append((m, concept))
+                # a single Chinese character alone would match nearly everything
+                if len(m) < 2:
+                    continue
+                pair = _CJK_PAIR_RE.search(m)
+                if pair:
+                    self._zh.setdefault(pair.group(), []).append((m, concept))
+                else:
+                    first = next(ch for ch in m if has_cjk(ch))
+                    self._zh1.setdefault(first, []).append((m, concept))
             else:
                 stems = tuple(s for s, _, _ in phrase_stems(m))
                 if stems:
@@ -51,8 +60,9 @@ class Synonyms:
     def __len__(self) -> int:
         return len(self.groups)
 
-    def concepts_in(self, text: str, seq: list[str]) -> list[str]:
-        """Concepts in normalised ``text`` whose English stem sequence is ``seq`` (indexing)."""
+    def concepts_in(self, text: str, seq: list[str], terms: list[str]) -> list[str]:
+        """Concepts in normalised ``text`` (indexing): ``seq`` is its English stem sequence,
+        ``terms`` its index terms (which hold its Chinese bigrams)."""
         found: list[str] = []
         en = self._en
         starts = en.keys() & set(seq)  # most texts hold few first words of a member
@@ -63,9 +73,12 @@ class Synonyms:
                         n = len(stems)
                         if n == 1 or tuple(seq[i : i + n]) == stems:
                             found.append(concept)
-        if self._zh:
-            for ch in self._zh.keys() & set(text):
-                for member, concept in self._zh[ch]:
+        if self._zh and len(terms) > len(seq):  # some Chinese
+            for key in self._zh.keys() & set(terms):
+                for member, concept in self._zh[key]:
+                    found.extend([concept] * text.count(member))
+            for ch in self._zh1.keys() & set(text):
+                for member, concept in self._zh1[ch]:
                     found.extend([concept] * text.count(member))
         return found
 
@@ -81,9 +94,12 @@ class Synonyms:
                         found.append((concept, start, seq[i][2]))
                     elif i + n <= len(seq) and all(seq[i + j][0] == stems[j] for j in range(1, n)):
                         found.append((concept, start, seq[i + n - 1][2]))
-        if self._zh:
-            for ch in self._zh.keys() & set(text):
-                for member, concept in self._zh[ch]:
+        if self._zh or self._zh1:
+            chars = set(text)
+            keys = [k for k in self._zh if k[0] in chars and k in text]
+            keys += [k for k in self._zh1 if k in chars]
+            for k in keys:
+                for member, concept in self._zh.get(k, ()) or self._zh1.get(k, ()):
                     pos = text.find(member)
                     while pos >= 0:
                         found.append((concept, pos, pos + len(member)))

@@ -22,13 +22,37 @@ _SPLIT_RE = re.compile(r"[-_]")
 _WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 STOPWORDS = frozenset(
-    ["a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at", "for", "with", "from", "by", "via", "is", "are", "was", "were", "be", "been", "being", "am", "it", "its", "this", "that", "these", "those", "there", "theres", "here", "i", "im", "ive", "me", "my", "mine", "we", "our", "us", "you", "your", "youre", "he", "she", "they", "them", "their", "his", "her", "what", "whats", "when", "where", "which", "who", "whom", "how", "do", "does", "did", "done", "doing", "has", "have", "had", "having", "will", "would", "can", "could", "should", "shall", "may", "might", "must", "just", "so", "as", "into", "onto", "about", "then", "than", "also", "very", "too", "some", "any", "all", "every", "each", "again", "still", "only", "even", "now", "get", "gets", "got", "getting", "keep", "keeps", "kept", "say", "says", "saying", "said", "please", "help", "tell", "told", "think", "if", "while", "because", "since", "until", "one", "ones", "its", "there", "is", "thing", "things", "something", "anything", "someone", "like", "really", "actually", "today", "morning", "yesterday", "always", "never", "ever", "nothing", "went", "come", "comes", "came"]
+    """
+    a an the and or but of to in on at for with from by via is are was were be been being am
+    it its this that these those there theres here i im ive me my mine we our us you your
+    youre he she they them their his her what whats when where which who whom how do does
+    did done doing has have had having will would can could should shall may might must just
+    so as into onto about then than also very too some any all every each again still only
+    even now get gets got getting keep keeps kept say says saying said please help tell told
+    think if while because since until one ones its there is thing things something anything
+    someone like really actually today morning yesterday always never ever nothing went come
+    comes came
+    """.split()  # noqa: SIM905
 )
 
 
 # Everyday words a caller uses that are no typo of a KB word ("went" is not "sent").
 COMMON_WORDS = STOPWORDS | frozenset(
-    ["went", "come", "comes", "came", "coming", "goes", "going", "gone", "make", "makes", "made", "making", "take", "takes", "took", "taken", "give", "gives", "gave", "want", "wants", "wanted", "need", "needs", "needed", "know", "knows", "knew", "look", "looks", "looked", "see", "seen", "saw", "seem", "seems", "tried", "try", "tries", "trying", "work", "works", "worked", "use", "used", "uses", "using", "call", "calls", "called", "time", "times", "day", "days", "week", "weeks", "minute", "minutes", "hour", "hours", "year", "years", "month", "months", "people", "person", "colleague", "colleagues", "boss", "someone", "everyone", "everything", "nothing", "anything", "thing", "stuff", "lot", "lots", "few", "many", "much", "more", "most", "less", "least", "other", "another", "same", "different", "big", "small", "little", "large", "long", "short", "good", "bad", "better", "worse", "best", "worst", "fine", "okay", "sure", "maybe", "already", "almost", "back", "away", "down", "over", "under", "after", "before", "during", "between", "through", "without", "within", "again", "still", "yet", "once", "twice", "first", "last", "next", "new", "old", "right", "left", "high", "low", "open", "close", "closed", "opened", "send", "sent", "read", "write", "wrote", "written", "start", "stop", "stopped", "show", "shows", "showed", "shown", "says", "tell", "asked", "ask", "told", "said", "put", "set", "let", "lets", "done", "fine", "since", "our", "office", "desk", "home", "room", "floor", "morning", "evening", "night", "today", "tomorrow", "yesterday", "sometimes", "often", "usually", "never", "always", "while", "where", "which", "whose", "whole", "half", "full", "empty"]
+    """
+    went come comes came coming goes going gone make makes made making take takes took taken
+    give gives gave want wants wanted need needs needed know knows knew look looks looked
+    see seen saw seem seems tried try tries trying work works worked use used uses using
+    call calls called time times day days week weeks minute minutes hour hours year years
+    month months people person colleague colleagues boss someone everyone everything nothing
+    anything thing stuff lot lots few many much more most less least other another same
+    different big small little large long short good bad better worse best worst fine okay
+    sure maybe already almost back away down over under after before during between through
+    without within again still yet once twice first last next new old right left high low
+    open close closed opened send sent read write wrote written start stop stopped show
+    shows showed shown says tell asked ask told said put set let lets done fine since our
+    office desk home room floor morning evening night today tomorrow yesterday sometimes
+    often usually never always while where which whose whole half full empty
+    """.split()  # noqa: SIM905
 )
 
 

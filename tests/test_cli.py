@@ -1,0 +1,116 @@
+"""The command line as a script uses it: JSON output, clear one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from deskterm.services import demo
+
+DESKTERM = str(Path(sys.executable).with_name("deskterm"))
+
+
+def run(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [DESKTERM, *args], capture_output=True, text=True, env=env, input=stdin, timeout=120
+    )
+
+
+@pytest.fixture
+def home(tmp_path):  # type: ignore[no-untyped-def]
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    env.pop("DESKTERM_DATABASE_URL", None)
+    env.pop("DESKTERM_PASSWORD", None)
+    return env
+
+
+def test_list_and_show_as_json(sqlite_db, home):
+    demo.generate(sqlite_db, tickets=50, seed=3)
+    url = str(sqlite_db.engine.url)
+    listed = run("--db", url, "ticket", "list", "--limit", "5", "--format", "json", env=home)
+    assert listed.returncode == 0, listed.stderr
+    rows = json.loads(listed.stdout)["tickets"]
+    assert len(rows) == 5 and rows[0]["number"].startswith("SR-")
+    shown = run("--db", url, "ticket", "show", rows[0]["number"], "--format", "json", env=home)
+    detail = json.loads(shown.stdout)
+    assert detail["events"][0]["kind"] == "created"
+
+
+def test_unmigrated_and_unreachable_databases_give_one_line(home, tmp_path):
+    empty = run("--db", f"sqlite:///{tmp_path / 'empty.db'}", "ticket", "list", env=home)
+    assert empty.returncode == 1 and "deskterm db upgrade" in empty.stderr
+    assert "Traceback" not in empty.stderr and len(empty.stderr.strip().splitlines()) == 1
+    gone = run("--db", "postgresql://postgres@127.0.0.1:1/nowhere", "ticket", "list", env=home)
+    assert gone.returncode == 1 and "127.0.0.1:1" in gone.stderr and "Traceback" not in gone.stderr
+
+
+def test_agent_add_with_password_on_stdin_and_bad_fields(sqlite_db, home):
+    url = str(sqlite_db.engine.url)
+    ok = run(
+        "--db",
+        url,
+        "agent",
+        "add",
+        "ann",
+        "--name",
+        "Ann",
+        "--number",
+        "301",
+        "--role",
+        "engineer",
+        "--tier",
+        "2",
+        "--team",
+        "Network",
+        "--password-stdin",
+        env=home,
+        stdin="long-password\n",
+    )
+    assert ok.returncode == 0, ok.stderr
+    bad = run(
+        "--db",
+        url,
+        "agent",
+        "add",
+        "b@d",
+        "--name",
+        "",
+        "--number",
+        "x",
+        "--role",
+        "king",
+        "--password-stdin",
+        env=home,
+        stdin="1\n",
+    )
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 5
+    listed = json.loads(run("--db", url, "agent", "list", "--format", "json", env=home).stdout)
+    assert [a["login"] for a in listed] == ["ann"]
+
+
+def test_claim_exit_codes(sqlite_db, home):
+    demo.generate(sqlite_db, tickets=200, seed=5)
+    url = str(sqlite_db.engine.url)
+    listed = run("--db", url, "ticket", "list", "--status", "new", "--format", "json", env=home)
+    rows = json.loads(listed.stdout)["tickets"]
+    target = next(r for r in rows if not r["assignee"] and r["team"] == "Desktop Support")
+    env = {**home, "DESKTERM_PASSWORD": "demo"}
+    first = run("--db", url, "ticket", "claim", target["number"], "--as", "engineer", env=env)
+    second = run("--db", url, "ticket", "claim", target["number"], "--as", "zhang.wei", env=env)
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 3 and "already taken by Ethan Park" in second.stderr
+
+
+def test_config_show_masks_the_password(home):
+    shown = run(
+        "--db", "postgresql://desk:s3cret@db:5432/desk", "config", "show", "--format", "json", env=home
+    )
+    data = json.loads(shown.stdout)
+    assert data["database_url"] == {"value": "postgresql://desk:***@db:5432/desk", "source": "flag"}
