@@ -31,7 +31,11 @@ async def log_in(pilot: Pilot, login: str, password: str) -> None:
     from textual.widgets import Input
 
     app = pilot.app
-    await wait_until(pilot, lambda: app.screen.query("#login-name") and not app.screen.query_one("#login-name").disabled)
+
+    def ready() -> bool:
+        return bool(app.screen.query("#login-name")) and not app.screen.query_one("#login-name").disabled
+
+    await wait_until(pilot, ready)
     app.screen.query_one("#login-name", Input).value = login
     app.screen.query_one("#login-password", Input).focus()
     app.screen.query_one("#login-password", Input).value = password
