@@ -132,7 +132,7 @@ def bench_backend(url: str, load: int, runs: int) -> None:
             col(Ticket.is_open).is_(True),  # type: ignore[union-attr]
             col(Ticket.assignee_id).is_(None),
         )
-        .order_by(Ticket.priority, Ticket.resolve_by)
+        .order_by(Ticket.assignee_id, Ticket.priority, Ticket.resolve_by)
         .limit(200)
     )
     print("  plan, my open tickets:      ", " | ".join(plan(db, mine)))

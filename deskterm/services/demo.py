@@ -811,6 +811,9 @@ def generate(
             total_events += len(e_rows)
         done += n
         report("tickets", done, tickets)
+    with db.engine.connect() as conn:  # fresh planner statistics after a bulk load
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
     return DemoSummary(len(agent_ids), len(orgs), customers, len(dev_rows), tickets, total_events)
 
 

@@ -5,6 +5,7 @@ TicketEvent in the same transaction."""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -173,6 +174,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+@functools.cache  # a Select is immutable: build the joined base once
 def _row_query():  # type: ignore[no-untyped-def]
     assignee = aliased(Agent)
     return (
@@ -269,7 +271,9 @@ def team_unassigned(
             col(Ticket.is_open).is_(True),
             col(Ticket.assignee_id).is_(None),
         )
-        .order_by(Ticket.priority, Ticket.resolve_by)
+        # assignee_id (all NULL here) leads the order so PostgreSQL reads the index in order
+        # instead of sorting the whole queue: it does not treat IS NULL as an equality.
+        .order_by(Ticket.assignee_id, Ticket.priority, Ticket.resolve_by)
         .offset(offset)
         .limit(limit)
     )
@@ -380,9 +384,13 @@ def open_ticket(
     service_mode: str = "phone",
     warranty: str = "unknown",
     call_started_at: datetime | None = None,
+    priority: int | None = None,
+    event_data: dict[str, Any] | None = None,
 ) -> Ticket:
     """Create a ticket and its 'created' event in the caller's transaction; the category's team
-    receives it and the SLA clocks start."""
+    receives it and the SLA clocks start. `priority` overrides the default impact x urgency matrix
+    (intake applies the desk's configured matrix and the operator's override); `event_data` adds
+    to the 'created' event's data."""
     require(actor, "tickets.create")
     errors: dict[str, str] = {}
     if not summary.strip():
@@ -393,6 +401,8 @@ def open_ticket(
         errors["impact"] = "1 (high), 2 (medium) or 3 (low)"
     if urgency not in (1, 2, 3):
         errors["urgency"] = "1 (high), 2 (medium) or 3 (low)"
+    if priority is not None and priority not in range(1, 6):
+        errors["priority"] = "1 to 5"
     cat = None
     if category:
         cat = session.exec(select(Category).where(Category.path == category)).first()
@@ -408,7 +418,7 @@ def open_ticket(
         category_id=cat.id if cat else None,
         impact=impact,
         urgency=urgency,
-        priority=priority_for(impact, urgency),
+        priority=priority or priority_for(impact, urgency),
         status=Status.NEW,
         is_open=True,
         channel=channel,
@@ -430,22 +440,19 @@ def open_ticket(
     session.add(ticket)
     session.flush()
     record_event(
-        session, ticket, actor.id, EventKind.CREATED, summary.strip(), data={"priority": ticket.priority}
+        session,
+        ticket,
+        actor.id,
+        EventKind.CREATED,
+        summary.strip(),
+        data={"priority": ticket.priority, **(event_data or {})},
     )
     return ticket
 
 
 def create_ticket(db: Database, actor: Actor, **fields: Any) -> TicketDetail:
-    def work(s: Session) -> int:
-        t = open_ticket(s, actor, **fields)
-        assert t.id is not None
-        return t.id
-
-    ticket_id = db.retrying(work)
-    with db.read() as s:
-        t = s.get(Ticket, ticket_id)
-        assert t is not None
-        return _detail(s, t)
+    # The read-model is built inside the write transaction: one connection, one round of commits.
+    return db.retrying(lambda s: _detail(s, open_ticket(s, actor, **fields)))
 
 
 def claim(db: Database, actor: Actor, number: str) -> TicketRow:
@@ -469,13 +476,22 @@ def claim(db: Database, actor: Actor, number: str) -> TicketRow:
                 assignee_id=actor.id,
                 status=Status.ASSIGNED if ticket.status == Status.NEW else ticket.status,
                 assigned_at=now,
+                responded_at=func.coalesce(Ticket.responded_at, now),
                 updated_at=now,
                 version=Ticket.version + 1,
             )
             .execution_options(synchronize_session=False)
         ).rowcount
         if won:
-            record_event(s, ticket, actor.id, EventKind.CLAIMED, f"claimed by {actor.name}")
+            to = Status.ASSIGNED if ticket.status == Status.NEW else ticket.status
+            record_event(
+                s,
+                ticket,
+                actor.id,
+                EventKind.CLAIMED,
+                f"claimed by {actor.name}",
+                data={"from": ticket.status, "to": to, "version": ticket.version + 1},
+            )
     if not won:
         with db.read() as s:
             holder = s.exec(
