@@ -86,6 +86,10 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_created", "created_at"),
         Index("ix_ticket_resolved", "resolved_at"),
         Index("ix_ticket_escalated_to", "escalated_to_id", "is_open"),
+        # The work queue's resolved segments: Mine's resolved tickets and the desk's Callbacks view,
+        # by priority then due (counted and paged from the index, not by visiting closed tickets).
+        Index("ix_ticket_assignee_status", "assignee_id", "status", "priority", "resolve_by"),
+        Index("ix_ticket_status_queue", "status", "priority", "resolve_by"),
     )
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=20, unique=True)
