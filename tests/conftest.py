@@ -34,6 +34,16 @@ def _fast_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _private_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets its own user data and config directories (drafts, config.toml)."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.delenv("DESKTERM_DATABASE_URL", raising=False)
+    monkeypatch.delenv("DESKTERM_PASSWORD", raising=False)
+
+
+@pytest.fixture(autouse=True)
 def _system_clock() -> Iterator[None]:
     yield
     clock.set_clock(None)

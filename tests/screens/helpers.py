@@ -40,3 +40,11 @@ async def log_in(pilot: Pilot, login: str, password: str) -> None:
     app.screen.query_one("#login-password", Input).focus()
     app.screen.query_one("#login-password", Input).value = password
     await pilot.press("enter")
+
+
+async def go_to(pilot: Pilot, key: str, mode: str) -> None:
+    """After login: open a top-level screen by its F-key."""
+    app = pilot.app
+    await wait_until(pilot, lambda: app.actor is not None and app.current_mode != "_default")  # type: ignore[attr-defined]
+    await pilot.press(key)
+    await wait_until(pilot, lambda: app.current_mode == mode)

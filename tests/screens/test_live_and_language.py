@@ -8,7 +8,7 @@ from deskterm.db import open_database
 from deskterm.services import agents
 from deskterm.widgets.chrome import DeskHeader
 from tests.factories import make_agent, make_ticket
-from tests.screens.helpers import log_in, make_app, wait_until
+from tests.screens.helpers import go_to, log_in, make_app, wait_until
 
 NASTY = "[red]x [/] [b [0] x \x1b[2J 王芳 😀"
 
@@ -18,7 +18,7 @@ async def test_another_sessions_ticket_reaches_the_console(sqlite_db):
     app = make_app(sqlite_db)
     async with app.run_test(size=(120, 30)) as pilot:
         await log_in(pilot, "sue", "right-pw")
-        await wait_until(pilot, lambda: app.current_mode == "agents")
+        await go_to(pilot, "f8", "agents")
         header = app.screen.query_one(DeskHeader)
         await wait_until(pilot, lambda: header.connected is True)
         assert "live" in str(header.render())
@@ -39,7 +39,7 @@ async def test_language_switches_in_the_console(sqlite_db):
     app = make_app(sqlite_db, watch_changes=False)
     async with app.run_test(size=(120, 30)) as pilot:
         await log_in(pilot, "sue", "right-pw")
-        await wait_until(pilot, lambda: app.current_mode == "agents")
+        await go_to(pilot, "f8", "agents")
         await pilot.press("ctrl+l")
         await wait_until(pilot, lambda: "主管" in str(app.screen.query_one(DeskHeader).render()))
         table = app.screen.query_one(DataTable)
@@ -61,7 +61,7 @@ async def test_peoples_text_is_shown_literally(sqlite_db):
     app = make_app(sqlite_db, watch_changes=False)
     async with app.run_test(size=(120, 30)) as pilot:
         await log_in(pilot, "sue", "right-pw")
-        await wait_until(pilot, lambda: app.current_mode == "agents")
+        await go_to(pilot, "f8", "agents")
         table = app.screen.query_one(DataTable)
         await wait_until(pilot, lambda: table.row_count == 2)
         shown = table.get_row("nasty")[1]

@@ -8,7 +8,7 @@ from textual.widgets import DataTable, Input, Static
 from deskterm.services import agents
 from deskterm.services.errors import PermissionDenied
 from tests.factories import make_agent
-from tests.screens.helpers import log_in, make_app, wait_until
+from tests.screens.helpers import go_to, log_in, make_app, wait_until
 
 
 async def test_wrong_then_right_password(sqlite_db):
@@ -22,24 +22,27 @@ async def test_wrong_then_right_password(sqlite_db):
         await log_in(pilot, "sue", "right-pw")
         await wait_until(pilot, lambda: app.actor is not None)
         assert app.actor.login == "sue"
-        await wait_until(pilot, lambda: app.current_mode == "agents")
 
 
-async def test_supervisor_reaches_agents_by_key_and_palette(sqlite_db):
+async def test_supervisor_reaches_agents_by_palette_and_key(sqlite_db):
     make_agent(sqlite_db, "sue", role="supervisor", password="right-pw")
     make_agent(sqlite_db, "eddy", role="engineer")
     app = make_app(sqlite_db, watch_changes=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await log_in(pilot, "sue", "right-pw")
-        await wait_until(pilot, lambda: app.current_mode == "agents")
-        table = app.screen.query_one(DataTable)
-        await wait_until(pilot, lambda: table.row_count == 2)
-        await pilot.press("f8")
-        assert app.current_mode == "agents"
+        await wait_until(pilot, lambda: app.actor is not None and app.current_mode != "_default")
+        first = app.current_mode
+        assert first != "agents"  # a supervisor starts on the first screen of the role
         await pilot.press("ctrl+p")
-        await pilot.press(*"agents")
+        await pilot.press(*"go to: agents")
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.current_mode == "agents" and len(app.screen_stack) == 1)
+        table = app.screen.query_one(DataTable)
+        await wait_until(pilot, lambda: table.row_count == 2)
+        app.action_goto(first)
+        await wait_until(pilot, lambda: app.current_mode == first)
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: app.current_mode == "agents")
 
 
 async def test_operator_is_not_offered_agents_and_the_service_refuses(sqlite_db):
@@ -63,7 +66,7 @@ async def test_supervisor_adds_an_agent_from_the_keyboard(sqlite_db):
     app = make_app(sqlite_db, watch_changes=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await log_in(pilot, "sue", "right-pw")
-        await wait_until(pilot, lambda: app.current_mode == "agents")
+        await go_to(pilot, "f8", "agents")
         table = app.screen.query_one(DataTable)
         await wait_until(pilot, lambda: table.row_count == 1)
         await pilot.press("a")

@@ -1,0 +1,55 @@
+"""What the shell's screens look like (update only on purpose: pytest --snapshot-update)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from deskterm import clock
+from deskterm.db import open_database
+from tests.factories import make_agent
+from tests.screens.helpers import log_in, make_app, wait_until
+
+FIXED = Path("/tmp/deskterm-snapshots/desk.db")  # a fixed path: the login screen names the database
+
+
+@pytest.fixture
+def fixed_db(sqlite_template):  # type: ignore[no-untyped-def]
+    FIXED.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{FIXED}{suffix}").unlink(missing_ok=True)
+    shutil.copy(sqlite_template, FIXED)
+    clock.set_clock(clock.FrozenClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC)))
+    db = open_database(f"sqlite:///{FIXED}")
+    yield db
+    db.dispose()
+
+
+def test_login_screen(fixed_db, snap_compare):
+    app = make_app(fixed_db, watch_changes=False, demo=True)
+
+    async def connected(pilot):  # type: ignore[no-untyped-def]
+        await wait_until(pilot, lambda: not app.screen.query_one("#login-name").disabled)
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=connected)
+
+
+def test_agents_screen(fixed_db, snap_compare):
+    make_agent(fixed_db, "sue", role="supervisor", password="right-pw", name="Sarah Lin")
+    make_agent(
+        fixed_db, "wang.fang", role="operator", team="Service Desk", tier=1, name="王芳", manager="sue"
+    )
+    make_agent(fixed_db, "eddy", role="engineer", team="Network", name="[b]Eddy[/b] \x1b[2J")
+    app = make_app(fixed_db, watch_changes=False)
+
+    async def logged_in(pilot):  # type: ignore[no-untyped-def]
+        await log_in(pilot, "sue", "right-pw")
+        await wait_until(pilot, lambda: app.actor is not None)
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: app.current_mode == "agents")
+        await wait_until(pilot, lambda: app.screen.query_one("DataTable").row_count == 3)
+
+    assert snap_compare(app, terminal_size=(100, 24), run_before=logged_in)
