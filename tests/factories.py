@@ -21,13 +21,14 @@ def make_agent(
     password: str = "secret-pw",
     manager: str | None = None,
     name: str | None = None,
+    number: str | None = None,
 ) -> Actor:
     agents.add_agent(
         db,
         None,
         login=login,
         name=name or login.title(),
-        number=str(next(_numbers)),
+        number=number or str(next(_numbers)),
         role=role,
         tier=tier,
         team=team,
