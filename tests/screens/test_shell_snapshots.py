@@ -40,7 +40,14 @@ def test_login_screen(fixed_db, snap_compare):
 def test_agents_screen(fixed_db, snap_compare):
     make_agent(fixed_db, "sue", role="supervisor", password="right-pw", name="Sarah Lin", number="010")
     make_agent(
-        fixed_db, "wang.fang", role="operator", team="Service Desk", tier=1, name="王芳", manager="sue"
+        fixed_db,
+        "wang.fang",
+        role="operator",
+        team="Service Desk",
+        tier=1,
+        name="王芳",
+        manager="sue",
+        number="018",
     )
     make_agent(fixed_db, "eddy", role="engineer", team="Network", name="[b]Eddy[/b] \x1b[2J", number="031")
     app = make_app(fixed_db, watch_changes=False)
