@@ -17,7 +17,7 @@ def make_app(db: Database, **kwargs) -> DeskApp:  # type: ignore[no-untyped-def]
     return DeskApp(settings=settings, database=db, **kwargs)
 
 
-async def wait_until(pilot: Pilot, predicate: Callable[[], object], timeout: float = 10.0) -> None:
+async def wait_until(pilot: Pilot, predicate: Callable[[], object], timeout: float = 30.0) -> None:
     """Let the app run until `predicate()` holds (workers finish, messages arrive)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
