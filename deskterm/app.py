@@ -39,6 +39,7 @@ class DeskApp(App[str | None]):
     CSS_PATH = "app.tcss"
     BINDINGS = [
         *_screen_bindings(),
+        Binding("ctrl+g", "open_ticket", "Open ticket…", id="app.open_ticket", show=False),
         Binding("ctrl+l", "toggle_language", "中文/English", id="app.language", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit"),
     ]
@@ -62,9 +63,11 @@ class DeskApp(App[str | None]):
         self.actor: Actor | None = None
         self.connected: bool | None = None
         self.unread = 0
+        self.inbox_feed: Any = None  # screens.inbox.InboxFeed once logged in: unread count and toasts
         self.watch_changes_enabled = watch_changes
         self.subscribers: set[Any] = set()
         self.last_event_id = 0
+        self.current_ticket: str | None = None  # the ticket being worked (set by the ticket screen)
 
     # --- start-up ------------------------------------------------------------------------------
 
@@ -127,8 +130,14 @@ class DeskApp(App[str | None]):
         self.refresh_bindings()
         if self.watch_changes_enabled:
             self.watch_changes()
-        if offered:
-            self.switch_mode(offered[0].id)
+        from .screens.inbox import InboxFeed
+
+        self.inbox_feed = InboxFeed(self)
+        self.inbox_feed.start()
+        self.heartbeat()
+        start = screens.home(actor.role)
+        if start is not None:
+            self.switch_mode(start.id)
         else:
             self.notify(_("No screens are available for your role."), severity="warning")
 
@@ -148,6 +157,13 @@ class DeskApp(App[str | None]):
         """Esc backs out: close what is on top; on a top-level screen there is nothing to close."""
         if len(self.screen_stack) > 1:
             self.pop_screen()
+
+    def action_open_ticket(self) -> None:
+        """Ctrl+G: open a ticket by its number, from any screen."""
+        from .screens.ticket import OpenTicketDialog, open_ticket
+
+        if self.actor is not None:
+            self.push_screen(OpenTicketDialog(), lambda number: open_ticket(self, number) if number else None)
 
     def action_toggle_language(self) -> None:
         i18n.set_language("zh" if i18n.language() == "en" else "en")
@@ -215,6 +231,34 @@ class DeskApp(App[str | None]):
         if waiter is not None:
             waiter.close()
 
+    @work(thread=True, group="presence", exclusive=True, exit_on_error=False)
+    def heartbeat(self) -> None:
+        """Publish the agent as available, then beat until the console closes (services/presence.py):
+        the monitor shows a console that stops beating as logged out."""
+        from .services import presence
+
+        worker = get_current_worker()
+        assert self.database is not None and self.actor is not None and self.settings is not None
+        db, actor, every = self.database, self.actor, self.settings.heartbeat_seconds
+        due, first = 0.0, True
+        while not worker.is_cancelled:
+            if time.monotonic() >= due:
+                with contextlib.suppress(Exception):  # offline: the header says so; beat again later
+                    presence.publish(db, actor, presence.AVAILABLE) if first else presence.beat(db, actor)
+                    first = False
+                due = time.monotonic() + every
+            time.sleep(0.2)
+        with contextlib.suppress(Exception):
+            presence.leave(db, actor)
+
+    def set_presence(self, state: str) -> None:
+        """Publish the agent's state (e.g. the intake screen: on a call, after-call work)."""
+        from .screens.base import call_service
+        from .services import presence
+
+        if self.actor is not None and self.database is not None:
+            call_service(self, presence.publish, self.database, self.actor, state, group="presence-state")
+
     def _set_connected_from_thread(self, ok: bool) -> None:
         if self.connected != ok:
             self.connected = ok
@@ -225,6 +269,8 @@ class DeskApp(App[str | None]):
         for subscriber in list(self.subscribers):
             if subscriber.is_attached:
                 subscriber.on_desk_changes(changes)
+        if self.inbox_feed is not None:  # escalations, notes and assignments come with ticket events
+            self.inbox_feed.poll()
 
     # --- errors and the header -----------------------------------------------------------------
 

@@ -165,7 +165,7 @@ def demo(
 
     from .db import open_database, upgrade
     from .services import demo as demo_data
-    from .services import reference
+    from .services import escalation, reference
 
     url = STATE.db_url or config.demo_database_url()
     path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
@@ -175,6 +175,7 @@ def demo(
     database = open_database(url)
     upgrade(database.engine)
     reference.seed(database)
+    escalation.seed_rules(database)  # the shipped escalation rules, once
     from sqlalchemy import text
 
     with database.read() as s:
@@ -428,19 +429,6 @@ def ticket_show(number: str, fmt: str = typer.Option("table", "--format", help="
     out.print(history)
 
 
-@ticket_app.command("claim")
-@user_errors
-def ticket_claim(
-    number: str, as_: str = typer.Option(..., "--as", metavar="LOGIN", help="The claiming agent.")
-) -> None:
-    """Claim an unassigned ticket of your team (exit 3 when someone else got it first)."""
-    from .services import tickets
-
-    database = open_db()
-    row = tickets.claim(database, authenticate(database, as_), number)
-    out.print(f"{row.number} claimed by {as_}")
-
-
 # --- database and configuration ------------------------------------------------------------------
 
 
@@ -449,12 +437,13 @@ def ticket_claim(
 def db_upgrade() -> None:
     """Create the database if needed and migrate it to the current revision; load reference data."""
     from .db import current_revision, head_revision, upgrade
-    from .services import reference
+    from .services import escalation, reference
 
     database = open_db(check=False)
     before = current_revision(database.engine) if _exists(database) else None
     upgrade(database.engine)
     reference.seed(database)
+    escalation.seed_rules(database)  # the shipped escalation rules, once
     head = head_revision()
     out.print(f"database at revision {head}" + ("" if before == head else f" (was {before or 'empty'})"))
 
@@ -519,4 +508,4 @@ if __name__ == "__main__":
 
 
 # Commands of other areas register themselves on the Typer apps above.
-from . import cli_intake, cli_kb, cli_watch, cli_work  # noqa: E402, F401
+from . import cli_intake, cli_kb, cli_report, cli_watch, cli_work  # noqa: E402, F401

@@ -1,3 +1,145 @@
-"""Command-line commands for the intake area; they register on the Typer apps of deskterm.cli."""
+"""Command-line commands for the intake area; they register on the Typer apps of deskterm.cli.
+
+`deskterm ticket create` is intake for e-mail and telephony gateways and scripts: the same
+service as the console, so the same validation, duplicate check, SLA clocks and queue hand-off."""
 
 from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import typer
+from rich.text import Text
+
+from .cli import authenticate, err, fail, open_db, out, print_json, settings, ticket_app, user_errors
+
+# Fields of `ticket show --format json` that describe a ticket already saved: accepted (so its
+# output can be fed back) and ignored.
+READ_ONLY = {
+    "id",
+    "number",
+    "status",
+    "team",
+    "tier",
+    "assignee",
+    "created_by",
+    "escalation_level",
+    "chase_count",
+    "respond_by",
+    "resolve_by",
+    "created_at",
+    "updated_at",
+    "resolved_at",
+    "closed_at",
+    "handle_seconds",
+    "first_contact",
+    "version",
+    "events",
+}
+# Names in `ticket show` that differ from the intake form's.
+RENAMED = {"customer": "name"}
+
+
+def form_from_json(data: Any):  # type: ignore[no-untyped-def]
+    """The intake form from a JSON object named like `ticket show --format json`."""
+    from .services.errors import InvalidInput
+    from .services.intake import IntakeForm
+
+    if not isinstance(data, dict):
+        raise InvalidInput({"json": "expected one JSON object with the ticket's fields"})
+    known = set(IntakeForm.__dataclass_fields__) - {"customer_id", "call_started_at"}
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for key, value in data.items():
+        name = RENAMED.get(key, key)
+        if key in READ_ONLY:
+            continue
+        if key == "kb_article":
+            values["kb_article"] = value
+            continue
+        if name not in known:
+            errors[key] = "unknown field"
+            continue
+        expected = IntakeForm.__dataclass_fields__[name].type
+        if "int" in str(expected):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                errors[key] = "a whole number"
+                continue
+        elif not isinstance(value, str):
+            errors[key] = "text"
+            continue
+        values[name] = value
+    if errors:
+        raise InvalidInput(errors)
+    article = values.pop("kb_article", None)
+    form = IntakeForm(**values)
+    if "channel" not in data:
+        form.channel = "api"
+    return form, article
+
+
+@ticket_app.command("create")
+@user_errors
+def ticket_create(
+    as_: str = typer.Option(..., "--as", metavar="LOGIN", help="The agent logging the ticket."),
+    json_file: str = typer.Option(
+        ..., "--json", metavar="FILE", help="The ticket's fields as a JSON object; '-' reads standard input."
+    ),
+    on_duplicate: str | None = typer.Option(
+        None,
+        "--on-duplicate",
+        metavar="chase|link|create",
+        help="When open tickets of the same caller or device look alike: log a chase on the most "
+        "similar one, link the new ticket to it, or create anyway. Default: refuse and list them.",
+    ),
+    duplicate_of: str | None = typer.Option(
+        None,
+        "--duplicate-of",
+        metavar="NUMBER",
+        help="The ticket to chase or link to (default: the most similar).",
+    ),
+    fmt: str = typer.Option("text", "--format", help="text | json"),
+) -> None:
+    """Log a ticket through intake (fields as named in `ticket show --format json`)."""
+    from .services import intake, kb
+    from .services.errors import InvalidInput
+
+    if on_duplicate is not None and on_duplicate not in intake.ON_DUPLICATE:
+        raise InvalidInput({"--on-duplicate": "chase, link or create"})
+    try:
+        raw = sys.stdin.read() if json_file == "-" else open(json_file, encoding="utf-8").read()  # noqa: SIM115
+    except OSError as e:
+        fail(f"cannot read {json_file}: {e.strerror}", 2)
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise InvalidInput({"json": f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})"}) from None
+    form, article = form_from_json(data)
+    database = open_db()
+    if article:
+        form.kb_article_id = kb.get_article_by_external_id(database, str(article)).id
+    actor = authenticate(database, as_)
+    rules = intake.IntakeRules.from_settings(settings())
+    try:
+        result = intake.save_call(
+            database, actor, form, rules=rules, on_duplicate=on_duplicate, duplicate_of=duplicate_of
+        )
+    except intake.DuplicatesFound as e:
+        if fmt == "json":
+            print_json({"error": "duplicate", "candidates": [c.as_json() for c in e.candidates]})
+        for c in e.candidates:
+            err.print(
+                Text(
+                    f"deskterm: possible duplicate {c.number} ({c.similarity}%, same {c.same}, {c.status}): "
+                )
+                + Text(c.summary.replace("\n", " "))
+            )
+        err.print("deskterm: not saved; use --on-duplicate chase|link|create")
+        raise typer.Exit(e.exit_code) from None
+    if fmt == "json":
+        print_json(result.as_json())
+    elif result.outcome == "chased":
+        out.print(f"{result.number} chased ({result.chase_count})")
+    else:
+        out.print(result.number)

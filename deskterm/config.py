@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
 APP_NAME = "deskterm"
@@ -55,8 +55,66 @@ class Settings(BaseSettings):
     login_lockout_seconds: int = 30
     # The backlog target of the monitor (DOMAIN.md: at most 10 pending).
     pending_target: int = 10
+    # --- monitor, presence and callbacks ---
+    # Each console beats this often (seconds); one silent for presence_timeout shows as logged out.
+    heartbeat_seconds: float = Field(default=15.0, gt=0)
+    presence_timeout: float = Field(default=60.0, gt=0)
+    # The monitor refreshes at most this often (seconds), however many changes arrive.
+    monitor_interval: float = Field(default=1.0, gt=0)
+    # An unreachable customer is called back again after callback_retry_minutes; after
+    # callback_attempts tries without an answer the ticket closes with "no answer".
+    callback_attempts: int = Field(default=3, ge=1)
+    callback_retry_minutes: int = Field(default=60, ge=0)
     # Key bindings overridden by id, e.g. {"app.agents" = "f9"}.
     keymap: dict[str, str] = Field(default_factory=dict)
+    # --- intake ---
+    # Open tickets of the same caller or device at least this similar (0-100) are offered as duplicates.
+    duplicate_threshold: int = Field(default=60, ge=0, le=100)
+    # Priority by impact (rows: high, medium, low) x urgency (columns: high, medium, low), P1..P5.
+    priority_matrix: list[list[int]] = Field(default_factory=lambda: [[1, 2, 3], [2, 3, 4], [3, 4, 5]])
+    # Service mode suggestion: the first rule whose conditions all hold gives the mode. Conditions:
+    # kind, warranty (in|out|unknown), customer_class (key|standard), device (true|false); a list
+    # means "any of". Modes: phone, on_site, carry_in, mail_in, paid, exchange.
+    service_mode_rules: list[dict[str, Any]] = Field(
+        default_factory=lambda: [
+            {"kind": "consultation", "mode": "phone"},
+            {"device": True, "warranty": "out", "mode": "paid"},
+            {"device": True, "customer_class": "key", "mode": "on_site"},
+            {"device": True, "mode": "carry_in"},
+            {"mode": "phone"},
+        ]
+    )
+    # Intake script lines overridden per language, e.g. {zh = {greeting = "..."}} (see scripts.toml).
+    scripts: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # Where unsaved calls are kept (default: "drafts" under the data directory).
+    drafts_dir: str | None = None
+    # A task slip not handed over live reaches an engineer within this many minutes (DOMAIN.md).
+    handover_minutes: int = 15
+    # Knowledge suggestions wait this long after the last keystroke before searching.
+    suggest_delay_ms: int = 150
+    # --- escalation and notifications ---
+    # `deskterm watch`: seconds between passes; at most watch_batch firings a pass (a backlog drains
+    # over several passes, most overdue first).
+    watch_interval: float = Field(default=10.0, gt=0)
+    watch_batch: int = Field(default=500, ge=1)
+    # A console looks for new notifications that came without a ticket event this often (seconds).
+    inbox_poll: float = Field(default=2.0, gt=0)
+    # E-mail for chosen notification kinds (escalated, assigned, breach, mention); off by default.
+    mail_enabled: bool = False
+    mail_kinds: list[str] = Field(default_factory=lambda: ["escalated", "breach"])
+    mail_from: str = "deskterm@localhost"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
+
+    @field_validator("priority_matrix")
+    @classmethod
+    def _matrix_shape(cls, value: list[list[int]]) -> list[list[int]]:
+        if len(value) != 3 or any(len(row) != 3 or any(p not in range(1, 6) for p in row) for row in value):
+            raise ValueError("3 rows (impact high, medium, low) of 3 priorities 1-5 (urgency high to low)")
+        return value
 
 
 class ConfigError(Exception):

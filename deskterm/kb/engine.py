@@ -13,13 +13,16 @@ vocabulary of words, never at the documents.
 from __future__ import annotations
 
 import bisect
+import gc
 import heapq
 import math
 import sys
+import threading
 import time
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import compress
 from operator import itemgetter
@@ -58,7 +61,7 @@ SHORTLIST = 200
 # Postings longer than this are "common": phase 1 reads only their PRUNE_DF best entries, and
 # phase 2 looks up the exact weights of the CANDIDATES best docs by binary search. Indexes of
 # up to PRUNE_DF articles are always searched exhaustively.
-PRUNE_DF = 2000
+PRUNE_DF = 1000  # at 50k articles: the same top 10 for every dev query as 2000, p95 -25 %
 CANDIDATES = 1000
 
 
@@ -106,6 +109,27 @@ class _Group:
     weight: float = 1.0
 
 
+_gc_lock = threading.Lock()
+_gc_paused = [0, False]  # builds running, whether the collector was on before the first
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector (process-wide) while any build runs."""
+    with _gc_lock:
+        if _gc_paused[0] == 0:
+            _gc_paused[1] = gc.isenabled()
+            gc.disable()
+        _gc_paused[0] += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_paused[0] -= 1
+            if _gc_paused[0] == 0 and _gc_paused[1]:
+                gc.enable()
+
+
 class KbIndex:
     def __init__(self, synonyms: Synonyms | None = None):
         self._syn = synonyms if synonyms is not None else load_synonyms()
@@ -125,6 +149,13 @@ class KbIndex:
     # ------------------------------------------------------------------ building
     @classmethod
     def build(cls, docs: Iterable[KbDoc], synonyms: Synonyms | None = None) -> KbIndex:
+        # the build creates millions of objects that all live on: the cyclic garbage collector
+        # would walk them again and again for nothing (a fifth of the build time)
+        with _no_gc():
+            return cls._build(docs, synonyms)
+
+    @classmethod
+    def _build(cls, docs: Iterable[KbDoc], synonyms: Synonyms | None) -> KbIndex:
         idx = cls(synonyms)
         docs = list(docs)
         # BM25 needs the average field length before the first posting is written: a sample

@@ -149,6 +149,93 @@ def save_article(
     return article_id
 
 
+def save_articles(session: Session, batch: list[dict[str, Any]], report: ImportReport) -> None:
+    """Insert or update many articles by external id: a few statements per batch, not per article."""
+    # the last line wins when a file repeats an id
+    batch = list({f["external_id"]: f for f in batch}.values())
+    now = clock.now()
+    texts = {statement_digest(t): t for f in batch for t in f["statements"]}
+    known: dict[str, int] = {}
+    digests = list(texts)
+    for i in range(0, len(digests), 900):
+        chunk = digests[i : i + 900]
+        known.update(
+            session.execute(
+                select(KbStatement.digest, KbStatement.id).where(col(KbStatement.digest).in_(chunk))
+            ).all()
+        )
+    missing = [{"text": t, "digest": d} for d, t in texts.items() if d not in known]
+    if missing:
+        rows = session.execute(insert(KbStatement).returning(KbStatement.digest, KbStatement.id), missing)
+        known.update(rows.all())
+        report.statements_added += len(missing)
+    keys = [f["external_id"] for f in batch]
+    existing = {
+        r.external_id: r
+        for r in session.execute(
+            select(
+                KbArticle.id,
+                KbArticle.external_id,
+                KbArticle.title,
+                KbArticle.category,
+                KbArticle.lang,
+                KbArticle.status,
+                KbArticle.tags,
+            ).where(col(KbArticle.external_id).in_(keys))
+        )
+    }
+    current: dict[int, list[int]] = {}
+    if existing:
+        for article_id, statement_id in session.execute(
+            select(KbArticleStatement.article_id, KbArticleStatement.statement_id)
+            .where(col(KbArticleStatement.article_id).in_([r.id for r in existing.values()]))
+            .order_by(col(KbArticleStatement.article_id), col(KbArticleStatement.position))
+        ):
+            current.setdefault(article_id, []).append(statement_id)
+    fields = ("title", "category", "lang", "status", "tags")
+    links: list[dict[str, int]] = []
+    new = []
+    changed = []
+    for f in batch:
+        stmt_ids = [known[statement_digest(t)] for t in f["statements"]]
+        row = existing.get(f["external_id"])
+        if row is None:
+            new.append((f, stmt_ids))
+            continue
+        if all(getattr(row, k) == f[k] for k in fields) and current.get(row.id, []) == stmt_ids:
+            report.unchanged += 1
+            continue
+        session.execute(
+            update(KbArticle)
+            .where(col(KbArticle.id) == row.id)
+            .values(updated_at=now, **{k: f[k] for k in fields})
+        )
+        changed.append(row.id)
+        links += [{"article_id": row.id, "position": i, "statement_id": s} for i, s in enumerate(stmt_ids)]
+        report.updated += 1
+    if changed:
+        session.execute(delete(KbArticleStatement).where(col(KbArticleStatement.article_id).in_(changed)))
+    if new:
+        ids = dict(
+            session.execute(
+                insert(KbArticle).returning(KbArticle.external_id, KbArticle.id),
+                [
+                    {"external_id": f["external_id"], "created_at": now, "updated_at": now}
+                    | {k: f[k] for k in fields}
+                    for f, _ in new
+                ],
+            ).all()
+        )
+        for f, stmt_ids in new:
+            article_id = ids[f["external_id"]]
+            links += [
+                {"article_id": article_id, "position": i, "statement_id": s} for i, s in enumerate(stmt_ids)
+            ]
+        report.added += len(new)
+    if links:
+        session.execute(insert(KbArticleStatement), links)
+
+
 def import_jsonl(
     db: Database, lines: Iterable[str], *, total: int = 0, progress: Progress | None = None, batch: int = 500
 ) -> ImportReport:
@@ -158,8 +245,7 @@ def import_jsonl(
 
     def flush() -> None:
         with db.write() as s:
-            for _number, fields in pending:
-                save_article(s, fields, report)
+            save_articles(s, [fields for _number, fields in pending], report)
         pending.clear()
 
     number = 0
@@ -225,7 +311,7 @@ def iter_articles(db: Database, chunk: int = 5000) -> Iterator[dict[str, Any]]:
         last = rows[-1].id  # type: ignore[assignment]
 
 
-def to_doc(row: KbArticle, statements: list[str]) -> KbDoc:
+def to_doc(row: Any, statements: list[str]) -> KbDoc:
     return KbDoc(
         key=row.external_id,
         title=row.title,
@@ -238,19 +324,43 @@ def to_doc(row: KbArticle, statements: list[str]) -> KbDoc:
     )
 
 
+_DOC_COLUMNS = (
+    KbArticle.id,
+    KbArticle.external_id,
+    KbArticle.title,
+    KbArticle.category,
+    KbArticle.lang,
+    KbArticle.tags,
+    KbArticle.status,
+    KbArticle.score,
+    KbArticle.updated_at,
+)
+
+
 def load_docs(
     db: Database, *, changed_after: datetime | None = None
 ) -> tuple[list[KbDoc], dict[str, int], datetime | None]:
     """Engine documents for all articles (or those changed after a time), their ids, and the newest time."""
     with db.read() as s:
-        query = select(KbArticle)
+        query = select(*_DOC_COLUMNS)
         if changed_after is not None:
             query = query.where(col(KbArticle.updated_at) > changed_after)
-        rows = s.execute(query).scalars().all()
-        statements = _statements_by_article(s, None if changed_after is None else [r.id for r in rows])  # type: ignore[misc]
-    docs = [to_doc(r, statements.get(r.id, [])) for r in rows]  # type: ignore[arg-type]
+        rows = s.execute(query).all()
+        if changed_after is not None:
+            statements = _statements_by_article(s, [r.id for r in rows])
+        else:
+            # everything: each statement's text once (a statement shared by many articles is
+            # one string object), then the links in order - no ORM objects, no repeated text
+            text = dict(s.execute(select(KbStatement.id, KbStatement.text)).all())
+            statements = {}
+            links = select(KbArticleStatement.article_id, KbArticleStatement.statement_id).order_by(
+                col(KbArticleStatement.article_id), col(KbArticleStatement.position)
+            )
+            for article_id, statement_id in s.execute(links):
+                statements.setdefault(article_id, []).append(text[statement_id])
+    docs = [to_doc(r, statements.get(r.id, [])) for r in rows]
     newest = max((r.updated_at for r in rows), default=None)
-    return docs, {r.external_id: r.id for r in rows}, newest  # type: ignore[misc]
+    return docs, {r.external_id: r.id for r in rows}, newest
 
 
 def load_synonyms(db: Database) -> Synonyms:

@@ -29,8 +29,29 @@ class ScreenSpec:
 
 
 REGISTRY: list[ScreenSpec] = [
+    ScreenSpec("intake", "f2", "Intake", ALL_ROLES, "deskterm.screens.intake:IntakeScreen"),
+    ScreenSpec("queue", "f3", "Work queue", ALL_ROLES, "deskterm.screens.queue:QueueScreen"),
+    ScreenSpec("knowledge", "f4", "Knowledge", ALL_ROLES, "deskterm.screens.knowledge:KnowledgeScreen"),
+    ScreenSpec("monitor", "f5", "Monitor", MANAGERS, "deskterm.screens.monitor:MonitorScreen"),
+    ScreenSpec("inbox", "f6", "Inbox", ALL_ROLES, "deskterm.screens.inbox:InboxScreen"),
+    ScreenSpec(
+        "callbacks",
+        "f7",
+        "Callbacks",
+        frozenset({"operator", "supervisor", "admin"}),
+        "deskterm.screens.callbacks:CallbacksScreen",
+    ),
     ScreenSpec("agents", "f8", "Agents", MANAGERS, "deskterm.screens.agents:AgentsScreen"),
 ]
+
+
+# Where each role starts: operators take calls, engineers work their queue, supervisors watch the desk.
+HOME = {"operator": "intake", "engineer": "queue", "supervisor": "monitor", "admin": "monitor"}
+
+
+def home(role: str) -> ScreenSpec | None:
+    specs = offered(role)
+    return next((s for s in specs if s.id == HOME.get(role)), specs[0] if specs else None)
 
 
 def offered(role: str) -> list[ScreenSpec]:

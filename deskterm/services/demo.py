@@ -413,6 +413,8 @@ PROBLEMS: dict[str, list[tuple[str, str, str, str]]] = {
     ],
 }
 
+SURVEY_FIELDS = ("attitude", "quality", "technical", "speed")
+
 NOTES_EN = [
     "Called the customer, reproduced the problem.",
     "Waiting for the spare part from the warehouse.",
@@ -638,6 +640,8 @@ def generate(
             first_number = top - n + 1
             tid0, ev0 = _next_id(conn, "ticket"), _next_id(conn, "ticket_event")
             t_rows, e_rows = [], []
+            cb_rows: list[tuple[Any, ...]] = []
+            sv_rows: list[tuple[Any, ...]] = []
             for i in range(n):
                 tid = tid0 + i
                 # newer tickets are likelier (the backlog is recent); business hours likelier
@@ -672,7 +676,7 @@ def generate(
                 r = rng.random()
                 if days > 20:
                     status = (
-                        Status.CLOSED if r < 0.93 else (Status.RESOLVED if r < 0.97 else Status.IN_PROGRESS)
+                        Status.CLOSED if r < 0.985 else (Status.RESOLVED if r < 0.995 else Status.IN_PROGRESS)
                     )
                 elif days > 3:
                     status = rng.choices(
@@ -683,7 +687,7 @@ def generate(
                             Status.PENDING_CUSTOMER,
                             Status.ASSIGNED,
                         ],
-                        [0.55, 0.15, 0.15, 0.08, 0.07],
+                        [0.78, 0.10, 0.06, 0.03, 0.03],
                     )[0]
                 else:
                     status = rng.choices(
@@ -702,10 +706,15 @@ def generate(
                 )
                 operator = rng.choice(operators)
                 engineers = team_engineers.get(team.id, operators)  # type: ignore[arg-type]
-                assignee = None if status == Status.NEW or first_contact else rng.choice(engineers)
+                # a call solved at first contact stays with the operator who took it
+                assignee = (
+                    operator if first_contact else None if status == Status.NEW else rng.choice(engineers)
+                )
                 handle = rng.randrange(90, 600)
                 t = created
                 events: list[tuple[Any, ...]] = []
+                callbacks: list[tuple[Any, ...]] = []
+                surveys: list[tuple[Any, ...]] = []
 
                 # called at once in this iteration, so the late binding B023 warns of cannot bite
                 def ev(
@@ -724,8 +733,8 @@ def generate(
                     )
 
                 ev(t, operator, "created", summary, {"priority": prio})
-                assigned_at = responded = resolved_at = closed_at = None
-                if assignee is not None:
+                assigned_at = responded = resolved_at = closed_at = paused_at = None
+                if assignee is not None and not first_contact:
                     t = t + timedelta(minutes=rng.randrange(2, 40))
                     assigned_at = responded = t
                     ev(t, assignee, "claimed", "")
@@ -736,6 +745,7 @@ def generate(
                         ev(t, assignee, "note", rng.choice(NOTES_ZH if zh else NOTES_EN))
                     if status in (Status.PENDING_CUSTOMER, Status.PENDING_THIRD_PARTY):
                         ev(t, assignee, "status", "", {"from": "in_progress", "to": str(status)})
+                        paused_at = t  # the SLA clock stands while the customer or a third party is awaited
                 resolution = ""
                 if status in (Status.RESOLVED, Status.CLOSED):
                     t = t + timedelta(minutes=rng.randrange(3, 600)) if not first_contact else created
@@ -748,6 +758,11 @@ def generate(
                     t = t + timedelta(hours=rng.randrange(1, 48))
                     closed_at = t
                     ev(t, operator, "callback", "", {"outcome": "fixed"})
+                    callbacks.append((tid, operator, t, "fixed", ""))
+                    if rng.random() < 0.6:  # most customers answer the survey
+                        ratings = [rng.choices((1, 2, 3, 4), (0.55, 0.3, 0.1, 0.05))[0] for _ in range(4)]
+                        ev(t, operator, "survey", "", dict(zip(SURVEY_FIELDS, ratings, strict=True)))
+                        surveys.append((tid, operator, *ratings, "", t))
                     ev(t, operator, "closed", "")
                 if t > now:  # keep every time in the past
                     shift = t - now + timedelta(minutes=1)
@@ -757,7 +772,12 @@ def generate(
                     responded = responded and responded - shift
                     resolved_at = resolved_at and resolved_at - shift
                     closed_at = closed_at and closed_at - shift
+                    paused_at = paused_at and paused_at - shift
+                    callbacks = [(*row[:2], row[2] - shift, *row[3:]) for row in callbacks]
+                    surveys = [(*row[:-1], row[-1] - shift) for row in surveys]
                     t = now - timedelta(minutes=1)
+                cb_rows += callbacks
+                sv_rows += surveys
                 for e in events:
                     e_rows.append((ev0 + len(e_rows), *e))
                 t_rows.append(
@@ -787,6 +807,7 @@ def generate(
                         respond_by,
                         resolve_by,
                         responded,
+                        paused_at,
                         0,
                         created,
                         handle,
@@ -807,13 +828,30 @@ def generate(
                 ["id", "ticket_id", "actor_id", "at", "kind", "body", "public", "data"],
                 e_rows,
             )
-            _fix_sequences(conn, ["ticket", "ticket_event"])
+            bulk_insert(conn, "callback", ["ticket_id", "agent_id", "at", "outcome", "note"], cb_rows)
+            bulk_insert(
+                conn,
+                "survey",
+                [
+                    "ticket_id",
+                    "agent_id",
+                    "attitude",
+                    "quality",
+                    "technical",
+                    "speed",
+                    "comment",
+                    "created_at",
+                ],
+                sv_rows,
+            )
+            _fix_sequences(conn, ["ticket", "ticket_event", "callback", "survey"])
             total_events += len(e_rows)
         done += n
         report("tickets", done, tickets)
-    with db.engine.connect() as conn:  # fresh planner statistics after a bulk load
-        conn.exec_driver_sql("ANALYZE")
-        conn.commit()
+    if not db.is_sqlite:  # fresh planner statistics after a bulk load (autovacuum would lag behind)
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
     return DemoSummary(len(agent_ids), len(orgs), customers, len(dev_rows), tickets, total_events)
 
 
@@ -843,6 +881,7 @@ TICKET_COLUMNS = [
     "respond_by",
     "resolve_by",
     "responded_at",
+    "sla_paused_at",
     "sla_paused_seconds",
     "call_started_at",
     "handle_seconds",

@@ -85,6 +85,7 @@ class KbSearcher:
         self.lock = threading.Lock()  # guards swapping and updating the index
         self.build_lock = threading.Lock()  # one build at a time; searches wait for it
         self.ready = threading.Event()
+        self.generation = 0  # bumped whenever the index changes: screens re-run their search
 
     def build(self) -> None:
         with self.build_lock:
@@ -97,6 +98,7 @@ class KbSearcher:
                 self.synonyms_at = synonyms_at
                 self.checked = time.monotonic()
                 self.build_seconds = time.perf_counter() - started
+                self.generation += 1
             self.ready.set()
 
     def build_in_background(self) -> None:
@@ -135,6 +137,7 @@ class KbSearcher:
                 self.index.upsert(doc)
             self.ids.update(ids)
             self.newest = max(filter(None, (self.newest, newest)))
+            self.generation += 1
 
 
 _searchers: weakref.WeakKeyDictionary[Database, KbSearcher] = weakref.WeakKeyDictionary()
@@ -154,6 +157,17 @@ def warm_up(db: Database) -> None:
     s = searcher(db)
     if s.index is None and not s.ready.is_set():
         s.build_in_background()
+
+
+def index_state(db: Database) -> tuple[bool, int]:
+    """(ready, generation): whether the index is built, and a number that changes whenever
+    articles changed (picking up others' edits first; never starts a build)."""
+    s = searcher(db)
+    if not s.ready.is_set() or s.index is None:
+        return False, 0
+    if time.monotonic() - s.checked >= FRESHNESS:
+        s.refresh()
+    return True, s.generation
 
 
 def search_ids(
@@ -305,14 +319,66 @@ def solved_it(db: Database, actor: Actor, ticket_number: str, article_id: int) -
         return linked
 
 
-def faq(db: Database, *, category: str | None = None, limit: int = 10) -> list[KbSuggestion]:
-    """The top published solutions by score (per category when given)."""
+def faq(
+    db: Database,
+    *,
+    category: str | None = None,
+    lang: str | None = None,
+    limit: int = 10,
+    per_category: int | None = None,
+) -> list[KbSuggestion]:
+    """The top published solutions by score; with `per_category`, the best few of each category
+    one level below `category` (of each top-level category without it), by category."""
     with db.read() as s:
-        query = select(KbArticle.external_id, KbArticle.score).where(KbArticle.status == "published")
+        query = select(KbArticle.external_id, KbArticle.score, KbArticle.category).where(
+            KbArticle.status == "published"
+        )
         if category:
-            query = query.where(col(KbArticle.category).startswith(category))
-        rows = s.execute(query.order_by(col(KbArticle.score).desc(), col(KbArticle.id)).limit(limit)).all()
+            category = category.strip("/")
+            query = query.where(
+                (KbArticle.category == category) | col(KbArticle.category).startswith(category + "/")
+            )
+        if lang:
+            query = query.where(KbArticle.lang == lang)
+        fetch = limit if per_category is None else max(limit * 20, 500)
+        rows = s.execute(query.order_by(col(KbArticle.score).desc(), col(KbArticle.id)).limit(fetch)).all()
+    if per_category is not None:
+        depth = category.count("/") + 2 if category else 1
+        groups: dict[str, list] = {}
+        for r in rows:
+            group = "/".join(r[2].split("/")[:depth])
+            if len(groups.setdefault(group, [])) < per_category:
+                groups[group].append(r)
+        rows = [r for g in sorted(groups) for r in groups[g]][:limit]
     return _suggestions(db, [(r[0], float(r[1])) for r in rows])
+
+
+def categories(db: Database) -> list[str]:
+    """Every category path in use, with its ancestors (for the category-subtree filter)."""
+    with db.read() as s:
+        paths = s.execute(select(KbArticle.category).distinct()).scalars().all()
+    out: set[str] = set()
+    for path in paths:
+        parts = [p for p in path.split("/") if p]
+        for n in range(1, len(parts) + 1):
+            out.add("/".join(parts[:n]))
+    return sorted(out)
+
+
+def note_text(article: KbArticleView | KbSuggestion) -> str:
+    """A solution as a ticket note: its id and title, then its numbered statements."""
+    texts = [st.text if isinstance(st, StatementView) else st for st in article.statements]
+    lines = [f"{article.external_id} {article.title}"]
+    lines += [f"{n}. {t}" for n, t in enumerate(texts, 1)]
+    return "\n".join(lines)
+
+
+def copy_to_note(db: Database, actor: Actor, number: str, article_id: int, *, public: bool = False) -> int:
+    """Copy a solution's statements into a note on a ticket (the ticket's event log)."""
+    from .workflow import add_note  # the desk's one way to add a note (permissions, limits)
+
+    article = get_article(db, article_id)
+    return add_note(db, actor, normalise_number(number), note_text(article), public=public)
 
 
 # --- editing (KB editors: supervisors, or agents with the KB right) -------------------------------

@@ -28,17 +28,46 @@ def digits(raw: str) -> str:
     # +86 138..., 0086 138..., or a bare 86 before a 11-digit mobile: the home country's prefix
     if d.startswith(HOME_COUNTRY) and (international or (len(d) == 13 and d[2] == "1")):
         d = d[len(HOME_COUNTRY) :]
-        # a landline written +86 21 6123 4567 is dialled 021 6123 4567 at home
-        if d and d[0] != "1":
+        # A landline written +86 21 6123 4567 (or +86 10 8765 4321) is dialled 021 6123 4567 at
+        # home; only a mobile (11 digits from 1) has no trunk 0; "+86 (0)21 ..." keeps its own 0.
+        if d and not d.startswith("0") and not _mobile_so_far(d):
             d = "0" + d
     return d
 
 
+def _mobile_so_far(d: str) -> bool:
+    """A Chinese mobile, or the start of one: 1 then 3-9, at most 11 digits. Beijing's area code
+    10 is not one (1 then 0)."""
+    return d[0] == "1" and (len(d) == 1 or d[1] in "3456789") and len(d) <= 11
+
+
 def lookup_digits(typed: str) -> str:
     """What the operator typed, reduced to the digits to match (a prefix of stored digits)."""
-    return digits(typed) if typed.strip().startswith(("+", "00")) else re.sub(r"\D", "", typed)
+    number, _ext = split_extension(typed)
+    return digits(number) if number.strip().startswith(("+", "00")) else re.sub(r"\D", "", number)
 
 
 def is_plausible(raw: str) -> bool:
     d = digits(raw)
     return 5 <= len(d) <= 15
+
+
+def lookup_variants(typed: str) -> list[str]:
+    """The digit prefixes to look up for what the operator typed: as typed, and without a bare
+    home-country prefix ("86 138…" typed without the "+"), since stored numbers are national."""
+    first = lookup_digits(typed)
+    variants = [first] if first else []
+    if first.startswith(HOME_COUNTRY) and not typed.strip().startswith(("+", "00")):
+        rest = first[len(HOME_COUNTRY) :]
+        if rest:
+            variants.append(rest if rest.startswith("0") or _mobile_so_far(rest) else "0" + rest)
+    return variants
+
+
+def prefix_bounds(prefix: str) -> tuple[str, str | None]:
+    """[low, high) of the strings of digits starting with `prefix`, for an index range scan
+    (works under any collation, unlike LIKE 'p%' on PostgreSQL)."""
+    stem = prefix.rstrip("9")
+    if not stem:
+        return prefix, None
+    return prefix, stem[:-1] + chr(ord(stem[-1]) + 1)

@@ -9,7 +9,7 @@ import pytest
 from deskterm.db import open_database
 from deskterm.kb import store
 from deskterm.services import kb
-from deskterm.services.errors import InvalidInput, PermissionDenied
+from deskterm.services.errors import InvalidInput, NotFound, PermissionDenied
 from tests.factories import make_agent, make_ticket
 
 ARTICLES = [
@@ -148,3 +148,51 @@ def test_synonym_groups_from_the_database(db):
     kb.add_synonyms(db, None, ["laptop", "zorblat"])
     kb.searcher(db).checked = 0
     assert kb.search(db, "zorblat")[0].external_id == "KB-3"
+
+
+def test_copy_to_note_writes_the_numbered_statements_on_the_ticket(db):
+    store.import_jsonl(db, lines(ARTICLES))
+    eng = make_agent(db, "eddy")
+    t = make_ticket(db, eng)
+    article = kb.get_article_by_external_id(db, "KB-3")
+    kb.copy_to_note(db, eng, t.number.lower(), article.id, public=True)
+    from deskterm.services import tickets
+
+    note = [e for e in tickets.get_ticket(db, eng, t.number).events if e.kind == "note"][-1]
+    assert note.body == (
+        "KB-3 Laptop will not boot\n1. Hold the power button for 30 seconds.\n"
+        "2. Restart the computer and try again."
+    )
+    assert note.public is True
+    with pytest.raises(NotFound):
+        kb.copy_to_note(db, eng, "SR-999999", article.id)
+
+
+def test_faq_per_category_and_the_category_tree(db):
+    store.import_jsonl(db, lines(ARTICLES))
+    eng = make_agent(db, "eddy")
+    t = make_ticket(db, eng)
+    kb.solved_it(db, eng, t.number, kb.get_article_by_external_id(db, "KB-1").id)
+    top = kb.faq(db, per_category=1, limit=10)
+    # the best of each top-level category, categories in order
+    assert [a.external_id for a in top] == ["KB-1", "KB-2"]
+    assert [a.external_id for a in kb.faq(db, category="Hardware", per_category=1)] == ["KB-3", "KB-1"]
+    assert [a.external_id for a in kb.faq(db, category="Hard")] == []  # a subtree, not a prefix
+    assert kb.categories(db) == ["Hardware", "Hardware/PC", "Hardware/Printer", "网络", "网络/VPN"]
+
+
+def test_index_state_changes_when_another_console_edits(db):
+    store.import_jsonl(db, lines(ARTICLES))
+    other = open_database(db.engine.url.render_as_string(hide_password=False))
+    try:
+        assert kb.index_state(other) == (False, 0)  # never starts a build by itself
+        kb.searcher(other).build()
+        ready, generation = kb.index_state(other)
+        assert ready
+        sup = make_agent(db, "sue", role="supervisor")
+        kb.set_status(db, sup, kb.get_article_by_external_id(db, "KB-1").id, "retired")
+        kb.searcher(other).checked = 0
+        assert kb.index_state(other) == (True, generation + 1)
+        assert "KB-1" not in [k for k, _ in kb.search_ids(other, "paper jam")]
+    finally:
+        other.dispose()

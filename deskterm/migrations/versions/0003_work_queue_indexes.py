@@ -7,11 +7,7 @@ Create Date: 2026-11-24 21:17:39.142793
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-import sqlmodel
 from alembic import op
-
-import deskterm.models.base
 
 revision: str = "0003"
 down_revision: str | None = "0002"

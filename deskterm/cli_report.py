@@ -1,0 +1,201 @@
+"""`deskterm report`: the desk's KPIs and per-agent workload and quality over a period, from the
+same definitions the monitor uses (services/kpi.py); as a table, CSV (stable columns) or JSON."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from dataclasses import asdict
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.table import Table
+
+from .cli import _progress, app, authenticate, cell, err, open_db, out, print_json, settings, user_errors
+
+report_app = typer.Typer(help="KPI and agent reports over a period.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+KPI_COLUMNS = (
+    "from",
+    "to",
+    "team",
+    "calls_logged",
+    "first_contact_rate",
+    "resolution_rate",
+    "resolved",
+    "avg_resolution_seconds",
+    "avg_handover_seconds",
+    "sla_compliance",
+    "csat",
+    "csat_score",
+    "surveys",
+    "avg_handle_seconds",
+    "reopen_rate",
+)
+AGENT_COLUMNS = (
+    "login",
+    "name",
+    "team",
+    "handled",
+    "calls",
+    "resolved",
+    "first_contact_rate",
+    "avg_handle_seconds",
+    "avg_resolution_seconds",
+    "sla_compliance",
+    "csat",
+    "surveys",
+    "reopen_rate",
+)
+KPI_LABELS = {
+    "calls_logged": "calls logged",
+    "first_contact_rate": "resolved at first contact",
+    "resolution_rate": "resolution rate",
+    "resolved": "tickets resolved",
+    "avg_resolution_seconds": "average resolution time",
+    "avg_handover_seconds": "average hand-over time",
+    "sla_compliance": "SLA compliance",
+    "csat": "customer satisfaction (CSAT)",
+    "csat_score": "average survey score (1 best, 4 worst)",
+    "surveys": "surveys",
+    "avg_handle_seconds": "average handle time",
+    "reopen_rate": "reopen rate",
+}
+FORMATS = ("table", "csv", "json")
+LONG = 7  # days: a longer period shows a progress bar
+
+
+def _period(start: str | None, end: str | None, tz: str) -> tuple[datetime, datetime, date, date]:
+    """[--from 00:00, the day after --to 00:00) in the desk's time zone; default the last 7 days."""
+    from .services.errors import InvalidInput
+
+    zone = ZoneInfo(tz)
+    from .clock import now
+
+    today = now().astimezone(zone).date()
+    try:
+        last = date.fromisoformat(end) if end else today
+        first = date.fromisoformat(start) if start else last - timedelta(days=6)
+    except ValueError:
+        raise InvalidInput({"date": "write dates as YYYY-MM-DD"}) from None
+    if first > last:
+        raise InvalidInput({"from": "must not be after --to"})
+    begin = datetime.combine(first, time(), zone)
+    stop = datetime.combine(last + timedelta(days=1), time(), zone)
+    return begin, stop, first, last
+
+
+def _run(
+    start: str | None, end: str | None, team: str | None, fmt: str, as_: str | None
+) -> tuple[Any, Any, Any, date, date, Any]:
+    from .services import kpi
+
+    if fmt not in FORMATS:
+        from .services.errors import InvalidInput
+
+        raise InvalidInput({"format": "table, csv or json"})
+    database = open_db()
+    actor = authenticate(database, as_) if as_ else None
+    begin, stop, first, last = _period(start, end, settings().timezone)
+    days = (last - first).days + 1
+    if days > LONG:
+        with _progress() as bar:
+            figures, tally = kpi.report(
+                database, actor, begin, stop, team=team, progress=lambda d, n: bar("days", d, n)
+            )
+    else:
+        figures, tally = kpi.report(database, actor, begin, stop, team=team)
+    return database, figures, tally, first, last, kpi
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "—"
+    minutes, secs = divmod(round(value), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
+
+
+def _show(key: str, value: Any) -> str:
+    if value is None:
+        return "—"
+    if key.endswith("_rate") or key in ("sla_compliance", "csat"):
+        return f"{value * 100:.1f} %"
+    if key.endswith("_seconds"):
+        return _seconds(value)
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
+
+
+def _write_csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_csv_value(row.get(c)) for c in columns])
+
+
+@report_app.command("kpi")
+@user_errors
+def report_kpi(
+    start: str | None = typer.Option(None, "--from", metavar="DATE", help="First day (YYYY-MM-DD)."),
+    end: str | None = typer.Option(None, "--to", metavar="DATE", help="Last day, included (default today)."),
+    team: str | None = typer.Option(None, "--team", help="Only the tickets of this team."),
+    fmt: str = typer.Option("table", "--format", help="table | csv | json"),
+    as_: str | None = typer.Option(None, "--as", metavar="LOGIN", help="Run as this supervisor."),
+) -> None:
+    """The desk's KPIs over a period (the monitor's definitions; see docs/KPIS.md)."""
+    _db, figures, _tally, first, last, _kpi = _run(start, end, team, fmt, as_)
+    row = {"from": first.isoformat(), "to": last.isoformat(), "team": team or "", **asdict(figures)}
+    if fmt == "json":
+        print_json(row)
+        return
+    if fmt == "csv":
+        _write_csv(KPI_COLUMNS, [row])
+        return
+    title = f"KPIs {first} – {last}" + (f" · {team}" if team else "")
+    table = Table("figure", "value", title=title)
+    for key in KPI_COLUMNS[3:]:
+        table.add_row(KPI_LABELS[key], _show(key, row[key]))
+    out.print(table)
+
+
+@report_app.command("agents")
+@user_errors
+def report_agents(
+    start: str | None = typer.Option(None, "--from", metavar="DATE", help="First day (YYYY-MM-DD)."),
+    end: str | None = typer.Option(None, "--to", metavar="DATE", help="Last day, included (default today)."),
+    team: str | None = typer.Option(None, "--team", help="Only this team's tickets and members."),
+    fmt: str = typer.Option("table", "--format", help="table | csv | json"),
+    as_: str | None = typer.Option(None, "--as", metavar="LOGIN", help="Run as this supervisor."),
+) -> None:
+    """Workload and quality per agent: handled, resolved, FCR, handle and resolution times, SLA,
+    CSAT and reopen rate."""
+    database, _figures, tally, first, last, kpi = _run(start, end, team, fmt, as_)
+    rows = [asdict(a) for a in kpi.agent_report(database, tally, team=team)]
+    if fmt == "json":
+        print_json({"from": first.isoformat(), "to": last.isoformat(), "team": team or "", "agents": rows})
+        return
+    if fmt == "csv":
+        _write_csv(AGENT_COLUMNS, rows)
+        return
+    title = f"Agents {first} – {last}" + (f" · {team}" if team else "")
+    table = Table(*(c.replace("_seconds", "").replace("_", " ") for c in AGENT_COLUMNS), title=title)
+    for r in rows:
+        table.add_row(
+            *(cell(r[c]) if c in ("login", "name", "team") else _show(c, r[c]) for c in AGENT_COLUMNS)
+        )
+    out.print(table)
+    if not rows:
+        err.print("no agent had calls, resolutions or surveys in this period")

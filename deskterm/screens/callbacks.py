@@ -1,0 +1,388 @@
+"""Callbacks (回访): the resolved tickets waiting for their callback, the callback script with the
+customer's name and the problem filled in, and the outcome on keys: fixed (then the satisfaction
+survey, then the ticket closes), not fixed (reopens to the last assignee with a note), no answer
+(called again later; closed after the configured number of tries)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Input, Static
+
+from .. import clock, i18n
+from ..i18n import _
+from ..services import callbacks
+from ..services.errors import InvalidInput
+from ..text import clean
+from ..widgets.chrome import DeskFooter, DeskHeader
+from ..widgets.ticket_format import local, priority_text, span
+from .base import DeskModal, DeskScreen
+
+COLUMNS = (
+    ("number", "Number"),
+    ("p", "P"),
+    ("customer", "Customer"),
+    ("phone", "Phone"),
+    ("summary", "Summary"),
+    ("resolved", "Resolved"),
+    ("tries", "Tries"),
+)
+QUESTIONS = (
+    ("attitude", "Service attitude"),
+    ("quality", "Service quality"),
+    ("technical", "Technical ability"),
+    ("speed", "Response speed"),
+)
+LIMIT = 200  # rows of the list (by priority, then due time)
+ANSWERS = {1: "Very satisfied", 2: "Satisfied", 3: "Average", 4: "Dissatisfied"}
+
+
+class CallbacksScreen(DeskScreen):
+    TITLE_TEXT = "Callbacks"
+    DEFAULT_CSS = """
+    CallbacksScreen #callbacks-summary { height: 1; padding: 0 1; color: $text-muted; }
+    CallbacksScreen #callbacks-table { height: 1fr; }
+    CallbacksScreen #callbacks-sheet { height: 1fr; border-top: solid $primary; padding: 0 1; }
+    CallbacksScreen #callbacks-script { text-style: bold; margin-bottom: 1; }
+    CallbacksScreen .sheet-label { color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("f", "fixed", "Fixed: survey", id="callbacks.fixed"),
+        Binding("n", "not_fixed", "Not fixed: reopen", id="callbacks.not_fixed"),
+        Binding("u", "no_answer", "No answer", id="callbacks.no_answer"),
+        Binding("ctrl+r", "reload", "Reload", id="callbacks.reload"),
+        Binding("escape", "app.back", "Back", show=False, id="callbacks.back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[str, callbacks.CallbackItem] = {}
+        self.sheet: callbacks.CallbackSheet | None = None
+
+    def compose(self) -> ComposeResult:
+        yield DeskHeader()
+        yield Static("", id="callbacks-summary", markup=False)
+        yield DataTable(id="callbacks-table", cursor_type="row", zebra_stripes=True)
+        with VerticalScroll(id="callbacks-sheet"):
+            yield Static("", id="callbacks-script", markup=False)
+            yield Static("", id="callbacks-record")
+        yield DeskFooter()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for key, label in COLUMNS:
+            table.add_column(_(label), key=key)
+        self.reload()
+
+    def relabel(self) -> None:
+        self.refresh(recompose=True)
+        self.call_after_refresh(self._relabelled)
+
+    def _relabelled(self) -> None:
+        self.items = {}
+        self.on_mount()
+
+    @property
+    def _settings(self) -> Any:
+        return self.desk.settings
+
+    def reload(self) -> None:
+        s = self._settings
+        self.call(
+            callbacks.callback_list,
+            self.desk.database,
+            self.desk.actor,
+            retry_minutes=s.callback_retry_minutes if s else 60,
+            limit=LIMIT,
+            done=self._show,
+            group="callbacks-list",
+        )
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def on_desk_changes(self, changes: list[Any]) -> None:
+        if any(c.kind in ("resolved", "reopened", "closed", "callback") for c in changes):
+            self.reload()
+
+    def _show(self, items: list[callbacks.CallbackItem]) -> None:
+        table = self.query_one(DataTable)
+        now = clock.now()
+        tz = self._settings.timezone if self._settings else "Asia/Shanghai"
+        wanted = {i.number: i for i in items}
+        with self.app.batch_update():
+            for number in [n for n in self.items if n not in wanted]:
+                table.remove_row(number)
+            for item in items:
+                later = item.retry_at is not None
+                style = "dim" if later else ""
+                tries = str(item.attempts)
+                if later:
+                    tries += " · " + _(
+                        "again in {t}", t=span(item.retry_at - now if item.retry_at else timedelta(0))
+                    )
+                cells = (
+                    Text(item.number, style=style),
+                    priority_text(item.priority),
+                    Text(clean(item.customer, single_line=True), style=style),
+                    Text(clean(item.phone, single_line=True), style=style),
+                    Text(clean(item.summary, single_line=True), style=style),
+                    Text(local(item.resolved_at, tz), style=style),
+                    Text(tries, style=style),
+                )
+                if item.number in self.items:
+                    for (key, _label), cell in zip(COLUMNS, cells, strict=True):
+                        table.update_cell(item.number, key, cell)
+                else:
+                    table.add_row(*cells, key=item.number)
+        self.items = wanted
+        due = sum(1 for i in items if i.retry_at is None)
+        many = str(len(items)) + ("+" if len(items) >= LIMIT else "")  # the list is a page
+        self.query_one("#callbacks-summary", Static).update(
+            _("{n} resolved tickets to call back, {due} due now", n=many, due=due)
+        )
+        if not items:
+            self.sheet = None
+            self.query_one("#callbacks-script", Static).update(_("Nothing to call back."))
+            self.query_one("#callbacks-record", Static).update("")
+        elif self._selected() is not None:
+            self._load_sheet(self._selected())
+
+    def _selected(self) -> str | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is not None and event.row_key.value is not None:
+            self._load_sheet(str(event.row_key.value))
+
+    def _load_sheet(self, number: str | None) -> None:
+        if number is None:
+            return
+        s = self._settings
+        self.call(
+            callbacks.sheet,
+            self.desk.database,
+            self.desk.actor,
+            number,
+            lang=i18n.language(),
+            desk=(s.desk_name_zh if i18n.language() == "zh" else s.desk_name) if s else "deskterm",
+            overrides=s.scripts if s else None,
+            retry_minutes=s.callback_retry_minutes if s else 60,
+            max_attempts=s.callback_attempts if s else 3,
+            done=self._show_sheet,
+            group="callbacks-sheet",
+        )
+
+    def _show_sheet(self, sheet: callbacks.CallbackSheet) -> None:
+        self.sheet = sheet
+        self.query_one("#callbacks-script", Static).update("“" + clean(sheet.script) + "”")
+        record = Text()
+        item = sheet.item
+        for label, value in (
+            (_("Ticket"), f"{item.number} · {item.summary}"),
+            (_("Customer"), " · ".join(v for v in (item.customer, item.organisation, item.phone) if v)),
+            (_("Resolved by"), item.assignee),
+            (_("Resolution"), sheet.resolution),
+            (_("Tries without answer"), f"{item.attempts} / {sheet.max_attempts}"),
+        ):
+            record.append(f"{label}: ", style="dim")
+            record.append(clean(value) + "\n")
+        if sheet.description:
+            record.append(_("Problem") + ": ", style="dim")
+            record.append(clean(sheet.description))
+        self.query_one("#callbacks-record", Static).update(record)
+
+    # --- outcomes ----------------------------------------------------------------------------------
+
+    def _current(self) -> str | None:
+        number = self._selected()
+        if number is None:
+            self.notify(_("Nothing to call back."), severity="warning")
+        return number
+
+    def action_fixed(self) -> None:
+        number = self._current()
+        if number is not None:
+            self.app.push_screen(SurveyDialog(number), lambda result: self._fixed(number, result))
+
+    def _fixed(self, number: str, result: tuple[callbacks.SurveyAnswers | None] | None) -> None:
+        if result is None:
+            return
+        self.call(
+            callbacks.record_fixed,
+            self.desk.database,
+            self.desk.actor,
+            number,
+            result[0],
+            done=self._recorded,
+        )
+
+    def action_not_fixed(self) -> None:
+        number = self._current()
+        if number is not None:
+            self.app.push_screen(NoteDialog(number), lambda note: self._not_fixed(number, note))
+
+    def _not_fixed(self, number: str, note: str | None) -> None:
+        if note:
+            self.call(
+                callbacks.record_not_fixed,
+                self.desk.database,
+                self.desk.actor,
+                number,
+                note,
+                done=self._recorded,
+            )
+
+    def action_no_answer(self) -> None:
+        number = self._current()
+        if number is not None:
+            s = self._settings
+            self.call(
+                callbacks.record_no_answer,
+                self.desk.database,
+                self.desk.actor,
+                number,
+                max_attempts=s.callback_attempts if s else 3,
+                done=self._recorded,
+            )
+
+    def _recorded(self, outcome: callbacks.Outcome) -> None:
+        if outcome.outcome == callbacks.FIXED:
+            message = _("{number} closed: fixed.", number=outcome.number)
+        elif outcome.outcome == callbacks.NOT_FIXED:
+            who = outcome.assignee or _("its team's queue")
+            message = _("{number} reopened to {who}.", number=outcome.number, who=who)
+        elif outcome.status == "closed":
+            message = _(
+                "{number} closed: no answer after {n} tries.", number=outcome.number, n=outcome.attempts
+            )
+        else:
+            message = _(
+                "{number}: no answer ({n}); call again later.", number=outcome.number, n=outcome.attempts
+            )
+        self.notify(message, markup=False)
+        self.reload()
+
+
+class SurveyDialog(DeskModal[tuple[callbacks.SurveyAnswers | None] | None]):
+    """The satisfaction survey on keys: ↑/↓ choose the question, 1-4 answer it (and move on),
+    Tab to the comments, Ctrl+S save; Ctrl+N: the customer declined the survey (close anyway)."""
+
+    BINDINGS = [
+        Binding("1", "rate(1)", "Very satisfied", id="survey.1"),
+        Binding("2", "rate(2)", "Satisfied", id="survey.2"),
+        Binding("3", "rate(3)", "Average", id="survey.3"),
+        Binding("4", "rate(4)", "Dissatisfied", id="survey.4"),
+        Binding("up", "move(-1)", "Previous question", id="survey.up", show=False),
+        Binding("down", "move(1)", "Next question", id="survey.down", show=False),
+        Binding("ctrl+s", "save", "Save and close", id="survey.save"),
+        Binding("ctrl+n", "skip", "No survey", id="survey.skip"),
+        Binding("escape", "cancel", "Cancel", id="survey.cancel"),
+    ]
+
+    AUTO_FOCUS = ""  # nothing: the digits answer the questions until Tab moves to the comments
+
+    def __init__(self, number: str) -> None:
+        super().__init__()
+        self.number = number
+        self.ratings: dict[str, int] = {}
+        self.current = 0
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(
+                _("Satisfaction survey · {number}", number=self.number), classes="dialog-title", markup=False
+            )
+            for key, _label in QUESTIONS:
+                yield Static("", id=f"q-{key}", classes="survey-question")
+            with Horizontal(classes="form-row"):
+                yield Static(_("Comments"), classes="form-label", markup=False)
+                yield Input(id="survey-comment", compact=True)
+            yield Static("", id="e-form", classes="form-error", markup=False)
+            yield Static(
+                _("↑/↓ question · 1-4 answer · Tab comments · Ctrl+S save · Ctrl+N no survey · Esc cancel"),
+                classes="dialog-hint",
+                markup=False,
+            )
+
+    def on_mount(self) -> None:
+        self._render_questions()
+
+    def _render_questions(self) -> None:
+        for i, (key, label) in enumerate(QUESTIONS):
+            line = Text("▶ " if i == self.current else "  ", style="bold")
+            line.append(f"{i + 1}. {_(label)}: ")
+            value = self.ratings.get(key)
+            if value is None:
+                line.append("1-4", style="dim")
+            else:
+                line.append(
+                    f"{value} {_(ANSWERS[value])}", style="bold green" if value <= 2 else "bold yellow"
+                )
+            self.query_one(f"#q-{key}", Static).update(line)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While typing the comments, digits and arrows belong to the text box.
+        return not (action == "rate" and isinstance(self.focused, Input))
+
+    def action_rate(self, value: int) -> None:
+        self.ratings[QUESTIONS[self.current][0]] = value
+        self.current = min(self.current + 1, len(QUESTIONS) - 1)
+        self._render_questions()
+
+    def action_move(self, step: int) -> None:
+        self.set_focus(None)  # back from the comments to the questions
+        self.current = max(0, min(self.current + step, len(QUESTIONS) - 1))
+        self._render_questions()
+
+    def action_save(self) -> None:
+        missing = [_(label) for key, label in QUESTIONS if key not in self.ratings]
+        if missing:
+            self.query_one("#e-form", Static).update(
+                _("Answer every question: {which}", which=", ".join(missing))
+            )
+            return
+        comment = self.query_one("#survey-comment", Input).value
+        answers = callbacks.SurveyAnswers(comment=comment, **self.ratings)
+        try:
+            answers.validate()
+        except InvalidInput as e:
+            self.query_one("#e-form", Static).update(str(e))
+            return
+        self.dismiss((answers,))
+
+    def action_skip(self) -> None:
+        self.dismiss((None,))
+
+
+class NoteDialog(DeskModal[str | None]):
+    """Not fixed: what is still wrong (the note goes to the assignee with the reopened ticket)."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__()
+        self.number = number
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(_("Not fixed · {number}", number=self.number), classes="dialog-title", markup=False)
+            yield Static(_("What is still wrong?"), markup=False)
+            yield Input(id="note")
+            yield Static("", id="e-form", classes="form-error", markup=False)
+            yield Static(_("Enter: reopen · Esc: cancel"), classes="dialog-hint", markup=False)
+
+    @on(Input.Submitted)
+    def _done(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            self.query_one("#e-form", Static).update(_("required: what is still wrong?"))
+            return
+        self.dismiss(event.value.strip())

@@ -1,0 +1,262 @@
+"""The inbox (F6, every role): escalations to me, tickets assigned to me, breaches of my tickets,
+mentions. Read, open the ticket, mark read, mark all read. And the feed that keeps the header's
+unread count current and shows each new notification as a toast, live."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import DataTable, Static
+
+from ..i18n import _
+from ..services import notify
+from ..text import clean
+from ..widgets.chrome import DeskFooter, DeskHeader
+from .base import DeskModal, DeskScreen, call_service
+
+if TYPE_CHECKING:
+    from ..app import DeskApp
+
+KIND_LABELS = {
+    "escalated": "Escalated",
+    "assigned": "Assigned",
+    "breach": "SLA",
+    "mention": "Mention",
+}
+
+
+class InboxScreen(DeskScreen):
+    TITLE_TEXT = "Inbox"
+    BINDINGS = [
+        Binding("enter", "open", "Open ticket", id="inbox.open"),
+        Binding("r", "read", "Mark read", id="inbox.read"),
+        Binding("a", "read_all", "Mark all read", id="inbox.read_all"),
+        Binding("u", "toggle_unread", "Unread only / all", id="inbox.unread"),
+        Binding("escape", "app.back", "Back", show=False, id="inbox.back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unread_only = False
+        self.rows: dict[str, notify.NotificationView] = {}
+
+    def compose(self) -> ComposeResult:
+        yield DeskHeader()
+        yield Static("", id="inbox-summary", markup=False)
+        yield DataTable(id="inbox-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="inbox-body", markup=False)
+        yield DeskFooter()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for label in ("Time", "Kind", "Ticket", "Message"):
+            table.add_column(_(label), key=label)
+        self.reload()
+
+    def relabel(self) -> None:
+        self.refresh(recompose=True)
+        self.call_after_refresh(self.on_mount)
+
+    def reload(self) -> None:
+        self.call(
+            notify.list_inbox,
+            self.desk.database,
+            self.desk.actor,
+            unread_only=self.unread_only,
+            done=self._show,
+        )
+
+    def on_desk_changes(self, changes: list[Any]) -> None:
+        self.reload()  # a page of at most 200 rows by an index: cheap
+
+    def _show(self, rows: list[notify.NotificationView]) -> None:
+        table = self.query_one(DataTable)
+        keys = [str(r.id) for r in rows]
+        current = self._selected_key()
+        if keys != [str(k.value) for k in table.rows]:
+            table.clear()  # the order changed (new ones on top): rebuild, then find the cursor again
+            for r in rows:
+                table.add_row(*self._cells(r), key=str(r.id))
+        else:
+            for r in rows:
+                if self.rows.get(str(r.id)) != r:
+                    for column, value in zip(
+                        ("Time", "Kind", "Ticket", "Message"), self._cells(r), strict=True
+                    ):
+                        table.update_cell(str(r.id), column, value)
+        self.rows = {str(r.id): r for r in rows}
+        if current in self.rows:
+            table.move_cursor(row=table.get_row_index(current))
+        unread = sum(not r.read for r in rows)
+        self.query_one("#inbox-summary", Static).update(
+            _("{n} notifications, {unread} unread", n=len(rows), unread=unread)
+            + (" · " + _("unread only") if self.unread_only else "")
+        )
+        self._show_body()
+
+    def _cells(self, r: notify.NotificationView) -> tuple[Text, ...]:
+        style = "" if r.read else "bold"
+        when = r.created_at.astimezone().strftime("%m-%d %H:%M")
+        return (
+            Text(when, style=style),
+            Text(_(KIND_LABELS.get(r.kind, r.kind)), style=style),
+            Text(r.ticket, style=style),
+            Text(clean(r.body, single_line=True), style=style),
+        )
+
+    def _selected_key(self) -> str | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def _selected(self) -> notify.NotificationView | None:
+        key = self._selected_key()
+        return self.rows.get(key) if key else None
+
+    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self._show_body()
+
+    def on_data_table_row_selected(self, _event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    def _show_body(self) -> None:
+        r = self._selected()
+        self.query_one("#inbox-body", Static).update(clean(r.body) if r else _("Nothing here."))
+
+    def _changed(self, _count: int = 0) -> None:
+        self.reload()
+        feed = getattr(self.desk, "inbox_feed", None)
+        if feed is not None:
+            feed.poll()
+
+    def action_read(self) -> None:
+        r = self._selected()
+        if r is not None and not r.read:
+            self.call(notify.mark_read, self.desk.database, self.desk.actor, [r.id], done=self._changed)
+
+    def action_read_all(self) -> None:
+        self.call(notify.mark_all_read, self.desk.database, self.desk.actor, done=self._changed)
+
+    def action_toggle_unread(self) -> None:
+        self.unread_only = not self.unread_only
+        self.reload()
+
+    def action_open(self) -> None:
+        r = self._selected()
+        if r is None:
+            return
+        if not r.read:
+            self.call(
+                notify.mark_read,
+                self.desk.database,
+                self.desk.actor,
+                [r.id],
+                done=self._changed,
+                group="read",
+            )
+        if r.ticket:
+            open_ticket(self.app, r.ticket)
+
+
+def open_ticket(app: Any, number: str) -> None:
+    """The ticket screen when it exists, else a read-only view of the ticket."""
+    try:
+        from .ticket import TicketScreen  # type: ignore[import-not-found]
+    except ImportError:
+        app.push_screen(TicketPreview(number))
+        return
+    app.push_screen(TicketScreen(number))
+
+
+class TicketPreview(DeskModal[None]):
+    """A ticket's fields and its latest events, read only."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__()
+        self.number = number
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog inbox-preview"):
+            yield Static(self.number, classes="dialog-title", markup=False)
+            with VerticalScroll(id="preview-scroll"):
+                yield Static(_("Loading…"), id="preview-body", markup=False)
+            yield Static(_("Esc: close"), classes="dialog-hint", markup=False)
+
+    def on_mount(self) -> None:
+        from ..services import tickets
+
+        self.call(tickets.get_ticket, self.desk.database, self.desk.actor, self.number, done=self._show)
+
+    def _show(self, d: Any) -> None:
+        def when(value: Any) -> str:
+            return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else "—"
+
+        lines = [
+            f"{d.number} · P{d.priority} · {_(d.status)} · {d.summary}",
+            f"{_('Customer')}: {d.customer} {d.organisation} {d.phone}".rstrip(),
+            f"{_('Team')}: {d.team} (tier {d.tier}) · {_('Assignee')}: {d.assignee or '—'}",
+            f"{_('Respond by')}: {when(d.respond_by)} · {_('Resolve by')}: {when(d.resolve_by)}",
+            f"{_('Escalation level')}: {d.escalation_level} · {_('Chased')}: {d.chase_count}",
+            "",
+            *(f"{when(e.at)} {e.kind} {e.actor}: {e.body}" for e in d.events[-12:]),
+        ]
+        self.query_one("#preview-body", Static).update(clean("\n".join(lines)))
+
+
+class InboxFeed:
+    """Keeps `app.unread` current and toasts each new notification of the agent: looks when the
+    change feed reports ticket events (escalations, notes and assignments write them) and, for
+    notifications without one, every `inbox_poll` seconds (the newest id: a cheap query)."""
+
+    def __init__(self, app: DeskApp) -> None:
+        self.app = app
+        self.last_id: int | None = None
+        self.floor = 0
+        self.toasted: set[int] = set()
+
+    def start(self) -> None:
+        assert self.app.database is not None
+        if self.app.settings is not None:
+            settings = notify.mail_settings_from(self.app.settings)
+            if settings is not None:
+                notify.configure_mail(self.app.database, settings)
+        self.poll()
+        interval = self.app.settings.inbox_poll if self.app.settings else 2.0
+        self.app.set_interval(interval, self.poll)
+
+    def poll(self) -> None:
+        app = self.app
+        if app.actor is None or app.database is None:
+            return
+        # look a little back: ids are not committed strictly in order
+        after = None if self.last_id is None else max(0, self.last_id - 20)
+        call_service(app, notify.news, app.database, app.actor, after, done=self._news, group="inbox")
+
+    def _news(self, news: notify.InboxNews) -> None:
+        app = self.app
+        if self.last_id is None:
+            self.floor = news.latest_id  # what was there at login is not news
+        self.last_id = max(self.last_id or 0, news.latest_id)
+        fresh = [n for n in news.new if n.id > self.floor and n.id not in self.toasted and not n.read]
+        for n in fresh:
+            self.toasted.add(n.id)
+            app.notify(
+                clean(n.body, single_line=True),
+                title=_("Inbox: {kind}", kind=_(KIND_LABELS.get(n.kind, n.kind))),
+                markup=False,
+                timeout=8,
+            )
+        if len(self.toasted) > 5000:
+            self.toasted = set(sorted(self.toasted)[-1000:])
+        if app.unread != news.unread:
+            app.unread = news.unread
+            app.refresh_header()
+        if fresh:
+            for screen in app.screen_stack:
+                if isinstance(screen, InboxScreen):
+                    screen.reload()

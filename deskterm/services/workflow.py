@@ -1,0 +1,754 @@
+"""Working a ticket after intake: the status life cycle, notes, assignment and transfer, resolution,
+reopening, field edits with optimistic locking, and who may do which of these.
+
+The life cycle (STATUS_MOVES): new → assigned → in progress ⇄ pending customer / pending third
+party → resolved → closed; reopen from resolved (and from closed by a supervisor). A ticket waiting
+on the customer or a third party stops its SLA clock: `sla_paused_at` marks the open pause, the event
+that ends a pause records it as data {"pause": [start, end]}, and the due times are recomputed from
+the creation time with every closed pause (`sla_calendar.due_time`).
+
+Every edit names the version it was based on; if the ticket changed meanwhile it is refused with a
+message that says what changed, and nothing is written. The ticket row is locked (FOR UPDATE on
+PostgreSQL; SQLite write transactions begin IMMEDIATE) before the version is compared, so two
+concurrent edits cannot both pass. Notes append and never conflict: they do not bump the version."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from .. import clock
+from ..db import Database
+from ..models import (
+    OPEN_STATUSES,
+    PENDING_STATUSES,
+    Agent,
+    Category,
+    Customer,
+    Device,
+    EventKind,
+    KbArticle,
+    Kind,
+    Status,
+    Team,
+    Ticket,
+    TicketArticle,
+    TicketEvent,
+    TicketWatch,
+)
+from . import notify, sla, tickets
+from .auth import Actor, can, require
+from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from .priority import priority_for
+from .sla_calendar import due_time
+
+# Moves a status change may make. RESOLVED is reached through resolve() (a resolution is required),
+# ASSIGNED through claim/assign/transfer (an assignee is required), and the open statuses from
+# RESOLVED/CLOSED through reopen().
+STATUS_MOVES: dict[str, frozenset[str]] = {
+    Status.NEW: frozenset(),
+    Status.ASSIGNED: frozenset({Status.IN_PROGRESS, Status.PENDING_CUSTOMER, Status.PENDING_THIRD_PARTY}),
+    Status.IN_PROGRESS: frozenset({Status.PENDING_CUSTOMER, Status.PENDING_THIRD_PARTY}),
+    Status.PENDING_CUSTOMER: frozenset({Status.IN_PROGRESS, Status.PENDING_THIRD_PARTY}),
+    Status.PENDING_THIRD_PARTY: frozenset({Status.IN_PROGRESS, Status.PENDING_CUSTOMER}),
+    Status.RESOLVED: frozenset({Status.CLOSED}),
+    Status.CLOSED: frozenset(),
+}
+WORKSHEET_MODES = frozenset({"on_site", "carry_in", "mail_in"})
+EDITABLE = ("summary", "description", "kind", "category", "impact", "urgency", "service_mode", "warranty")
+SERVICE_MODES = ("phone", "on_site", "carry_in", "mail_in", "paid", "exchange")
+WARRANTY = ("in", "out", "unknown")
+NOTE_MAX = 10_000
+
+
+# --- permissions ---------------------------------------------------------------------------------
+
+
+def may_work(actor: Actor, assignee_id: int | None, team_id: int | None) -> bool:
+    """Change status, resolve, edit: the assignee, a member of the ticket's team, or a supervisor."""
+    return (
+        actor.is_supervisor or assignee_id == actor.id or (team_id is not None and team_id == actor.team_id)
+    )
+
+
+def may_transfer(actor: Actor, assignee_id: int | None, team_id: int | None) -> bool:
+    """Only supervisors move other people's tickets; the assignee, or the team while unassigned."""
+    if actor.is_supervisor or assignee_id == actor.id:
+        return True
+    return assignee_id is None and team_id is not None and team_id == actor.team_id
+
+
+def allowed_actions(
+    actor: Actor, status: str, assignee_id: int | None, team_id: int | None, mode: str
+) -> frozenset[str]:
+    """What the agent may do to a ticket in this state (the screen shows only these)."""
+    acts = {"note", "watch"}
+    work = may_work(actor, assignee_id, team_id)
+    is_open = status in OPEN_STATUSES
+    if (
+        is_open
+        and assignee_id is None
+        and can(actor, "tickets.claim")
+        and (actor.is_supervisor or team_id == actor.team_id)
+    ):
+        acts.add("claim")
+    if is_open and can(actor, "tickets.reassign"):
+        acts.add("assign")
+    if is_open and may_transfer(actor, assignee_id, team_id):
+        acts.add("transfer")
+    if work:
+        if STATUS_MOVES[status]:
+            acts.add("status")
+        if is_open:
+            acts |= {"resolve", "edit"}
+        if status == Status.RESOLVED:
+            acts |= {"reopen", "edit"}
+        if mode in WORKSHEET_MODES:
+            acts.add("worksheet")
+    if status == Status.CLOSED and actor.is_supervisor:
+        acts.add("reopen")
+    return frozenset(acts)
+
+
+def _require_work(actor: Actor, t: Ticket) -> None:
+    if not may_work(actor, t.assignee_id, t.team_id):
+        raise PermissionDenied(
+            f"{actor.login} may not change {t.number}: only its assignee, its team or a supervisor may"
+        )
+
+
+# --- read model: the ticket as the ticket screen shows it ----------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketView:
+    detail: tickets.TicketDetail
+    assignee_id: int | None
+    team_id: int | None
+    escalated_to: str
+    responded_at: datetime | None
+    sla_paused_at: datetime | None
+    sla_paused_seconds: int
+    customer_email: str
+    customer_class: str
+    device_warranty_end: date | None
+    articles: list[str]
+    watching: bool
+    allowed: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def number(self) -> str:
+        return self.detail.number
+
+    @property
+    def version(self) -> int:
+        return self.detail.version
+
+
+def get_view(db: Database, actor: Actor, number: str) -> TicketView:
+    require(actor, "tickets.read")
+    number = tickets.normalise_number(number)
+    with db.read() as s:
+        t = s.exec(select(Ticket).where(Ticket.number == number)).first()
+        if t is None:
+            raise NotFound(f"no ticket {number}")
+        detail = tickets._detail(s, t)
+        customer = s.get(Customer, t.customer_id) if t.customer_id else None
+        device = s.get(Device, t.device_id) if t.device_id else None
+        escalated = s.get(Agent, t.escalated_to_id) if t.escalated_to_id else None
+        articles = s.exec(
+            select(KbArticle.external_id, KbArticle.title)
+            .join(TicketArticle, col(TicketArticle.article_id) == KbArticle.id)
+            .where(TicketArticle.ticket_id == t.id)
+        ).all()
+        watching = s.get(TicketWatch, (actor.id, t.id)) is not None
+        return TicketView(
+            detail=detail,
+            assignee_id=t.assignee_id,
+            team_id=t.team_id,
+            escalated_to=escalated.name if escalated else "",
+            responded_at=t.responded_at,
+            sla_paused_at=t.sla_paused_at,
+            sla_paused_seconds=t.sla_paused_seconds,
+            customer_email=customer.email if customer else "",
+            customer_class=sla.customer_class_of(s, t),
+            device_warranty_end=device.warranty_end if device else None,
+            articles=[f"{a} {title}" for a, title in articles],
+            watching=watching,
+            allowed=allowed_actions(actor, t.status, t.assignee_id, t.team_id, t.service_mode),
+        )
+
+
+def snapshot(detail: tickets.TicketDetail) -> dict[str, Any]:
+    """The fields an edit compares when it is refused (what the editor saw)."""
+    return {k: getattr(detail, k) for k in SNAPSHOT_FIELDS}
+
+
+SNAPSHOT_FIELDS = (
+    "status",
+    "priority",
+    "assignee",
+    "team",
+    "summary",
+    "description",
+    "kind",
+    "category",
+    "impact",
+    "urgency",
+    "service_mode",
+    "warranty",
+    "resolution",
+)
+
+
+# --- locking and conflicts -----------------------------------------------------------------------
+
+
+def _lock(s: Session, number: str) -> Ticket:
+    number = tickets.normalise_number(number)
+    t = s.exec(select(Ticket).where(Ticket.number == number).with_for_update()).first()
+    if t is None:
+        raise NotFound(f"no ticket {number}")
+    return t
+
+
+def _current(s: Session, t: Ticket) -> dict[str, Any]:
+    names = {}
+    if t.assignee_id:
+        names["assignee"] = s.get(Agent, t.assignee_id)
+    team = s.get(Team, t.team_id) if t.team_id else None
+    category = s.get(Category, t.category_id) if t.category_id else None
+    assignee = names.get("assignee")
+    return {
+        "status": t.status,
+        "priority": t.priority,
+        "assignee": assignee.name if assignee else "",
+        "team": team.name if team else "",
+        "summary": t.summary,
+        "description": t.description,
+        "kind": t.kind,
+        "category": category.path if category else "",
+        "impact": t.impact,
+        "urgency": t.urgency,
+        "service_mode": t.service_mode,
+        "warranty": t.warranty,
+        "resolution": t.resolution,
+    }
+
+
+def _short(value: Any) -> str:
+    text = " ".join(str(value).split()) if value not in (None, "") else "—"
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _check_version(s: Session, t: Ticket, version: int | None, seen: Mapping[str, Any] | None) -> None:
+    """Refuse when the ticket is no longer at `version`, saying who changed what."""
+    if version is None or t.version == version:
+        return
+    now = _current(s, t)
+    diffs = []
+    if seen:
+        diffs = [
+            f"{k} {_short(seen[k])} → {_short(now[k])}"
+            for k in SNAPSHOT_FIELDS
+            if k in seen and seen[k] != now[k]
+        ]
+    events = s.exec(
+        select(TicketEvent.kind, TicketEvent.actor_id, TicketEvent.data)
+        .where(TicketEvent.ticket_id == t.id, col(TicketEvent.kind).not_in(("note", "worksheet", "created")))
+        .order_by(col(TicketEvent.id).desc())
+        .limit(20)
+    ).all()
+    newer = []
+    for e in events:  # newest first, back to the first event at or below the version read
+        v = json.loads(e[2] or "{}").get("version")
+        if v is not None and v <= version:
+            break
+        newer.append(e)
+    newer = newer or list(events[:1])
+    who = sorted({_name(s, e[1]) for e in newer})
+    if not diffs:
+        diffs = sorted({_EVENT_WORDS.get(e[0], e[0]) for e in newer})
+    raise Conflict(
+        f"{t.number} was changed meanwhile by {', '.join(who) or 'someone'}: {'; '.join(diffs)}. "
+        "Nothing was saved: look at the ticket again and redo your change."
+    )
+
+
+_EVENT_WORDS = {
+    EventKind.STATUS: "status changed",
+    EventKind.ASSIGNED: "assigned",
+    EventKind.CLAIMED: "claimed",
+    EventKind.TRANSFERRED: "transferred",
+    EventKind.UPDATED: "fields edited",
+    EventKind.ESCALATED: "escalated",
+    EventKind.RESOLVED: "resolved",
+    EventKind.REOPENED: "reopened",
+    EventKind.CLOSED: "closed",
+}
+
+
+def _name(s: Session, agent_id: int | None) -> str:
+    if agent_id is None:
+        return "the system"
+    agent = s.get(Agent, agent_id)
+    return agent.name if agent else "someone"
+
+
+# --- the SLA clock -------------------------------------------------------------------------------
+
+
+def sla_pauses(s: Session, t: Ticket) -> list[tuple[datetime, datetime]]:
+    """The ticket's closed pauses, from the events that ended them."""
+    rows = s.exec(
+        select(TicketEvent.data).where(
+            TicketEvent.ticket_id == t.id, col(TicketEvent.data).contains('"pause"')
+        )
+    ).all()
+    out = []
+    for raw in rows:
+        start, end = json.loads(raw)["pause"]
+        out.append((datetime.fromisoformat(start), datetime.fromisoformat(end)))
+    return out
+
+
+def recompute_due(s: Session, t: Ticket, ended: tuple[datetime, datetime] | None = None) -> None:
+    """Due times from the policy of the ticket's priority and class, its clock stopped by every
+    pause (`ended`: one just ended, not yet recorded). While a pause is open the due time is
+    unknown (NULL: never breached, listed after the running tickets) unless it fell before the pause."""
+    policy, cal = sla.policy_for(s, t.priority, sla.customer_class_of(s, t))
+    pauses: list[tuple[datetime, datetime | None]] = [*sla_pauses(s, t)]
+    if ended is not None:
+        pauses.append(ended)
+    if t.sla_paused_at is not None:
+        pauses.append((t.sla_paused_at, None))
+    t.resolve_by = due_time(cal, t.created_at, policy.resolve_minutes, pauses)
+    if t.responded_at is None:
+        t.respond_by = due_time(cal, t.created_at, policy.respond_minutes, pauses)
+
+
+def _set_status(s: Session, t: Ticket, to: str, now: datetime) -> dict[str, Any]:
+    """Move the status with its side effects on the clock; returns the event data to record."""
+    data: dict[str, Any] = {"from": t.status, "to": to}
+    was_paused = t.status in PENDING_STATUSES
+    if to in PENDING_STATUSES and not was_paused:
+        t.sla_paused_at = now
+        recompute_due(s, t)
+    elif was_paused and to not in PENDING_STATUSES:
+        start = t.sla_paused_at or now
+        t.sla_paused_seconds += int((now - start).total_seconds())
+        t.sla_paused_at = None
+        data["pause"] = [start.isoformat(), now.isoformat()]
+        recompute_due(s, t, (start, now))
+    if to in (Status.RESOLVED, Status.CLOSED):
+        t.resolved_at = t.resolved_at or now
+    if to == Status.CLOSED:
+        t.closed_at = now
+    if to in OPEN_STATUSES:
+        t.resolved_at = t.closed_at = None
+    tickets.touch(t, to)
+    data["version"] = t.version
+    return data
+
+
+def _responded(t: Ticket, now: datetime) -> None:
+    if t.responded_at is None:
+        t.responded_at = now
+
+
+# --- actions -------------------------------------------------------------------------------------
+
+
+def _write(db: Database, fn):  # type: ignore[no-untyped-def]
+    return db.retrying(fn)
+
+
+def add_note(db: Database, actor: Actor, number: str, body: str, *, public: bool = False) -> int:
+    """Append a note (internal, or public: told to the customer). Never conflicts."""
+    require(actor, "tickets.read")
+    body = body.strip()
+    if not body:
+        raise InvalidInput({"note": "write something"})
+    if len(body) > NOTE_MAX:
+        raise InvalidInput({"note": f"at most {NOTE_MAX} characters"})
+
+    def work(s: Session) -> int:
+        t = _lock(s, number)
+        t.updated_at = clock.now()  # a note appends: the version (and so no edit) is disturbed
+        event = tickets.record_event(s, t, actor.id, EventKind.NOTE, body, public=public)
+        notify.notify_mentions(s, t, actor.id, body)  # "@login" in a note reaches that agent's inbox
+        s.flush()
+        return event.id or 0
+
+    return _write(db, work)
+
+
+def change_status(
+    db: Database,
+    actor: Actor,
+    number: str,
+    to: str,
+    *,
+    version: int | None = None,
+    seen: Mapping[str, Any] | None = None,
+    note: str = "",
+) -> int:
+    """Move a ticket along the life cycle; an illegal move is refused with the reason."""
+    if to not in set(Status):
+        raise InvalidInput({"status": f"one of {', '.join(Status)}"})
+
+    def work(s: Session) -> int:
+        t = _lock(s, number)
+        _check_version(s, t, version, seen)
+        _require_work(actor, t)
+        _check_move(t, to, actor)
+        now = clock.now()
+        data = _set_status(s, t, to, now)
+        _responded(t, now)
+        kind = EventKind.CLOSED if to == Status.CLOSED else EventKind.STATUS
+        tickets.record_event(s, t, actor.id, kind, note.strip(), data=data)
+        return t.version
+
+    return _write(db, work)
+
+
+def _check_move(t: Ticket, to: str, actor: Actor) -> None:
+    if to == t.status:
+        raise InvalidInput({"status": f"{t.number} is {t.status} already"})
+    if to in STATUS_MOVES[t.status]:
+        return
+    if to == Status.RESOLVED:
+        reason = "resolve it: a resolution text is required"
+    elif to == Status.ASSIGNED:
+        reason = "claim it or assign it to someone"
+    elif t.status == Status.NEW:
+        reason = "claim it or have it assigned first"
+    elif t.status in (Status.RESOLVED, Status.CLOSED) and to in OPEN_STATUSES:
+        reason = "reopen it"
+    elif to == Status.CLOSED:
+        reason = "only a resolved ticket can be closed"
+    else:
+        reason = f"{t.status} cannot move to {to}"
+    raise InvalidInput({"status": f"{t.number} is {t.status}: {reason}"})
+
+
+def resolve(
+    db: Database,
+    actor: Actor,
+    number: str,
+    resolution: str,
+    *,
+    article: str | None = None,
+    version: int | None = None,
+    seen: Mapping[str, Any] | None = None,
+) -> int:
+    """Resolve an open ticket with the resolution text; optionally link the KB article that solved it."""
+    resolution = resolution.strip()
+    if not resolution:
+        raise InvalidInput({"resolution": "required: say how it was solved"})
+
+    def work(s: Session) -> int:
+        t = _lock(s, number)
+        _check_version(s, t, version, seen)
+        _require_work(actor, t)
+        if not t.is_open:
+            raise InvalidInput({"status": f"{t.number} is {t.status}: only an open ticket can be resolved"})
+        art = _article(s, article) if article else None
+        now = clock.now()
+        data = _set_status(s, t, Status.RESOLVED, now)
+        t.resolved_at = now
+        t.resolution = resolution
+        _responded(t, now)
+        if art is not None:
+            from . import kb  # the KB's own rule: a solution that solved a ticket gains score
+
+            assert art.id is not None and t.id is not None
+            kb.mark_solved(s, actor.id, t.id, art.id)
+            data["article"] = art.external_id
+        tickets.record_event(s, t, actor.id, EventKind.RESOLVED, resolution, data=data)
+        return t.version
+
+    return _write(db, work)
+
+
+def _article(s: Session, ref: str) -> KbArticle:
+    ref = ref.strip()
+    art = s.exec(select(KbArticle).where(KbArticle.external_id == ref)).first()
+    if art is None and ref.isdigit():
+        art = s.get(KbArticle, int(ref))
+    if art is None:
+        raise InvalidInput({"article": f"no knowledge-base article {ref!r}"})
+    return art
+
+
+def reopen(
+    db: Database,
+    actor: Actor,
+    number: str,
+    reason: str,
+    *,
+    version: int | None = None,
+    seen: Mapping[str, Any] | None = None,
+) -> int:
+    """Back to work: from resolved (who may work it), from closed (supervisors only)."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput({"reason": "required: why is it reopened?"})
+
+    def work(s: Session) -> int:
+        t = _lock(s, number)
+        _check_version(s, t, version, seen)
+        if t.status == Status.CLOSED and not actor.is_supervisor:
+            raise PermissionDenied(f"{t.number} is closed: only a supervisor may reopen it")
+        _require_work(actor, t)
+        if t.status not in (Status.RESOLVED, Status.CLOSED):
+            raise InvalidInput(
+                {"status": f"{t.number} is {t.status}: only resolved or closed tickets reopen"}
+            )
+        to = Status.IN_PROGRESS if t.assignee_id else Status.NEW
+        data = _set_status(s, t, to, clock.now())
+        t.resolution = ""
+        tickets.record_event(s, t, actor.id, EventKind.REOPENED, reason, data=data)
+        return t.version
+
+    return _write(db, work)
+
+
+def assign(
+    db: Database,
+    actor: Actor,
+    number: str,
+    login: str,
+    *,
+    reason: str = "",
+    version: int | None = None,
+    seen: Mapping[str, Any] | None = None,
+) -> int:
+    """A supervisor gives an open ticket to an agent (who joins the ticket's queue to their team)."""
+    require(actor, "tickets.reassign")
+
+    def work(s: Session) -> int:
+        t = _lock(s, number)
+        _check_version(s, t, version, seen)
+        agent = _agent(s, login)
+        if not t.is_open:
+            raise InvalidInput({"status": f"{t.number} is {t.status}: reopen it before assigning it"})
+        if t.assignee_id == agent.id:
+            raise InvalidInput({"assignee": f"{t.number} is assigned to {agent.name} already"})
+        now = clock.now()
+        before = t.assignee_id
+        t.assignee_id = agent.id
+        t.team_id = agent.team_id or t.team_id
+        t.assigned_at = now
+        _responded(t, now)
+        to = Status.ASSIGNED if t.status == Status.NEW else t.status
+        data = _set_status(s, t, to, now) if to != t.status else _bump(t)
+        data.update(assignee=agent.login, previous=_login(s, before))
+        tickets.record_event(
+            s, t, actor.id, EventKind.ASSIGNED, reason.strip() or f"assigned to {agent.name}", data=data
+        )
+        notify.notify_assigned(s, t, actor.id)
+        return t.version
+
+    return _write(db, work)
+
+
+def transfer(
+    db: Database,
+    actor: Actor,
+    number: str,
+    *,
+    reason: str,
+    team: str | None = None,
+    agent: str | None = None,
+    version: int | None = None,
+    seen: Mapping[str, Any] | None = None,
+) -> int:
+    """Hand an open ticket to another team's queue (unassigned) or to an agent, with a reason."""
+    reason = reason.strip()
+    errors = {}
+    if not reason:
+        errors["reason"] = "required: why does it move?"
+    if bool(team) == bool(agent):
+        errors["to"] = "name a team or an agent"
+    if errors:
+        raise InvalidInput(errors)
+
+    def work(s: Session) -> int:
+        t = _lock(s, number)
+        _check_version(s, t, version, seen)
+        if not may_transfer(actor, t.assignee_id, t.team_id):
+            raise PermissionDenied(f"{actor.login} may not move {t.number}: it is someone else's ticket")
+        if not t.is_open:
+            raise InvalidInput({"status": f"{t.number} is {t.status}: only open tickets are transferred"})
+        now = clock.now()
+        if agent:
+            target = _agent(s, agent)
+            if target.id == t.assignee_id:
+                raise InvalidInput({"to": f"{t.number} is {target.name}'s already"})
+            t.assignee_id, t.assigned_at = target.id, now
+            t.team_id = target.team_id or t.team_id
+            to, where = Status.ASSIGNED, target.name
+        else:
+            dest = s.exec(select(Team).where(Team.name == team)).first()
+            if dest is None:
+                raise InvalidInput({"to": f"no team {team!r}"})
+            if dest.id == t.team_id and t.assignee_id is None:
+                raise InvalidInput({"to": f"{t.number} is in {dest.name}'s queue already"})
+            t.team_id, t.tier, t.assignee_id, t.assigned_at = dest.id, dest.tier, None, None
+            to, where = Status.NEW, dest.name
+        data = _set_status(s, t, to, now) if to != t.status else _bump(t)
+        data.update(to_team=_team_name(s, t.team_id), to_agent=agent or "")
+        tickets.record_event(s, t, actor.id, EventKind.TRANSFERRED, f"→ {where}: {reason}", data=data)
+        notify.notify_assigned(s, t, actor.id)
+        return t.version
+
+    return _write(db, work)
+
+
+def edit(
+    db: Database,
+    actor: Actor,
+    number: str,
+    *,
+    version: int,
+    changes: Mapping[str, Any],
+    seen: Mapping[str, Any] | None = None,
+) -> int:
+    """Change fields (EDITABLE) of a ticket as of `version`; refused if it changed meanwhile."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise InvalidInput({k: "cannot be edited here" for k in sorted(unknown)})
+
+    def work(s: Session) -> int:
+        t = _lock(s, number)
+        _check_version(s, t, version, seen)
+        _require_work(actor, t)
+        if t.status == Status.CLOSED:
+            raise InvalidInput({"status": f"{t.number} is closed: reopen it to edit it"})
+        before = _current(s, t)
+        _apply_fields(s, t, changes)
+        after = _current(s, t)
+        diff = {k: [before[k], after[k]] for k in (*EDITABLE, "priority") if before[k] != after[k]}
+        if not diff:
+            return t.version
+        if "priority" in diff:
+            s.flush()
+            recompute_due(s, t)
+        data = _bump(t)
+        data["changes"] = diff
+        body = "; ".join(f"{k}: {_short(a)} → {_short(b)}" for k, (a, b) in diff.items())
+        tickets.record_event(s, t, actor.id, EventKind.UPDATED, body, data=data)
+        return t.version
+
+    return _write(db, work)
+
+
+def _apply_fields(s: Session, t: Ticket, changes: Mapping[str, Any]) -> None:
+    errors: dict[str, str] = {}
+    for key, value in changes.items():
+        if key in ("summary", "description"):
+            text = str(value or "").strip()
+            if key == "summary" and not text:
+                errors[key] = "required"
+            setattr(t, key, text[:200] if key == "summary" else text)
+        elif key == "kind":
+            if value not in set(Kind):
+                errors[key] = f"one of {', '.join(Kind)}"
+            else:
+                t.kind = value
+        elif key in ("impact", "urgency"):
+            try:
+                n = int(value)
+            except (TypeError, ValueError):
+                n = 0
+            if n not in (1, 2, 3):
+                errors[key] = "1 (high), 2 (medium) or 3 (low)"
+            else:
+                setattr(t, key, n)
+        elif key == "category":
+            cat = s.exec(select(Category).where(Category.path == value)).first() if value else None
+            if value and cat is None:
+                errors[key] = f"no category {value!r}"
+            else:
+                t.category_id = cat.id if cat else None
+        elif key == "service_mode":
+            if value not in SERVICE_MODES:
+                errors[key] = f"one of {', '.join(SERVICE_MODES)}"
+            else:
+                t.service_mode = value
+        elif key == "warranty":
+            if value not in WARRANTY:
+                errors[key] = f"one of {', '.join(WARRANTY)}"
+            else:
+                t.warranty = value
+    if errors:
+        raise InvalidInput(errors)
+    t.priority = priority_for(t.impact, t.urgency)
+
+
+def _bump(t: Ticket) -> dict[str, Any]:
+    tickets.touch(t)
+    return {"version": t.version}
+
+
+def _agent(s: Session, login: str) -> Agent:
+    agent = s.exec(select(Agent).where(Agent.login == login.strip())).first()
+    if agent is None:
+        raise InvalidInput({"agent": f"no agent {login!r}"})
+    if not agent.active:
+        raise InvalidInput({"agent": f"{agent.login} is deactivated"})
+    return agent
+
+
+def _login(s: Session, agent_id: int | None) -> str:
+    agent = s.get(Agent, agent_id) if agent_id else None
+    return agent.login if agent else ""
+
+
+def _team_name(s: Session, team_id: int | None) -> str:
+    team = s.get(Team, team_id) if team_id else None
+    return team.name if team else ""
+
+
+def watch(db: Database, actor: Actor, number: str, on: bool = True) -> bool:
+    """Follow a ticket (the Watching view) or stop following it; personal, not a ticket change."""
+    require(actor, "tickets.read")
+    number = tickets.normalise_number(number)
+    with db.write() as s:
+        ticket_id = s.exec(select(Ticket.id).where(Ticket.number == number)).first()
+        if ticket_id is None:
+            raise NotFound(f"no ticket {number}")
+        row = s.get(TicketWatch, (actor.id, ticket_id))
+        if on and row is None:
+            s.add(TicketWatch(agent_id=actor.id, ticket_id=ticket_id))
+        elif not on and row is not None:
+            s.delete(row)
+    return on
+
+
+def list_teams(db: Database) -> list[str]:
+    with db.read() as s:
+        return list(s.exec(select(Team.name).order_by(Team.name)).all())
+
+
+def list_agents(db: Database) -> list[tuple[str, str, str]]:
+    """(login, name, team) of the active agents who can take tickets."""
+    with db.read() as s:
+        rows = s.exec(
+            select(Agent.login, Agent.name, Team.name)
+            .join(Team, col(Team.id) == Agent.team_id, isouter=True)
+            .where(col(Agent.active).is_(True))
+            .order_by(Agent.name)
+        ).all()
+    return [(a, b, c or "") for a, b, c in rows]
+
+
+def list_categories(db: Database) -> list[str]:
+    with db.read() as s:
+        return list(s.exec(select(Category.path).order_by(Category.path)).all())

@@ -1,0 +1,255 @@
+"""The on-site work sheet (派工单) of a ticket served on site, carry-in or mail-in: the planned visit,
+the engineer, arrival and finish, the work done, the parts replaced and the customer's sign-off.
+
+The sheet is part of the ticket's record: saving it writes a ticket event. It has its own version
+for optimistic locking (so a sheet saved on site never collides with a field edit at the desk)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, delete, select
+
+from .. import clock
+from ..db import Database
+from ..models import Agent, Customer, CustomerPhone, Device, Organisation, Ticket, WorkSheet, WorkSheetPart
+from . import tickets
+from .auth import Actor, require
+from .errors import Conflict, InvalidInput, NotFound
+from .workflow import WORKSHEET_MODES, _lock, _require_work
+
+EVENT_KIND = "worksheet"
+
+
+@dataclass(frozen=True)
+class Part:
+    part: str
+    serial_in: str = ""  # the serial of the part fitted
+    serial_out: str = ""  # the serial of the part removed
+
+
+@dataclass(frozen=True)
+class SheetView:
+    number: str
+    summary: str
+    customer: str
+    organisation: str
+    phone: str
+    device: str
+    planned_at: datetime | None = None
+    address: str = ""
+    engineer: str = ""  # login
+    engineer_name: str = ""
+    arrived_at: datetime | None = None
+    finished_at: datetime | None = None
+    work_done: str = ""
+    signed_by: str = ""
+    parts: list[Part] = field(default_factory=list)
+    version: int = 0  # 0: no sheet saved yet
+    updated_at: datetime | None = None
+
+
+def get_sheet(db: Database, actor: Actor | None, number: str) -> SheetView:
+    """The ticket's sheet (version 0 and empty when none was saved yet); actor None: the CLI's
+    administrative read."""
+    if actor is not None:
+        require(actor, "tickets.read")
+    number = tickets.normalise_number(number)
+    with db.read() as s:
+        t = s.exec(select(Ticket).where(Ticket.number == number)).first()
+        if t is None:
+            raise NotFound(f"no ticket {number}")
+        return _view(s, t)
+
+
+def _view(s: Session, t: Ticket) -> SheetView:
+    customer = s.get(Customer, t.customer_id) if t.customer_id else None
+    org = s.get(Organisation, customer.organisation_id) if customer and customer.organisation_id else None
+    phone = (
+        s.exec(select(CustomerPhone.number).where(CustomerPhone.customer_id == customer.id)).first()
+        if customer
+        else None
+    )
+    device = s.get(Device, t.device_id) if t.device_id else None
+    head = {
+        "number": t.number,
+        "summary": t.summary,
+        "customer": customer.name if customer else "",
+        "organisation": org.name if org else "",
+        "phone": phone or "",
+        "device": f"{device.model} {device.serial}" if device else "",
+    }
+    sheet = s.get(WorkSheet, t.id)
+    if sheet is None:
+        return SheetView(**head)
+    engineer = s.get(Agent, sheet.engineer_id) if sheet.engineer_id else None
+    parts = s.exec(
+        select(WorkSheetPart).where(WorkSheetPart.ticket_id == t.id).order_by(col(WorkSheetPart.id))
+    ).all()
+    return SheetView(
+        **head,
+        planned_at=sheet.planned_at,
+        address=sheet.address,
+        engineer=engineer.login if engineer else "",
+        engineer_name=engineer.name if engineer else "",
+        arrived_at=sheet.arrived_at,
+        finished_at=sheet.finished_at,
+        work_done=sheet.work_done,
+        signed_by=sheet.signed_by,
+        parts=[Part(p.part, p.serial_in, p.serial_out) for p in parts],
+        version=sheet.version,
+        updated_at=sheet.updated_at,
+    )
+
+
+def save_sheet(
+    db: Database,
+    actor: Actor,
+    number: str,
+    *,
+    version: int,
+    planned_at: datetime | None = None,
+    address: str = "",
+    engineer: str = "",
+    arrived_at: datetime | None = None,
+    finished_at: datetime | None = None,
+    work_done: str = "",
+    signed_by: str = "",
+    parts: Sequence[Part] = (),
+) -> int:
+    """Create or replace the sheet as of `version` (0 for a new one); returns the new version."""
+    errors: dict[str, str] = {}
+    if finished_at is not None and arrived_at is None:
+        errors["arrived_at"] = "required once the work is finished"
+    if finished_at is not None and arrived_at is not None and finished_at < arrived_at:
+        errors["finished_at"] = "before the arrival"
+    if signed_by.strip() and finished_at is None:
+        errors["finished_at"] = "required for the customer to sign off"
+    for i, p in enumerate(parts, 1):
+        if not p.part.strip():
+            errors[f"part{i}"] = "name the part"
+    if len(address) > 300:
+        errors["address"] = "at most 300 characters"
+    if errors:
+        raise InvalidInput(errors)
+
+    def work(s: Session) -> int:
+        t = _lock(s, number)
+        _require_work(actor, t)
+        sheet = s.get(WorkSheet, t.id)
+        if sheet is None and t.service_mode not in WORKSHEET_MODES:
+            raise InvalidInput(
+                {
+                    "service_mode": f"{t.number} is served by {t.service_mode}: a work sheet is for on-site, "
+                    "carry-in and mail-in service"
+                }
+            )
+        current = sheet.version if sheet else 0
+        if current != version:
+            who = s.get(Agent, _last_sheet_actor(s, t)) if current else None
+            raise Conflict(
+                f"the work sheet of {t.number} was saved meanwhile by {who.name if who else 'someone'} "
+                f"(version {version} → {current}). Nothing was saved: look at it again and redo your change."
+            )
+        eng = None
+        if engineer.strip():
+            eng = s.exec(select(Agent).where(Agent.login == engineer.strip())).first()
+            if eng is None:
+                raise InvalidInput({"engineer": f"no agent {engineer!r}"})
+        now = clock.now()
+        if sheet is None:
+            assert t.id is not None
+            sheet = WorkSheet(ticket_id=t.id, updated_at=now, version=0)
+            s.add(sheet)
+        sheet.planned_at, sheet.address = planned_at, address.strip()
+        sheet.engineer_id = eng.id if eng else None
+        sheet.arrived_at, sheet.finished_at = arrived_at, finished_at
+        sheet.work_done, sheet.signed_by = work_done.strip(), signed_by.strip()[:120]
+        sheet.updated_at = now
+        sheet.version += 1
+        s.flush()
+        s.execute(delete(WorkSheetPart).where(col(WorkSheetPart.ticket_id) == t.id))
+        for p in parts:
+            s.add(
+                WorkSheetPart(
+                    ticket_id=t.id,  # type: ignore[arg-type]
+                    part=p.part.strip()[:120],
+                    serial_in=p.serial_in.strip()[:60],
+                    serial_out=p.serial_out.strip()[:60],
+                )
+            )
+        t.updated_at = now  # the sheet has its own version: the ticket's fields are not disturbed
+        state = (
+            "signed off by " + sheet.signed_by
+            if sheet.signed_by
+            else ("finished" if finished_at else ("on site" if arrived_at else "planned"))
+        )
+        tickets.record_event(
+            s,
+            t,
+            actor.id,
+            EVENT_KIND,
+            f"work sheet saved ({state}, {len(parts)} parts)",
+            data={"sheet_version": sheet.version},
+        )
+        return sheet.version
+
+    return db.retrying(work)
+
+
+def _last_sheet_actor(s: Session, t: Ticket) -> int | None:
+    from ..models import TicketEvent
+
+    return s.exec(
+        select(TicketEvent.actor_id)
+        .where(TicketEvent.ticket_id == t.id, TicketEvent.kind == EVENT_KIND)
+        .order_by(col(TicketEvent.id).desc())
+    ).first()
+
+
+def render_text(sheet: SheetView, *, timezone: str = "Asia/Shanghai", width: int = 72) -> str:
+    """The sheet as plain text for printing (bilingual labels, local times)."""
+    tz = ZoneInfo(timezone)
+
+    def when(value: datetime | None) -> str:
+        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "____-__-__ __:__"
+
+    def line(label: str, value: str) -> str:
+        return f"{label:<24}{value or '_' * 20}"
+
+    rule = "=" * width
+    out = [
+        rule,
+        f"WORK SHEET 派工单  {sheet.number}".center(width),
+        rule,
+        line("Ticket 工单", f"{sheet.number}  {sheet.summary}"),
+        line("Customer 客户", sheet.customer),
+        line("Organisation 单位", sheet.organisation),
+        line("Phone 电话", sheet.phone),
+        line("Device 设备", sheet.device),
+        line("Address 地址", sheet.address),
+        line("Planned visit 预约时间", when(sheet.planned_at)),
+        line("Engineer 工程师", sheet.engineer_name),
+        line("Arrived 到达时间", when(sheet.arrived_at)),
+        line("Finished 完成时间", when(sheet.finished_at)),
+        "-" * width,
+        "Work done 处理过程:",
+        *(f"  {row}" for row in (sheet.work_done or "").splitlines() or ["_" * (width - 4)]),
+        "-" * width,
+        "Parts replaced 更换部件:",
+        f"  {'#':<3}{'Part 部件':<28}{'Serial in 新件序列号':<20}{'Serial out 旧件序列号'}",
+    ]
+    for i, p in enumerate(sheet.parts, 1):
+        out.append(f"  {i:<3}{p.part:<28}{p.serial_in:<20}{p.serial_out}")
+    if not sheet.parts:
+        out.append("  (none 无)")
+    out += [
+        "-" * width,
+        line("Customer sign-off 客户签字", sheet.signed_by),
+        line("Sheet version 版本", str(sheet.version)),
+        rule,
+    ]
+    return "\n".join(out) + "\n"

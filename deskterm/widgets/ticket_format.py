@@ -1,0 +1,81 @@
+"""How tickets' values are shown: SLA countdowns coloured by time left, ages, statuses, priorities
+and local times. Plain functions returning Rich Text (never markup)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from rich.text import Text
+
+from ..i18n import _
+from ..text import clean
+
+STATUS_LABELS = {
+    "new": "New",
+    "assigned": "Assigned",
+    "in_progress": "In progress",
+    "pending_customer": "Pending customer",
+    "pending_third_party": "Pending third party",
+    "resolved": "Resolved",
+    "closed": "Closed",
+}
+PRIORITY_STYLES = {1: "bold red", 2: "bold yellow", 3: "", 4: "dim", 5: "dim"}
+SOON = timedelta(hours=1)  # a due time this close shows in warning colours
+
+
+def status_label(status: str) -> str:
+    return _(STATUS_LABELS.get(status, status))
+
+
+def priority_text(priority: int) -> Text:
+    return Text(f"P{priority}", style=PRIORITY_STYLES.get(priority, ""))
+
+
+def span(delta: timedelta) -> str:
+    """A duration as a desk reads it: 2d 4h, 3h 05m, 12m, 40s."""
+    seconds = int(abs(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m"
+    return f"{secs}s"
+
+
+def countdown(
+    due: datetime | None, now: datetime, *, status: str = "", resolved_at: datetime | None = None
+) -> Text:
+    """Time left until `due`: red once breached, yellow within the hour; paused and met shown so."""
+    if resolved_at is not None:
+        if due is None or resolved_at <= due:
+            return Text("✓ " + _("met"), style="green")
+        return Text("✗ " + _("late") + " " + span(resolved_at - due), style="red")
+    if due is None:
+        return Text("⏸ " + _("paused"), style="dim") if status.startswith("pending") else Text("—")
+    left = due - now
+    if left <= timedelta(0):
+        return Text("-" + span(left), style="bold white on red")
+    style = "bold yellow" if left <= SOON else ""
+    if status.startswith("pending"):
+        return Text("⏸ " + span(left), style="dim")
+    return Text(span(left), style=style)
+
+
+def age(created: datetime, now: datetime) -> str:
+    return span(now - created)
+
+
+def local(value: datetime | None, timezone: str = "Asia/Shanghai") -> str:
+    if value is None:
+        return "—"
+    return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def cell(value: object) -> Text:
+    """People's text for a table cell: one line, literal, controls neutralised."""
+    return Text(clean(value, single_line=True), no_wrap=True, overflow="ellipsis")

@@ -1,0 +1,469 @@
+"""Work-queue figures on big databases (issue 5), on SQLite and PostgreSQL:
+
+  views    time to the first page of each view (service, p50/p95) and its count
+  paging   next/previous page by key while scrolling (service), and sorts paged by offset
+  console  in a real console (Textual Pilot): key press → first rows drawn; cursor at the end →
+           next page drawn
+  live     a writer process commits an edit → the row is updated in another console (p50/p95)
+  claims   N agents (threads, each with its own connections) claiming from one team queue for S
+           seconds on PostgreSQL: throughput, conflicts, and the check that every claim is
+           accounted for and no ticket is held by two agents
+
+  python scripts/bench_queue.py --db sqlite:////tmp/bench-1m.db --db postgresql://postgres@127.0.0.1/bench_1m
+  python scripts/bench_queue.py --claims postgresql://postgres@127.0.0.1/w5_claims --agents 50 --seconds 30
+
+The databases need demo data (`deskterm demo-data --tickets 1000000`) and the queue indexes of the
+models (ix_ticket_assignee_status, ix_ticket_status_queue); the live test edits a few tickets'
+summaries, the claims test fills its own database (created if missing)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from deskterm.db import Database, normalise_url, open_database, upgrade
+from deskterm.services import auth, queue, reference, tickets
+from deskterm.services.errors import Conflict
+
+PASSWORD = "demo"  # the demo agents' password
+CLAIMER_PASSWORD = "claim-bench"
+AGENTS = ("engineer", "zhang.wei", "operator", "supervisor", "expert")
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
+
+
+def line(label: str, values: list[float], unit: str = "ms") -> None:
+    print(
+        f"  {label:<34} p50 {statistics.median(values):7.1f} {unit}   p95 {pct(values, 95):7.1f} {unit}"
+        f"   max {max(values):7.1f} {unit}   n={len(values)}"
+    )
+
+
+def timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    t = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return (time.perf_counter() - t) * 1000, result
+
+
+def check_indexes(db: Database) -> None:
+    from sqlalchemy import inspect
+
+    names = {ix["name"] for ix in inspect(db.engine).get_indexes("ticket")}
+    missing = {"ix_ticket_assignee_status", "ix_ticket_status_queue"} - names
+    if missing:
+        print(f"  WARNING: indexes missing ({', '.join(sorted(missing))}): run `deskterm db upgrade`")
+
+
+def bench_views(db: Database, runs: int) -> None:
+    actors = [auth.login(db, login, PASSWORD, max_failures=10_000) for login in AGENTS]
+    counts = queue.counts(db, actors[0])
+    print(f"  views of {actors[0].login}: {counts}")
+    for view in queue.VIEWS:
+        times = []
+        for actor in actors:
+            queue.page(db, actor, view)  # warm the cache once per agent
+            for _ in range(runs):
+                times.append(timed(queue.page, db, actor, view)[0])
+        line(f"first page: {view}", times)
+    line("counts (all five views)", [timed(queue.counts, db, a)[0] for a in actors for _ in range(runs)])
+    for view, actor in (("mine", actors[0]), ("team", actors[0]), ("callbacks", actors[2])):
+        nexts, prevs, page = [], [], queue.page(db, actor, view)
+        for _ in range(15):
+            if not page.more:
+                break
+            ms, page = timed(queue.page, db, actor, view, after=page.rows[-1].key)
+            nexts.append(ms)
+            prevs.append(timed(queue.page, db, actor, view, before=page.rows[0].key)[0])
+        if nexts:
+            line(f"next page by key: {view}", nexts)
+            line(f"previous page by key: {view}", prevs)
+    for sort in ("customer", "age", "priority"):
+        line(
+            f"sorted by {sort}, offset 0/1000 (team)",
+            [
+                timed(queue.page, db, actors[0], "team", sort=sort, offset=o)[0]
+                for o in (0, 1000)
+                for _ in range(5)
+            ],
+        )
+    line(
+        "filter 'vpn' (callbacks)",
+        [timed(queue.page, db, actors[2], "callbacks", query="vpn")[0] for _ in range(5)],
+    )
+    line(
+        "filter phone '1391' (callbacks)",
+        [timed(queue.page, db, actors[2], "callbacks", query="1391")[0] for _ in range(5)],
+    )
+
+
+# --- the console (Pilot) -------------------------------------------------------------------------
+
+
+def make_app(db: Database, poll: float = 0.2):  # type: ignore[no-untyped-def]
+    from deskterm.app import DeskApp
+    from deskterm.config import Settings
+
+    settings = Settings.model_validate({"database_url": str(db.engine.url), "poll_interval": poll})
+    return DeskApp(settings=settings, database=db)
+
+
+async def wait(pilot, predicate, timeout: float = 30.0, step: float = 0.001) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(str(predicate))
+        await pilot.pause(step)
+
+
+async def open_queue(pilot, login: str):  # type: ignore[no-untyped-def]
+    from textual.widgets import DataTable, Input
+
+    app = pilot.app
+    await wait(
+        pilot, lambda: app.screen.query("#login-name") and not app.screen.query_one("#login-name").disabled
+    )
+    app.screen.query_one("#login-name", Input).value = login
+    app.screen.query_one("#login-password", Input).value = PASSWORD
+    app.screen.query_one("#login-password", Input).focus()
+    await pilot.press("enter")
+    await wait(pilot, lambda: app.actor is not None and app.current_mode)
+    await pilot.press("f3")
+    await wait(pilot, lambda: app.current_mode == "queue" and app.screen.query(DataTable))
+    screen = app.screen
+    await wait(pilot, lambda: screen.loaded_once)
+    return screen, screen.query_one(DataTable)
+
+
+class Stopwatch:
+    """Times taken inside the console: from a key's action to the frame that shows its result
+    (the screen's methods are wrapped here, in the benchmark only)."""
+
+    def __init__(self) -> None:
+        self.started = 0.0
+        self.kind = ""
+        self.times: list[float] = []
+        self.live: dict[str, float] = {}  # text awaited -> wall time it was first drawn
+        self.awaiting: set[str] = set()
+
+    def install(self) -> None:
+        from deskterm.screens.queue import QueueScreen
+
+        if getattr(QueueScreen, "_stopwatch", False):
+            return
+        QueueScreen._stopwatch = True  # type: ignore[attr-defined]
+
+        watch = self
+
+        def wrap(name: str, starts: str = "", ends: str = ""):  # type: ignore[no-untyped-def]
+            original = getattr(QueueScreen, name)
+
+            def wrapped(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+                was_paging, now = self.paging, time.perf_counter()
+                result = original(self, *args, **kwargs)
+                if starts and (starts == "view" or (self.paging and not was_paging)):
+                    watch.started, watch.kind = now, starts  # a read began
+                if ends:
+                    self.call_after_refresh(watch.drawn, self, ends)
+                return result
+
+            setattr(QueueScreen, name, wrapped)
+
+        wrap("action_view", starts="view")
+        wrap("_next_page", starts="page")
+        wrap("_loaded", ends="view")
+        wrap("_appended", ends="page")
+        wrap("_refreshed", ends="live")
+        wrap("_patch", ends="live")
+
+    def drawn(self, screen, kind: str) -> None:  # type: ignore[no-untyped-def]
+        if self.started and kind == self.kind:
+            self.times.append((time.perf_counter() - self.started) * 1000)
+            self.started = 0.0
+        if self.awaiting:
+            shown = " ".join(r.summary for r in screen.rows)
+            for text in list(self.awaiting):
+                if text in shown:
+                    self.live[text] = time.time()
+                    self.awaiting.discard(text)
+
+
+WATCH = Stopwatch()
+
+
+async def console_figures(db: Database, switches: int) -> None:
+    app = make_app(db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen, table = await open_queue(pilot, "engineer")
+        keys = {"mine": "1", "team": "2", "callbacks": "3", "escalated": "4", "watching": "5"}
+        firsts: dict[str, list[float]] = {v: [] for v in keys}
+        for _ in range(switches):
+            for view, key in keys.items():
+                away = next(k for v, k in keys.items() if v not in (view, screen.view))
+                await pilot.press(away)  # somewhere else first, so the key below switches
+                await wait(pilot, lambda: not screen.paging and not WATCH.started)
+                WATCH.times.clear()
+                await pilot.press(key)
+                await wait(pilot, lambda: WATCH.times)
+                firsts[view].append(WATCH.times[0])
+        for view, values in firsts.items():
+            line(f"console: key → first rows drawn: {view}", values)
+        await pilot.press("1")
+        await wait(pilot, lambda: screen.view == "mine" and not screen.paging and table.row_count)
+        pages = []
+        for _ in range(6):
+            if not screen.more_after:
+                break
+            WATCH.times.clear()
+            table.move_cursor(row=table.row_count - 1)
+            await wait(pilot, lambda: WATCH.times)
+            pages.append(WATCH.times[0])
+            await wait(pilot, lambda: not screen.paging)
+        if pages:
+            line("console: cursor at end → next page drawn", pages)
+
+
+WRITER = """
+import sys, time
+from deskterm.db import open_database
+from deskterm.services import auth, workflow, tickets
+db = open_database(sys.argv[1])
+actor = auth.login(db, sys.argv[2], "demo", max_failures=10000)
+print("ready", flush=True)
+for line in sys.stdin:
+    number, text = line.rstrip("\\n").split(" ", 1)
+    v = tickets.get_ticket(db, actor, number).version
+    workflow.edit(db, actor, number, version=v, changes={"summary": text})
+    print(repr(time.time()), flush=True)
+"""
+
+
+async def live_figures(db: Database, samples: int) -> None:
+    url = db.engine.url.render_as_string(hide_password=False)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, url, "engineer"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=str(Path(__file__).resolve().parents[1]),
+    )
+    assert writer.stdout is not None and writer.stdin is not None
+    assert writer.stdout.readline().strip() == "ready"
+    app = make_app(db)
+    latencies = []
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen, table = await open_queue(pilot, "engineer")
+            await wait(pilot, lambda: table.row_count > 10)
+            table.move_cursor(row=5)
+            for i in range(samples):
+                target = screen.rows[random.randrange(min(20, len(screen.rows)))].number
+                text = f"bench live {i} {random.randrange(10**6)}"
+                WATCH.awaiting.add(text)
+                writer.stdin.write(f"{target} {text}\n")
+                writer.stdin.flush()
+                committed = await asyncio.get_running_loop().run_in_executor(None, writer.stdout.readline)
+                await wait(pilot, lambda x=text: x in WATCH.live, timeout=10)
+                latencies.append((WATCH.live[text] - float(committed)) * 1000)
+                await pilot.pause(0.05)
+    finally:
+        writer.stdin.close()
+        writer.wait(timeout=30)
+    line("live: commit elsewhere → row updated", latencies)
+
+
+# --- claims --------------------------------------------------------------------------------------
+
+
+def prepare_claims(url: str, agents: int, tickets_wanted: int) -> Database:
+    db = open_database(url)
+    upgrade(db.engine)
+    reference.seed(db)
+    from sqlalchemy import text
+
+    from deskterm.services import agents as agent_service
+
+    auth.SCRYPT_N = 2**8  # quick hashes for the simulated agents
+    with db.read() as s:
+        have = s.execute(text("SELECT login FROM agent WHERE login LIKE 'claimer%'")).scalars().all()
+    for i in range(agents):
+        login = f"claimer{i:02d}"
+        if login not in have:
+            agent_service.add_agent(
+                db,
+                None,
+                login=login,
+                name=f"Claimer {i:02d}",
+                number=f"9{i:03d}",
+                role="engineer",
+                tier=2,
+                team="Desktop Support",
+                password=CLAIMER_PASSWORD,
+            )
+    op = auth.login(db, "claimer00", CLAIMER_PASSWORD, max_failures=10_000)
+    with db.read() as s:
+        queued = s.execute(
+            text(
+                "SELECT count(*) FROM ticket t JOIN team ON team.id = t.team_id "
+                "WHERE team.name = 'Desktop Support' AND t.is_open AND t.assignee_id IS NULL"
+            )
+        ).scalar()
+    if queued < tickets_wanted:
+        seed = tickets.create_ticket(db, op, summary="claim bench seed", category="Hardware/PC")
+        with db.write() as s:  # copies of one ticket, numbered on from the counter
+            n = tickets_wanted - queued
+            top = s.execute(
+                text("UPDATE counter SET value = value + :n WHERE name = 'ticket' RETURNING value"), {"n": n}
+            ).scalar_one()
+            s.execute(
+                text(
+                    "INSERT INTO ticket (number, kind, category_id, impact, urgency, priority, status, "
+                    "is_open, channel, service_mode, customer_id, device_id, summary, description, warranty, "
+                    "team_id, tier, assignee_id, created_by_id, escalation_level, chase_count, respond_by, "
+                    "resolve_by, sla_paused_seconds, first_contact, resolution, created_at, updated_at, "
+                    "version) "
+                    "SELECT 'SR-' || lpad((:first + g)::text, 6, '0'), kind, category_id, impact, urgency, "
+                    "1 + g % 5, status, is_open, channel, service_mode, customer_id, device_id, "
+                    "'claim bench ' || g, description, warranty, team_id, tier, NULL, created_by_id, 0, 0, "
+                    "respond_by + g * interval '1 second', resolve_by + g * interval '1 second', 0, "
+                    "false, '', created_at, updated_at, 1 "
+                    "FROM ticket, generate_series(0, :n - 1) g WHERE ticket.id = :id"
+                ),
+                {"first": top - n + 1, "n": n, "id": seed.id},
+            )
+            s.execute(
+                text(
+                    "INSERT INTO ticket_event (ticket_id, actor_id, at, kind, body, public, data) "
+                    "SELECT id, created_by_id, created_at, 'created', summary, false, '' FROM ticket "
+                    "WHERE summary LIKE 'claim bench %' AND NOT EXISTS "
+                    "(SELECT 1 FROM ticket_event e WHERE e.ticket_id = ticket.id)"
+                )
+            )
+    return db
+
+
+def bench_claims(url: str, agents: int, seconds: float, tickets_wanted: int) -> None:
+    url = normalise_url(url)
+    db = prepare_claims(url, agents, tickets_wanted)
+    actors = [auth.login(db, f"claimer{i:02d}", CLAIMER_PASSWORD, max_failures=10_000) for i in range(agents)]
+    # each agent is a console of its own: its own small pool of connections
+    dbs = [open_database(url, pool_size=1) for _ in range(agents)]
+    won: list[list[str]] = [[] for _ in range(agents)]
+    lost = [0] * agents
+    errors: list[str] = []
+    latencies: list[float] = []
+    stop = time.monotonic() + seconds
+    start = threading.Barrier(agents)
+
+    def agent(i: int) -> None:
+        # like a console: the team queue on screen, a claim on one of its top rows; after a lost
+        # race the queue is read again (a console's live update would have removed the row)
+        rng = random.Random(i)
+        rows: list[str] = []
+        start.wait()
+        while time.monotonic() < stop:
+            try:
+                if not rows:
+                    rows = [r.number for r in queue.page(dbs[i], actors[i], "team", limit=40).rows]
+                    if not rows:
+                        break
+                target = rows.pop(rng.randrange(min(20, len(rows))))
+                t = time.perf_counter()
+                try:
+                    tickets.claim(dbs[i], actors[i], target)
+                    won[i].append(target)
+                except Conflict:
+                    lost[i] += 1
+                    rows = []
+                latencies.append((time.perf_counter() - t) * 1000)
+            except Exception as e:  # noqa: BLE001 - counted and shown
+                errors.append(f"{type(e).__name__}: {e}")
+
+    threads = [threading.Thread(target=agent, args=(i,)) for i in range(agents)]
+    began = time.monotonic()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    elapsed = time.monotonic() - began
+    claimed = [n for w in won for n in w]
+    from sqlalchemy import text
+
+    with db.read() as s:
+        rows = s.execute(
+            text(
+                "SELECT t.number, a.login, (SELECT count(*) FROM ticket_event e WHERE e.ticket_id = t.id "
+                "AND e.kind = 'claimed') FROM ticket t JOIN agent a ON a.id = t.assignee_id "
+                "WHERE t.number = ANY(:numbers)"
+            ),
+            {"numbers": claimed},
+        ).all()
+    holder = {n: login for n, login, _c in rows}
+    events = {n: c for n, _l, c in rows}
+    by_agent = {n: f"claimer{i:02d}" for i, w in enumerate(won) for n in w}
+    print(f"  {agents} agents, {elapsed:.1f} s, one team queue on PostgreSQL")
+    print(f"  claims won        {len(claimed):7d}   ({len(claimed) / elapsed:.0f} a second)")
+    print(f"  conflicts (lost)  {sum(lost):7d}   ('already taken by …', each told)")
+    print(f"  errors            {len(errors):7d}   {errors[:3]}")
+    line("claim call", latencies)
+    held = all(holder.get(n) == by_agent[n] for n in claimed)
+    print(f"  every won claim held by its winner in the database: {held}")
+    print(
+        f"  no ticket won twice: {len(set(claimed)) == len(claimed)}; one claimed event each: "
+        f"{all(events.get(n) == 1 for n in claimed)}"
+    )
+    for d in dbs:
+        d.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", action="append", default=[], help="a database URL (repeat for both backends)")
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--switches", type=int, default=10)
+    parser.add_argument("--live", type=int, default=30, help="live-update samples (0: skip)")
+    parser.add_argument("--parts", default="views,console,live", help="which figures, comma-separated")
+    parser.add_argument("--claims", help="a PostgreSQL URL for the claim race (its own database)")
+    parser.add_argument("--agents", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--claim-tickets", type=int, default=60_000)
+    args = parser.parse_args()
+    for url in args.db:
+        db = open_database(normalise_url(url))
+        with db.read() as s:
+            from sqlalchemy import text
+
+            n = s.execute(text("SELECT count(*) FROM ticket")).scalar()
+        print(f"\n== {db.backend}: {db.engine.url.database} ({n} tickets)")
+        WATCH.install()
+        check_indexes(db)
+        parts = set(args.parts.split(","))
+        if "views" in parts:
+            bench_views(db, args.runs)
+        if "console" in parts:
+            asyncio.run(console_figures(db, args.switches))
+        if args.live and "live" in parts:
+            asyncio.run(live_figures(db, args.live))
+        db.dispose()
+    if args.claims:
+        print("\n== claims")
+        bench_claims(args.claims, args.agents, args.seconds, args.claim_tickets)
+    print(json.dumps({"done": True}))
+
+
+if __name__ == "__main__":
+    main()

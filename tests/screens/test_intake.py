@@ -1,0 +1,467 @@
+"""The intake console driven from the keyboard with Pilot: whole calls, lookup, devices, missing
+fields, duplicates, first-contact resolution, chases, draft recovery and a failed save retried."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import OperationalError
+from textual.widgets import OptionList, Static
+
+from deskterm import clock
+from deskterm.app import DeskApp
+from deskterm.config import Settings
+from deskterm.db import Database
+from deskterm.kb import store
+from deskterm.models import Customer, CustomerPhone, Device, Organisation
+from deskterm.screens.intake import ConfirmDialog, IntakeScreen
+from deskterm.services import intake, phones, tickets
+from deskterm.services.drafts import DraftStore
+from deskterm.services.intake import IntakeForm
+from tests.factories import make_agent
+from tests.screens.helpers import log_in, wait_until
+
+START = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+ARTICLES = [
+    {
+        "id": "KB-0001",
+        "lang": "en",
+        "title": "Clear a paper jam on the printer",
+        "category": "Hardware/Printer",
+        "statements": [
+            "Open the front cover.",
+            "Pull the stuck paper out slowly.",
+            "Close the cover and print a test page.",
+        ],
+        "tags": ["printer", "paper", "jam"],
+    },
+    {
+        "id": "KB-0002",
+        "lang": "en",
+        "title": "VPN client cannot connect",
+        "category": "Network/VPN",
+        "statements": ["Check the internet connection.", "Restart the VPN client."],
+        "tags": ["vpn"],
+    },
+]
+
+
+def desk_app(db: Database, drafts: Path, **settings) -> DeskApp:  # type: ignore[no-untyped-def]
+    values = {
+        "database_url": str(db.engine.url),
+        "poll_interval": 0.02,
+        "drafts_dir": str(drafts),
+        "suggest_delay_ms": 10,
+    }
+    values.update(settings)
+    return DeskApp(settings=Settings.model_validate(values), database=db, watch_changes=False)
+
+
+@pytest.fixture
+def desk(sqlite_db):  # type: ignore[no-untyped-def]
+    make_agent(
+        sqlite_db,
+        "olga",
+        role="operator",
+        team="Service Desk",
+        tier=1,
+        password="right-pw",
+        name="Olga",
+        number="017",
+    )
+    store.import_jsonl(sqlite_db, [json.dumps(a) for a in ARTICLES])
+    return sqlite_db
+
+
+def add_caller(
+    db, name="Li Lei", org="Acme Ltd", phone="+86 139 0000 1111", klass="standard", serial=None, end=None
+):  # type: ignore[no-untyped-def]
+    with db.write() as s:
+        o = Organisation(name=org, customer_class=klass, created_at=clock.now())
+        s.add(o)
+        s.flush()
+        c = Customer(name=name, organisation_id=o.id, created_at=clock.now())
+        s.add(c)
+        s.flush()
+        s.add(CustomerPhone(customer_id=c.id, number=phone, digits=phones.digits(phone)))
+        if serial:
+            s.add(
+                Device(
+                    serial=serial,
+                    model="Corvo L450",
+                    customer_id=c.id,
+                    warranty_end=end,
+                    created_at=clock.now(),
+                )
+            )
+        return c.id
+
+
+async def start(pilot, app) -> None:  # type: ignore[no-untyped-def]
+    await log_in(pilot, "olga", "right-pw")
+    await wait_until(pilot, lambda: app.actor is not None and app.current_mode != "_default")
+    assert app.current_mode == "intake"  # an operator lands on intake
+    await wait_until(
+        pilot, lambda: any(isinstance(s, IntakeScreen) and s.categories for s in app.screen_stack)
+    )
+
+
+def field(app, name):  # type: ignore[no-untyped-def]
+    return app.screen.query_one(f"#f-{name}")
+
+
+def text_of(app, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+async def type_in(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press(*text)
+
+
+def script(app) -> str:  # type: ignore[no-untyped-def]
+    return text_of(app, "#intake-script")
+
+
+async def test_a_whole_call_for_a_new_caller(desk, tmp_path):
+    app = desk_app(desk, tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start(pilot, app)
+        assert "agent" in script(app) and "How can I help you?" in script(app)
+        assert app.focused.id == "f-name"
+        await type_in(pilot, "[b]Zhang San")
+        await pilot.press("enter")
+        assert app.focused.id == "f-organisation" and "organisation" in script(app)
+        await type_in(pilot, "Mingyuan Tech")
+        await pilot.press("tab")
+        await type_in(pilot, "138 1234 5678")
+        await wait_until(pilot, lambda: "new caller" in text_of(app, "#intake-assist-title"))
+        await pilot.press("enter", "tab")  # phone -> model -> serial
+        assert app.focused.id == "f-device_serial"
+        await pilot.press("shift+tab")
+        await type_in(pilot, "Printek LP-2100")
+        await pilot.press("enter")
+        await type_in(pilot, "lp-777")
+        await pilot.press("enter")
+        assert app.focused.id == "f-description"
+        await type_in(pilot, "Paper jam, red light 打印机卡纸")
+        await wait_until(
+            pilot, lambda: app.screen.suggestions and app.screen.suggestions[0].external_id == "KB-0001"
+        )
+        await pilot.press("tab", "2", "tab", "tab", "tab")  # warranty out, summary, kind
+        assert app.focused.id == "f-category"
+        await type_in(pilot, "print")
+        await pilot.press("enter")
+        assert field(app, "category").value == "Hardware/Printer" and app.focused.id == "f-impact"
+        await pilot.press("2", "tab", "1")
+        assert "P2" in str(field(app, "priority").render())
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.screen.last_result is not None)
+        result = app.screen.last_result
+        assert "Your ticket number is " + result.number in script(app) and "[b]Zhang San" in script(app)
+        assert "please contact us" in script(app)
+        assert field(app, "name").value == "" and app.screen.call_started_at is None
+    t = tickets.get_ticket(desk, None, result.number)
+    assert (t.customer, t.organisation, t.phone) == ("[b]Zhang San", "Mingyuan Tech", "138 1234 5678")
+    assert (t.device_model, t.device_serial, t.warranty) == ("Printek LP-2100", "lp-777", "out")
+    assert t.priority == 2 and t.team == "Desktop Support" and t.service_mode == "paid"
+    assert t.description == "Paper jam, red light 打印机卡纸" and t.handle_seconds is not None
+
+
+async def test_known_caller_by_phone_lookup_shows_the_screen_pop(desk, tmp_path):
+    cid = add_caller(desk, klass="key")
+    op = make_agent(desk, "other", role="operator", team="Service Desk", tier=1)
+    form = IntakeForm(
+        customer_id=cid,
+        name="Li Lei",
+        organisation="Acme Ltd",
+        phone="13900001111",
+        description="VPN drops",
+        category="Network/VPN",
+        summary="VPN drops every hour",
+    )
+    intake.save_call(desk, op, form)
+    add_caller(desk, name="Wang", org="Other", phone="13900002222")
+    app = desk_app(desk, tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start(pilot, app)
+        await pilot.press("tab", "tab")
+        await type_in(pilot, "139")
+        await pilot.pause(0.2)
+        assert app.screen.query_one("#intake-assist", OptionList).option_count == 0
+        await type_in(pilot, "0")
+        await wait_until(pilot, lambda: app.screen.query_one("#intake-assist", OptionList).option_count == 2)
+        await type_in(pilot, "000 1")
+        await wait_until(pilot, lambda: app.screen.query_one("#intake-assist", OptionList).option_count == 1)
+        await pilot.press("enter")
+        assert field(app, "name").value == "Li Lei" and field(app, "organisation").value == "Acme Ltd"
+        assert field(app, "phone").value == "+86 139 0000 1111" and app.focused.id == "f-device_model"
+        await wait_until(pilot, lambda: "Open tickets: 1" in text_of(app, "#intake-pop"))
+        pop = text_of(app, "#intake-pop")
+        assert "key account" in pop and "VPN drops every hour" in pop and "Last five" in pop
+
+
+async def test_a_device_by_serial_fills_the_model_and_computes_the_warranty(desk, tmp_path):
+    add_caller(desk, serial="X1C-00AB12", end=date(2030, 1, 1))
+    app = desk_app(desk, tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start(pilot, app)
+        field(app, "device_serial").focus()
+        await type_in(pilot, "x1c-00ab12")
+        await wait_until(pilot, lambda: app.screen.device is not None)
+        assert field(app, "device_model").value == "Corvo L450"
+        assert field(app, "warranty").value == "in"
+        assert "in warranty until 2030-01-01" in text_of(app, "#intake-pop")
+        assert "Registered to Li Lei" in text_of(app, "#intake-pop")
+        await type_in(pilot, "9")  # another serial: not known
+        await wait_until(pilot, lambda: app.screen.device is None)
+
+
+async def test_a_missing_required_field_is_named_inline_and_focused(desk, tmp_path):
+    app = desk_app(desk, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await start(pilot, app)
+        await type_in(pilot, "Zhang San")
+        await pilot.press("tab")
+        await type_in(pilot, "Acme")
+        await pilot.press("tab")
+        await type_in(pilot, "12")
+        await pilot.press("ctrl+s")
+        assert app.focused.id == "f-phone"
+        assert "not a phone number" in text_of(app, "#e-phone")
+        assert "required" in text_of(app, "#e-description") and "required" in text_of(app, "#e-category")
+        await type_in(pilot, "345678")
+        assert not app.screen.query_one("#e-phone").has_class("-shown")
+        await pilot.press("ctrl+s")
+        assert app.focused.id == "f-description"
+    assert tickets.count_tickets(desk) == 0
+
+
+async def test_a_duplicate_is_offered_and_turned_into_a_chase(desk, tmp_path):
+    cid = add_caller(desk)
+    op = make_agent(desk, "other", role="operator", team="Service Desk", tier=1)
+    first = intake.save_call(
+        desk,
+        op,
+        IntakeForm(
+            customer_id=cid,
+            name="Li Lei",
+            organisation="Acme Ltd",
+            phone="13900001111",
+            description="VPN drops every hour",
+            category="Network/VPN",
+        ),
+    )
+    app = desk_app(desk, tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start(pilot, app)
+        await pilot.press("tab", "tab")
+        await type_in(pilot, "13900001111")
+        await wait_until(pilot, lambda: app.screen.assist_mode == "callers" and app.screen.assist_items)
+        await pilot.press("enter", "enter")  # pick the caller; no device
+        assert app.focused.id == "f-description"
+        await type_in(pilot, "the VPN drops every hour again")
+        field(app, "category").focus()
+        await type_in(pilot, "vpn")
+        await pilot.press("enter", "ctrl+s")
+        await wait_until(pilot, lambda: app.screen.query("#duplicate-list"))
+        assert first.number in str(
+            app.screen.query_one("#duplicate-list", OptionList).get_option_at_index(0).prompt
+        )
+        await pilot.press("c")
+        await wait_until(pilot, lambda: app.screen.last_result is not None)
+        assert app.screen.last_result.outcome == "chased"
+        assert "It has been dispatched." in script(app) and first.number in script(app)
+    assert tickets.count_tickets(desk) == 1
+    t = tickets.get_ticket(desk, None, first.number)
+    assert (
+        t.chase_count == 1
+        and t.events[-1].kind == "chased"
+        and t.events[-1].body == "the VPN drops every hour again"
+    )
+
+
+async def test_first_contact_resolution_with_an_article(desk, tmp_path):
+    app = desk_app(desk, tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start(pilot, app)
+        for value in ("Zhang San", "Acme", "13812345678", "Printek LP-2100", "LP-1"):
+            await type_in(pilot, value)
+            await pilot.press("tab")
+        assert app.focused.id == "f-description"
+        await type_in(pilot, "printer paper jam")
+        await wait_until(pilot, lambda: app.screen.suggestions)
+        field(app, "category").focus()
+        await type_in(pilot, "Printer")
+        await pilot.press("enter")
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: app.screen.query("#article-title"))
+        assert "Clear a paper jam" in text_of(app, "#article-title")
+        assert "Pull the stuck paper out slowly." in text_of(app, "#article-statements")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: getattr(app.screen, "last_result", None) is not None)
+        result = app.screen.last_result
+        assert result.first_contact and "glad it works again" in script(app)
+    t = tickets.get_ticket(desk, None, result.number)
+    assert t.status == "resolved" and t.first_contact and t.resolution.startswith("KB-0001")
+    assert t.device_serial == "LP-1" and t.assignee == "Olga"
+
+
+async def test_a_chase_call(desk, tmp_path):
+    cid = add_caller(desk)
+    op = make_agent(desk, "other", role="operator", team="Service Desk", tier=1)
+    first = intake.save_call(
+        desk,
+        op,
+        IntakeForm(
+            customer_id=cid,
+            name="Li Lei",
+            organisation="Acme Ltd",
+            phone="13900001111",
+            description="VPN drops every hour",
+            category="Network/VPN",
+        ),
+    )
+    app = desk_app(desk, tmp_path, language="zh")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start(pilot, app)
+        await pilot.press("tab", "tab")
+        await type_in(pilot, "1390000")
+        await wait_until(pilot, lambda: app.screen.assist_items)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen.pop is not None)
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: app.screen.query("#chase-readout"))
+        assert "我已派工，请稍等。" in text_of(app, "#chase-readout")
+        await pilot.press("tab", "tab")
+        await pilot.press("2")
+        assert "我已派工，我帮您再催促一下。" in text_of(app, "#chase-readout")
+        assert first.number in text_of(app, "#chase-readout")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: getattr(app.screen, "last_result", None) is not None)
+        assert "我帮您再催促一下" in script(app) and "请和我们联系" in script(app)
+    assert tickets.get_ticket(desk, None, first.number).chase_count == 1
+
+
+async def test_a_draft_comes_back_after_the_console_dies_mid_call(desk, tmp_path):
+    clock.set_clock(clock.FrozenClock(START))
+    app = desk_app(desk, tmp_path)
+    draft = DraftStore(tmp_path, "olga")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start(pilot, app)
+        await type_in(pilot, "张三 [red]")
+        await pilot.press("tab")
+        await type_in(pilot, "Acme")
+        field(app, "description").focus()
+        await type_in(pilot, "line one")
+        await pilot.press("enter")
+        await type_in(pilot, "line two")
+        await pilot.press("tab", "1")
+        await wait_until(pilot, lambda: (draft.load() or {}).get("warranty") == "in")
+        # the app is torn down here without saving, as by kill -9
+    saved = draft.load()
+    assert saved["name"] == "张三 [red]" and saved["warranty"] == "in"
+    app = desk_app(desk, tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start(pilot, app)
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        assert "张三 [red]" in text_of(app, "Static")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: field(app, "name").value == "张三 [red]")
+        assert field(app, "organisation").value == "Acme"
+        assert field(app, "description").text == "line one\nline two"
+        assert field(app, "warranty").value == "in"
+        assert app.screen.call_started_at == START
+        for value in ("13812345678",):
+            field(app, "phone").focus()
+            await type_in(pilot, value)
+        field(app, "category").focus()
+        await type_in(pilot, "Network/VPN")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.screen.last_result is not None)
+        await wait_until(pilot, lambda: draft.load() is None)
+    assert tickets.count_tickets(desk) == 1
+
+
+async def test_a_database_error_at_save_is_retried_and_saves_once(desk, tmp_path, monkeypatch):
+    real = intake.save_call
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OperationalError("INSERT", {}, Exception("server closed the connection unexpectedly"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(intake, "save_call", flaky)
+    app = desk_app(desk, tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start(pilot, app)
+        for value in ("Zhang San", "Acme", "13812345678"):
+            await type_in(pilot, value)
+            await pilot.press("tab")
+        field(app, "description").focus()
+        await type_in(pilot, "VPN drops")
+        field(app, "category").focus()
+        await type_in(pilot, "Network/VPN")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.screen.pending_retry)
+        assert "Not saved" in text_of(app, "#intake-banner") and "Ctrl+R" in text_of(app, "#intake-banner")
+        assert field(app, "name").value == "Zhang San"  # nothing lost
+        field(app, "summary").focus()
+        await type_in(pilot, "VPN down")  # keeps working
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: app.screen.last_result is not None)
+        await pilot.press("ctrl+r")  # nothing pending: no second save
+        await pilot.pause(0.1)
+    assert calls["n"] == 2 and tickets.count_tickets(desk) == 1
+    row = tickets.list_tickets(desk, None)[0]
+    assert row.customer == "Zhang San" and row.summary == "VPN down"
+
+
+@pytest.mark.parametrize(
+    ("size", "lang"), [((80, 24), "en"), ((80, 24), "zh"), ((120, 40), "en"), ((120, 40), "zh")]
+)
+def test_intake_snapshot(desk, tmp_path, snap_compare, size, lang):
+    clock.set_clock(clock.FrozenClock(START))
+    cid = add_caller(
+        desk,
+        name="李雷 [b]",
+        org="上海明远科技有限公司",
+        klass="key",
+        serial="X1C-00AB12",
+        end=date(2030, 1, 1),
+    )
+    op = make_agent(desk, "other", role="operator", team="Service Desk", tier=1, number="018")
+    intake.save_call(
+        desk,
+        op,
+        IntakeForm(
+            customer_id=cid,
+            name="李雷 [b]",
+            organisation="上海明远科技有限公司",
+            phone="13900001111",
+            description="VPN 每小时断开",
+            category="Network/VPN",
+            summary="VPN drops every hour [red]x",
+        ),
+    )
+    app = desk_app(desk, tmp_path, language=lang)
+
+    async def mid_call(pilot):  # type: ignore[no-untyped-def]
+        await start(pilot, app)
+        await pilot.press("tab", "tab")
+        await type_in(pilot, "1390000")
+        await wait_until(pilot, lambda: app.screen.assist_items)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen.pop is not None and app.screen.assist_mode == "devices")
+        await pilot.press("enter")
+        await type_in(pilot, "Printer paper jam 打印机卡纸 [0] x")
+        await wait_until(pilot, lambda: app.screen.suggestions)
+        await pilot.press("tab", "tab", "tab", "tab")
+        await type_in(pilot, "print")
+        await wait_until(pilot, lambda: app.screen.assist_mode == "categories")
+
+    assert snap_compare(app, terminal_size=size, run_before=mid_call)

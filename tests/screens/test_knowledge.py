@@ -1,0 +1,284 @@
+"""The knowledge screen: search as you type, the preview, "this solved it", copy to a note, composing
+solutions from reusable statements (editors only), live updates from another console, a snapshot."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from textual.widgets import DataTable, Input, OptionList, Static
+
+from deskterm import clock
+from deskterm.db import open_database
+from deskterm.kb import store
+from deskterm.models import KbStatement, TicketArticle
+from deskterm.screens.knowledge import ArticleScreen, KnowledgeScreen, TicketDialog
+from deskterm.services import agents, kb, tickets
+from deskterm.services.errors import PermissionDenied
+from deskterm.widgets.kb_editor import SolutionEditor
+from tests.factories import make_agent, make_ticket
+from tests.screens.helpers import log_in, make_app, wait_until
+
+ARTICLES = [
+    {
+        "id": "KB-0012",
+        "lang": "en",
+        "title": "Paper jam on the LP-2100 printer",
+        "category": "Printer/Paper jam",
+        "statements": [
+            "The display reads [red]x and the light is red.",
+            "Open the front cover [/] and pull the sheet slowly.\x1b[2J",
+            "Restart the computer and try again.",
+        ],
+        "tags": ["printer", "jam"],
+    },
+    {
+        "id": "KB-0107",
+        "lang": "zh",
+        "title": "激光打印机卡纸",
+        "category": "打印机/卡纸",
+        "statements": ["打开前盖取出卡纸。", "请重启电脑后重试。"],
+        "tags": ["打印机"],
+    },
+    {
+        "id": "KB-0049",
+        "lang": "en",
+        "title": "Computer is running very slowly",
+        "category": "PC/Performance",
+        "statements": ["Check the free disk space.", "Restart the computer and try again."],
+        "tags": ["slow"],
+    },
+    {
+        "id": "KB-0030",
+        "lang": "en",
+        "title": "VPN client cannot connect on Windows",
+        "category": "Network/VPN",
+        "statements": ["Check that the internet connection works.", "Reinstall the VPN client."],
+        "tags": ["vpn"],
+    },
+]
+
+
+def load(db) -> None:  # type: ignore[no-untyped-def]
+    store.import_jsonl(db, [json.dumps(a, ensure_ascii=False) for a in ARTICLES])
+
+
+async def open_knowledge(pilot, login: str) -> KnowledgeScreen:  # type: ignore[no-untyped-def]
+    app = pilot.app
+    await log_in(pilot, login, "secret-pw")
+    await wait_until(pilot, lambda: app.actor is not None and app.current_mode)
+    await pilot.press("f4")
+    await wait_until(pilot, lambda: isinstance(app.screen, KnowledgeScreen))
+    screen = app.screen
+    await wait_until(pilot, lambda: screen.ready and screen.query_one(DataTable).row_count > 0)
+    return screen
+
+
+async def search_for(pilot, screen: KnowledgeScreen, text: str) -> None:  # type: ignore[no-untyped-def]
+    box = screen.query_one("#kb-query", Input)
+    box.focus()
+    box.value = ""
+    await pilot.press(*text)
+    await wait_until(pilot, lambda: not screen.faq_shown and screen.seq == screen.shown_seq)
+
+
+def keys(screen: KnowledgeScreen) -> list[str]:
+    table = screen.query_one(DataTable)
+    return [str(r.value) for r in table.rows]
+
+
+def static_text(screen, selector: str) -> str:  # type: ignore[no-untyped-def]
+    return str(screen.query_one(selector, Static).render())
+
+
+async def test_typing_finds_and_the_preview_shows_statements_literally(sqlite_db):
+    load(sqlite_db)
+    make_agent(sqlite_db, "olga", role="operator")
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_knowledge(pilot, "olga")
+        assert screen.faq_shown  # an empty box shows the FAQ
+        await search_for(pilot, screen, "priner jam")  # a typo
+        assert keys(screen)[0] == "KB-0012"
+        body = static_text(screen, "#kb-preview-body")
+        assert "[red]x" in body and "[/]" in body and "\x1b" not in body
+        assert " 3. Restart the computer and try again." in body
+        await search_for(pilot, screen, "卡纸")
+        assert keys(screen)[0] == "KB-0107"
+        assert "打开前盖取出卡纸。" in static_text(screen, "#kb-preview-body")
+        await pilot.press("enter")  # to the results; Enter again opens the solution
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ArticleScreen) and app.screen.article)
+        assert "请重启电脑后重试。" in static_text(app.screen, "#article-body")
+        await pilot.press("escape")
+        assert app.screen is screen
+
+
+async def test_this_solved_it_raises_the_score_and_links_the_ticket(sqlite_db):
+    load(sqlite_db)
+    eng = make_agent(sqlite_db, "eddy", role="engineer")
+    t = make_ticket(sqlite_db, eng, "Printer jams all the time")
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        screen = await open_knowledge(pilot, "eddy")
+        await search_for(pilot, screen, "paper jam")
+        assert keys(screen)[0] == "KB-0012"
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: isinstance(app.screen, TicketDialog))
+        await pilot.press(*t.number.removeprefix("SR-").lstrip("0"), "enter")
+        article_id = kb.get_article_by_external_id(sqlite_db, "KB-0012").id
+        await wait_until(pilot, lambda: kb.get_article(sqlite_db, article_id).score == 1.0)
+        with sqlite_db.read() as s:
+            assert s.get(TicketArticle, (t.id, article_id)) is not None
+        events = tickets.get_ticket(sqlite_db, eng, t.number).events
+        assert any(e.kind == "linked" and "KB-0012" in e.body for e in events)
+
+        await pilot.press("ctrl+t")  # and its statements into a note on the same ticket
+        await wait_until(pilot, lambda: isinstance(app.screen, TicketDialog))
+        await pilot.press(*t.number, "enter")
+
+        def noted() -> bool:
+            found = tickets.get_ticket(sqlite_db, eng, t.number).events
+            return any(e.kind == "note" and e.body.startswith("KB-0012 ") for e in found)
+
+        await wait_until(pilot, noted)
+
+
+async def test_an_editor_composes_a_solution_reusing_a_statement(sqlite_db):
+    load(sqlite_db)
+    make_agent(sqlite_db, "sue", role="supervisor")
+    with sqlite_db.read() as s:
+        statements_before = s.execute(select(func.count()).select_from(KbStatement)).scalar_one()
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_knowledge(pilot, "sue")
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: isinstance(app.screen, SolutionEditor))
+        editor = app.screen
+        await pilot.press(*"Docking station not detected", "enter")
+        await pilot.press(*"Laptop/Dock", "enter")
+        editor.query_one("#ed-status").value = "published"
+        new = editor.query_one("#ed-new", Input)
+        new.focus()
+        await pilot.press(*"restart the comp")
+        similar = editor.query_one("#ed-similar", OptionList)
+        await wait_until(pilot, lambda: similar.option_count > 0)
+        assert editor.similar[0].text == "Restart the computer and try again."
+        assert editor.similar[0].used_by == 2  # shown: two solutions use it already
+        similar.focus()
+        similar.highlighted = 0
+        await pilot.press("enter")  # reuse it
+        await wait_until(pilot, lambda: len(editor.statements) == 1)
+        assert editor.statements[0].id is not None
+        await pilot.press(*"Reconnect the dock cable.", "enter")
+        await wait_until(pilot, lambda: len(editor.statements) == 2)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.screen is screen)
+    with sqlite_db.read() as s:
+        statements_after = s.execute(select(func.count()).select_from(KbStatement)).scalar_one()
+    assert statements_after == statements_before + 1  # only the new sentence was stored
+    found = kb.search(sqlite_db, "docking station")
+    assert found[0].title == "Docking station not detected"
+    assert found[0].statements == ["Restart the computer and try again.", "Reconnect the dock cable."]
+    shared = kb.get_article(sqlite_db, found[0].article_id).statements[0]
+    assert shared.used_by == 3
+
+
+async def test_editing_a_shared_statement_shows_its_users_first(sqlite_db):
+    load(sqlite_db)
+    make_agent(sqlite_db, "sue", role="supervisor")
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_knowledge(pilot, "sue")
+        await search_for(pilot, screen, "running slowly")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(app.screen, SolutionEditor) and app.screen.statements)
+        box = app.screen.query_one("#ed-statements", OptionList)
+        box.focus()
+        box.highlighted = 1
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen.query("#st-users"))
+        users = app.screen.query_one("#st-users", Static)
+        await wait_until(pilot, lambda: "KB-0012" in str(users.render()))
+        assert "KB-0049" in str(users.render()) and "2 solutions" in str(users.render())
+        app.screen.query_one("#st-text", Input).value = "Restart the PC and try again."
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, SolutionEditor))
+    article = kb.get_article_by_external_id(sqlite_db, "KB-0012")
+    assert article.statements[2].text == "Restart the PC and try again."
+
+
+async def test_an_operator_is_not_offered_editing_and_the_service_refuses(sqlite_db):
+    load(sqlite_db)
+    op = make_agent(sqlite_db, "olga", role="operator")
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_knowledge(pilot, "olga")
+        assert not screen.query("#kb-status")  # no status filter: only published solutions
+        for action in ("new", "edit", "status", "draft"):
+            assert not screen.check_action(action, ())
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.screen is screen
+        commands = [c.title for c in app.get_system_commands(screen)]
+        assert any("This solved it" in c for c in commands)
+        assert not any("New solution" in c or "Edit" in c for c in commands)
+    try:
+        kb.save_solution(sqlite_db, op, external_id=None, title="x", category="", lang="en", statements=["y"])
+    except PermissionDenied:
+        pass
+    else:
+        raise AssertionError("an operator saved a solution")
+
+
+async def test_a_solution_added_in_another_console_appears_live(sqlite_db):
+    load(sqlite_db)
+    make_agent(sqlite_db, "olga", role="operator")
+    sup = make_agent(sqlite_db, "sue", role="supervisor")
+    app = make_app(sqlite_db, watch_changes=False)
+    other = open_database(sqlite_db.engine.url.render_as_string(hide_password=False))
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await open_knowledge(pilot, "olga")
+            await search_for(pilot, screen, "docking")
+            assert "KB-0200" not in keys(screen)
+            kb.save_solution(
+                other,
+                sup,
+                external_id="KB-0200",
+                title="Docking station not detected",
+                category="Laptop/Dock",
+                lang="en",
+                statements=["Reconnect the dock cable."],
+                status="published",
+            )
+            await wait_until(pilot, lambda: "KB-0200" in keys(screen))
+            assert keys(screen)[0] == "KB-0200"
+    finally:
+        other.dispose()
+
+
+def test_snapshot_of_the_knowledge_screen(sqlite_db, snap_compare):
+    clock.set_clock(clock.FrozenClock(datetime(2026, 3, 2, 9, 30, tzinfo=UTC)))
+    load(sqlite_db)
+    agents.add_agent(
+        sqlite_db,
+        None,
+        login="olga",
+        name="Olga Petrova",
+        number="042",
+        role="operator",
+        tier=1,
+        team=None,
+        password="secret-pw",
+    )
+    app = make_app(sqlite_db, watch_changes=False)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        screen = await open_knowledge(pilot, "olga")
+        await search_for(pilot, screen, "printer jam")
+        screen.query_one(DataTable).focus()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)

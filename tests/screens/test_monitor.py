@@ -1,0 +1,134 @@
+"""The live monitor: it follows other sessions' tickets by itself; drill-down and reassign; its look."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable
+
+from deskterm import clock
+from deskterm.db import open_database
+from deskterm.services import agents, auth, presence, tickets, workflow
+from tests.factories import make_agent, make_ticket
+from tests.screens.helpers import log_in, make_app, wait_until
+
+
+def _team(app, name):  # type: ignore[no-untyped-def]
+    view = app.screen.view
+    return next(t for t in view.teams if t.team == name) if view else None
+
+
+async def test_monitor_follows_another_session(sqlite_db):
+    make_agent(sqlite_db, "sue", role="supervisor", password="right-pw", team="Service Desk")
+    app = make_app(sqlite_db)
+    async with app.run_test(size=(140, 42)) as pilot:
+        await log_in(pilot, "sue", "right-pw")
+        await wait_until(pilot, lambda: app.actor is not None)
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: app.current_mode == "monitor" and app.screen.view is not None)
+        screen = app.screen
+        table = screen.query_one("#monitor-teams", DataTable)
+        table.move_cursor(row=2, column=3)  # a selection that must survive the updates
+        assert _team(app, "Desktop Support").counts["new"] == 0
+        other = open_database(str(sqlite_db.engine.url))  # another console
+        try:
+            op = make_agent(other, "olga", role="operator", team="Service Desk", tier=1)
+            eng = make_agent(other, "eddy", role="engineer", team="Desktop Support")
+            t = make_ticket(other, op, "Printer jams")
+            await wait_until(pilot, lambda: _team(app, "Desktop Support").counts["new"] == 1)
+            assert screen.view.pending == 1 and screen.view.kpis.calls_logged == 1
+            tickets.claim(other, eng, t.number)
+            await wait_until(pilot, lambda: _team(app, "Desktop Support").counts["assigned"] == 1)
+            assert _team(app, "Desktop Support").counts["new"] == 0
+            workflow.resolve(other, eng, t.number, "new roller")
+            await wait_until(pilot, lambda: screen.view.kpis.resolved == 1)
+            eddy = next(a for a in screen.view.agents if a.login == "eddy")
+            assert (eddy.open, eddy.resolved_today) == (0, 1)
+        finally:
+            other.dispose()
+        assert table.cursor_coordinate == (2, 3)
+        row = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        assert table.get_cell(row, "assigned").plain == "0"
+
+
+async def test_drill_down_and_reassign(sqlite_db):
+    sue = make_agent(sqlite_db, "sue", role="supervisor", password="right-pw", team="Service Desk")
+    make_agent(sqlite_db, "eddy", role="engineer", team="Desktop Support", name="Eddy")
+    t = make_ticket(sqlite_db, sue, "Laptop will not boot")
+    app = make_app(sqlite_db)
+    async with app.run_test(size=(140, 42)) as pilot:
+        await log_in(pilot, "sue", "right-pw")
+        await wait_until(pilot, lambda: app.actor is not None)
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: app.current_mode == "monitor" and app.screen.view is not None)
+        table = app.screen.query_one("#monitor-teams", DataTable)
+        row = next(i for i, t in enumerate(app.screen.view.teams) if t.team == "Desktop Support")
+        table.move_cursor(row=row, column=1)  # Desktop Support · New
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "DrillScreen" and app.screen.rows)
+        assert [r.number for r in app.screen.rows] == [t.number]
+        await pilot.press("a")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "AssignDialog")
+        await wait_until(pilot, lambda: app.screen.query_one("OptionList").option_count >= 2)
+        options = app.screen.query_one("OptionList")
+        options.highlighted = next(
+            i for i in range(options.option_count) if options.get_option_at_index(i).id == "eddy"
+        )
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: tickets.get_ticket(sqlite_db, None, t.number).assignee == "Eddy")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "DrillScreen" and not app.screen.rows)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: _team(app, "Desktop Support").counts["assigned"] == 1)
+
+
+SNAP = Path("/tmp/deskterm-snapshots/monitor.db")
+
+
+@pytest.fixture
+def fixed_monitor_db(sqlite_template):  # type: ignore[no-untyped-def]
+    SNAP.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{SNAP}{suffix}").unlink(missing_ok=True)
+    shutil.copy(sqlite_template, SNAP)
+    now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+    frozen = clock.FrozenClock(now - timedelta(hours=3))
+    clock.set_clock(frozen)
+    db = open_database(f"sqlite:///{SNAP}")
+    # fixed agent numbers (the factory's numbering depends on which tests ran before)
+    for login, name, number, role, team in (
+        ("sue", "Sarah Lin", "801", "supervisor", "Service Desk"),
+        ("wang.fang", "王芳", "802", "operator", "Service Desk"),
+        ("eddy", "[b]Eddy[/b]", "803", "engineer", "Desktop Support"),
+    ):
+        agents.add_agent(
+            db, None, login=login, name=name, number=number, role=role, team=team, password="right-pw"
+        )
+    sue, op, eng = (auth.login(db, login, "right-pw") for login in ("sue", "wang.fang", "eddy"))
+    for i, summary in enumerate(("Printer jams", "VPN drops", "Mail full", "Server down", "Wi-Fi slow")):
+        frozen.advance(minutes=25)
+        start = frozen.time - timedelta(minutes=4)
+        category = ("Hardware/PC", "Network/VPN", "E-mail", "Hardware/Server", "Network/Wi-Fi")[i]
+        t = make_ticket(db, op, summary, category=category, call_started_at=start)
+        if category == "Hardware/PC":
+            tickets.claim(db, eng, t.number)
+    frozen.time = now
+    presence.publish(db, sue, presence.AVAILABLE)
+    presence.publish(db, op, presence.ON_CALL)
+    yield db
+    db.dispose()
+
+
+def test_monitor_snapshot(fixed_monitor_db, snap_compare):
+    app = make_app(fixed_monitor_db, watch_changes=False)
+
+    async def ready(pilot):  # type: ignore[no-untyped-def]
+        await log_in(pilot, "sue", "right-pw")
+        await wait_until(pilot, lambda: app.actor is not None)
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: app.current_mode == "monitor" and app.screen.view is not None)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(140, 40), run_before=ready)

@@ -1,0 +1,214 @@
+"""The work queue screen with Pilot: views, claiming from the Team view, live updates from another
+session without losing the cursor, filtering, and a snapshot."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from textual.widgets import DataTable, Input, Static
+
+from deskterm import clock
+from deskterm.services import agents, tickets, workflow
+from deskterm.services.auth import login
+from tests.factories import make_agent, make_ticket
+from tests.screens.helpers import log_in, make_app, wait_until
+
+NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
+
+
+def _rows(table: DataTable) -> list[str]:
+    return [str(k.value) for k in table.rows]
+
+
+async def _queue(pilot, login_name: str, password: str = "secret-pw"):  # type: ignore[no-untyped-def]
+    app = pilot.app
+    await log_in(pilot, login_name, password)
+    await wait_until(pilot, lambda: app.actor is not None and app.current_mode)
+    await pilot.press("f3")
+    await wait_until(pilot, lambda: app.current_mode == "queue" and app.screen.query(DataTable))
+    screen = app.screen
+    await wait_until(pilot, lambda: screen.loaded_once and screen.counts)
+    return screen, screen.query_one(DataTable)
+
+
+async def test_claim_from_the_team_view(sqlite_db):
+    op = make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1)
+    make_agent(sqlite_db, "eddy", name="Eddy Engineer")
+    rival = make_agent(sqlite_db, "erin", name="Erin Engineer")
+    first = make_ticket(sqlite_db, op, "Printer jams", impact=1, urgency=1)
+    second = make_ticket(sqlite_db, op, "Laptop fan noise")
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        screen, table = await _queue(pilot, "eddy")
+        assert _rows(table) == []
+        await pilot.press("2")
+        await wait_until(pilot, lambda: _rows(table) == [first.number, second.number])
+        assert "Team (2)" in str(screen.query_one("#queue-views", Static).render())
+        await pilot.press("c")
+        await wait_until(pilot, lambda: _rows(table) == [second.number])
+        assert tickets.get_ticket(sqlite_db, op, first.number).assignee == "Eddy Engineer"
+        tickets.claim(sqlite_db, rival, second.number)  # someone else is quicker
+        await pilot.press("c")
+        await wait_until(pilot, lambda: _rows(table) == [])
+        assert any("already taken by Erin Engineer" in str(n.message) for n in app._notifications)
+        await pilot.press("1")
+        await wait_until(pilot, lambda: _rows(table) == [first.number])
+        await wait_until(pilot, lambda: "Mine (1)" in str(screen.query_one("#queue-views", Static).render()))
+
+
+async def test_live_update_from_another_session_keeps_the_cursor(sqlite_db):
+    op = make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1)
+    make_agent(sqlite_db, "eddy")
+    other = make_agent(sqlite_db, "erin", name="Erin Engineer")
+    made = [make_ticket(sqlite_db, op, f"ticket {i}", impact=2, urgency=2) for i in range(5)]
+    app = make_app(sqlite_db)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen, table = await _queue(pilot, "eddy")
+        await pilot.press("2")
+        await wait_until(pilot, lambda: len(_rows(table)) == 5)
+        await pilot.press("down", "down", "down")
+        cursor_ticket = _rows(table)[3]
+        # another console edits one ticket's summary and claims another
+        workflow.edit(
+            sqlite_db,
+            other,
+            made[3].number,
+            version=tickets.get_ticket(sqlite_db, op, made[3].number).version,
+            changes={"summary": "Edited elsewhere [b]"},
+        )
+        await wait_until(pilot, lambda: "Edited elsewhere [b]" in str(table.get_row(made[3].number)))
+        assert _rows(table)[table.cursor_row] == cursor_ticket
+        tickets.claim(sqlite_db, other, made[0].number)
+        await wait_until(pilot, lambda: made[0].number not in _rows(table))
+        assert _rows(table)[table.cursor_row] == cursor_ticket  # still on the same ticket
+        new = make_ticket(sqlite_db, op, "brand new P1", impact=1, urgency=1)
+        await wait_until(pilot, lambda: _rows(table)[:1] == [new.number])
+        assert _rows(table)[table.cursor_row] == cursor_ticket
+        await wait_until(pilot, lambda: "Team (5)" in str(screen.query_one("#queue-views", Static).render()))
+
+
+async def test_filter_and_sort(sqlite_db):
+    op = make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1)
+    make_agent(sqlite_db, "eddy")
+    a = make_ticket(sqlite_db, op, "VPN drops every hour")
+    b = make_ticket(sqlite_db, op, "Printer jams", impact=1, urgency=1)
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen, table = await _queue(pilot, "eddy")
+        await pilot.press("2")
+        await wait_until(pilot, lambda: _rows(table) == [b.number, a.number])
+        await pilot.press("slash")
+        assert screen.query_one("#queue-filter", Input).has_focus
+        await pilot.press(*"vpn")
+        await wait_until(pilot, lambda: _rows(table) == [a.number])
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: _rows(table) == [b.number, a.number] and table.has_focus)
+        await pilot.press("s")  # by number
+        await wait_until(pilot, lambda: _rows(table) == [a.number, b.number])
+        await pilot.press("r")
+        await wait_until(pilot, lambda: _rows(table) == [b.number, a.number])
+
+
+async def test_enter_opens_the_ticket_and_ctrl_g_opens_by_number(sqlite_db):
+    op = make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1, password="right-pw")
+    t = make_ticket(sqlite_db, op)
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen, _table = await _queue(pilot, "olga", "right-pw")
+        await pilot.press("3")  # callbacks: nothing resolved yet
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: app.screen.query("#f-number"))
+        await pilot.press(*"999")
+        await pilot.press("enter")
+        await wait_until(
+            pilot, lambda: "no ticket SR-000999" in str(app.screen.query_one("#e-form", Static).render())
+        )
+        app.screen.query_one("#f-number", Input).value = t.number.lower()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "TicketScreen" and app.screen.view)
+        assert app.screen.number == t.number
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen)
+
+
+@pytest.fixture
+def snapshot_desk(sqlite_db):  # type: ignore[no-untyped-def]
+    """Fixed people and tickets, a frozen clock: the same picture every run."""
+    clock.set_clock(clock.FrozenClock(NOW))
+    agents.add_agent(
+        sqlite_db,
+        None,
+        login="olga",
+        name="Olga Operator",
+        number="017",
+        role="operator",
+        tier=1,
+        team="Service Desk",
+        password="secret-pw",
+    )
+    agents.add_agent(
+        sqlite_db,
+        None,
+        login="eddy",
+        name="Eddy Engineer",
+        number="031",
+        role="engineer",
+        tier=2,
+        team="Desktop Support",
+        password="secret-pw",
+    )
+    op = login(sqlite_db, "olga", "secret-pw")
+    eng = login(sqlite_db, "eddy", "secret-pw")
+    for i, (summary, impact, urgency) in enumerate(
+        [
+            ("Laptop will not boot", 1, 1),
+            ("打印机卡纸", 2, 2),
+            ("[red]VPN[/] drops", 3, 3),
+            ("Outlook 打不开", 2, 3),
+        ]
+    ):
+        t = make_ticket(sqlite_db, op, summary, impact=impact, urgency=urgency)
+        if i == 1:
+            tickets.claim(sqlite_db, eng, t.number)
+        clock.set_clock(clock.FrozenClock(NOW.replace(hour=2 + i)))
+    clock.set_clock(clock.FrozenClock(NOW.replace(hour=7)))
+    return sqlite_db
+
+
+def test_snapshot_team_queue(snapshot_desk, snap_compare):
+    app = make_app(snapshot_desk, watch_changes=False)
+
+    async def ready(pilot) -> None:  # type: ignore[no-untyped-def]
+        _screen, table = await _queue(pilot, "eddy")
+        await pilot.press("2")
+        await wait_until(pilot, lambda: len(_rows(table)) == 3)
+
+    assert snap_compare(app, terminal_size=(110, 16), run_before=ready)
+
+
+async def test_chinese_labels_keep_the_rows(sqlite_db):
+    op = make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1)
+    make_agent(sqlite_db, "eddy")
+    t = make_ticket(sqlite_db, op)
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        _screen, table = await _queue(pilot, "eddy")
+        await pilot.press("2")
+        await wait_until(pilot, lambda: _rows(table) == [t.number])
+        await pilot.press("ctrl+l")
+        await wait_until(
+            pilot,
+            lambda: (
+                "团队" in str(app.screen.query_one("#queue-views", Static).render())
+                or "组" in str(app.screen.query_one("#queue-views", Static).render())
+            ),
+        )
+        await wait_until(pilot, lambda: _rows(app.screen.query_one(DataTable)) == [t.number])
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "TicketScreen" and app.screen.view)
+        await pilot.press("ctrl+l")
+        await wait_until(
+            pilot, lambda: "Timeline" in str(app.screen.query_one("#ticket-timeline-title", Static).render())
+        )
+        assert t.number in str(app.screen.query_one("#ticket-head", Static).render())

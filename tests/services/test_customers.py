@@ -1,0 +1,147 @@
+"""Caller lookup from four digits, whatever the separators and prefixes; the screen pop; devices."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from deskterm import clock
+from deskterm.models import Customer, CustomerPhone, Device, Organisation
+from deskterm.services import customers, intake, phones
+from deskterm.services.intake import IntakeForm
+from tests.factories import make_agent
+
+PHONES = [
+    ("张三", "上海明远科技有限公司", "key", "+86 138 1234 5678"),
+    ("李四", "北京华信", "standard", "(010) 8765-4321 ext. 12"),
+    ("Bob [b]Smith", "Acme [red]Ltd", "standard", "+1 (555) 010-1234 x12"),
+    ("王五", "北京华信", "standard", "138-8299-0000"),
+]
+
+
+def seed(db):  # type: ignore[no-untyped-def]
+    ids = {}
+    with db.write() as s:
+        orgs = {}
+        for name, org, klass, phone in PHONES:
+            if org not in orgs:
+                orgs[org] = Organisation(name=org, customer_class=klass, created_at=clock.now())
+                s.add(orgs[org])
+                s.flush()
+            c = Customer(name=name, organisation_id=orgs[org].id, created_at=clock.now())
+            s.add(c)
+            s.flush()
+            s.add(CustomerPhone(customer_id=c.id, number=phone, digits=phones.digits(phone)))
+            ids[name] = c.id
+    return ids
+
+
+def names(rows):  # type: ignore[no-untyped-def]
+    return sorted(r.name for r in rows)
+
+
+def test_lookup_from_four_digits_whatever_the_separators(db):
+    op = make_agent(db, "olga", role="operator", team="Service Desk", tier=1)
+    seed(db)
+    assert customers.lookup(db, op, "138") == []  # fewer than four digits
+    assert names(customers.lookup(db, op, "1381")) == ["张三"]
+    assert names(customers.lookup(db, op, "138 1")) == ["张三"]
+    assert names(customers.lookup(db, op, "138-8")) == ["王五"]
+    assert names(customers.lookup(db, op, "(138)")) == []
+    assert names(customers.lookup(db, op, "+86 138 1234")) == ["张三"]
+    assert names(customers.lookup(db, op, "0086-13812345678")) == ["张三"]
+    assert names(customers.lookup(db, op, "8613812345678")) == ["张三"]  # the bare country prefix
+    assert names(customers.lookup(db, op, "010 8765")) == ["李四"]
+    assert names(customers.lookup(db, op, "+86 10 8765 4321")) == ["李四"]
+    assert names(customers.lookup(db, op, "+1 555 010")) == ["Bob [b]Smith"]
+    assert names(customers.lookup(db, op, "555-010-1234")) == ["Bob [b]Smith"]  # without the +1: by ending
+    assert names(customers.lookup(db, op, "8765 4321")) == ["李四"]  # without the area code
+    assert customers.lookup(db, op, "9999 9999") == []
+    match = customers.lookup(db, op, "1381234")[0]
+    assert (match.organisation, match.customer_class, match.phone) == (
+        "上海明远科技有限公司",
+        "key",
+        "+86 138 1234 5678",
+    )
+
+
+def test_lookup_across_a_prefix_of_nines(db):
+    op = make_agent(db, "olga", role="operator", team="Service Desk", tier=1)
+    with db.write() as s:
+        for i, number in enumerate(["19999990000", "19999991111", "20000000000"]):
+            c = Customer(name=f"c{i}", created_at=clock.now())
+            s.add(c)
+            s.flush()
+            s.add(CustomerPhone(customer_id=c.id, number=number, digits=number))
+    assert names(customers.lookup(db, op, "1999")) == ["c0", "c1"]
+    assert names(customers.lookup(db, op, "1999999")) == ["c0", "c1"]
+    assert names(customers.lookup(db, op, "9999")) == []  # by the ending only from 7 digits on
+    assert names(customers.lookup(db, op, "9990000")) == ["c0"]
+    assert phones.prefix_bounds("1999") == ("1999", "2") and phones.prefix_bounds("999") == ("999", None)
+
+
+def test_screen_pop_shows_open_tickets_last_five_and_devices(db):
+    op = make_agent(db, "olga", role="operator", team="Service Desk", tier=1)
+    ids = seed(db)
+    cid = ids["张三"]
+    with db.write() as s:
+        s.add(
+            Device(
+                serial="S-1",
+                model="Corvo L450",
+                customer_id=cid,
+                warranty_end=date(2000, 1, 1),
+                created_at=clock.now(),
+            )
+        )
+    for i in range(7):
+        form = IntakeForm(
+            customer_id=cid,
+            name="张三",
+            organisation="上海明远科技有限公司",
+            phone="13812345678",
+            description=f"problem number {i} " + "x" * i,
+            category="Network/VPN",
+            summary=f"p{i}",
+        )
+        intake.save_call(db, op, form, on_duplicate="create")
+    pop = customers.caller_pop(db, op, cid)
+    assert pop.caller.name == "张三" and pop.caller.customer_class == "key"
+    assert len(pop.open_tickets) == 7
+    assert [t.summary for t in pop.recent] == ["p6", "p5", "p4", "p3", "p2"]
+    (device,) = pop.devices
+    assert device.serial == "S-1" and device.warranty == "out" and device.owner == "张三"
+    other = customers.caller_pop(db, op, ids["李四"])
+    assert other.open_tickets == [] and other.recent == [] and other.devices == []
+
+
+def test_device_by_serial_computes_warranty_and_suggests_its_category(db):
+    op = make_agent(db, "olga", role="operator", team="Service Desk", tier=1)
+    ids = seed(db)
+    with db.write() as s:
+        s.add(
+            Device(
+                serial="X1C-ABC",
+                model="Corvo L450",
+                customer_id=ids["李四"],
+                warranty_end=clock.now().date() + timedelta(days=1),
+                created_at=clock.now(),
+            )
+        )
+    assert customers.device_by_serial(db, op, "nope") is None
+    d = customers.device_by_serial(db, op, " x1c-abc ")
+    assert d is not None and d.model == "Corvo L450" and d.warranty == "in" and d.owner == "李四"
+    assert d.organisation == "北京华信" and d.category == ""
+    form = IntakeForm(
+        customer_id=ids["李四"],
+        name="李四",
+        organisation="北京华信",
+        phone="010 8765 4321",
+        device_serial="X1C-ABC",
+        description="Fan is loud",
+        category="Hardware/PC",
+    )
+    intake.save_call(db, op, form)
+    assert customers.device_by_serial(db, op, "X1C-ABC").category == "Hardware/PC"
+    assert customers.warranty_status(None) == "unknown"
+    assert customers.warranty_status(date(2020, 1, 1), date(2020, 1, 1)) == "in"
+    assert customers.warranty_status(date(2020, 1, 1), date(2020, 1, 2)) == "out"
