@@ -16,6 +16,7 @@ from ..i18n import _
 from ..services import notify
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
+from ..widgets.ticket_format import local
 from .base import DeskModal, DeskScreen, call_service
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ class InboxScreen(DeskScreen):
 
     def _cells(self, r: notify.NotificationView) -> tuple[Text, ...]:
         style = "" if r.read else "bold"
-        when = r.created_at.astimezone().strftime("%m-%d %H:%M")
+        when = local(r.created_at, self.desk.settings.timezone)[5:]  # the desk's time zone, not the host's
         return (
             Text(when, style=style),
             Text(_(KIND_LABELS.get(r.kind, r.kind)), style=style),
@@ -194,7 +195,7 @@ class TicketPreview(DeskModal[None]):
 
     def _show(self, d: Any) -> None:
         def when(value: Any) -> str:
-            return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else "—"
+            return local(value, self.desk.settings.timezone) if value else "—"
 
         lines = [
             f"{d.number} · P{d.priority} · {_(d.status)} · {d.summary}",
