@@ -299,7 +299,10 @@ def normalise_number(number: str) -> str:
     return format_number(int(digits)) if digits.isdigit() else raw
 
 
-def _detail(s: Session, t: Ticket) -> TicketDetail:
+def contact_of(
+    s: Session, t: Ticket
+) -> tuple[Customer | None, Organisation | None, str | None, Device | None]:
+    """The ticket's caller, their organisation, first phone and the device concerned."""
     customer = s.get(Customer, t.customer_id) if t.customer_id else None
     org = s.get(Organisation, customer.organisation_id) if customer and customer.organisation_id else None
     phone = (
@@ -308,6 +311,11 @@ def _detail(s: Session, t: Ticket) -> TicketDetail:
         else None
     )
     device = s.get(Device, t.device_id) if t.device_id else None
+    return customer, org, phone, device
+
+
+def _detail(s: Session, t: Ticket) -> TicketDetail:
+    customer, org, phone, device = contact_of(s, t)
     category = s.get(Category, t.category_id) if t.category_id else None
     team = s.get(Team, t.team_id) if t.team_id else None
     names = dict(s.exec(select(Agent.id, Agent.name)).all())

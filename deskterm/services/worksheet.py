@@ -15,7 +15,7 @@ from sqlmodel import Session, col, delete, select
 
 from .. import clock
 from ..db import Database
-from ..models import Agent, Customer, CustomerPhone, Device, Organisation, Ticket, WorkSheet, WorkSheetPart
+from ..models import Agent, Ticket, WorkSheet, WorkSheetPart
 from . import tickets
 from .auth import Actor, require
 from .errors import Conflict, InvalidInput, NotFound
@@ -66,14 +66,7 @@ def get_sheet(db: Database, actor: Actor | None, number: str) -> SheetView:
 
 
 def _view(s: Session, t: Ticket) -> SheetView:
-    customer = s.get(Customer, t.customer_id) if t.customer_id else None
-    org = s.get(Organisation, customer.organisation_id) if customer and customer.organisation_id else None
-    phone = (
-        s.exec(select(CustomerPhone.number).where(CustomerPhone.customer_id == customer.id)).first()
-        if customer
-        else None
-    )
-    device = s.get(Device, t.device_id) if t.device_id else None
+    customer, org, phone, device = tickets.contact_of(s, t)
     head = {
         "number": t.number,
         "summary": t.summary,
