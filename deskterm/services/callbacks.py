@@ -37,7 +37,7 @@ from ..models import (
 )
 from . import notify, scripts, tickets
 from .auth import Actor
-from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from .errors import Conflict, InvalidInput, PermissionDenied
 
 ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
 FIXED, NOT_FIXED, NO_ANSWER = "fixed", "not_fixed", "no_answer"
@@ -181,11 +181,8 @@ def sheet(
 ) -> CallbackSheet:
     """The callback script for one resolved ticket, with the customer's name and the problem."""
     _require(actor)
-    number = tickets.normalise_number(number)
     with db.read() as s:
-        t = s.exec(select(Ticket).where(Ticket.number == number)).first()
-        if t is None:
-            raise NotFound(f"no ticket {number}")
+        t = tickets.find_ticket(s, number)
         items = _items(s, [t.id], retry_minutes, clock.now())
     item = items[0]
     line = scripts.fill(
@@ -232,10 +229,7 @@ class Outcome:
 
 
 def _lock_resolved(s: Session, number: str) -> Ticket:
-    number = tickets.normalise_number(number)
-    t = s.exec(select(Ticket).where(Ticket.number == number).with_for_update()).first()
-    if t is None:
-        raise NotFound(f"no ticket {number}")
+    t = tickets.find_ticket(s, number, lock=True)
     if t.status != Status.RESOLVED:
         raise Conflict(f"{t.number} is {t.status} now: its callback was already recorded")
     return t

@@ -1081,12 +1081,7 @@ def escalation_options(db: Database, actor: Actor, number: str) -> EscalationOpt
 
 
 def _ticket(s: Session, number: str, lock: bool = False) -> Ticket:
-    number = tickets.normalise_number(number)
-    query = select(Ticket).where(Ticket.number == number)
-    t = s.exec(query.with_for_update() if lock else query).first()
-    if t is None:
-        raise NotFound(f"no ticket {number}")
-    return t
+    return tickets.find_ticket(s, number, lock=lock)
 
 
 def _next_up(s: Session, t: Ticket) -> Agent | None:

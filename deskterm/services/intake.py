@@ -45,9 +45,9 @@ from ..models import (
 from . import phones
 from .auth import Actor, require
 from .customers import find_device, warranty_status
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, InvalidInput
 from .priority import DEFAULT_MATRIX, LEVELS
-from .tickets import _jsonable, normalise_number, open_ticket, record_event, touch
+from .tickets import _jsonable, find_ticket, normalise_number, open_ticket, record_event, touch
 
 SERVICE_MODES = ("phone", "on_site", "carry_in", "mail_in", "paid", "exchange")
 WARRANTY = ("in", "out", "unknown")
@@ -691,9 +691,7 @@ def chase(
     require(actor, "tickets.create")
 
     def work(s: Session) -> IntakeResult:
-        ticket = s.exec(select(Ticket).where(Ticket.number == normalise_number(number))).first()
-        if ticket is None:
-            raise NotFound(f"no ticket {normalise_number(number)}")
+        ticket = find_ticket(s, number)
         return _chase_in(s, actor, ticket, words=words, call_started_at=call_started_at, caller=caller)
 
     return db.retrying(work)

@@ -27,12 +27,11 @@ from ..models import (
     KbArticleStatement,
     KbStatement,
     KbSynonym,
-    Ticket,
     TicketArticle,
 )
 from .auth import Actor
 from .errors import InvalidInput, NotFound, PermissionDenied
-from .tickets import normalise_number, record_event
+from .tickets import find_ticket, normalise_number, record_event
 
 # How often a search looks for articles changed by others (seconds).
 FRESHNESS = 0.25
@@ -298,11 +297,8 @@ def mark_solved(session, actor_id: int | None, ticket_id: int, article_id: int) 
 
 def solved_it(db: Database, actor: Actor, ticket_number: str, article_id: int) -> bool:
     """ "This solved it" on the ticket being worked: link, raise the score, and record it."""
-    number = normalise_number(ticket_number)
     with db.write() as s:
-        ticket = s.execute(select(Ticket).where(Ticket.number == number)).scalar_one_or_none()
-        if ticket is None:
-            raise NotFound(f"no ticket {number}")
+        ticket = find_ticket(s, ticket_number)
         article = s.get(KbArticle, article_id)
         if article is None:
             raise NotFound(f"no article {article_id}")
@@ -519,11 +515,9 @@ def edit_statement(db: Database, actor: Actor, statement_id: int, text: str) -> 
 def draft_from_ticket(db: Database, actor: Actor, ticket_number: str) -> int:
     """Turn a resolved ticket into a draft solution: its summary, symptoms and resolution."""
     require_editor(actor)
-    number = normalise_number(ticket_number)
     with db.read() as s:
-        ticket = s.execute(select(Ticket).where(Ticket.number == number)).scalar_one_or_none()
-        if ticket is None:
-            raise NotFound(f"no ticket {number}")
+        ticket = find_ticket(s, ticket_number)
+        number = ticket.number
         if not ticket.resolution.strip():
             raise InvalidInput({"resolution": f"{number} has no resolution yet"})
         from ..models import Category

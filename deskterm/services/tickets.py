@@ -284,12 +284,19 @@ def team_unassigned(
 def get_ticket(db: Database, actor: Actor | None, number: str) -> TicketDetail:
     if actor is not None:
         require(actor, "tickets.read")
-    number = normalise_number(number)
     with db.read() as s:
-        ticket = s.exec(select(Ticket).where(Ticket.number == number)).first()
-        if ticket is None:
-            raise NotFound(f"no ticket {number}")
-        return _detail(s, ticket)
+        return _detail(s, find_ticket(s, number))
+
+
+def find_ticket(s: Session, number: str, *, lock: bool = False) -> Ticket:
+    """The ticket with this number (any spelling normalise_number accepts), or NotFound;
+    `lock` takes the row lock for a read-then-write on PostgreSQL."""
+    number = normalise_number(number)
+    query = select(Ticket).where(Ticket.number == number)
+    ticket = s.exec(query.with_for_update() if lock else query).first()
+    if ticket is None:
+        raise NotFound(f"no ticket {number}")
+    return ticket
 
 
 def normalise_number(number: str) -> str:
@@ -469,9 +476,7 @@ def claim(db: Database, actor: Actor, number: str) -> TicketRow:
     require(actor, "tickets.claim")
     number = normalise_number(number)
     with db.write() as s:
-        ticket = s.exec(select(Ticket).where(Ticket.number == number)).first()
-        if ticket is None:
-            raise NotFound(f"no ticket {number}")
+        ticket = find_ticket(s, number)
         if not ticket.is_open:
             raise InvalidInput({"status": f"{number} is {ticket.status}; only open tickets can be claimed"})
         if not actor.is_supervisor and ticket.team_id != actor.team_id:

@@ -152,11 +152,8 @@ class TicketView:
 
 def get_view(db: Database, actor: Actor, number: str) -> TicketView:
     require(actor, "tickets.read")
-    number = tickets.normalise_number(number)
     with db.read() as s:
-        t = s.exec(select(Ticket).where(Ticket.number == number)).first()
-        if t is None:
-            raise NotFound(f"no ticket {number}")
+        t = tickets.find_ticket(s, number)
         detail = tickets._detail(s, t)
         customer = s.get(Customer, t.customer_id) if t.customer_id else None
         device = s.get(Device, t.device_id) if t.device_id else None
@@ -210,11 +207,7 @@ SNAPSHOT_FIELDS = (
 
 
 def _lock(s: Session, number: str) -> Ticket:
-    number = tickets.normalise_number(number)
-    t = s.exec(select(Ticket).where(Ticket.number == number).with_for_update()).first()
-    if t is None:
-        raise NotFound(f"no ticket {number}")
-    return t
+    return tickets.find_ticket(s, number, lock=True)
 
 
 def _current(s: Session, t: Ticket) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from ..db import Database
 from ..models import Agent, Ticket, WorkSheet, WorkSheetPart
 from . import tickets
 from .auth import Actor, require
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, InvalidInput
 from .workflow import WORKSHEET_MODES, _lock, _require_work
 
 EVENT_KIND = "worksheet"
@@ -57,12 +57,8 @@ def get_sheet(db: Database, actor: Actor | None, number: str) -> SheetView:
     administrative read."""
     if actor is not None:
         require(actor, "tickets.read")
-    number = tickets.normalise_number(number)
     with db.read() as s:
-        t = s.exec(select(Ticket).where(Ticket.number == number)).first()
-        if t is None:
-            raise NotFound(f"no ticket {number}")
-        return _view(s, t)
+        return _view(s, tickets.find_ticket(s, number))
 
 
 def _view(s: Session, t: Ticket) -> SheetView:
