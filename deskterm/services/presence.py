@@ -39,8 +39,9 @@ def effective_state(state: str, heartbeat_at: datetime | None, now: datetime, ti
     return state
 
 
-def publish(db: Database, actor: Actor, state: str) -> None:
-    """Set the agent's state (and beat). `since` moves only when the state changes."""
+def publish(db: Database, actor: Actor, state: str, *, timeout: float = 60.0) -> None:
+    """Set the agent's state (and beat). `since` moves when the state changes, or when the agent
+    comes back after the heartbeat had stopped (a new login is not "available for hours")."""
     if state not in STATES:
         raise InvalidInput({"state": f"one of {', '.join(STATES)}"})
     now = clock.now()
@@ -51,7 +52,8 @@ def publish(db: Database, actor: Actor, state: str) -> None:
                 if row is None:
                     s.add(AgentPresence(agent_id=actor.id, state=state, since=now, heartbeat_at=now))
                 else:
-                    if row.state != state:
+                    returning = effective_state(row.state, row.heartbeat_at, now, timeout) == LOGGED_OUT
+                    if row.state != state or returning:
                         row.state, row.since = state, now
                     row.heartbeat_at = now
             return

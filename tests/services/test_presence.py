@@ -44,3 +44,15 @@ def test_refusals(db):
         presence.publish(db, olga, "asleep")
     with pytest.raises(PermissionDenied):
         presence.states(db, olga, timeout=60)
+
+
+def test_since_restarts_when_an_agent_comes_back_after_logging_out(db):
+    frozen = clock.FrozenClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    clock.set_clock(frozen)
+    agent = make_agent(db, "back")
+    boss = make_agent(db, "boss", role="supervisor")
+    presence.publish(db, agent, presence.AVAILABLE)
+    frozen.advance(hours=3)  # the console was closed; no heartbeat since
+    presence.publish(db, agent, presence.AVAILABLE)
+    now = frozen.time
+    assert presence.states(db, boss, timeout=60, now=now)[agent.id].since == now
