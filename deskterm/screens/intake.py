@@ -669,7 +669,9 @@ class IntakeScreen(DeskScreen):
             if r.first_contact:
                 text.append(" · " + _("solved at first contact"), style="green")
             elif r.respond_by is not None:
-                text.append(" · " + _("respond by {time}", time=_local(r.respond_by)))
+                text.append(
+                    " · " + _("respond by {time}", time=_local(r.respond_by, self.desk.settings.timezone))
+                )
             if r.outcome == "chased":
                 text.append(" · " + _("chased {n} times", n=r.chase_count))
             text.append("\n")
@@ -1084,7 +1086,7 @@ class IntakeScreen(DeskScreen):
         ):
             self._discard()  # nothing worth offering back
             return
-        started = _local(form.call_started_at) if form.call_started_at else "?"
+        started = _local(form.call_started_at, self.desk.settings.timezone) if form.call_started_at else "?"
         who = " · ".join(clean(v, single_line=True) for v in (form.name, form.phone) if v.strip())
         question = _(
             "An unsaved call from {time} was found: {who}. Restore it?", time=started, who=who or "—"
@@ -1102,10 +1104,10 @@ class IntakeScreen(DeskScreen):
         self.app.push_screen(ConfirmDialog(question, yes=_("restore"), no=_("discard")), answer)
 
 
-def _local(at: datetime) -> str:
+def _local(at: datetime, timezone: str) -> str:
     from zoneinfo import ZoneInfo
 
-    return at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%H:%M")
+    return at.astimezone(ZoneInfo(timezone)).strftime("%H:%M")  # the desk's time zone
 
 
 def _warranty_text(status: str, end: Any) -> str:
