@@ -231,18 +231,21 @@ class KbIndex:
         # a common word in the title cannot outweigh a rare word found only in a statement
         nt = 1 - B[TITLE] + B[TITLE] * tlen / max(avg[TITLE], 1e-9)
         nb = 1 - B[BODY] + B[BODY] * blen / max(avg[BODY], 1e-9)
+        # the hottest loop of a build: constants as locals, multiplications for divisions
         post = self._post
-        k1p = K1 + 1
+        k1, k1p = K1, K1 + 1
+        title_scale, body_scale = TITLE_WEIGHT / nt, 1 / nb
+        pop = bterms.pop
         for term, tt in tterms.items():
-            tb = bterms.pop(term, 0) / nb  # bterms is this doc's own dict
-            tf = TITLE_WEIGHT * tt / nt + tb
+            tb = pop(term, 0) * body_scale  # bterms is this doc's own dict
+            tf = tt * title_scale + tb
             ids, ws, wb = post[term]
             ids.append(i)
-            ws.append(tf * k1p / (tf + K1))
-            wb.append(tb * k1p / (tb + K1))
+            ws.append(tf * k1p / (tf + k1))
+            wb.append(tb * k1p / (tb + k1))
         for term, tb in bterms.items():
-            tb /= nb
-            w = tb * k1p / (tb + K1)
+            tb *= body_scale
+            w = tb * k1p / (tb + k1)
             ids, ws, wb = post[term]
             ids.append(i)
             ws.append(w)
