@@ -30,7 +30,7 @@ from .auth import Actor, require
 from .errors import InvalidInput
 from .phones import lookup_variants as phone_variants
 from .phones import prefix_bounds
-from .tickets import normalise_number
+from .tickets import join_names, normalise_number
 
 VIEWS = ("mine", "team", "callbacks", "escalated", "watching")
 SORTS = (
@@ -289,7 +289,7 @@ def _scope(view: str) -> Any:
 
 
 def _rows(s: Any, ids: list[int], assignee: Any) -> list[QueueRow]:
-    query = (
+    query = join_names(
         select(
             Ticket.id,
             Ticket.number,
@@ -306,14 +306,9 @@ def _rows(s: Any, ids: list[int], assignee: Any) -> list[QueueRow]:
             Ticket.created_at,
             Ticket.version,
             Ticket.escalation_level,
-        )
-        .select_from(Ticket)
-        .join(Customer, col(Customer.id) == Ticket.customer_id, isouter=True)
-        .join(Organisation, col(Organisation.id) == Customer.organisation_id, isouter=True)
-        .join(Team, col(Team.id) == Ticket.team_id, isouter=True)
-        .join(assignee, col(assignee.id) == Ticket.assignee_id, isouter=True)
-        .where(col(Ticket.id).in_(ids))
-    )
+        ),
+        assignee,
+    ).where(col(Ticket.id).in_(ids))
     by_id = {}
     for r in s.exec(query).all():
         by_id[r[0]] = QueueRow(

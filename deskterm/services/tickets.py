@@ -174,10 +174,22 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def join_names(query: Any, assignee: Any) -> Any:
+    """A ticket query joined to what a row shows by name: caller, organisation, team, assignee
+    (`assignee` is an aliased Agent)."""
+    return (
+        query.select_from(Ticket)
+        .join(Customer, col(Customer.id) == Ticket.customer_id, isouter=True)
+        .join(Organisation, col(Organisation.id) == Customer.organisation_id, isouter=True)
+        .join(Team, col(Team.id) == Ticket.team_id, isouter=True)
+        .join(assignee, col(assignee.id) == Ticket.assignee_id, isouter=True)
+    )
+
+
 @functools.cache  # a Select is immutable: build the joined base once
 def _row_query():  # type: ignore[no-untyped-def]
     assignee = aliased(Agent)
-    return (
+    return join_names(
         select(
             Ticket.id,
             Ticket.number,
@@ -193,12 +205,8 @@ def _row_query():  # type: ignore[no-untyped-def]
             Ticket.created_at,
             Ticket.updated_at,
             Ticket.version,
-        )
-        .select_from(Ticket)
-        .join(Customer, col(Customer.id) == Ticket.customer_id, isouter=True)
-        .join(Organisation, col(Organisation.id) == Customer.organisation_id, isouter=True)
-        .join(Team, col(Team.id) == Ticket.team_id, isouter=True)
-        .join(assignee, col(assignee.id) == Ticket.assignee_id, isouter=True)
+        ),
+        assignee,
     ), assignee
 
 
