@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from . import i18n, screens
+from . import i18n, memory, screens
 from .i18n import _
 from .messages import Connected, ConnectFailed
 
@@ -70,6 +70,11 @@ class DeskApp(App[str | None]):
         self.current_ticket: str | None = None  # the ticket being worked (set by the ticket screen)
 
     # --- start-up ------------------------------------------------------------------------------
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs.get("headless"):  # a console on a terminal runs for a shift (snapshots run headless)
+            memory.enable()  # its long-lived objects leave the collector's way
+        return super().run(*args, **kwargs)
 
     def on_mount(self) -> None:
         from .screens.login import LoginScreen
@@ -136,6 +141,7 @@ class DeskApp(App[str | None]):
         self.inbox_feed.start()
         self.heartbeat()
         start = screens.home(actor.role)
+        self.set_timer(1.0, memory.keep)  # the role's screens and their code are here to stay
         if start is not None:
             self.switch_mode(start.id)
         else:

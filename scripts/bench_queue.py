@@ -128,6 +128,15 @@ async def wait(pilot, predicate, timeout: float = 30.0, step: float = 0.001) -> 
         await pilot.pause(step)
 
 
+async def settle(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    """Wait without touching the app (Pilot's pause queues work on every widget, every step)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(str(predicate))
+        await asyncio.sleep(0.005)
+
+
 async def open_queue(pilot, login: str):  # type: ignore[no-untyped-def]
     from textual.widgets import DataTable, Input
 
@@ -148,8 +157,9 @@ async def open_queue(pilot, login: str):  # type: ignore[no-untyped-def]
 
 
 class Stopwatch:
-    """Times taken inside the console: from a key's action to the frame that shows its result
-    (the screen's methods are wrapped here, in the benchmark only)."""
+    """Times taken inside the console: from a key's action to the frame that shows its result,
+    i.e. the end of the first screen update (compositor refresh) after the result was put in the
+    table (the screen's methods are wrapped here, in the benchmark only)."""
 
     def __init__(self) -> None:
         self.started = 0.0
@@ -157,8 +167,11 @@ class Stopwatch:
         self.times: list[float] = []
         self.live: dict[str, float] = {}  # text awaited -> wall time it was first drawn
         self.awaiting: set[str] = set()
+        self.pending: tuple[object, str] | None = None  # (screen, kind) applied, not yet drawn
 
     def install(self) -> None:
+        from textual.screen import Screen
+
         from deskterm.screens.queue import QueueScreen
 
         if getattr(QueueScreen, "_stopwatch", False):
@@ -176,7 +189,7 @@ class Stopwatch:
                 if starts and (starts == "view" or (self.paging and not was_paging)):
                     watch.started, watch.kind = now, starts  # a read began
                 if ends:
-                    self.call_after_refresh(watch.drawn, self, ends)
+                    watch.pending = (self, ends)
                 return result
 
             setattr(QueueScreen, name, wrapped)
@@ -187,6 +200,16 @@ class Stopwatch:
         wrap("_appended", ends="page")
         wrap("_refreshed", ends="live")
         wrap("_patch", ends="live")
+
+        refresh = Screen._compositor_refresh
+
+        def frame(screen) -> None:  # type: ignore[no-untyped-def]
+            refresh(screen)
+            if watch.pending is not None and watch.pending[0] is screen:
+                kind, watch.pending = watch.pending[1], None
+                watch.drawn(screen, kind)
+
+        Screen._compositor_refresh = frame  # type: ignore[method-assign]
 
     def drawn(self, screen, kind: str) -> None:  # type: ignore[no-untyped-def]
         if self.started and kind == self.kind:
@@ -203,10 +226,23 @@ class Stopwatch:
 WATCH = Stopwatch()
 
 
-async def console_figures(db: Database, switches: int) -> None:
+async def console_figures(db: Database, switches: int, stock: bool = False, freeze: bool = True) -> None:
+    """The console as shipped; stock=True draws the queue with Textual's own DataTable and
+    freeze=False leaves long-lived objects to the collector (deskterm/memory.py): the baselines,
+    run first, since what one run freezes stays frozen."""
+    from textual.widgets import DataTable
+
+    from deskterm import memory
+    from deskterm.screens import queue as queue_screen
+    from deskterm.widgets.table import FastTable
+
+    queue_screen.FastTable = DataTable if stock else FastTable  # type: ignore[misc]
+    memory.enable(freeze)  # as DeskApp.run does
+    label = "console" + (" (stock DataTable)" if stock else "") + ("" if freeze else " (heap not frozen)")
     app = make_app(db)
     async with app.run_test(size=(120, 40)) as pilot:
         screen, table = await open_queue(pilot, "engineer")
+        await asyncio.sleep(1.5)  # the console settles after login (memory.keep after 1 s)
         keys = {"mine": "1", "team": "2", "callbacks": "3", "escalated": "4", "watching": "5"}
         firsts: dict[str, list[float]] = {v: [] for v in keys}
         for _ in range(switches):
@@ -214,12 +250,15 @@ async def console_figures(db: Database, switches: int) -> None:
                 away = next(k for v, k in keys.items() if v not in (view, screen.view))
                 await pilot.press(away)  # somewhere else first, so the key below switches
                 await wait(pilot, lambda: not screen.paging and not WATCH.started)
+                await asyncio.sleep(0.3)  # the previous view's follow-up reads (counts, next page) end
                 WATCH.times.clear()
                 await pilot.press(key)
-                await wait(pilot, lambda: WATCH.times)
+                await settle(lambda: WATCH.times)
                 firsts[view].append(WATCH.times[0])
         for view, values in firsts.items():
-            line(f"console: key → first rows drawn: {view}", values)
+            line(f"{label}: key → first rows: {view}", values)
+        everything = [v for values in firsts.values() for v in values]
+        line(f"{label}: key → first rows: all views", everything)
         await pilot.press("1")
         await wait(pilot, lambda: screen.view == "mine" and not screen.paging and table.row_count)
         pages = []
@@ -228,11 +267,11 @@ async def console_figures(db: Database, switches: int) -> None:
                 break
             WATCH.times.clear()
             table.move_cursor(row=table.row_count - 1)
-            await wait(pilot, lambda: WATCH.times)
+            await settle(lambda: WATCH.times)
             pages.append(WATCH.times[0])
             await wait(pilot, lambda: not screen.paging)
         if pages:
-            line("console: cursor at end → next page drawn", pages)
+            line(f"{label}: cursor at end → next page", pages)
 
 
 WRITER = """
@@ -251,6 +290,9 @@ for line in sys.stdin:
 
 
 async def live_figures(db: Database, samples: int) -> None:
+    from deskterm import memory
+
+    memory.enable()  # as DeskApp.run does
     url = db.engine.url.render_as_string(hide_password=False)
     writer = subprocess.Popen(
         [sys.executable, "-c", WRITER, url, "engineer"],
@@ -455,6 +497,8 @@ def main() -> None:
         if "views" in parts:
             bench_views(db, args.runs)
         if "console" in parts:
+            asyncio.run(console_figures(db, args.switches, stock=True, freeze=False))
+            asyncio.run(console_figures(db, args.switches, freeze=False))
             asyncio.run(console_figures(db, args.switches))
         if args.live and "live" in parts:
             asyncio.run(live_figures(db, args.live))

@@ -17,6 +17,7 @@ from ..services import agents
 from ..services.errors import DeskError, InvalidInput
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
+from ..widgets.table import FastTable
 from .base import DeskModal, DeskScreen
 
 COLUMNS = ("Login", "Name", "No.", "Role", "Tier", "Team", "Manager", "Active")
@@ -34,7 +35,7 @@ class AgentsScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield DeskHeader()
         yield Static("", id="agents-summary", markup=False)
-        yield DataTable(id="agents-table", cursor_type="row", zebra_stripes=True)
+        yield FastTable(id="agents-table", cursor_type="row", zebra_stripes=True)
         yield DeskFooter()
 
     def on_mount(self) -> None:

@@ -21,6 +21,7 @@ from ..services import callbacks
 from ..services.errors import InvalidInput
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
+from ..widgets.table import FastTable
 from ..widgets.ticket_format import local, priority_text, span
 from .base import DeskModal, DeskScreen
 
@@ -68,7 +69,7 @@ class CallbacksScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield DeskHeader()
         yield Static("", id="callbacks-summary", markup=False)
-        yield DataTable(id="callbacks-table", cursor_type="row", zebra_stripes=True)
+        yield FastTable(id="callbacks-table", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="callbacks-sheet"):
             yield Static("", id="callbacks-script", markup=False)
             yield Static("", id="callbacks-record")

@@ -16,6 +16,7 @@ from ..i18n import _
 from ..services import notify
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
+from ..widgets.table import FastTable
 from ..widgets.ticket_format import local
 from .base import DeskModal, DeskScreen, call_service
 
@@ -48,7 +49,7 @@ class InboxScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield DeskHeader()
         yield Static("", id="inbox-summary", markup=False)
-        yield DataTable(id="inbox-table", cursor_type="row", zebra_stripes=True)
+        yield FastTable(id="inbox-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="inbox-body", markup=False)
         yield DeskFooter()
 

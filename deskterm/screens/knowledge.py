@@ -23,6 +23,7 @@ from ..services.tickets import normalise_number
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
 from ..widgets.kb_editor import SolutionEditor, used_label
+from ..widgets.table import FastTable
 from .base import DeskModal, DeskScreen
 
 DEBOUNCE = 0.12  # seconds of quiet typing before a search runs
@@ -203,7 +204,7 @@ class KnowledgeScreen(ArticleActions, DeskScreen):
                 )
         yield Static(_("Building the search index…"), id="kb-state", markup=False)
         with Horizontal(id="kb-body"):
-            yield DataTable(id="kb-results", cursor_type="row", zebra_stripes=True)
+            yield FastTable(id="kb-results", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="kb-preview"):
                 yield Static("", id="kb-preview-title", markup=False)
                 yield Static("", id="kb-preview-meta", markup=False)

@@ -29,6 +29,7 @@ from ..services import kpi, workflow
 from ..services.tickets import TicketRow
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
+from ..widgets.table import FastTable
 from ..widgets.ticket_format import countdown, priority_text, span, status_label
 from .base import DeskModal, DeskScreen
 
@@ -115,10 +116,10 @@ class MonitorScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield DeskHeader()
         yield Static("", id="monitor-summary")
-        yield DataTable(id="monitor-teams", cursor_type="cell", zebra_stripes=True)
+        yield FastTable(id="monitor-teams", cursor_type="cell", zebra_stripes=True)
         with Horizontal(id="monitor-lower"):
             with Vertical(id="monitor-today"):
-                yield DataTable(id="monitor-kpis", cursor_type="row", show_header=False)
+                yield FastTable(id="monitor-kpis", cursor_type="row", show_header=False)
                 yield Static("", id="monitor-arrivals-label", markup=False)
                 with Horizontal(classes="spark-row"):
                     yield Static(_("Today"), classes="spark-label", markup=False)
@@ -126,7 +127,7 @@ class MonitorScreen(DeskScreen):
                 with Horizontal(classes="spark-row"):
                     yield Static(_("Last week"), classes="spark-label", markup=False)
                     yield Sparkline([], id="monitor-arrivals-week")
-            yield DataTable(id="monitor-agents", cursor_type="cell", zebra_stripes=True)
+            yield FastTable(id="monitor-agents", cursor_type="cell", zebra_stripes=True)
         yield DeskFooter()
 
     def on_mount(self) -> None:
@@ -437,7 +438,7 @@ class DrillScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield DeskHeader()
         yield Static("", id="drill-title")
-        yield DataTable(id="drill-table", cursor_type="row", zebra_stripes=True)
+        yield FastTable(id="drill-table", cursor_type="row", zebra_stripes=True)
         yield DeskFooter()
 
     def on_mount(self) -> None:

@@ -20,6 +20,7 @@ from ..i18n import _
 from ..services import queue, tickets, workflow
 from ..services.errors import Conflict
 from ..widgets.chrome import DeskFooter, DeskHeader
+from ..widgets.table import FastTable
 from ..widgets.ticket_format import age, cell, countdown, priority_text, status_label
 from .base import DeskScreen
 from .ticket import AssignDialog, TicketScreen
@@ -103,7 +104,7 @@ class QueueScreen(DeskScreen):
                 placeholder=_("/ filter: number, customer, summary, phone"), id="queue-filter", compact=True
             )
             yield Static("", id="queue-sort", markup=False)
-        yield DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
+        yield FastTable(id="queue-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="queue-status", markup=False)
         yield DeskFooter()
 

@@ -17,7 +17,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import func, select, update
 from sqlmodel import col
 
-from .. import clock
+from .. import clock, memory
 from ..db import Database
 from ..kb import store
 from ..kb.engine import KbIndex
@@ -99,6 +99,7 @@ class KbSearcher:
                 self.build_seconds = time.perf_counter() - started
                 self.generation += 1
             self.ready.set()
+        memory.keep()  # the index stays until the next build
 
     def build_in_background(self) -> None:
         threading.Thread(target=self.build, name="kb-index", daemon=True).start()
@@ -149,6 +150,15 @@ def searcher(db: Database) -> KbSearcher:
         if found is None:
             found = _searchers[db] = KbSearcher(db)
         return found
+
+
+def _edited(db: Database) -> None:
+    """This process changed articles or synonyms: its next search looks for the change at once
+    instead of within FRESHNESS (an editor searching for what was just saved finds it)."""
+    with _searchers_lock:
+        found = _searchers.get(db)
+    if found is not None:
+        found.checked = 0.0
 
 
 def warm_up(db: Database) -> None:
@@ -427,7 +437,9 @@ def save_solution(
             "tags": ",".join(tags or []),
             "statements": statements,
         }
-        return store.save_article(s, fields, store.ImportReport(), actor_id=actor.id)
+        article_id = store.save_article(s, fields, store.ImportReport(), actor_id=actor.id)
+    _edited(db)
+    return article_id
 
 
 def set_status(db: Database, actor: Actor, article_id: int, status: str) -> None:
@@ -442,6 +454,7 @@ def set_status(db: Database, actor: Actor, article_id: int, status: str) -> None
             .where(col(KbArticle.id) == article_id)
             .values(status=status, updated_at=clock.now())
         )
+    _edited(db)
 
 
 def find_statements(db: Database, text: str, *, limit: int = 10) -> list[StatementView]:
@@ -509,7 +522,8 @@ def edit_statement(db: Database, actor: Actor, statement_id: int, text: str) -> 
             .all()
         )
         s.execute(update(KbArticle).where(col(KbArticle.id).in_(article_ids)).values(updated_at=clock.now()))
-        return len(article_ids)
+    _edited(db)
+    return len(article_ids)
 
 
 def draft_from_ticket(db: Database, actor: Actor, ticket_number: str) -> int:
@@ -554,7 +568,9 @@ def add_synonyms(db: Database, actor: Actor | None, terms: list[str]) -> int:
         row = KbSynonym(terms=", ".join(terms), updated_at=clock.now())
         s.add(row)
         s.flush()
-        return row.id  # type: ignore[return-value]
+        synonym_id = row.id
+    _edited(db)
+    return synonym_id  # type: ignore[return-value]
 
 
 def remove_synonyms(db: Database, actor: Actor | None, synonym_id: int) -> None:
@@ -565,6 +581,7 @@ def remove_synonyms(db: Database, actor: Actor | None, synonym_id: int) -> None:
         if row is None:
             raise NotFound(f"no synonym group {synonym_id}")
         s.delete(row)
+    _edited(db)
 
 
 def import_demo_articles(db: Database) -> store.ImportReport:

@@ -196,3 +196,22 @@ def test_index_state_changes_when_another_console_edits(db):
         assert "KB-1" not in [k for k, _ in kb.search_ids(other, "paper jam")]
     finally:
         other.dispose()
+
+
+def test_an_editor_finds_what_they_just_saved(db):
+    store.import_jsonl(db, lines(ARTICLES))
+    sup = make_agent(db, "sue", role="supervisor")
+    assert kb.search_ids(db, "docking station") == []  # the index is built and was just checked
+    saved = kb.save_solution(
+        db,
+        sup,
+        external_id=None,
+        title="Docking station not detected",
+        category="Laptop/Dock",
+        lang="en",
+        statements=["Reconnect the dock cable."],
+        status="published",
+    )
+    assert kb.search(db, "docking station")[0].article_id == saved  # at once, not after FRESHNESS
+    kb.set_status(db, sup, saved, "retired")
+    assert kb.search_ids(db, "docking station") == []

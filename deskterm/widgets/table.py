@@ -1,0 +1,89 @@
+"""A DataTable that draws its one-line text cells quickly.
+
+Textual's DataTable renders every cell through Rich's layout machinery (Styled(Padding(cell)) and
+render_lines), about 35 µs a cell; a screenful of a 9-column queue is ~350 cells, and all of them are
+drawn again after any change to the table. For the common case, a body cell of a one-line row
+holding a Text, this draws the same segments directly (a test compares the two paths); every
+other cell (headers, labels, fixed cells, taller rows, other renderables) takes the stock path.
+
+Textual is pinned (pyproject.toml): this overrides a private method, checked against that version.
+"""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual._types import SegmentLines
+from textual.widgets import DataTable
+
+
+class FastTable(DataTable):
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> SegmentLines:
+        if row_index < self.fixed_rows or column_index < max(0, self.fixed_columns):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        row = self.rows.get(row_key) if row_key is not None else None
+        if row is None or row.height != 1:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        column_key = self._column_locations.get_key(column_index)
+        cache_key = (
+            row_key,
+            column_key,
+            base_style,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        cached = self._cell_render_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        cell = self._get_row_renderables(row_index)[1][column_index]
+        if type(cell) is not Text or cell.justify not in (None, "default") or cell.overflow == "ignore":
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        if "\n" in cell.plain or "\t" in cell.plain:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        component_style, post_style = self._get_styles_to_render_cell(
+            False,
+            False,
+            False,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
+        lines = [_cell_line(self.app.console, cell, width, self.cell_padding, pre_style, post_style)]
+        self._cell_render_cache[cache_key] = lines
+        return lines
+
+
+def _cell_line(console, cell: Text, width: int, padding: int, pre: Style, post: Style) -> list[Segment]:  # type: ignore[no-untyped-def]
+    """What render_lines(Styled(Padding(cell, (0, padding)), pre, post), width, height=1,
+    no_wrap) gives for a one-line Text: padding, the text cut to fit, blank to the width."""
+    inner = max(0, width - 2 * padding)
+    text = cell.copy()
+    text.truncate(inner, overflow=cell.overflow or "fold")
+    blank = Style()
+    segments = [Segment(" " * padding, blank)] if padding else []
+    if text.spans:
+        segments += text.render(console)
+    elif text.plain:  # Text.render leaves out the text's own style when it has no spans
+        segments.append(Segment(text.plain, console.get_style(text.style, default=blank)))
+    if text.cell_len < inner:
+        segments.append(Segment(" " * (inner - text.cell_len), blank))
+    if padding:
+        segments.append(Segment(" " * padding, blank))
+    return list(Segment.apply_style(segments, style=pre, post_style=post))

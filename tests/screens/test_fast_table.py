@@ -1,0 +1,62 @@
+"""FastTable draws exactly what Textual's DataTable draws, only faster."""
+
+from __future__ import annotations
+
+import itertools
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+from deskterm.widgets.table import FastTable
+
+WIDTHS = (1, 2, 3, 9, 12)
+WORDS = ("", "ab", "11 ", " a", "abc def  ", "中文工单", "é…Z 中", "a much longer summary line")
+
+
+class OneTable(App[None]):
+    def compose(self) -> ComposeResult:
+        yield FastTable(cursor_type="row", zebra_stripes=True)
+
+
+def cells_of(table: DataTable, draw) -> list[list[tuple[str, object]]]:  # type: ignore[no-untyped-def]
+    """Every cell as (character, style) pairs, drawn by `draw` (the cursor on row 0)."""
+    table._cell_render_cache.clear()
+    return [
+        [
+            (char, segment.style)
+            for line in draw(table, row, column, table.rich_style, c.get_render_width(table), row == 0)
+            for segment in line
+            for char in segment.text
+        ]
+        for row in range(table.row_count)
+        for column, c in enumerate(table.ordered_columns)
+    ]
+
+
+async def test_cells_are_drawn_as_datatable_draws_them() -> None:
+    overflows = ("ellipsis", "fold", "crop", None)
+    styled = [
+        Text(word, style=style, no_wrap=True, overflow=overflow)
+        for word, style, overflow in itertools.product(WORDS, ("", "bold red"), overflows)
+    ]
+    styled += [
+        Text.assemble((a, "bold"), b, no_wrap=True, overflow="ellipsis") for a, b in itertools.pairwise(WORDS)
+    ]
+    styled += [Text("x"), Text("left", justify="left"), Text("two\nlines"), Text("tab\there"), "a str"]
+    app = OneTable()
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(FastTable)
+        for i, width in enumerate(WIDTHS):
+            table.add_column(str(i), width=width)
+        for text in styled:
+            table.add_row(*[text] * len(WIDTHS))
+        table.add_row(*["taller"] * len(WIDTHS), height=2)
+        await pilot.pause()
+        for cursor_row in (0, 3):  # focused, with the cursor on a first and on a zebra row
+            table.move_cursor(row=cursor_row)
+            await pilot.pause()
+            assert cells_of(table, FastTable._render_cell) == cells_of(table, DataTable._render_cell)
+        table.blur()
+        await pilot.pause()
+        assert cells_of(table, FastTable._render_cell) == cells_of(table, DataTable._render_cell)
