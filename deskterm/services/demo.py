@@ -848,10 +848,11 @@ def generate(
             total_events += len(e_rows)
         done += n
         report("tickets", done, tickets)
-    if not db.is_sqlite:  # fresh planner statistics after a bulk load (autovacuum would lag behind)
-        with db.engine.connect() as conn:
-            conn.exec_driver_sql("ANALYZE")
-            conn.commit()
+    if not db.is_sqlite:
+        # after a bulk load autovacuum lags behind: fresh planner statistics, and a visibility map
+        # so counts are index-only (the queue's five counts: 100 ms -> 7 ms on 1M tickets)
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM (ANALYZE)")
     return DemoSummary(len(agent_ids), len(orgs), customers, len(dev_rows), tickets, total_events)
 
 
