@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
@@ -50,7 +51,12 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 5) 
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_pre_ping=True,
-            connect_args={"connect_timeout": 5},
+            # No server-side prepared statements: a statement run five times would get PostgreSQL's
+            # generic plan, chosen once for all values. An import's "which of these 500 ids exist"
+            # got a linear scan planned while the table was small, 150 ms a batch once it had
+            # grown. Planning each time costs nothing measurable in the queue's reads, and
+            # connection poolers in transaction mode need it this way.
+            connect_args={"connect_timeout": 5, "prepare_threshold": None},
         )
     raise DatabaseError(f"unsupported database URL {parsed.drivername!r}: use sqlite:/// or postgresql://")
 
@@ -221,3 +227,29 @@ def _create_pg_database_if_missing(engine: Engine) -> None:
             conn.execute(f'CREATE DATABASE "{url.database}"')
     except psycopg.Error as e:
         raise DatabaseError(f"cannot create database {url.database}: {e}".splitlines()[0]) from None
+
+
+def _fmt(value: Any, sqlite: bool) -> Any:
+    """Bulk rows bypass the ORM: format datetimes the way each backend's column expects."""
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else value
+    return value
+
+
+def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Insert many rows fast: COPY on PostgreSQL, executemany on SQLite."""
+    sqlite = conn.dialect.name == "sqlite"
+    rows = [tuple(_fmt(v, sqlite) for v in row) for row in rows]
+    if not rows:
+        return 0
+    cols = ", ".join(columns)
+    if sqlite:
+        marks = ", ".join("?" * len(columns))
+        conn.exec_driver_sql(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
+    else:
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
+    return len(rows)

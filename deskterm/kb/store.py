@@ -15,7 +15,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlmodel import Session, col
 
 from .. import clock
-from ..db import Database
+from ..db import Database, bulk_insert
 from ..models import KbArticle, KbArticleStatement, KbStatement, KbSynonym
 from .engine import KbDoc
 from .synonyms import DEFAULT_PATH, Synonyms
@@ -193,7 +193,7 @@ def save_articles(session: Session, batch: list[dict[str, Any]], report: ImportR
         ):
             current.setdefault(article_id, []).append(statement_id)
     fields = ("title", "category", "lang", "status", "tags")
-    links: list[dict[str, int]] = []
+    links: list[tuple[int, int, int]] = []  # (article_id, position, statement_id)
     new = []
     changed = []
     for f in batch:
@@ -211,7 +211,7 @@ def save_articles(session: Session, batch: list[dict[str, Any]], report: ImportR
             .values(updated_at=now, **{k: f[k] for k in fields})
         )
         changed.append(row.id)
-        links += [{"article_id": row.id, "position": i, "statement_id": s} for i, s in enumerate(stmt_ids)]
+        links += [(row.id, i, s) for i, s in enumerate(stmt_ids)]
         report.updated += 1
     if changed:
         session.execute(delete(KbArticleStatement).where(col(KbArticleStatement.article_id).in_(changed)))
@@ -228,12 +228,11 @@ def save_articles(session: Session, batch: list[dict[str, Any]], report: ImportR
         )
         for f, stmt_ids in new:
             article_id = ids[f["external_id"]]
-            links += [
-                {"article_id": article_id, "position": i, "statement_id": s} for i, s in enumerate(stmt_ids)
-            ]
+            links += [(article_id, i, s) for i, s in enumerate(stmt_ids)]
         report.added += len(new)
-    if links:
-        session.execute(insert(KbArticleStatement), links)
+    bulk_insert(
+        session.connection(), "kb_article_statement", ["article_id", "position", "statement_id"], links
+    )
 
 
 def import_jsonl(

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -17,7 +17,7 @@ from sqlalchemy import Connection, text
 from sqlmodel import select
 
 from .. import clock
-from ..db import Database
+from ..db import Database, bulk_insert
 from ..models import OPEN_STATUSES, Category, Status, Team
 from . import reference
 from .auth import hash_password
@@ -432,32 +432,6 @@ class DemoSummary:
     devices: int
     tickets: int
     events: int
-
-
-def _fmt(value: Any, sqlite: bool) -> Any:
-    """Bulk rows bypass the ORM: format datetimes the way each backend's column expects."""
-    if isinstance(value, datetime):
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else value
-    return value
-
-
-def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Insert many rows fast: COPY on PostgreSQL, executemany on SQLite."""
-    sqlite = conn.dialect.name == "sqlite"
-    rows = [tuple(_fmt(v, sqlite) for v in row) for row in rows]
-    if not rows:
-        return 0
-    cols = ", ".join(columns)
-    if sqlite:
-        marks = ", ".join("?" * len(columns))
-        conn.exec_driver_sql(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
-    else:
-        raw = conn.connection.driver_connection
-        with raw.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:  # type: ignore[union-attr]
-            for row in rows:
-                copy.write_row(row)
-    return len(rows)
 
 
 def _next_id(conn: Connection, table: str) -> int:
