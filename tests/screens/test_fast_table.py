@@ -20,12 +20,14 @@ class OneTable(App[None]):
 
 
 def cells_of(table: DataTable, draw) -> list[list[tuple[str, object]]]:  # type: ignore[no-untyped-def]
-    """Every cell as (character, style) pairs, drawn by `draw` (the cursor on row 0)."""
+    """Every cell as (character, style) pairs, drawn by `draw` (the cursor on row 0, the mouse on row 1)."""
     table._cell_render_cache.clear()
     return [
         [
             (char, segment.style)
-            for line in draw(table, row, column, table.rich_style, c.get_render_width(table), row == 0)
+            for line in draw(
+                table, row, column, table.rich_style, c.get_render_width(table), row == 0, row == 1
+            )
             for segment in line
             for char in segment.text
         ]
@@ -55,6 +57,7 @@ async def test_cells_are_drawn_as_datatable_draws_them() -> None:
         await pilot.pause()
         for cursor_row in (0, 3):  # focused, with the cursor on a first and on a zebra row
             table.move_cursor(row=cursor_row)
+            table._show_hover_cursor = cursor_row == 3  # as after the mouse moved over the table
             await pilot.pause()
             assert cells_of(table, FastTable._render_cell) == cells_of(table, DataTable._render_cell)
         table.blur()
