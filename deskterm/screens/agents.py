@@ -18,6 +18,7 @@ from ..services.errors import DeskError, InvalidInput
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
 from ..widgets.table import FastTable
+from ..widgets.ticket_format import cell
 from .base import DeskModal, DeskScreen
 
 COLUMNS = ("Login", "Name", "No.", "Role", "Tier", "Team", "Manager", "Active")
@@ -58,11 +59,11 @@ class AgentsScreen(DeskScreen):
         for r in rows:
             style = "" if r.active else "dim"
             table.add_row(
-                *(Text(clean(v, single_line=True), style=style) for v in (r.login, r.name, r.number)),
+                *(cell(v, style) for v in (r.login, r.name, r.number)),
                 Text(_(r.role), style=style),
                 Text(str(r.tier), style=style),
-                Text(clean(r.team), style=style),
-                Text(clean(r.manager), style=style),
+                cell(r.team, style),
+                cell(r.manager, style),
                 Text(_("yes") if r.active else _("no"), style=style),
                 key=r.login,
             )

@@ -22,7 +22,7 @@ from ..services.errors import InvalidInput
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
 from ..widgets.table import FastTable
-from ..widgets.ticket_format import local, priority_text, span
+from ..widgets.ticket_format import cell, local, priority_text, span
 from .base import DeskModal, DeskScreen
 
 COLUMNS = (
@@ -131,15 +131,15 @@ class CallbacksScreen(DeskScreen):
                 cells = (
                     Text(item.number, style=style),
                     priority_text(item.priority),
-                    Text(clean(item.customer, single_line=True), style=style),
-                    Text(clean(item.phone, single_line=True), style=style),
-                    Text(clean(item.summary, single_line=True), style=style),
+                    cell(item.customer, style),
+                    cell(item.phone, style),
+                    cell(item.summary, style),
                     Text(local(item.resolved_at, tz), style=style),
                     Text(tries, style=style),
                 )
                 if item.number in self.items:
-                    for (key, _label), cell in zip(COLUMNS, cells, strict=True):
-                        table.update_cell(item.number, key, cell)
+                    for (key, _label), value in zip(COLUMNS, cells, strict=True):
+                        table.update_cell(item.number, key, value)
                 else:
                     table.add_row(*cells, key=item.number)
         self.items = wanted

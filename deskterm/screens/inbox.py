@@ -17,7 +17,7 @@ from ..services import notify
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
 from ..widgets.table import FastTable
-from ..widgets.ticket_format import local
+from ..widgets.ticket_format import cell, local
 from .base import DeskModal, DeskScreen, call_service
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ class InboxScreen(DeskScreen):
             Text(when, style=style),
             Text(_(KIND_LABELS.get(r.kind, r.kind)), style=style),
             Text(r.ticket, style=style),
-            Text(clean(r.body, single_line=True), style=style),
+            cell(r.body, style),
         )
 
     def _selected_key(self) -> str | None:

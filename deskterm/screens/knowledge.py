@@ -24,6 +24,7 @@ from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
 from ..widgets.kb_editor import SolutionEditor, used_label
 from ..widgets.table import FastTable
+from ..widgets.ticket_format import cell
 from .base import DeskModal, DeskScreen
 
 DEBOUNCE = 0.12  # seconds of quiet typing before a search runs
@@ -213,9 +214,10 @@ class KnowledgeScreen(ArticleActions, DeskScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_column(_("ID"), key="id", width=11)
-        table.add_column(_("Title"), key="title", width=40)
-        table.add_column(_("Category"), key="category", width=16)
+        # 68 columns in all: the whole table fits the results pane (3/5) of a 120-column terminal
+        table.add_column(_("ID"), key="id", width=10)
+        table.add_column(_("Title"), key="title", width=30)
+        table.add_column(_("Category"), key="category", width=14)
         table.add_column(_("Score"), key="score", width=6)
         self.query_one("#kb-query", Input).focus()
         self.call(kb.warm_up, self.desk.database, group="kb-warm")
@@ -313,9 +315,9 @@ class KnowledgeScreen(ArticleActions, DeskScreen):
             table.clear()
             for r in rows:
                 table.add_row(
-                    Text(clean(r.external_id, single_line=True)),
-                    Text(clean(r.title, single_line=True)),
-                    Text(clean(r.category, single_line=True), style="dim"),
+                    cell(r.external_id),
+                    cell(r.title),
+                    cell(r.category, style="dim"),
                     Text(f"{r.score:.1f}", justify="right"),
                     key=r.external_id,
                 )

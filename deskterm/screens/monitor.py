@@ -30,7 +30,7 @@ from ..services.tickets import TicketRow
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
 from ..widgets.table import FastTable
-from ..widgets.ticket_format import countdown, priority_text, span, status_label
+from ..widgets.ticket_format import cell, countdown, priority_text, span, status_label
 from .base import DeskModal, DeskScreen
 
 STATUS_COLUMNS = ("new", "assigned", "in_progress", "pending_customer", "pending_third_party")
@@ -279,7 +279,7 @@ class MonitorScreen(DeskScreen):
         if t.oldest_since is not None:
             oldest = Text(f"{t.oldest_number} {span(now - t.oldest_since)}")
         return (
-            Text(clean(t.team, single_line=True) or _("(no team)")),
+            cell(clean(t.team) or _("(no team)")),
             *counts,
             Text(str(t.open), justify="right", style="bold"),
             Text(str(t.breached), justify="right", style="bold red" if t.breached else "green"),
@@ -309,8 +309,8 @@ class MonitorScreen(DeskScreen):
         if a.since is not None and a.state != "logged_out":
             state.append(" " + span(self.view.now - a.since if self.view else timedelta(0)), style="dim")
         return (
-            Text(clean(a.name, single_line=True)),
-            Text(clean(a.team, single_line=True)),
+            cell(a.name),
+            cell(a.team),
             state,
             Text(str(a.open), justify="right"),
             Text(str(a.resolved_today), justify="right"),
@@ -478,15 +478,15 @@ class DrillScreen(DeskScreen):
                     Text(r.number),
                     priority_text(r.priority),
                     Text(status_label(r.status)),
-                    Text(clean(r.summary, single_line=True)),
-                    Text(clean(r.customer, single_line=True)),
-                    Text(clean(r.team, single_line=True)),
-                    Text(clean(r.assignee, single_line=True)),
+                    cell(r.summary),
+                    cell(r.customer),
+                    cell(r.team),
+                    cell(r.assignee),
                     countdown(r.resolve_by, now, status=r.status),
                 )
                 if r.number in present:
-                    for (key, _label), cell in zip(self.COLUMNS, cells, strict=True):
-                        table.update_cell(r.number, key, cell)
+                    for (key, _label), value in zip(self.COLUMNS, cells, strict=True):
+                        table.update_cell(r.number, key, value)
                 else:
                     table.add_row(*cells, key=r.number)
         shown = _("{n} tickets", n=len(rows)) + (" " + _("(the first 200)") if len(rows) >= 200 else "")

@@ -76,6 +76,6 @@ def local(value: datetime | None, timezone: str = "Asia/Shanghai") -> str:
     return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
-def cell(value: object) -> Text:
-    """People's text for a table cell: one line, literal, controls neutralised."""
-    return Text(clean(value, single_line=True), no_wrap=True, overflow="ellipsis")
+def cell(value: object, style: str = "") -> Text:
+    """People's text for a table cell: one line, literal, controls neutralised, cut with an ellipsis."""
+    return Text(clean(value, single_line=True), style=style, no_wrap=True, overflow="ellipsis")
