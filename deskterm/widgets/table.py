@@ -49,9 +49,12 @@ class FastTable(DataTable):
         if cached is not None:
             return cached
         cell = self._get_row_renderables(row_index)[1][column_index]
-        if type(cell) is not Text or cell.justify not in (None, "default") or cell.overflow == "ignore":
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        if "\n" in cell.plain or "\t" in cell.plain:
+        if (
+            type(cell) is not Text
+            or cell.justify not in (None, "default")
+            or cell.overflow == "ignore"
+            or not cell.plain.isprintable()  # newlines, tabs, controls (and some rare spaces)
+        ):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         component_style, post_style = self._get_styles_to_render_cell(
             False,

@@ -45,7 +45,15 @@ async def test_cells_are_drawn_as_datatable_draws_them() -> None:
     styled += [
         Text.assemble((a, "bold"), b, no_wrap=True, overflow="ellipsis") for a, b in itertools.pairwise(WORDS)
     ]
-    styled += [Text("x"), Text("left", justify="left"), Text("two\nlines"), Text("tab\there"), "a str"]
+    styled += [
+        Text("x"),
+        Text("left", justify="left"),
+        Text("two\nlines"),
+        Text("tab\there"),
+        Text("cr\rhere"),
+        Text("wide\u3000space"),
+        "a str",
+    ]
     app = OneTable()
     async with app.run_test(size=(100, 20)) as pilot:
         table = app.query_one(FastTable)
