@@ -6,46 +6,19 @@ drawn again after any change to the table. For the common case, a body cell of a
 holding a Text, this draws the same segments directly (a test compares the two paths); every
 other cell (headers, labels, fixed cells, taller rows, other renderables) takes the stock path.
 
-Its drawings are kept per row version rather than per change to the table: appending a page, or
-the countdown updating a few cells, leaves the other rows' cells as drawn (DataTable draws them
-all again).
-
 Textual is pinned (pyproject.toml): this overrides a private method, checked against that version.
 """
 
 from __future__ import annotations
-
-import itertools
-from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual._types import SegmentLines
 from textual.widgets import DataTable
-from textual.widgets._data_table import RowKey
-
-_versions = itertools.count(1)
 
 
 class FastTable(DataTable):
-    _row_versions: dict[RowKey, int]
-
-    def _changed(self, row_key: RowKey | str) -> None:
-        """A row's cells changed (or it is new): its drawings are stale."""
-        if not hasattr(self, "_row_versions"):
-            self._row_versions = {}
-        self._row_versions[row_key if isinstance(row_key, RowKey) else RowKey(row_key)] = next(_versions)
-
-    def add_row(self, *cells: Any, **kwargs: Any) -> RowKey:
-        row_key = super().add_row(*cells, **kwargs)
-        self._changed(row_key)
-        return row_key
-
-    def update_cell(self, row_key: RowKey | str, column_key: Any, value: Any, **kwargs: Any) -> None:
-        super().update_cell(row_key, column_key, value, **kwargs)
-        self._changed(row_key)
-
     def _render_cell(
         self,
         row_index: int,
@@ -63,16 +36,13 @@ class FastTable(DataTable):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         column_key = self._column_locations.get_key(column_index)
         cache_key = (
-            "fast",
             row_key,
-            self._row_versions.get(row_key),  # in place of DataTable's count of all changes
-            row_index,  # the style's meta names it
             column_key,
-            width,
             base_style,
             cursor,
             hover,
             self._show_hover_cursor,
+            self._update_count,
             self._pseudo_class_state,
         )
         cached = self._cell_render_cache.get(cache_key)

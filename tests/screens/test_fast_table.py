@@ -9,7 +9,6 @@ from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
 from deskterm.widgets.table import FastTable
-from deskterm.widgets.ticket_format import cell
 
 WIDTHS = (1, 2, 3, 9, 12)
 WORDS = ("", "ab", "11 ", " a", "abc def  ", "中文工单", "é…Z 中", "a much longer summary line")
@@ -20,10 +19,9 @@ class OneTable(App[None]):
         yield FastTable(cursor_type="row", zebra_stripes=True)
 
 
-def cells_of(table: DataTable, draw, clear: bool = True) -> list[list[tuple[str, object]]]:  # type: ignore[no-untyped-def]
+def cells_of(table: DataTable, draw) -> list[list[tuple[str, object]]]:  # type: ignore[no-untyped-def]
     """Every cell as (character, style) pairs, drawn by `draw` (the cursor on row 0, the mouse on row 1)."""
-    if clear:
-        table._cell_render_cache.clear()
+    table._cell_render_cache.clear()
     return [
         [
             (char, segment.style)
@@ -73,34 +71,3 @@ async def test_cells_are_drawn_as_datatable_draws_them() -> None:
         table.blur()
         await pilot.pause()
         assert cells_of(table, FastTable._render_cell) == cells_of(table, DataTable._render_cell)
-
-
-async def test_drawings_kept_across_changes_are_never_stale() -> None:
-    """Cells drawn before a change (kept by row version) match a fresh stock drawing after it."""
-    app = OneTable()
-    async with app.run_test(size=(100, 20)) as pilot:
-        table = app.query_one(FastTable)
-        for i, width in enumerate(WIDTHS):
-            table.add_column(str(i), width=width, key=str(i))
-        for n, word in enumerate(WORDS):
-            table.add_row(*[cell(f"{word} {n}") for _w in WIDTHS], key=f"r{n}")
-        await pilot.pause()
-
-        def same() -> bool:
-            warm = cells_of(table, FastTable._render_cell, clear=False)
-            # the stock drawings are kept by DataTable's count of changes: fresh after each one
-            return warm == cells_of(table, DataTable._render_cell, clear=False)
-
-        cells_of(table, FastTable._render_cell)  # drawn once: the drawings are kept
-        table.update_cell("r2", "3", cell("changed"))
-        assert same()
-        table.add_row(*[cell("appended")] * len(WIDTHS), key="new")
-        table.remove_row("r0")
-        assert same()
-        table.sort(
-            "3", key=lambda text: text.plain
-        )  # rows move: the drawings name their row in the style's meta
-        assert same()
-        table.remove_row("r5")
-        table.add_row(*[cell("same key again")] * len(WIDTHS), key="r5")
-        assert same()
