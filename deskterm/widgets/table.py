@@ -11,6 +11,8 @@ Textual is pinned (pyproject.toml): this overrides a private method, checked aga
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -19,6 +21,16 @@ from textual.widgets import DataTable
 
 
 class FastTable(DataTable):
+    def _update_dimensions(self, new_rows: Any) -> None:
+        # DataTable sizes auto-width columns to new rows on idle, but keeps the lines it drew
+        # before (keyed by its count of changes): a row drawn in between stayed at the old widths
+        # until the next change. Widths that moved count as a change.
+        widths = [c.content_width for c in self.ordered_columns]
+        super()._update_dimensions(new_rows)
+        if widths != [c.content_width for c in self.ordered_columns]:
+            self._update_count += 1
+            self.refresh()
+
     def _render_cell(
         self,
         row_index: int,
