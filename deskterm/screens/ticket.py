@@ -4,6 +4,7 @@ sheet), each offered only when the agent may do it. Its dialogs live here too.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -278,6 +279,11 @@ class TicketScreen(DeskScreen):
     def _open(self, dialog: DeskModal[Any]) -> None:
         self.app.push_screen(dialog, lambda result: self.reload() if result else None)
 
+    def _open_on_view(self, dialog: Callable[[workflow.TicketView], DeskModal[Any]]) -> None:
+        """A dialog that starts from the ticket as shown (once it has been read)."""
+        if self.view is not None:
+            self._open(dialog(self.view))
+
     def action_reload(self) -> None:
         self.reload()
 
@@ -285,28 +291,22 @@ class TicketScreen(DeskScreen):
         self._open(NoteDialog(self.number))
 
     def action_status(self) -> None:
-        if self.view is not None:
-            self._open(StatusDialog(self.view))
+        self._open_on_view(StatusDialog)
 
     def action_resolve(self) -> None:
-        if self.view is not None:
-            self._open(ResolveDialog(self.view))
+        self._open_on_view(ResolveDialog)
 
     def action_transfer(self) -> None:
-        if self.view is not None:
-            self._open(TransferDialog(self.view))
+        self._open_on_view(TransferDialog)
 
     def action_assign(self) -> None:
-        if self.view is not None:
-            self._open(AssignDialog(self.view))
+        self._open_on_view(AssignDialog)
 
     def action_edit(self) -> None:
-        if self.view is not None:
-            self._open(EditDialog(self.view))
+        self._open_on_view(EditDialog)
 
     def action_reopen(self) -> None:
-        if self.view is not None:
-            self._open(ReopenDialog(self.view))
+        self._open_on_view(ReopenDialog)
 
     def action_worksheet(self) -> None:
         self._open(WorkSheetDialog(self.number))
