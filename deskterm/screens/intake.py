@@ -90,8 +90,13 @@ class IntakeScreen(DeskScreen):
         Binding("ctrl+o", "open_suggestion", "Open suggestion", id="intake.suggestion"),
         Binding("ctrl+t", "chase", "Chase", id="intake.chase"),
         Binding("ctrl+r", "retry", "Retry save", id="intake.retry"),
-        Binding("tab", "next_field", "Next field", id="intake.next", show=False),
-        Binding("shift+tab", "previous_field", "Previous field", id="intake.previous", show=False),
+        # Priority: the field changes before the next key is handed on, so a fast typist's (or a
+        # scanner's) next keys land in the next field, not the one just left.
+        Binding("tab", "next_field", "Next field", id="intake.next", show=False, priority=True),
+        Binding("enter", "submit_field", "Next field", id="intake.enter", show=False, priority=True),
+        Binding(
+            "shift+tab", "previous_field", "Previous field", id="intake.previous", show=False, priority=True
+        ),
         Binding("down", "pick_move(1)", "Next match", id="intake.pick_down", show=False),
         Binding("up", "pick_move(-1)", "Previous match", id="intake.pick_up", show=False),
     ]
@@ -208,6 +213,8 @@ class IntakeScreen(DeskScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "retry":
             return self.pending_retry  # shown only while a save waits to be retried
+        if action == "submit_field":
+            return isinstance(self.focused, Input)  # elsewhere Enter is the widget's own (new line, pick)
         return True
 
     def on_resize(self) -> None:
@@ -572,9 +579,17 @@ class IntakeScreen(DeskScreen):
     def action_previous_field(self) -> None:
         self.focus_previous()
 
+    def action_submit_field(self) -> None:
+        if isinstance(self.focused, Input):
+            self._submitted(self.focused)
+
     @on(Input.Submitted)
     def _enter(self, event: Input.Submitted) -> None:
-        name = (event.input.id or "").removeprefix("f-")
+        self._submitted(event.input)
+
+    def _submitted(self, field: Input) -> None:
+        """Enter in a field: pick the highlighted match where one is offered, else the next field."""
+        name = (field.id or "").removeprefix("f-")
         picked = self._assist_highlighted()
         if name in ("name", "organisation", "phone") and self.assist_mode == "callers" and picked is not None:
             self._pick_caller(picked)
@@ -583,14 +598,14 @@ class IntakeScreen(DeskScreen):
             name in ("device_model", "device_serial")
             and self.assist_mode == "devices"
             and picked is not None
-            and (not event.value.strip() or name == "device_model")
+            and (not field.value.strip() or name == "device_model")
         ):
             self._pick_device(picked)
             return
         if name == "category" and self.assist_mode == "categories" and picked is not None:
             self.query_one("#f-category", Input).value = picked.path
             self._update_mode()
-        if name == "device_model" and not event.value.strip():
+        if name == "device_model" and not field.value.strip():
             # Enter on an empty model: not a device problem, on to the symptoms.
             self.query_one("#f-description", TextArea).focus()
             return

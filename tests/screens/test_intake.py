@@ -465,3 +465,18 @@ def test_intake_snapshot(desk, tmp_path, snap_compare, size, lang):
         await wait_until(pilot, lambda: app.screen.assist_mode == "categories")
 
     assert snap_compare(app, terminal_size=size, run_before=mid_call)
+
+
+async def test_keys_typed_in_one_burst_land_in_their_fields(desk, tmp_path):
+    """A fast typist's (or a scanner's) keys arrive together: Tab and Enter move on before the
+    next key is handed to a field."""
+    from textual import events
+
+    app = desk_app(desk, tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start(pilot, app)
+        burst = [*"Mark Ode", "tab", *"Acme", "enter", *"1380"]
+        for key in burst:  # posted at once, as the terminal driver posts what it read
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await wait_until(pilot, lambda: field(app, "phone").value == "1380")
+        assert (field(app, "name").value, field(app, "organisation").value) == ("Mark Ode", "Acme")
