@@ -987,9 +987,10 @@ def _apply(s: Session, rule: Rule, level: int, t: Ticket, headline: str, key: st
         effects.append(f"{len(recipients)} notified")
     if changed:
         tickets.touch(t)
+        data["version"] = t.version
     else:  # only notices: like a note, the version (and so nobody's edit) is not disturbed
         t.updated_at = clock.now()
-    data.update(level=t.escalation_level, effects=effects, version=t.version)
+    data.update(level=t.escalation_level, effects=effects)
     body = headline + (". " + "; ".join(effects) if effects else "")
     tickets.record_event(s, t, None, EventKind.ESCALATED, body, data=data)
     for agent_id, kind in recipients.items():

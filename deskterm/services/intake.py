@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -439,13 +438,18 @@ def _save(
         )
     target: Ticket | None = None
     if duplicate_of and on_duplicate in ("chase", "link"):
-        target = s.exec(select(Ticket).where(Ticket.number == normalise_number(duplicate_of))).first()
+        target = s.exec(
+            select(Ticket)
+            .where(Ticket.number == normalise_number(duplicate_of))
+            .with_for_update()  # it is chased or linked: a change from what was read here
+            .execution_options(populate_existing=True)
+        ).first()
         if target is None:
             raise InvalidInput({"duplicate_of": f"no ticket {duplicate_of}"})
     elif candidates:
         if on_duplicate is None:
             raise DuplicatesFound(candidates)
-        target = s.get(Ticket, candidates[0].ticket_id)
+        target = s.get(Ticket, candidates[0].ticket_id, with_for_update=True, populate_existing=True)
     if on_duplicate == "chase" and target is not None:
         return _chase_in(s, actor, target, words=text, call_started_at=form.call_started_at, caller=form.name)
 
@@ -506,8 +510,9 @@ def _save(
         assert target is not None
         s.add(TicketLink(ticket_id=ticket.id, related_id=target.id, kind="related"))  # type: ignore[arg-type]
         record_event(s, ticket, actor.id, EventKind.LINKED, target.number, data={"related": target.number})
-        record_event(s, target, actor.id, EventKind.LINKED, ticket.number, data={"related": ticket.number})
         touch(target)
+        related = {"related": ticket.number, "version": target.version}
+        record_event(s, target, actor.id, EventKind.LINKED, ticket.number, data=related)
         linked_to = target.number
     notified = _flag_complaint(s, actor, ticket) if form.kind == Kind.COMPLAINT else 0
     if first_contact:
@@ -605,7 +610,7 @@ def _resolve_at_first_contact(s: Session, actor: Actor, ticket: Ticket, form: In
     ticket.first_contact = True
     ticket.resolution = resolution
     touch(ticket, Status.RESOLVED)
-    data: dict[str, Any] = {"first_contact": True}
+    data: dict[str, Any] = {"first_contact": True, "version": ticket.version}
     if article is not None:
         data["article"] = article.external_id
     record_event(s, ticket, actor.id, EventKind.RESOLVED, resolution, public=True, data=data)
@@ -691,7 +696,7 @@ def chase(
     require(actor, "tickets.create")
 
     def work(s: Session) -> IntakeResult:
-        ticket = find_ticket(s, number)
+        ticket = find_ticket(s, number, lock=True)
         return _chase_in(s, actor, ticket, words=words, call_started_at=call_started_at, caller=caller)
 
     return db.retrying(work)
@@ -723,16 +728,10 @@ def _chase_in(
             if data and json.loads(data).get("call_started_at") == stamp:
                 s.refresh(ticket)
                 return _result(s, ticket, "chased", caller)
-    # Conditional on nothing: the count is incremented in the database, so simultaneous chases
-    # each count.
-    s.execute(
-        update(Ticket)
-        .where(col(Ticket.id) == ticket.id)
-        .values(chase_count=Ticket.chase_count + 1, version=Ticket.version + 1, updated_at=clock.now())
-        .execution_options(synchronize_session=False)
-    )
-    s.refresh(ticket)
-    data: dict[str, Any] = {"chase_count": ticket.chase_count, "caller": caller}
+    # Both callers lock the ticket: simultaneous chases each count, one after the other.
+    ticket.chase_count += 1
+    touch(ticket)
+    data: dict[str, Any] = {"chase_count": ticket.chase_count, "caller": caller, "version": ticket.version}
     if call_started_at is not None:
         data["call_started_at"] = call_started_at.isoformat()
     record_event(s, ticket, actor.id, EventKind.CHASED, words.strip(), data=data)

@@ -192,6 +192,7 @@ def recompute_open(s: Session, priorities: set[int], reason: str) -> int:
             )
             .order_by(col(Ticket.id))
             .limit(500)
+            .with_for_update()  # each is written from what was read here
         ).all()
         if not batch:
             return changed

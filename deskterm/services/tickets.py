@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, text, update
+from sqlalchemy import func, text
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -301,10 +301,22 @@ def find_ticket(s: Session, number: str, *, lock: bool = False) -> Ticket:
     `lock` takes the row lock for a read-then-write on PostgreSQL."""
     number = normalise_number(number)
     query = select(Ticket).where(Ticket.number == number)
-    ticket = s.exec(query.with_for_update() if lock else query).first()
+    if lock:  # and refresh a copy this session loaded before the lock
+        query = query.with_for_update().execution_options(populate_existing=True)
+    ticket = s.exec(query).first()
     if ticket is None:
         raise NotFound(f"no ticket {number}")
     return ticket
+
+
+def current_version(db: Database, number: str) -> int:
+    """The ticket's version now: what a caller that shows nothing (the CLI) acts on."""
+    number = normalise_number(number)
+    with db.read() as s:
+        version = s.exec(select(Ticket.version).where(Ticket.number == number)).first()
+    if version is None:
+        raise NotFound(f"no ticket {number}")
+    return version
 
 
 def normalise_number(number: str) -> str:
@@ -479,50 +491,40 @@ def create_ticket(db: Database, actor: Actor, **fields: Any) -> TicketDetail:
 
 
 def claim(db: Database, actor: Actor, number: str) -> TicketRow:
-    """Take an unassigned ticket of one's team. Exactly one of several simultaneous claims wins:
-    the UPDATE is conditional on the ticket still being unassigned."""
+    """Take an unassigned ticket of one's team. The row is locked before it is checked (FOR UPDATE
+    on PostgreSQL; SQLite write transactions begin IMMEDIATE), so of simultaneous claims exactly one
+    wins, and a ticket resolved or assigned meanwhile is refused, never half-claimed."""
     require(actor, "tickets.claim")
     number = normalise_number(number)
-    with db.write() as s:
-        ticket = find_ticket(s, number)
+
+    def work(s: Session) -> TicketRow:
+        ticket = find_ticket(s, number, lock=True)
         if not ticket.is_open:
             raise InvalidInput({"status": f"{number} is {ticket.status}; only open tickets can be claimed"})
         if not actor.is_supervisor and ticket.team_id != actor.team_id:
             raise InvalidInput({"team": f"{number} is in another team's queue"})
+        if ticket.assignee_id is not None:
+            holder = s.get(Agent, ticket.assignee_id)
+            raise Conflict(f"{number} is already taken by {holder.name if holder else 'someone else'}")
         now = clock.now()
-        won = s.execute(
-            update(Ticket)
-            .where(col(Ticket.id) == ticket.id, col(Ticket.assignee_id).is_(None))
-            .values(
-                assignee_id=actor.id,
-                status=Status.ASSIGNED if ticket.status == Status.NEW else ticket.status,
-                assigned_at=now,
-                responded_at=func.coalesce(Ticket.responded_at, now),
-                updated_at=now,
-                version=Ticket.version + 1,
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if won:
-            to = Status.ASSIGNED if ticket.status == Status.NEW else ticket.status
-            record_event(
-                s,
-                ticket,
-                actor.id,
-                EventKind.CLAIMED,
-                f"claimed by {actor.name}",
-                data={"from": ticket.status, "to": to, "version": ticket.version + 1},
-            )
-    if not won:
-        with db.read() as s:
-            holder = s.exec(
-                select(Agent.name)
-                .join(Ticket, col(Ticket.assignee_id) == Agent.id)
-                .where(Ticket.number == number)
-            ).first()
-        raise Conflict(f"{number} is already taken by {holder or 'someone else'}")
-    rows = list_tickets_by_numbers(db, [number])
-    return rows[0]
+        before = ticket.status
+        ticket.assignee_id = actor.id
+        ticket.assigned_at = now
+        ticket.responded_at = ticket.responded_at or now
+        touch(ticket, Status.ASSIGNED if before == Status.NEW else before)
+        record_event(
+            s,
+            ticket,
+            actor.id,
+            EventKind.CLAIMED,
+            f"claimed by {actor.name}",
+            data={"from": before, "to": ticket.status, "version": ticket.version},
+        )
+        s.flush()
+        query, _ = _row_query()
+        return _to_row(s.exec(query.where(Ticket.id == ticket.id)).one())
+
+    return db.retrying(work)
 
 
 def list_tickets_by_numbers(db: Database, numbers: list[str]) -> list[TicketRow]:

@@ -691,7 +691,8 @@ def _bump(t: Ticket) -> dict[str, Any]:
 
 
 def _agent(s: Session, login: str) -> Agent:
-    agent = s.exec(select(Agent).where(Agent.login == login.strip())).first()
+    # FOR SHARE: not deactivated before this transaction commits (PostgreSQL)
+    agent = s.exec(select(Agent).where(Agent.login == login.strip()).with_for_update(read=True)).first()
     if agent is None:
         raise InvalidInput({"agent": f"no agent {login!r}"})
     if not agent.active:
