@@ -433,19 +433,25 @@ def ticket_escalate(
     reason: str = typer.Option(..., "--reason", help="Why it goes up (required)."),
     expected: str = typer.Option(..., "--expected", help="Time the next line expects to need: 2h, 1d."),
     fmt: str = typer.Option("text", "--format", help="text | json"),
+    version: int | None = typer.Option(
+        None, "--version", metavar="N", help="Refuse (exit 3) if the ticket is no longer at this version."
+    ),
 ) -> None:
     """Escalate by hand: functional (to a team or the next tier) or --hierarchical (up the line)."""
+    from .cli_work import based_on
     from .services import escalation
 
     database = open_db()
+    actor = authenticate(database, as_)
     result = escalation.escalate(
         database,
-        authenticate(database, as_),
+        actor,
         number,
         mode="hierarchical" if hierarchical else "functional",
         reason=reason,
         expected=expected,
         team=team,
+        version=based_on(database, number, version),
     )
     if fmt == "json":
         print_json({**result.__dict__, "expected_by": result.expected_by.isoformat()})

@@ -2,7 +2,8 @@
 
 `deskterm ticket claim|assign|transfer|note|status|resolve|reopen NUMBER --as LOGIN …` call the same
 services as the console, with the same permission checks and messages: one line and a non-zero
-exit on refusal (3: already taken, or changed meanwhile; 4: not allowed; 2: bad input)."""
+exit on refusal (3: already taken, or changed meanwhile; 4: not allowed; 2: bad input). A change is
+always based on a version: the one given with --version, else the one read as the command starts."""
 
 from __future__ import annotations
 
@@ -16,8 +17,19 @@ AS = typer.Option(
     ..., "--as", metavar="LOGIN", help="The acting agent (password: DESKTERM_PASSWORD or a prompt)."
 )
 VERSION = typer.Option(
-    None, "--version", metavar="N", help="Refuse (exit 3) if the ticket is no longer at this version."
+    None,
+    "--version",
+    metavar="N",
+    help="Refuse (exit 3) if the ticket is no longer at this version (default: as read at the start).",
 )
+
+
+def based_on(database, number: str, version: int | None) -> int:  # type: ignore[no-untyped-def]
+    """The version a change is based on: --version, else the ticket's version read now. Either way a
+    change that raced the command is refused (exit 3) instead of silently overwriting it."""
+    from .services.tickets import current_version
+
+    return version if version is not None else current_version(database, number)
 
 
 @ticket_app.command("claim")
@@ -44,7 +56,10 @@ def ticket_assign(
     from .services import workflow
 
     database = open_db()
-    v = workflow.assign(database, authenticate(database, as_), number, agent, reason=reason, version=version)
+    actor = authenticate(database, as_)
+    v = workflow.assign(
+        database, actor, number, agent, reason=reason, version=based_on(database, number, version)
+    )
     out.print(f"{_number(number)} assigned to {agent} (version {v})")
 
 
@@ -62,8 +77,15 @@ def ticket_transfer(
     from .services import workflow
 
     database = open_db()
+    actor = authenticate(database, as_)
     v = workflow.transfer(
-        database, authenticate(database, as_), number, reason=reason, team=team, agent=agent, version=version
+        database,
+        actor,
+        number,
+        reason=reason,
+        team=team,
+        agent=agent,
+        version=based_on(database, number, version),
     )
     out.print(f"{_number(number)} transferred to {team or agent} (version {v})")
 
@@ -100,8 +122,9 @@ def ticket_status(
     from .services import workflow
 
     database = open_db()
+    actor = authenticate(database, as_)
     v = workflow.change_status(
-        database, authenticate(database, as_), number, status, version=version, note=note
+        database, actor, number, status, version=based_on(database, number, version), note=note
     )
     out.print(f"{_number(number)} is {status} (version {v})")
 
@@ -121,8 +144,9 @@ def ticket_resolve(
     from .services import workflow
 
     database = open_db()
+    actor = authenticate(database, as_)
     v = workflow.resolve(
-        database, authenticate(database, as_), number, resolution, article=article, version=version
+        database, actor, number, resolution, article=article, version=based_on(database, number, version)
     )
     out.print(f"{_number(number)} resolved (version {v})")
 
@@ -139,7 +163,8 @@ def ticket_reopen(
     from .services import workflow
 
     database = open_db()
-    v = workflow.reopen(database, authenticate(database, as_), number, reason, version=version)
+    actor = authenticate(database, as_)
+    v = workflow.reopen(database, actor, number, reason, version=based_on(database, number, version))
     out.print(f"{_number(number)} reopened (version {v})")
 
 

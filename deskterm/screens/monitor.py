@@ -512,7 +512,9 @@ class DrillScreen(DeskScreen):
     def action_assign(self) -> None:
         number = self._selected()
         if number is not None:
-            self.app.push_screen(AssignDialog(number), self._assigned)
+            # the version shown: a ticket changed since is refused, not silently reassigned
+            version = next(r.version for r in self.rows if r.number == number)
+            self.app.push_screen(AssignDialog(number, version), self._assigned)
 
     def _assigned(self, done: str | None) -> None:
         if done:
@@ -523,9 +525,10 @@ class DrillScreen(DeskScreen):
 class AssignDialog(DeskModal[str | None]):
     """Pick the agent who takes the ticket (supervisors; workflow.assign checks it again)."""
 
-    def __init__(self, number: str) -> None:
+    def __init__(self, number: str, version: int) -> None:
         super().__init__()
         self.number = number
+        self.version = version
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -558,6 +561,7 @@ class AssignDialog(DeskModal[str | None]):
             self.number,
             login,
             reason=_("reassigned from the monitor"),
+            version=self.version,
             done=lambda _v: self.dismiss(_("{number} assigned to {login}.", number=self.number, login=login)),
             failed=lambda e: self.query_one("#e-form", Static).update(str(e)),
         )
