@@ -3,7 +3,8 @@
 `deskterm ticket claim|assign|transfer|note|status|resolve|reopen NUMBER --as LOGIN …` call the same
 services as the console, with the same permission checks and messages: one line and a non-zero
 exit on refusal (3: already taken, or changed meanwhile; 4: not allowed; 2: bad input). A change is
-always based on a version: the one given with --version, else the one read as the command starts."""
+always based on a version: the one given with --version, else the one read as the command starts.
+`deskterm db grant-runtime ROLE` (PostgreSQL) gives the role the desk runs as what it needs."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sys
 
 import typer
 
-from .cli import authenticate, open_db, out, ticket_app, user_errors
+from .cli import authenticate, db_app, open_db, out, ticket_app, user_errors
 
 AS = typer.Option(
     ..., "--as", metavar="LOGIN", help="The acting agent (password: DESKTERM_PASSWORD or a prompt)."
@@ -183,3 +184,19 @@ def _number(number: str) -> str:
     from .services.tickets import normalise_number
 
     return normalise_number(number)
+
+
+@db_app.command("grant-runtime")
+@user_errors
+def db_grant_runtime(
+    role: str = typer.Argument(
+        ..., metavar="ROLE", help="The role the console, server and watcher log in as."
+    ),
+) -> None:
+    """PostgreSQL: grant a runtime role what the desk needs and no more (no UPDATE, DELETE or TRUNCATE
+    on the event log, no ownership). Run as the owner, after `deskterm db upgrade`; see docs/DEPLOY.md."""
+    from .db import grant_runtime
+
+    for statement in grant_runtime(open_db().engine, role):
+        out.print(statement, markup=False)
+    out.print(f"{role} may now run the desk; run this again after every `deskterm db upgrade`", markup=False)

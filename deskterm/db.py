@@ -208,6 +208,53 @@ def describe_target(engine: Engine) -> str:
     return f"the PostgreSQL database {url.database} at {url.host or 'localhost'}:{url.port or 5432}"
 
 
+# --- the runtime role (PostgreSQL) ---------------------------------------------------------
+
+
+def grant_runtime(engine: Engine, role: str) -> list[str]:
+    """Grant `role` what the console, the server and the watcher need, and no more: CONNECT, the
+    schema's USAGE, SELECT and INSERT on every table, UPDATE and DELETE on every table but the event
+    log (and alembic_version, read only), the sequences' USAGE and SELECT; never TRUNCATE, never
+    ownership, so it cannot disable the event log's triggers. Run by the owner after `db upgrade`
+    (tables a later migration adds get the same grants by default); returns the statements run."""
+    if engine.url.get_backend_name() != "postgresql":
+        raise DatabaseError("grant-runtime is for PostgreSQL: SQLite has no roles (see docs/DEPLOY.md)")
+    with engine.begin() as conn:
+        found = conn.execute(
+            text(
+                "SELECT r.rolsuper OR pg_has_role(r.oid, t.tableowner, 'USAGE') "
+                "FROM pg_roles r, pg_tables t "
+                "WHERE r.rolname = :role AND t.tablename = 'ticket_event' AND t.schemaname = current_schema()"
+            ),
+            {"role": role},
+        ).first()
+        if found is None:
+            raise DatabaseError(f"no role {role!r} on this server: create it first (CREATE ROLE … LOGIN)")
+        if found[0]:
+            raise DatabaseError(
+                f"{role!r} owns the tables or is a superuser: the runtime role must be another role"
+            )
+        q = conn.dialect.identifier_preparer.quote
+        who = q(role)
+        schema = q(conn.execute(text("SELECT current_schema()")).scalar_one())
+        database = q(conn.execute(text("SELECT current_database()")).scalar_one())
+        statements = [
+            f"GRANT CONNECT ON DATABASE {database} TO {who}",
+            f"GRANT USAGE ON SCHEMA {schema} TO {who}",
+            f"REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {who}",  # run again: the same grants
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {who}",
+            f"REVOKE UPDATE, DELETE ON ticket_event FROM {who}",
+            f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {who}",
+            f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {who}",
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} "
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {who}",
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT USAGE, SELECT ON SEQUENCES TO {who}",
+        ]
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+    return statements
+
+
 def _create_pg_database_if_missing(engine: Engine) -> None:
     """`db upgrade` creates a new PostgreSQL database too, as it does a new SQLite file."""
     url = engine.url
