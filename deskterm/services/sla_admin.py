@@ -160,6 +160,7 @@ def edit_policy(
     _require_manager(actor)
     with db.write() as s:
         policy = find_policy(s, ref)
+        s.refresh(policy, with_for_update=True)  # two edits: each checks the other's minutes
         _check_minutes(
             respond_minutes if respond_minutes is not None else policy.respond_minutes,
             resolve_minutes if resolve_minutes is not None else policy.resolve_minutes,

@@ -260,3 +260,24 @@ def test_random_concurrent_actions_from_several_processes_keep_every_invariant(d
     assert all(p.exitcode == 0 for p in procs)
     assert sum(totals.values()) == tries
     assert any(k.endswith(" done") for k in totals)
+
+
+def test_two_edits_of_an_sla_policy_each_check_the_other(db, monkeypatch):
+    """Each edit validates respond ≤ resolve against what it locked, not against a stale read."""
+    with db.read() as s:
+        p5 = sla_admin.find_policy(s, "P5")
+        respond, resolve = p5.respond_minutes, p5.resolve_minutes
+    longer_respond = resolve - 1  # fine against the old resolve target
+    shorter_resolve = respond + 1  # fine against the old respond target, not against the new one
+    with rival_after(
+        monkeypatch,
+        db,
+        sla_admin,
+        "_check_minutes",
+        lambda: sla_admin.edit_policy(db, None, "P5", resolve_minutes=shorter_resolve),
+    ) as rival:
+        sla_admin.edit_policy(db, None, "P5", respond_minutes=longer_respond)
+    with db.read() as s:
+        p5 = sla_admin.find_policy(s, "P5")
+        assert p5.respond_minutes <= p5.resolve_minutes
+    assert isinstance(rival.get("error"), InvalidInput)
