@@ -285,8 +285,14 @@ class DeskApp(App[str | None]):
         from sqlalchemy.exc import OperationalError
 
         from .db import DatabaseError, describe_failure
+        from .services.auth import RightsChanged
         from .services.errors import DeskError
 
+        if isinstance(error, RightsChanged):  # deactivated or other rights: nothing more can be done here
+            from rich.text import Text
+
+            self.exit(return_code=4, message=Text(f"deskterm: {error}"))
+            return
         if isinstance(error, DeskError | DatabaseError):
             if failed is not None:
                 failed(error)

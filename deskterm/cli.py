@@ -102,8 +102,17 @@ def open_db(*, check: bool = True):  # type: ignore[no-untyped-def]
     return db
 
 
+AS = typer.Option(
+    ..., "--as", metavar="LOGIN", help="Act as this agent (password: DESKTERM_PASSWORD or a prompt)."
+)
+AS_OPTIONAL = typer.Option(
+    None, "--as", metavar="LOGIN", help="Act as this agent (password: DESKTERM_PASSWORD or a prompt)."
+)
+
+
 def authenticate(db, login: str):  # type: ignore[no-untyped-def]
-    """--as LOGIN: the password from DESKTERM_PASSWORD or a prompt."""
+    """--as LOGIN: the password from DESKTERM_PASSWORD or a prompt. Every command that changes data
+    or reads desk-wide data takes it; the services check what the agent may do."""
     from .services import auth
 
     password = os.environ.get("DESKTERM_PASSWORD")
@@ -116,7 +125,7 @@ def authenticate(db, login: str):  # type: ignore[no-untyped-def]
         db,
         login,
         password,
-        source="cli",
+        source=auth.terminal_source("cli"),
         max_failures=s.login_max_failures,
         lockout_seconds=s.login_lockout_seconds,
     )
@@ -178,8 +187,8 @@ def demo(
     escalation.seed_rules(database)  # the shipped escalation rules, once
     from sqlalchemy import text
 
-    with database.read() as s:
-        empty = not s.execute(text("SELECT 1 FROM ticket LIMIT 1")).first()
+    with database.read() as s:  # a desk with agents never gets the demo logins from here
+        empty = not s.execute(text("SELECT 1 FROM agent LIMIT 1")).first()
     if empty:
         from .services import kb
 
@@ -226,6 +235,14 @@ def demo_data_cmd(
         None, "--customers", min=1, help="How many callers (default tickets/20)."
     ),
     seed: int = typer.Option(1, "--seed", help="Random seed: the same seed gives the same data."),
+    with_demo_logins: bool = typer.Option(
+        False,
+        "--with-demo-logins",
+        help="On a desk that has agents, add the demo logins too (their password is 'demo').",
+    ),
+    as_: str | None = typer.Option(
+        None, "--as", metavar="LOGIN", help="An admin: needed when the desk has agents already."
+    ),
 ) -> None:
     """Add realistic bilingual demo data (organisations, callers, devices, agents, tickets)."""
     import time
@@ -233,9 +250,18 @@ def demo_data_cmd(
     from .services import demo as demo_data
 
     database = open_db()
+    actor = authenticate(database, as_) if as_ else None
     started = time.perf_counter()
     with _progress() as bar:
-        summary = demo_data.generate(database, tickets=tickets, customers=customers, seed=seed, progress=bar)
+        summary = demo_data.generate(
+            database,
+            actor=actor,
+            with_demo_logins=with_demo_logins,
+            tickets=tickets,
+            customers=customers,
+            seed=seed,
+            progress=bar,
+        )
     err.print(
         f"added {summary.tickets} tickets ({summary.events} events), {summary.customers} callers, "
         f"{summary.devices} devices, {summary.organisations} organisations "
@@ -267,40 +293,55 @@ def agent_add(
     email: str = typer.Option("", "--email"),
     kb_editor: bool = typer.Option(False, "--kb-editor", help="May edit the knowledge base."),
     password_stdin: bool = typer.Option(
-        False, "--password-stdin", help="Read the password from standard input."
+        False, "--password-stdin", help="Read the new agent's password from standard input."
+    ),
+    as_: str | None = typer.Option(
+        None,
+        "--as",
+        metavar="LOGIN",
+        help="An admin, or a supervisor for their own team's operators and engineers. "
+        "Without it: only the first agent of an empty desk, its admin.",
     ),
 ) -> None:
     """Add an agent (password from a prompt or --password-stdin)."""
     from .services import agents
+    from .services.errors import PermissionDenied
 
     database = open_db()
+    actor = authenticate(database, as_) if as_ else None
     password = _password_from(password_stdin, f"Password for {login}")
-    row = agents.add_agent(
-        database,
-        None,
-        login=login,
-        name=name,
-        number=number,
-        role=role,
-        tier=tier,
-        team=team,
-        manager=manager,
-        email=email,
-        password=password,
-        kb_editor=kb_editor,
-    )
-    out.print(f"added {row.login} ({row.role}, tier {row.tier}, {row.team or 'no team'})")
+    try:
+        row = agents.add_agent(
+            database,
+            actor,
+            login=login,
+            name=name,
+            number=number,
+            role=role,
+            tier=tier,
+            team=team,
+            manager=manager,
+            email=email,
+            password=password,
+            kb_editor=kb_editor,
+        )
+    except PermissionDenied as e:
+        if actor is None:
+            raise PermissionDenied(f"{e} (--as LOGIN)") from None
+        raise
+    out.print(cell(f"added {row.login} ({row.role}, tier {row.tier}, {row.team or 'no team'})"))
 
 
 @agent_app.command("list")
 @user_errors
-def agent_list(fmt: str = typer.Option("table", "--format", help="table | json")) -> None:
-    """List agents with their team, tier, role and manager."""
+def agent_list(fmt: str = typer.Option("table", "--format", help="table | json"), as_: str = AS) -> None:
+    """List agents with their team, tier, role and manager (supervisors and admins)."""
     from dataclasses import asdict
 
     from .services import agents
 
-    rows = agents.list_agents(open_db())
+    database = open_db()
+    rows = agents.list_agents(database, authenticate(database, as_))
     if fmt == "json":
         print_json([asdict(r) for r in rows])
         return
@@ -328,23 +369,95 @@ def agent_teams() -> None:
 def agent_passwd(
     login: str,
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read it from standard input."),
+    as_: str = AS,
 ) -> None:
-    """Set an agent's password."""
+    """Set an agent's password: your own, or (admins; supervisors for their team) another's."""
     from .services import agents
 
     database = open_db()
-    agents.set_password(database, None, login, _password_from(password_stdin, f"New password for {login}"))
-    out.print(f"password of {login} changed")
+    actor = authenticate(database, as_)
+    agents.set_password(database, actor, login, _password_from(password_stdin, f"New password for {login}"))
+    out.print(cell(f"password of {login} changed"))
 
 
 @agent_app.command("deactivate")
 @user_errors
-def agent_deactivate(login: str) -> None:
-    """Deactivate an agent: they can no longer log in; their history stays."""
+def agent_deactivate(login: str, as_: str = AS) -> None:
+    """Deactivate an agent: they can no longer log in or act; their history stays."""
     from .services import agents
 
-    agents.set_active(open_db(), None, login, False)
-    out.print(f"{login} deactivated")
+    database = open_db()
+    agents.set_active(database, authenticate(database, as_), login, False)
+    out.print(cell(f"{login} deactivated"))
+
+
+@agent_app.command("activate")
+@user_errors
+def agent_activate(login: str, as_: str = AS) -> None:
+    """Activate a deactivated agent again."""
+    from .services import agents
+
+    database = open_db()
+    agents.set_active(database, authenticate(database, as_), login, True)
+    out.print(cell(f"{login} activated"))
+
+
+@agent_app.command("edit")
+@user_errors
+def agent_edit(
+    login: str,
+    name: str | None = typer.Option(None, "--name"),
+    number: str | None = typer.Option(None, "--number"),
+    role: str | None = typer.Option(None, "--role", help="operator | engineer | supervisor | admin"),
+    tier: int | None = typer.Option(None, "--tier", min=1, max=3),
+    team: str | None = typer.Option(None, "--team", help="Team name; '' for none."),
+    manager: str | None = typer.Option(None, "--manager", help="Login of the manager; '' for none."),
+    email: str | None = typer.Option(None, "--email"),
+    kb_editor: bool | None = typer.Option(None, "--kb-editor/--no-kb-editor"),
+    as_: str = AS,
+) -> None:
+    """Change an agent's name, number, role, tier, team, manager, e-mail or KB right."""
+    from .services import agents
+
+    database = open_db()
+    row = agents.edit_agent(
+        database,
+        authenticate(database, as_),
+        login,
+        name=name,
+        number=number,
+        role=role,
+        tier=tier,
+        team=team,
+        manager=manager,
+        email=email,
+        kb_editor=kb_editor,
+    )
+    out.print(cell(f"{row.login}: {row.role}, tier {row.tier}, {row.team or 'no team'}"))
+
+
+@agent_app.command("logins")
+@user_errors
+def agent_logins(
+    login: str | None = typer.Argument(None, help="Only this login's attempts."),
+    limit: int = typer.Option(50, "--limit", min=1, max=10_000),
+    fmt: str = typer.Option("table", "--format", help="table | json"),
+    as_: str = AS,
+) -> None:
+    """The latest login attempts, newest first, with their source (supervisors and admins)."""
+    from .services import auth
+
+    database = open_db()
+    rows = auth.login_log(database, authenticate(database, as_), login, limit=limit)
+    if fmt == "json":
+        print_json([{"at": r.at.isoformat(), "login": r.login, "ok": r.ok, "source": r.source} for r in rows])
+        return
+    table = Table("time", "login", "ok", "source")
+    for r in rows:
+        table.add_row(
+            r.at.strftime("%Y-%m-%d %H:%M:%S"), cell(r.login), "yes" if r.ok else "no", cell(r.source)
+        )
+    out.print(table)
 
 
 # --- tickets -------------------------------------------------------------------------------------
@@ -362,11 +475,14 @@ def ticket_list(
     team: str | None = typer.Option(None, "--team"),
     limit: int = typer.Option(50, "--limit", min=1, max=10_000),
     fmt: str = typer.Option("table", "--format", help="table | json"),
+    as_: str | None = AS_OPTIONAL,
 ) -> None:
-    """List tickets, newest first."""
+    """List tickets, newest first (every role may read tickets: --as is optional)."""
     from .services import tickets
 
-    rows = tickets.list_tickets(open_db(), None, status=status, assignee=assignee, team=team, limit=limit)
+    database = open_db()
+    actor = authenticate(database, as_) if as_ else None
+    rows = tickets.list_tickets(database, actor, status=status, assignee=assignee, team=team, limit=limit)
     if fmt == "json":
         print_json({"tickets": [r.as_json() for r in rows]})
         return
@@ -387,11 +503,16 @@ def ticket_list(
 
 @ticket_app.command("show")
 @user_errors
-def ticket_show(number: str, fmt: str = typer.Option("table", "--format", help="table | json")) -> None:
-    """Show a ticket's fields and its whole event history."""
+def ticket_show(
+    number: str,
+    fmt: str = typer.Option("table", "--format", help="table | json"),
+    as_: str | None = AS_OPTIONAL,
+) -> None:
+    """Show a ticket's fields and its whole event history (--as is optional)."""
     from .services import tickets
 
-    detail = tickets.get_ticket(open_db(), None, number)
+    database = open_db()
+    detail = tickets.get_ticket(database, authenticate(database, as_) if as_ else None, number)
     if fmt == "json":
         print_json(detail.as_json())
         return

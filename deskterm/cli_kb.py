@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from .cli import _progress, app, cell, err, fail, open_db, out, print_json, user_errors
+from .cli import AS, _progress, app, authenticate, cell, err, fail, open_db, out, print_json, user_errors
 
 kb_app = typer.Typer(help="The knowledge base: import, export, search, synonyms.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
@@ -20,17 +20,19 @@ app.add_typer(kb_app, name="kb")
 @user_errors
 def kb_import(
     file: Path = typer.Argument(..., help="A JSONL file of solutions (one JSON object a line)."),
+    as_: str = AS,
 ) -> None:
-    """Import solutions (idempotent by id; identical statements stored once)."""
-    from .kb import store
+    """Import solutions (KB editors; idempotent by id; identical statements stored once)."""
+    from .services import kb
 
     if not file.is_file():
         fail(f"no file {file}", 2)
     lines = file.read_text(encoding="utf-8").splitlines()
     database = open_db()
+    actor = authenticate(database, as_)
     started = time.perf_counter()
     with _progress() as bar:
-        report = store.import_jsonl(database, lines, total=len(lines), progress=bar)
+        report = kb.import_solutions(database, actor, lines, progress=bar)
     for number, reason in report.errors:
         err.print(f"{file}:{number}: {reason}", markup=False)
     err.print(
@@ -47,11 +49,13 @@ def kb_import(
 @user_errors
 def kb_export(
     file: Path = typer.Argument(..., help="Where to write the JSONL file ('-' for standard output)."),
+    as_: str = AS,
 ) -> None:
     """Export every solution in the import format (round-trips)."""
     from .kb import store
 
     database = open_db()
+    authenticate(database, as_)  # every agent reads the knowledge base; a bulk export names who took it
     handle = sys.stdout if str(file) == "-" else file.open("w", encoding="utf-8")
     count = 0
     try:
@@ -125,16 +129,18 @@ def kb_synonyms(
         None, "--add", help='A group of equivalent terms, comma-separated: "pc, computer, 电脑".'
     ),
     remove: int | None = typer.Option(None, "--remove", help="Remove the group with this number."),
+    as_: str = AS,
 ) -> None:
     """List, add or remove synonym groups (on top of the shipped list; effective at once)."""
     from .services import kb
 
     database = open_db()
+    actor = authenticate(database, as_)
     if add:
-        number = kb.add_synonyms(database, None, add.replace("，", ",").split(","))
+        number = kb.add_synonyms(database, actor, add.replace("，", ",").split(","))
         out.print(f"synonym group {number} added")
     elif remove is not None:
-        kb.remove_synonyms(database, None, remove)
+        kb.remove_synonyms(database, actor, remove)
         out.print(f"synonym group {remove} removed")
     else:
         for number, terms in kb.list_synonyms(database):

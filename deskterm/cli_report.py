@@ -89,7 +89,7 @@ def _period(start: str | None, end: str | None, tz: str) -> tuple[datetime, date
 
 
 def _run(
-    start: str | None, end: str | None, team: str | None, fmt: str, as_: str | None
+    start: str | None, end: str | None, team: str | None, fmt: str, as_: str
 ) -> tuple[Any, Any, Any, date, date, Any]:
     from .services import kpi
 
@@ -98,7 +98,7 @@ def _run(
 
         raise InvalidInput({"format": "table, csv or json"})
     database = open_db()
-    actor = authenticate(database, as_) if as_ else None
+    actor = authenticate(database, as_)
     begin, stop, first, last = _period(start, end, settings().timezone)
     days = (last - first).days + 1
     if days > LONG:
@@ -153,7 +153,7 @@ def report_kpi(
     end: str | None = typer.Option(None, "--to", metavar="DATE", help="Last day, included (default today)."),
     team: str | None = typer.Option(None, "--team", help="Only the tickets of this team."),
     fmt: str = typer.Option("table", "--format", help="table | csv | json"),
-    as_: str | None = typer.Option(None, "--as", metavar="LOGIN", help="Run as this supervisor."),
+    as_: str = typer.Option(..., "--as", metavar="LOGIN", help="A supervisor or an admin."),
 ) -> None:
     """The desk's KPIs over a period (the monitor's definitions; see docs/KPIS.md)."""
     _db, figures, _tally, first, last, _kpi = _run(start, end, team, fmt, as_)
@@ -178,7 +178,7 @@ def report_agents(
     end: str | None = typer.Option(None, "--to", metavar="DATE", help="Last day, included (default today)."),
     team: str | None = typer.Option(None, "--team", help="Only this team's tickets and members."),
     fmt: str = typer.Option("table", "--format", help="table | csv | json"),
-    as_: str | None = typer.Option(None, "--as", metavar="LOGIN", help="Run as this supervisor."),
+    as_: str = typer.Option(..., "--as", metavar="LOGIN", help="A supervisor or an admin."),
 ) -> None:
     """Workload and quality per agent: handled, resolved, FCR, handle and resolution times, SLA,
     CSAT and reopen rate."""

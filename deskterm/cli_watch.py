@@ -13,7 +13,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from .cli import app, authenticate, cell, open_db, out, print_json, settings, ticket_app, user_errors
+from .cli import AS, app, authenticate, cell, open_db, out, print_json, settings, ticket_app, user_errors
 
 sla_app = typer.Typer(
     help="SLA policies (per priority and customer class) and calendars.", no_args_is_help=True
@@ -122,13 +122,15 @@ def _fmt(minutes: int) -> str:
 
 @sla_app.command("list")
 @user_errors
-def sla_list(fmt: str = typer.Option("table", "--format", help="table | json")) -> None:
+def sla_list(fmt: str = typer.Option("table", "--format", help="table | json"), as_: str = AS) -> None:
     """List the SLA policies."""
     from dataclasses import asdict
 
     from .services import sla_admin
 
-    rows = sla_admin.list_policies(open_db())
+    database = open_db()
+    authenticate(database, as_)  # every agent may read the desk's SLA policies
+    rows = sla_admin.list_policies(database)
     if fmt == "json":
         print_json([asdict(r) for r in rows])
         return
@@ -155,13 +157,15 @@ def sla_add(
     calendar: str = typer.Option(..., "--calendar", help="Calendar name (see `deskterm sla calendar list`)."),
     customer_class: str = typer.Option("", "--class", help="Only for this customer class (e.g. key)."),
     name: str = typer.Option("", "--name"),
+    as_: str = AS,
 ) -> None:
     """Add a policy for a priority (and optionally a customer class)."""
     from .services import sla_admin
 
+    database = open_db()
     row, changed = sla_admin.add_policy(
-        open_db(),
-        None,
+        database,
+        authenticate(database, as_),
         priority=priority,
         respond_minutes=_minutes(respond, "respond") or 0,
         resolve_minutes=_minutes(resolve, "resolve") or 0,
@@ -180,13 +184,15 @@ def sla_edit(
     resolve: str | None = typer.Option(None, "--resolve"),
     calendar: str | None = typer.Option(None, "--calendar"),
     name: str | None = typer.Option(None, "--name"),
+    as_: str = AS,
 ) -> None:
     """Change a policy; the open tickets it governs get new due times."""
     from .services import sla_admin
 
+    database = open_db()
     row, changed = sla_admin.edit_policy(
-        open_db(),
-        None,
+        database,
+        authenticate(database, as_),
         policy,
         respond_minutes=_minutes(respond, "respond"),
         resolve_minutes=_minutes(resolve, "resolve"),
@@ -201,13 +207,15 @@ def sla_edit(
 
 @calendar_app.command("list")
 @user_errors
-def calendar_list(fmt: str = typer.Option("table", "--format", help="table | json")) -> None:
+def calendar_list(fmt: str = typer.Option("table", "--format", help="table | json"), as_: str = AS) -> None:
     """List the calendars with their hours and how many holidays and workdays they name."""
     from dataclasses import asdict
 
     from .services import sla_admin
 
-    rows = sla_admin.list_calendars(open_db())
+    database = open_db()
+    authenticate(database, as_)  # every agent may read the desk's calendars
+    rows = sla_admin.list_calendars(database)
     if fmt == "json":
         print_json([asdict(r) for r in rows])
         return
@@ -249,12 +257,20 @@ def calendar_add(
     always_open: bool = typer.Option(False, "--24x7", help="Always open (hours and holidays ignored)."),
     hours: str | None = typer.Option(None, "--hours", help="e.g. '0-4=09:00-18:00' (0 = Monday)."),
     country: str | None = typer.Option(None, "--country", help="Public holidays of a country (e.g. CN)."),
+    as_: str = AS,
 ) -> None:
     """Add a calendar."""
     from .services import sla_admin
 
+    database = open_db()
     row = sla_admin.add_calendar(
-        open_db(), None, name=name, timezone=timezone, always_open=always_open, hours=hours, country=country
+        database,
+        authenticate(database, as_),
+        name=name,
+        timezone=timezone,
+        always_open=always_open,
+        hours=hours,
+        country=country,
     )
     out.print(f"added calendar {row.name} ({row.timezone})")
 
@@ -277,13 +293,15 @@ def calendar_edit(
     holiday: list[str] = typer.Option([], "--holiday", help="A closed date (repeat)."),
     workday: list[str] = typer.Option([], "--workday", help="A make-up working date, 调休 (repeat)."),
     remove: list[str] = typer.Option([], "--remove", help="Forget a holiday or workday date (repeat)."),
+    as_: str = AS,
 ) -> None:
     """Change a calendar's hours, zone or dates; open tickets under it get new due times."""
     from .services import sla_admin
 
+    database = open_db()
     row, changed = sla_admin.edit_calendar(
-        open_db(),
-        None,
+        database,
+        authenticate(database, as_),
         name,
         timezone=timezone,
         hours=hours,
@@ -300,11 +318,15 @@ def calendar_holidays(
     name: str,
     country: str = typer.Option(..., "--country", help="ISO country code, e.g. CN, DE, US."),
     year: list[int] = typer.Option(..., "--year", help="Year to load (repeat)."),
+    as_: str = AS,
 ) -> None:
     """Load a country's public holidays and make-up workdays for some years into a calendar."""
     from .services import sla_admin
 
-    off, work, changed = sla_admin.load_holidays(open_db(), None, name, country=country, years=year)
+    database = open_db()
+    off, work, changed = sla_admin.load_holidays(
+        database, authenticate(database, as_), name, country=country, years=year
+    )
     out.print(f"{name}: {off} holidays and {work} make-up workdays loaded; {changed} open tickets recomputed")
 
 
@@ -313,11 +335,12 @@ def calendar_holidays(
 
 @escalation_app.command("list")
 @user_errors
-def escalation_list(fmt: str = typer.Option("table", "--format", help="table | json")) -> None:
+def escalation_list(fmt: str = typer.Option("table", "--format", help="table | json"), as_: str = AS) -> None:
     """List the rules in the order they are applied."""
     from .services import escalation
 
     database = open_db()
+    authenticate(database, as_)  # every agent may read the desk's escalation rules
     escalation.seed_rules(database)
     rules = escalation.list_rules(database)
     if fmt == "json":
@@ -367,6 +390,7 @@ def escalation_add(
     notice: str = typer.Option("escalated", "--notice", help="escalated | breach (the inbox kind)."),
     position: int | None = typer.Option(None, "--position", help="Order among the rules (default: last)."),
     disabled: bool = typer.Option(False, "--disabled", help="Add it switched off."),
+    as_: str = AS,
 ) -> None:
     """Add a rule."""
     from .services import escalation
@@ -392,29 +416,38 @@ def escalation_add(
         "notify_assignee": notify_assignee,
         "notice": notice,
     }
+    database = open_db()
     rule = escalation.add_rule(
-        open_db(), None, name=name, when=when, then=then, position=position, enabled=not disabled
+        database,
+        authenticate(database, as_),
+        name=name,
+        when=when,
+        then=then,
+        position=position,
+        enabled=not disabled,
     )
     out.print(f"added rule {rule.id} {rule.name}: {rule.describe()}")
 
 
 @escalation_app.command("enable")
 @user_errors
-def escalation_enable(rule: str = typer.Argument(..., help="Rule name or id.")) -> None:
+def escalation_enable(rule: str = typer.Argument(..., help="Rule name or id."), as_: str = AS) -> None:
     """Switch a rule on."""
     from .services import escalation
 
-    r = escalation.set_enabled(open_db(), None, rule, True)
+    database = open_db()
+    r = escalation.set_enabled(database, authenticate(database, as_), rule, True)
     out.print(f"rule {r.name} enabled")
 
 
 @escalation_app.command("disable")
 @user_errors
-def escalation_disable(rule: str = typer.Argument(..., help="Rule name or id.")) -> None:
+def escalation_disable(rule: str = typer.Argument(..., help="Rule name or id."), as_: str = AS) -> None:
     """Switch a rule off (its firings so far stay recorded)."""
     from .services import escalation
 
-    r = escalation.set_enabled(open_db(), None, rule, False)
+    database = open_db()
+    r = escalation.set_enabled(database, authenticate(database, as_), rule, False)
     out.print(f"rule {r.name} disabled")
 
 

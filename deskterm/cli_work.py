@@ -12,11 +12,8 @@ import sys
 
 import typer
 
-from .cli import authenticate, db_app, open_db, out, ticket_app, user_errors
+from .cli import AS, AS_OPTIONAL, authenticate, db_app, open_db, out, ticket_app, user_errors
 
-AS = typer.Option(
-    ..., "--as", metavar="LOGIN", help="The acting agent (password: DESKTERM_PASSWORD or a prompt)."
-)
 VERSION = typer.Option(
     None,
     "--version",
@@ -171,12 +168,13 @@ def ticket_reopen(
 
 @ticket_app.command("sheet")
 @user_errors
-def ticket_sheet(number: str) -> None:
-    """Print a ticket's on-site work sheet (派工单) as plain text."""
+def ticket_sheet(number: str, as_: str | None = AS_OPTIONAL) -> None:
+    """Print a ticket's on-site work sheet (派工单) as plain text (--as is optional)."""
     from .cli import settings
     from .services import worksheet
 
-    sheet = worksheet.get_sheet(open_db(), None, number)
+    database = open_db()
+    sheet = worksheet.get_sheet(database, authenticate(database, as_) if as_ else None, number)
     sys.stdout.write(worksheet.render_text(sheet, timezone=settings().timezone))
 
 

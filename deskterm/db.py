@@ -115,6 +115,7 @@ class Database:
         """A transaction that commits on success (BEGIN IMMEDIATE on SQLite)."""
         engine = self.engine.execution_options(deskterm_write=True) if self.is_sqlite else self.engine
         with Session(engine, expire_on_commit=False) as session, session.begin():
+            session.info["write"] = True  # auth.require locks the actor's row in a write
             yield session
 
     def retrying(self, fn: Callable[[Session], T], attempts: int = 5) -> T:

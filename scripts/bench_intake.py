@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from argon2 import PasswordHasher
 from sqlalchemy import text
 
 from deskterm.db import open_database
@@ -264,7 +265,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=400)
     parser.add_argument("--keys-only", action="store_true")
     args = parser.parse_args()
-    auth.SCRYPT_N = 2**8
+    auth.HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     url, folder = keystroke_db()
     try:
         keys = asyncio.run(count_keystrokes(url, folder))

@@ -31,6 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from argon2 import PasswordHasher
+
 from deskterm.db import Database, normalise_url, open_database, upgrade
 from deskterm.services import auth, queue, reference, tickets
 from deskterm.services.errors import Conflict
@@ -337,7 +339,13 @@ def prepare_claims(url: str, agents: int, tickets_wanted: int) -> Database:
 
     from deskterm.services import agents as agent_service
 
-    auth.SCRYPT_N = 2**8  # quick hashes for the simulated agents
+    # quick hashes for the simulated agents
+    auth.HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    if not agent_service.agent_logins(db, active_only=False):  # a new desk: its first admin
+        agent_service.add_agent(
+            db, None, login="admin", name="Admin", number="9000", role="admin", password="demo"
+        )
+    admin = auth.login(db, "admin", "demo", max_failures=10_000)
     with db.read() as s:
         have = s.execute(text("SELECT login FROM agent WHERE login LIKE 'claimer%'")).scalars().all()
     for i in range(agents):
@@ -345,7 +353,7 @@ def prepare_claims(url: str, agents: int, tickets_wanted: int) -> Database:
         if login not in have:
             agent_service.add_agent(
                 db,
-                None,
+                admin,
                 login=login,
                 name=f"Claimer {i:02d}",
                 number=f"9{i:03d}",

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
 from deskterm import clock
 from deskterm.db import Database, open_database, upgrade
@@ -28,9 +29,12 @@ def _pg_admin():  # type: ignore[no-untyped-def]
     return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
 
 
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)  # ~0.03 ms a hash
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auth, "SCRYPT_N", 2**8)
+    monkeypatch.setattr(auth, "HASHER", FAST_HASHER)
 
 
 @pytest.fixture(autouse=True)

@@ -64,7 +64,7 @@ def test_agent_add_with_password_on_stdin_and_bad_fields(sqlite_db, home):
         "--number",
         "301",
         "--role",
-        "engineer",
+        "admin",
         "--tier",
         "2",
         "--team",
@@ -73,7 +73,7 @@ def test_agent_add_with_password_on_stdin_and_bad_fields(sqlite_db, home):
         env=home,
         stdin="long-password\n",
     )
-    assert ok.returncode == 0, ok.stderr
+    assert ok.returncode == 0, ok.stderr  # the first agent of a desk: its admin, added without --as
     bad = run(
         "--db",
         url,
@@ -91,7 +91,8 @@ def test_agent_add_with_password_on_stdin_and_bad_fields(sqlite_db, home):
         stdin="1\n",
     )
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 5
-    listed = json.loads(run("--db", url, "agent", "list", "--format", "json", env=home).stdout)
+    env = {**home, "DESKTERM_PASSWORD": "long-password"}
+    listed = json.loads(run("--db", url, "agent", "list", "--format", "json", "--as", "ann", env=env).stdout)
     assert [a["login"] for a in listed] == ["ann"]
 
 

@@ -19,10 +19,12 @@ from tests.test_cli import run
 def home(tmp_path):  # type: ignore[no-untyped-def]
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
     env.pop("DESKTERM_DATABASE_URL", None)
+    env["DESKTERM_PASSWORD"] = "secret-pw"
     return env
 
 
 def test_kpi_and_agent_reports(sqlite_db, home):
+    make_agent(sqlite_db, "sue", role="supervisor")
     op = make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1)
     eng = make_agent(sqlite_db, "eddy", role="engineer", team="Desktop Support")
     for summary in ("Printer jams", "VPN drops", "Mail full"):
@@ -30,28 +32,33 @@ def test_kpi_and_agent_reports(sqlite_db, home):
     tickets.claim(sqlite_db, eng, t.number)
     workflow.resolve(sqlite_db, eng, t.number, "done")
     url = str(sqlite_db.engine.url)
-    got = run("--db", url, "report", "kpi", "--format", "csv", env=home)
+    got = run("--db", url, "report", "kpi", "--as", "sue", "--format", "csv", env=home)
     assert got.returncode == 0, got.stderr
     rows = list(csv.reader(io.StringIO(got.stdout)))
     assert tuple(rows[0]) == KPI_COLUMNS  # the columns scripts rely on
     row = dict(zip(rows[0], rows[1], strict=True))
     assert (row["calls_logged"], row["resolved"], row["resolution_rate"]) == ("3", "1", "0.3333")
-    got = run("--db", url, "report", "agents", "--format", "csv", env=home)
+    got = run("--db", url, "report", "agents", "--as", "sue", "--format", "csv", env=home)
     rows = list(csv.reader(io.StringIO(got.stdout)))
     assert tuple(rows[0]) == AGENT_COLUMNS
     by_login = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
     assert by_login["olga"]["calls"] == "3" and by_login["eddy"]["resolved"] == "1"
-    got = run("--db", url, "report", "kpi", "--format", "json", "--team", "Desktop Support", env=home)
+    got = run(
+        "--db", url, "report", "kpi", "--as", "sue", "--format", "json", "--team", "Desktop Support", env=home
+    )
     assert json.loads(got.stdout)["calls_logged"] == 3
-    table = run("--db", url, "report", "kpi", env=home)
+    table = run("--db", url, "report", "kpi", "--as", "sue", env=home)
     assert "resolution rate" in table.stdout and "33.3 %" in table.stdout
 
 
 def test_report_refusals(sqlite_db, home):
+    make_agent(sqlite_db, "sue", role="supervisor")
     url = str(sqlite_db.engine.url)
-    bad = run("--db", url, "report", "kpi", "--from", "2026-13-01", env=home)
+    bad = run("--db", url, "report", "kpi", "--as", "sue", "--from", "2026-13-01", env=home)
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
-    late = run("--db", url, "report", "kpi", "--from", "2026-03-02", "--to", "2026-03-01", env=home)
+    late = run(
+        "--db", url, "report", "kpi", "--as", "sue", "--from", "2026-03-02", "--to", "2026-03-01", env=home
+    )
     assert late.returncode == 2
-    team = run("--db", url, "report", "agents", "--team", "Nobody", env=home)
+    team = run("--db", url, "report", "agents", "--as", "sue", "--team", "Nobody", env=home)
     assert team.returncode == 2 and "no team" in team.stderr

@@ -35,15 +35,18 @@ class Agent(SQLModel, table=True):
 
 
 class LoginAttempt(SQLModel, table=True):
-    """Every login try, kept for audit and for throttling by login name."""
+    """Every login try, kept for audit and for throttling by login and source."""
 
     __tablename__ = "login_attempt"
-    __table_args__ = (Index("ix_login_attempt_login_at", "login", "at"),)
+    __table_args__ = (
+        Index("ix_login_attempt_login_at", "login", "at"),
+        Index("ix_login_attempt_login_source_at", "login", "source", "at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     login: str = Field(max_length=40)
     at: datetime = Field(sa_type=UtcDateTime)
     ok: bool
-    source: str = Field(default="", max_length=40)
+    source: str = Field(default="", max_length=80)  # console:<tty>, ssh:<ip>, cli:<tty>
 
 
 class AgentPresence(SQLModel, table=True):

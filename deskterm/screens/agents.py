@@ -22,6 +22,7 @@ from ..widgets.ticket_format import cell
 from .base import DeskModal, DeskScreen
 
 COLUMNS = ("Login", "Name", "No.", "Role", "Tier", "Team", "Manager", "Active")
+ROLES = ("operator", "engineer", "supervisor", "admin")
 
 
 class AgentsScreen(DeskScreen):
@@ -174,7 +175,7 @@ class AddAgentDialog(DeskModal[str | None]):
             with Horizontal(classes="form-row"):
                 yield Static(_("Role"), classes="form-label", markup=False)
                 yield Select(
-                    [(_(r), r) for r in ("operator", "engineer", "supervisor", "admin")],
+                    [(_(r), r) for r in self.roles()],
                     value="operator",
                     allow_blank=False,
                     id="f-role",
@@ -191,12 +192,21 @@ class AddAgentDialog(DeskModal[str | None]):
             yield Static("", id="e-form", classes="form-error", markup=False)
             yield Static(_("Ctrl+S: save · Esc: cancel"), classes="dialog-hint", markup=False)
 
+    def roles(self) -> list[str]:
+        """The roles this agent may give (the service decides; the form offers no more)."""
+        actor = self.desk.actor
+        return [r for r in ROLES if actor is not None and agents.may_manage(actor, r, actor.team_id)]
+
     def on_mount(self) -> None:
         self.call(agents.list_teams, self.desk.database, done=self._teams)
         self.query_one("#f-login", Input).focus()
 
     def _teams(self, names: list[str]) -> None:
-        self.query_one("#f-team", Select).set_options([(n, n) for n in names])
+        team = self.query_one("#f-team", Select)
+        team.set_options([(n, n) for n in names])
+        actor = self.desk.actor
+        if actor is not None and actor.team in names:  # a supervisor adds to their own team
+            team.value = actor.team
 
     @on(Input.Submitted)
     def _next_field(self) -> None:

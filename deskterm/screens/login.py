@@ -97,13 +97,20 @@ class LoginScreen(Screen[None]):
             app.database,  # type: ignore[attr-defined]
             login,
             password,
-            source="console",
+            source=self.source(),
             max_failures=settings.login_max_failures,
             lockout_seconds=settings.login_lockout_seconds,
             done=self._ok,
             failed=self._refused,
             group="login",
         )
+
+    def source(self) -> str:
+        """Where this console is, for throttling by login and source: the SSH server sets
+        `app.login_source` ("ssh:<ip>"); a local console names its terminal."""
+        from ..services import auth
+
+        return getattr(self.app, "login_source", None) or auth.terminal_source("console")
 
     def _ok(self, actor) -> None:  # type: ignore[no-untyped-def]
         self.busy = False

@@ -1,19 +1,26 @@
-"""Agents and teams: add, list, reset a password, deactivate (supervisors and admins)."""
+"""Agents and teams: add, list, edit, reset a password, deactivate.
+
+Who may manage whom: admins manage every agent; supervisors manage the operators and engineers of
+their own team (and only give them those roles and that team); nobody changes their own role or
+deactivates themselves; every agent may set their own password. The first admin of an empty desk
+is the one agent added without an actor."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from .. import clock
 from ..db import Database
 from ..models import Agent, Role, Team
 from .auth import Actor, hash_password, require
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 MIN_PASSWORD = 6
+STAFF = (Role.OPERATOR, Role.ENGINEER)  # the roles a supervisor manages
 
 
 @dataclass(frozen=True)
@@ -34,26 +41,56 @@ def list_teams(db: Database) -> list[str]:
         return list(s.exec(select(Team.name).order_by(Team.tier, Team.name)).all())
 
 
-def list_agents(db: Database, actor: Actor | None = None, *, include_inactive: bool = True) -> list[AgentRow]:
+def list_agents(db: Database, actor: Actor, *, include_inactive: bool = True) -> list[AgentRow]:
+    """Every agent (supervisors and admins)."""
     with db.read() as s:
-        query = select(Agent, Team).join(Team, isouter=True).order_by(Agent.login)
-        if not include_inactive:
-            query = query.where(Agent.active)
-        managers = dict(s.exec(select(Agent.id, Agent.login)).all())
-        return [
-            AgentRow(
-                id=a.id or 0,
-                login=a.login,
-                name=a.name,
-                number=a.number,
-                role=a.role,
-                tier=a.tier,
-                team=t.name if t else "",
-                manager=managers.get(a.manager_id, "") if a.manager_id else "",
-                active=a.active,
-            )
-            for a, t in s.exec(query).all()
-        ]
+        require(s, actor, "agents.read")
+        return _rows(s, include_inactive=include_inactive)
+
+
+def _rows(s: Session, *, include_inactive: bool = True, agent_id: int | None = None) -> list[AgentRow]:
+    query = select(Agent, Team).join(Team, isouter=True).order_by(Agent.login)
+    if not include_inactive:
+        query = query.where(Agent.active)
+    if agent_id is not None:
+        query = query.where(Agent.id == agent_id)
+    managers = dict(s.exec(select(Agent.id, Agent.login)).all())
+    return [
+        AgentRow(
+            id=a.id or 0,
+            login=a.login,
+            name=a.name,
+            number=a.number,
+            role=a.role,
+            tier=a.tier,
+            team=t.name if t else "",
+            manager=managers.get(a.manager_id, "") if a.manager_id else "",
+            active=a.active,
+        )
+        for a, t in s.exec(query).all()
+    ]
+
+
+def may_manage(actor: Actor, role: str, team_id: int | None) -> bool:
+    """May `actor` manage an agent with this role in this team (or give an agent this role and team)?"""
+    if actor.role == Role.ADMIN:
+        return True
+    return (
+        actor.role == Role.SUPERVISOR
+        and role in STAFF
+        and actor.team_id is not None
+        and team_id == actor.team_id
+    )
+
+
+def _check_manage(actor: Actor, role: str, team_id: int | None, what: str) -> None:
+    if may_manage(actor, role, team_id):
+        return
+    if actor.role != Role.SUPERVISOR:
+        raise PermissionDenied(f"{actor.login} ({actor.role}) may not {what}")
+    if role not in STAFF:
+        raise PermissionDenied(f"{actor.login} may not {what}: only an admin manages {role}s")
+    raise PermissionDenied(f"{actor.login} may not {what}: supervisors manage their own team only")
 
 
 def validate_new_agent(
@@ -64,17 +101,59 @@ def validate_new_agent(
         errors["login"] = "use letters, digits, '.', '_' or '-'"
     if len(login) > 40:
         errors["login"] = "at most 40 characters"
-    if not name.strip():
-        errors["name"] = "required"
-    if not number.strip().isdigit() or len(number.strip()) > 10:
-        errors["number"] = "digits only, at most 10"
-    if role not in set(Role):
-        errors["role"] = f"one of {', '.join(Role)}"
-    if tier not in (1, 2, 3):
-        errors["tier"] = "1, 2 or 3"
+    errors.update(_field_errors(name=name, number=number, role=role, tier=tier))
     if len(password) < MIN_PASSWORD:
         errors["password"] = f"at least {MIN_PASSWORD} characters"
     return errors
+
+
+def _field_errors(
+    *, name: str | None = None, number: str | None = None, role: str | None = None, tier: int | None = None
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if name is not None and not name.strip():
+        errors["name"] = "required"
+    if number is not None and (not number.strip().isdigit() or len(number.strip()) > 10):
+        errors["number"] = "digits only, at most 10"
+    if role is not None and role not in set(Role):
+        errors["role"] = f"one of {', '.join(Role)}"
+    if tier is not None and tier not in (1, 2, 3):
+        errors["tier"] = "1, 2 or 3"
+    return errors
+
+
+def _team_id(s: Session, team: str | None) -> int | None:
+    if not team:
+        return None
+    team_id = s.exec(select(Team.id).where(Team.name == team)).first()
+    if team_id is None:
+        raise InvalidInput({"team": f"no team named {team!r}"})
+    return team_id
+
+
+def _manager_id(s: Session, manager: str | None) -> int | None:
+    if not manager:
+        return None
+    manager_id = s.exec(select(Agent.id).where(Agent.login == manager)).first()
+    if manager_id is None:
+        raise InvalidInput({"manager": f"no agent {manager!r}"})
+    return manager_id
+
+
+def lock_agent_table(s: Session) -> None:
+    """For "is the desk still without agents?": two first agents at once, one waits and then sees
+    the other (SQLite: BEGIN IMMEDIATE does it already)."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("LOCK TABLE agent IN SHARE ROW EXCLUSIVE MODE"))
+
+
+def _first_agent(s: Session, role: str) -> None:
+    """Without an actor, only the first agent of an empty desk, and it is the admin."""
+    lock_agent_table(s)
+    if s.exec(select(Agent.id).limit(1)).first() is not None:
+        raise PermissionDenied("this desk has agents: an admin or a supervisor adds the next one")
+    if role != Role.ADMIN:
+        raise InvalidInput({"role": "the first agent of a desk is its admin"})
 
 
 def add_agent(
@@ -92,9 +171,7 @@ def add_agent(
     password: str,
     kb_editor: bool = False,
 ) -> AgentRow:
-    """Add an agent. `actor` None means the local administrator at the command line."""
-    if actor is not None:
-        require(actor, "agents.manage")
+    """Add an agent. `actor` None: the first admin of a desk that has no agents yet."""
     login, name, number = login.strip(), name.strip(), number.strip()
     errors = validate_new_agent(
         login=login, name=name, number=number, role=role, tier=tier, password=password
@@ -102,70 +179,138 @@ def add_agent(
     if errors:
         raise InvalidInput(errors)
     password_hash = hash_password(password)
+
+    def work(s: Session) -> AgentRow:
+        if actor is None:
+            _first_agent(s, role)
+        else:
+            require(s, actor, "agents.manage")
+        team_id = _team_id(s, team)
+        if actor is not None:
+            _check_manage(actor, role, team_id, f"add the {role} {login}")
+        manager_id = _manager_id(s, manager)
+        clash = s.exec(
+            select(Agent.login, Agent.number).where((Agent.login == login) | (Agent.number == number))
+        ).first()
+        if clash:
+            field = "login" if clash[0] == login else "number"
+            raise Conflict(f"an agent with {field} {login if field == 'login' else number!r} exists")
+        agent = Agent(
+            login=login,
+            name=name,
+            number=number,
+            role=role,
+            tier=tier,
+            team_id=team_id,
+            manager_id=manager_id,
+            email=email,
+            password_hash=password_hash,
+            kb_editor=kb_editor,
+            created_at=clock.now(),
+        )
+        s.add(agent)
+        s.flush()
+        return _rows(s, agent_id=agent.id)[0]
+
     try:
-        with db.write() as s:
-            team_row = None
-            if team:
-                team_row = s.exec(select(Team).where(Team.name == team)).first()
-                if team_row is None:
-                    raise InvalidInput({"team": f"no team named {team!r}"})
-            manager_id = None
-            if manager:
-                manager_id = s.exec(select(Agent.id).where(Agent.login == manager)).first()
-                if manager_id is None:
-                    raise InvalidInput({"manager": f"no agent {manager!r}"})
-            clash = s.exec(
-                select(Agent.login, Agent.number).where((Agent.login == login) | (Agent.number == number))
-            ).first()
-            if clash:
-                field = "login" if clash[0] == login else "number"
-                raise Conflict(f"an agent with {field} {login if field == 'login' else number!r} exists")
-            agent = Agent(
-                login=login,
-                name=name,
-                number=number,
-                role=role,
-                tier=tier,
-                team_id=team_row.id if team_row else None,
-                manager_id=manager_id,
-                email=email,
-                password_hash=password_hash,
-                kb_editor=kb_editor,
-                created_at=clock.now(),
-            )
-            s.add(agent)
-            s.flush()
-            agent_id = agent.id
+        return db.retrying(work)
     except IntegrityError:
         raise Conflict(f"an agent with login {login!r} or number {number!r} exists") from None
-    return next(a for a in list_agents(db) if a.id == agent_id)
 
 
-def _agent_by_login(s, login: str) -> Agent:  # type: ignore[no-untyped-def]
-    agent = s.exec(select(Agent).where(Agent.login == login)).first()
+def _target(s: Session, login: str) -> Agent:
+    """The agent acted on, locked until the change commits."""
+    agent = s.exec(select(Agent).where(Agent.login == login).with_for_update()).first()
     if agent is None:
         raise NotFound(f"no agent {login!r}")
     return agent
 
 
-def set_password(db: Database, actor: Actor | None, login: str, password: str) -> None:
-    """Reset a password: supervisors and admins for anyone, every agent for themselves."""
-    if actor is not None and actor.login != login:
-        require(actor, "agents.manage")
+def set_password(db: Database, actor: Actor, login: str, password: str) -> None:
+    """Reset a password: every agent their own; admins anyone's; supervisors their team's staff."""
     if len(password) < MIN_PASSWORD:
         raise InvalidInput({"password": f"at least {MIN_PASSWORD} characters"})
     password_hash = hash_password(password)
-    with db.write() as s:
-        _agent_by_login(s, login).password_hash = password_hash
+
+    def work(s: Session) -> None:
+        own = login == actor.login
+        require(s, actor, None if own else "agents.manage")
+        agent = _target(s, login)
+        if not own:
+            _check_manage(actor, agent.role, agent.team_id, f"reset the password of {login}")
+        agent.password_hash = password_hash
+
+    db.retrying(work)
 
 
-def set_active(db: Database, actor: Actor | None, login: str, active: bool) -> None:
-    if actor is not None:
-        require(actor, "agents.manage")
-        if actor.login == login and not active:
-            raise InvalidInput({"login": "you cannot deactivate yourself"})
-    with db.write() as s:
-        _agent_by_login(s, login).active = active
+def set_active(db: Database, actor: Actor, login: str, active: bool) -> None:
+    """Deactivate (they can no longer log in or act; their history stays) or activate again."""
+
+    def work(s: Session) -> None:
+        require(s, actor, "agents.manage")
+        if login == actor.login:
+            raise InvalidInput({"login": f"you cannot {'activate' if active else 'deactivate'} yourself"})
+        agent = _target(s, login)
+        _check_manage(actor, agent.role, agent.team_id, f"{'activate' if active else 'deactivate'} {login}")
+        agent.active = active
+
+    db.retrying(work)
+
+
+def edit_agent(
+    db: Database,
+    actor: Actor,
+    login: str,
+    *,
+    name: str | None = None,
+    number: str | None = None,
+    role: str | None = None,
+    tier: int | None = None,
+    team: str | None = None,
+    manager: str | None = None,
+    email: str | None = None,
+    kb_editor: bool | None = None,
+) -> AgentRow:
+    """Change an agent's fields (None: unchanged; team "" or manager "": none). The actor must
+    manage the agent both as it is and as it will be; nobody changes their own role."""
+    errors = _field_errors(name=name, number=number, role=role, tier=tier)
+    if errors:
+        raise InvalidInput(errors)
+
+    def work(s: Session) -> AgentRow:
+        require(s, actor, "agents.manage")
+        agent = _target(s, login)
+        if role is not None and role != agent.role and agent.id == actor.id:
+            raise PermissionDenied(f"{actor.login} may not change their own role")
+        _check_manage(actor, agent.role, agent.team_id, f"edit {login}")
+        team_id = agent.team_id if team is None else _team_id(s, team)
+        new_role = role or agent.role
+        if (new_role, team_id) != (agent.role, agent.team_id):
+            _check_manage(actor, new_role, team_id, f"make {login} {new_role} in that team")
+        if number is not None and number.strip() != agent.number:
+            if s.exec(select(Agent.id).where(Agent.number == number.strip())).first() is not None:
+                raise Conflict(f"an agent with number {number.strip()!r} exists")
+            agent.number = number.strip()
+        if manager is not None:
+            agent.manager_id = _manager_id(s, manager)
+            if agent.manager_id == agent.id:
+                raise InvalidInput({"manager": "an agent cannot manage themselves"})
+        agent.role, agent.team_id = new_role, team_id
+        if name is not None:
+            agent.name = name.strip()
+        if tier is not None:
+            agent.tier = tier
+        if email is not None:
+            agent.email = email.strip()
+        if kb_editor is not None:
+            agent.kb_editor = kb_editor
+        s.flush()
+        return _rows(s, agent_id=agent.id)[0]
+
+    try:
+        return db.retrying(work)
+    except IntegrityError:
+        raise Conflict(f"an agent with number {number!r} exists") from None
 
 
 def agent_logins(db: Database, *, active_only: bool = True) -> list[str]:

@@ -1,14 +1,23 @@
-"""Passwords (salted scrypt), login with per-login throttling, and who may do what."""
+"""Passwords (argon2id), login with throttling per login and source, and who may do what.
+
+Rights are checked on every action, not only at login: every service runs `require(session, actor,
+permission)` inside the transaction that does the work, and that re-reads the agent's row."""
 
 from __future__ import annotations
 
 import base64
+import getpass
 import hashlib
 import hmac
+import math
 import os
+import socket
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, text, update
 from sqlmodel import Session, col, select
 
 from .. import clock
@@ -16,22 +25,36 @@ from ..db import Database
 from ..models import Agent, LoginAttempt, Role, Team
 from .errors import LoginFailed, PermissionDenied
 
-# scrypt cost: ~50 ms a hash here. Tests lower it; the stored hash records its own parameters.
-SCRYPT_N = 2**14
+# argon2id with OWASP's settings (19 MiB, 2 passes, 1 lane): ~35 ms a hash here. Tests lower it
+# (conftest); each hash records its own parameters and is upgraded at the next login when they change.
+HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
 def hash_password(password: str) -> str:
-    salt = os.urandom(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=8, p=1, dklen=32)
-    b64 = base64.b64encode
-    return f"scrypt${SCRYPT_N}$8$1${b64(salt).decode()}${b64(digest).decode()}"
+    return HASHER.hash(password)
 
 
 def verify_password(password: str, stored: str) -> bool:
+    if stored.startswith("scrypt$"):
+        return _verify_scrypt(password, stored)
     try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
+        return HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored: str) -> bool:
+    """An old scrypt hash, or argon2 with other parameters than HASHER's."""
+    try:
+        return stored.startswith("scrypt$") or HASHER.check_needs_rehash(stored)
+    except (InvalidHashError, ValueError):
+        return True
+
+
+def _verify_scrypt(password: str, stored: str) -> bool:
+    """Hashes written before argon2 (salted scrypt): verified, then replaced at that login."""
+    try:
+        _scheme, n, r, p, salt, digest = stored.split("$")
         expected = base64.b64decode(digest)
         got = hashlib.scrypt(
             password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=len(expected)
@@ -39,6 +62,18 @@ def verify_password(password: str, stored: str) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(got, expected)
+
+
+_dummy: tuple[PasswordHasher, str] | None = None
+
+
+def _dummy_hash() -> str:
+    """A hash of nothing anyone knows, with HASHER's cost: an unknown or deactivated login is
+    checked against it, so it takes as long as a wrong password."""
+    global _dummy
+    if _dummy is None or _dummy[0] is not HASHER:
+        _dummy = (HASHER, HASHER.hash(os.urandom(16).hex()))
+    return _dummy[1]
 
 
 @dataclass(frozen=True)
@@ -62,6 +97,10 @@ class Actor:
         return self.role in (Role.SUPERVISOR, Role.ADMIN)
 
 
+def _kb_editor(agent: Agent) -> bool:
+    return agent.kb_editor or agent.role in (Role.SUPERVISOR, Role.ADMIN)
+
+
 def actor_from(agent: Agent, team: Team | None) -> Actor:
     assert agent.id is not None
     return Actor(
@@ -73,7 +112,7 @@ def actor_from(agent: Agent, team: Team | None) -> Actor:
         tier=agent.tier,
         team_id=agent.team_id,
         team=team.name if team else "",
-        kb_editor=agent.kb_editor or agent.role in (Role.SUPERVISOR, Role.ADMIN),
+        kb_editor=_kb_editor(agent),
         language=agent.language,
         manager_id=agent.manager_id,
     )
@@ -87,44 +126,121 @@ def load_actor(session: Session, agent_id: int) -> Actor:
     return actor_from(agent, team)
 
 
-# --- permissions: one table, checked by every service -----------------------------------------
+# --- permissions: one table, checked by every service on every action ---------------------------
 
-PERMISSIONS: dict[str, frozenset[str]] = {
-    "agents.manage": frozenset({Role.SUPERVISOR, Role.ADMIN}),
-    "tickets.read": frozenset({Role.OPERATOR, Role.ENGINEER, Role.SUPERVISOR, Role.ADMIN}),
-    "tickets.create": frozenset({Role.OPERATOR, Role.ENGINEER, Role.SUPERVISOR, Role.ADMIN}),
-    "tickets.claim": frozenset({Role.ENGINEER, Role.SUPERVISOR, Role.ADMIN, Role.OPERATOR}),
-    "tickets.reassign": frozenset({Role.SUPERVISOR, Role.ADMIN}),
+EVERYONE = frozenset(Role)
+MANAGERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+# permission -> (the roles that have it, what it allows: for the refusal's message)
+PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
+    "agents.manage": (MANAGERS, "manage agents"),  # which agents: agents.may_manage
+    "agents.read": (MANAGERS, "read the agent list and login logs"),
+    "tickets.read": (EVERYONE, "read tickets"),
+    "tickets.create": (EVERYONE, "log calls"),
+    "tickets.claim": (EVERYONE, "claim tickets"),
+    "tickets.reassign": (MANAGERS, "assign tickets to others"),
+    "callbacks.make": (frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}), "make callbacks"),
+    "kpi.read": (MANAGERS, "read the desk's KPIs, monitor and presence"),
+    "desk.configure": (MANAGERS, "change SLA policies, calendars or escalation rules"),
+    "kb.edit": (frozenset(), "edit the knowledge base"),  # not a role: the KB-editor right
+    "demo.load": (frozenset({Role.ADMIN}), "load demo data into a desk"),
 }
 
 
+class RightsChanged(PermissionDenied):
+    """The Actor in hand no longer matches the agent: deactivated, or another role or team.
+    Nothing more can be done with it; the agent must log in again."""
+
+
 def can(actor: Actor, permission: str) -> bool:
-    return actor.role in PERMISSIONS[permission]
+    if permission == "kb.edit":
+        return actor.kb_editor
+    return actor.role in PERMISSIONS[permission][0]
 
 
-def require(actor: Actor, permission: str) -> None:
-    if not can(actor, permission):
-        raise PermissionDenied(f"{actor.login} ({actor.role}) may not do this ({permission})")
+def require(session: Session, actor: Actor, permission: str | None = None) -> None:
+    """The check every service action runs first, in the transaction that does the work: the agent
+    is still active and still holds the role, team and KB right the Actor says (its row re-read by
+    primary key, ~0.1 ms), and, if named, has `permission`.
+
+    In a write transaction on PostgreSQL the row is read FOR SHARE, so a deactivation or demotion
+    cannot commit between this check and the write (SQLite's BEGIN IMMEDIATE serialises writers)."""
+    lock = session.info.get("write") and session.get_bind().dialect.name == "postgresql"
+    agent = session.get(Agent, actor.id, with_for_update={"read": True} if lock else None)
+    if agent is None or not agent.active:
+        raise RightsChanged(f"{actor.login} has been deactivated: log in again or ask a supervisor")
+    if (agent.role, agent.team_id, _kb_editor(agent)) != (actor.role, actor.team_id, actor.kb_editor):
+        raise RightsChanged(f"the rights of {actor.login} have changed (now {agent.role}): log in again")
+    if permission is not None and not can(actor, permission):
+        raise PermissionDenied(f"{actor.login} ({actor.role}) may not {PERMISSIONS[permission][1]}")
 
 
 # --- login ---------------------------------------------------------------------------------------
 
+REFUSED = "wrong login or password"
+GLOBAL_MAX_FAILURES = 30
+GLOBAL_WINDOW = timedelta(minutes=15)
+KNOWN_SOURCE = timedelta(days=30)
 
-def _recent_failures(session: Session, login: str) -> tuple[int, LoginAttempt | None]:
-    """Failures in a row since the last success (within a day), and the latest one."""
-    since = clock.now() - timedelta(days=1)
-    rows = session.exec(
-        select(LoginAttempt)
-        .where(LoginAttempt.login == login, col(LoginAttempt.at) >= since)
-        .order_by(col(LoginAttempt.at).desc(), col(LoginAttempt.id).desc())
-        .limit(50)
+
+def terminal_source(kind: str) -> str:
+    """Where a login comes from, stable per terminal: `kind:ssh:<client ip>` in an SSH session,
+    else `kind:<tty>`, else `kind:<user>@<host>` (scripts without a terminal)."""
+    ssh = os.environ.get("SSH_CONNECTION", "").split()
+    if ssh:
+        return f"{kind}:ssh:{ssh[0]}"
+    for fd in (0, 1, 2):
+        try:
+            return f"{kind}:{os.ttyname(fd)}"
+        except OSError:
+            continue
+    return f"{kind}:{getpass.getuser()}@{socket.gethostname()}"
+
+
+def _lock_login(s: Session, login: str) -> None:
+    """One login's attempts are checked and recorded one at a time, so parallel guesses cannot all
+    pass the throttle before any is recorded (SQLite: BEGIN IMMEDIATE does it already)."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(8008, hashtext(:login))"), {"login": login})
+
+
+def _wait(
+    s: Session,
+    login: str,
+    source: str,
+    now: datetime,
+    max_failures: int,
+    lockout_seconds: int,
+    global_max: int,
+) -> int:
+    """Seconds this source must wait before trying this login again (0: it may try now)."""
+    A = LoginAttempt
+    rows = s.exec(
+        select(A.at, A.ok)
+        .where(A.login == login, A.source == source, col(A.at) >= now - timedelta(days=1))
+        .order_by(col(A.at).desc(), col(A.id).desc())
+        .limit(max_failures + 6)
     ).all()
-    failures = 0
-    for row in rows:
-        if row.ok:
-            break
-        failures += 1
-    return failures, (rows[0] if rows else None)
+    failures = next((i for i, (_at, ok) in enumerate(rows) if ok), len(rows))
+    if failures >= max_failures:
+        left = rows[0][0] + timedelta(seconds=lockout_seconds * 2 ** min(failures - max_failures, 5)) - now
+        if left > timedelta(0):
+            return math.ceil(left.total_seconds())
+    failed = (A.login == login, col(A.ok).is_(False), col(A.at) >= now - GLOBAL_WINDOW)
+    recent = s.exec(select(func.count()).select_from(A).where(*failed)).one()
+    if recent < global_max:
+        return 0
+    known = s.exec(
+        select(A.id).where(
+            A.login == login, A.source == source, col(A.ok).is_(True), col(A.at) >= now - KNOWN_SOURCE
+        )
+    ).first()
+    if known is not None:
+        return 0
+    # wait until enough of the window's failures have aged out of it
+    oldest = s.exec(
+        select(A.at).where(*failed).order_by(col(A.at)).offset(recent - global_max).limit(1)
+    ).one()
+    return max(1, math.ceil((oldest + GLOBAL_WINDOW - now).total_seconds()))
 
 
 def login(
@@ -135,34 +251,64 @@ def login(
     source: str = "console",
     max_failures: int = 3,
     lockout_seconds: int = 30,
+    global_max_failures: int = GLOBAL_MAX_FAILURES,
 ) -> Actor:
-    """Check a login; every try is logged; after `max_failures` in a row the login waits (doubling)."""
-    login_name = login_name.strip()
-    with db.write() as session:
-        failures, last = _recent_failures(session, login_name)
-        if failures >= max_failures and last is not None:
-            wait = timedelta(seconds=lockout_seconds * 2 ** min(failures - max_failures, 5))
-            left = last.at + wait - clock.now()
-            if left > timedelta(0):
-                seconds = int(left.total_seconds()) + 1
-                raise LoginFailed(f"too many failed logins for {login_name!r}: try again in {seconds} s")
-        agent = session.exec(select(Agent).where(Agent.login == login_name)).first()
-        ok = bool(agent and agent.active and verify_password(password, agent.password_hash))
-        session.add(LoginAttempt(login=login_name[:40], at=clock.now(), ok=ok, source=source))
-        if ok and agent is not None:
-            return actor_from(agent, session.get(Team, agent.team_id) if agent.team_id else None)
-    # The failed attempt is committed above; refuse outside the transaction.
-    if agent is not None and not agent.active:
-        raise LoginFailed(f"the login {login_name!r} is deactivated")
-    raise LoginFailed("wrong login or password")
+    """Check a login; every try is recorded with its source (`console:<tty>`, `ssh:<ip>`, `cli:…`).
+
+    An unknown login, a wrong password and a deactivated agent get the same answer after the same
+    hash work. Throttling is per login AND source: after `max_failures` failures in a row from one
+    source, that source waits `lockout_seconds`, doubling with each further failure up to 32 times
+    (30 s to 16 min); a success from that source resets it. A guesser at another terminal therefore
+    cannot lock a colleague out. A global cap per login slows a guesser spread over many sources:
+    once the login has `global_max_failures` failures in the last 15 minutes, only sources that
+    logged in as it within 30 days may try. One source cannot reach that cap: its own throttle
+    allows it at most 7 failures in 15 minutes, so it takes five sources or more."""
+    name, source = login_name.strip()[:40], source[:80]
+    with db.write() as s:
+        _lock_login(s, name)
+        now = clock.now()
+        wait = _wait(s, name, source, now, max_failures, lockout_seconds, global_max_failures)
+        if wait:
+            raise LoginFailed(f"too many failed logins for {name!r}: try again in {wait} s")
+        agent = s.exec(select(Agent).where(Agent.login == name)).first()
+        # recorded as failed first: a concurrent try counts it; a success below corrects it
+        attempt = LoginAttempt(login=name, at=now, ok=False, source=source)
+        s.add(attempt)
+        s.flush()
+        attempt_id = attempt.id
+        agent_id = agent.id if agent is not None else None
+        stored = agent.password_hash if agent is not None and agent.active else None
+    # the hash work happens outside the transaction, and the same way whoever asked
+    if not verify_password(password, stored or _dummy_hash()) or stored is None:
+        raise LoginFailed(REFUSED)
+    new_hash = hash_password(password) if needs_rehash(stored) else None
+    with db.write() as s:
+        agent = s.get(Agent, agent_id)
+        if agent is None or not agent.active:
+            raise LoginFailed(REFUSED)  # deactivated meanwhile
+        s.execute(update(LoginAttempt).where(col(LoginAttempt.id) == attempt_id).values(ok=True))
+        if new_hash is not None:  # unless a concurrent login or a reset replaced it already
+            s.execute(
+                update(Agent)
+                .where(col(Agent.id) == agent_id, col(Agent.password_hash) == stored)
+                .values(password_hash=new_hash)
+            )
+        return actor_from(agent, s.get(Team, agent.team_id) if agent.team_id else None)
 
 
-def login_log(db: Database, login_name: str, limit: int = 20) -> list[tuple[str, bool, str]]:
-    with db.read() as session:
-        rows = session.exec(
-            select(LoginAttempt)
-            .where(LoginAttempt.login == login_name)
-            .order_by(col(LoginAttempt.id).desc())
-            .limit(limit)
-        ).all()
-        return [(r.at.isoformat(), r.ok, r.source) for r in rows]
+@dataclass(frozen=True)
+class LoginRow:
+    at: datetime
+    login: str
+    ok: bool
+    source: str
+
+
+def login_log(db: Database, actor: Actor, login_name: str | None = None, limit: int = 50) -> list[LoginRow]:
+    """The latest login attempts, of one login or of all (supervisors and admins; anyone their own)."""
+    with db.read() as s:
+        require(s, actor, None if login_name == actor.login else "agents.read")
+        query = select(LoginAttempt).order_by(col(LoginAttempt.id).desc()).limit(max(1, min(limit, 10_000)))
+        if login_name is not None:
+            query = query.where(LoginAttempt.login == login_name)
+        return [LoginRow(r.at, r.login, r.ok, r.source) for r in s.exec(query).all()]

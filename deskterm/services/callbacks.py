@@ -29,26 +29,23 @@ from ..models import (
     CustomerPhone,
     EventKind,
     Organisation,
-    Role,
     Status,
     Survey,
     Ticket,
     TicketEvent,
 )
 from . import notify, scripts, tickets
-from .auth import Actor
-from .errors import Conflict, InvalidInput, PermissionDenied
+from .auth import Actor, require
+from .errors import Conflict, InvalidInput
 
-ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
 FIXED, NOT_FIXED, NO_ANSWER = "fixed", "not_fixed", "no_answer"
 RATINGS = ("attitude", "quality", "technical", "speed")
 RATING_WORDS = {1: "very satisfied", 2: "satisfied", 3: "average", 4: "dissatisfied"}
 NOTE_MAX = 4000
 
 
-def _require(actor: Actor) -> None:
-    if actor.role not in ROLES:
-        raise PermissionDenied(f"{actor.login} ({actor.role}) may not make callbacks")
+def _require(s: Session, actor: Actor) -> None:
+    require(s, actor, "callbacks.make")
 
 
 @dataclass(frozen=True)
@@ -91,9 +88,9 @@ def callback_list(
 ) -> list[CallbackItem]:
     """Resolved tickets by priority then due time (index ix_ticket_status_queue), at most `limit`;
     those tried without an answer within the last `retry_minutes` come after the rest."""
-    _require(actor)
     now = now or clock.now()
     with db.read() as s:
+        _require(s, actor)
         ids = list(
             s.exec(
                 select(Ticket.id)
@@ -180,8 +177,8 @@ def sheet(
     max_attempts: int = 3,
 ) -> CallbackSheet:
     """The callback script for one resolved ticket, with the customer's name and the problem."""
-    _require(actor)
     with db.read() as s:
+        _require(s, actor)
         t = tickets.find_ticket(s, number)
         items = _items(s, [t.id], retry_minutes, clock.now())
     item = items[0]
@@ -268,12 +265,12 @@ def record_fixed(
     db: Database, actor: Actor, number: str, survey: SurveyAnswers | None, *, note: str = ""
 ) -> Outcome:
     """The customer confirms the fix: the attempt, the survey (if they answered it), then close."""
-    _require(actor)
     note = _note(note, required=False)
     if survey is not None:
         survey.validate()
 
     def work(s: Session) -> Outcome:
+        _require(s, actor)
         t = _lock_resolved(s, number)
         now = clock.now()
         _attempt(s, actor, t, FIXED, note, now)
@@ -307,10 +304,10 @@ def record_fixed(
 def record_not_fixed(db: Database, actor: Actor, number: str, note: str) -> Outcome:
     """The problem is back or was never solved: reopen the ticket to its last assignee, with the
     note (assigned again; unassigned in its team's queue when nobody had it)."""
-    _require(actor)
     note = _note(note, required=True)
 
     def work(s: Session) -> Outcome:
+        _require(s, actor)
         t = _lock_resolved(s, number)
         now = clock.now()
         _attempt(s, actor, t, NOT_FIXED, note, now)
@@ -368,10 +365,10 @@ def record_no_answer(
     db: Database, actor: Actor, number: str, *, max_attempts: int = 3, note: str = ""
 ) -> Outcome:
     """Nobody answered: keep the attempt; at the `max_attempts`th the ticket closes ("no answer")."""
-    _require(actor)
     note = _note(note, required=False)
 
     def work(s: Session) -> Outcome:
+        _require(s, actor)
         t = _lock_resolved(s, number)
         now = clock.now()
         _attempt(s, actor, t, NO_ANSWER, note, now)

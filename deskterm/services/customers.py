@@ -67,7 +67,6 @@ def warranty_status(end: date | None, today: date | None = None) -> str:
 def lookup(db: Database, actor: Actor, typed: str, *, limit: int = 8) -> list[CallerMatch]:
     """Customers whose phone starts with the digits typed (from MIN_DIGITS on), whatever the
     separators and with or without the country prefix; by the ending when the prefix finds none."""
-    require(actor, "tickets.read")
     variants = [v for v in lookup_variants(typed) if len(v) >= MIN_DIGITS]
     if not variants:
         return []
@@ -80,6 +79,7 @@ def lookup(db: Database, actor: Actor, typed: str, *, limit: int = 8) -> list[Ca
             else col(CustomerPhone.digits) >= low
         )
     with db.read() as s:
+        require(s, actor, "tickets.read")
         rows = s.exec(
             _match_query().where(or_(*ranges)).order_by(col(CustomerPhone.digits)).limit(limit * 2)
         ).all()
@@ -190,9 +190,9 @@ def caller(session: Session, customer_id: int) -> CallerMatch | None:
 
 def caller_pop(db: Database, actor: Actor, customer_id: int, *, open_limit: int = 20) -> CallerPop:
     """The screen pop: the caller, their open tickets (most urgent first), last five, devices."""
-    require(actor, "tickets.read")
     query, _ = _row_query()
     with db.read() as s:
+        require(s, actor, "tickets.read")
         who = caller(s, customer_id)
         if who is None:
             from .errors import NotFound
@@ -226,8 +226,8 @@ def find_device(session: Session, serial: str) -> Device | None:
 
 def device_by_serial(db: Database, actor: Actor, serial: str) -> DeviceView | None:
     """A known device with its owner and computed warranty; None if the serial is new."""
-    require(actor, "tickets.read")
     with db.read() as s:
+        require(s, actor, "tickets.read")
         device = find_device(s, serial)
         if device is None:
             return None

@@ -20,7 +20,8 @@ from .. import clock
 from ..db import Database, bulk_insert
 from ..models import OPEN_STATUSES, Category, Status, Team
 from . import reference
-from .auth import hash_password
+from .auth import Actor, hash_password, require
+from .errors import PermissionDenied
 from .phones import digits as phone_digits
 from .priority import priority_for
 from .sla import policy_for
@@ -472,14 +473,31 @@ def phone_as_given(rng: random.Random) -> str:
     return f"+1 (555) {rng.randrange(1000):03d}-{rng.randrange(10**4):04d}"
 
 
-def ensure_agents(db: Database) -> dict[str, int]:
-    """The demo cast (idempotent); returns login -> id."""
+def ensure_agents(
+    db: Database, actor: Actor | None = None, *, with_demo_logins: bool = False
+) -> dict[str, int]:
+    """The demo cast (idempotent); returns login -> id. A desk that has agents already takes demo
+    data only from an admin (`actor`), and the demo logins (their password is published: 'demo')
+    only when asked for them."""
     from ..models import Agent
+    from .agents import lock_agent_table
 
     reference.seed(db)
     with db.write() as s:
+        lock_agent_table(s)
         teams = {t.name: t.id for t in s.exec(select(Team)).all()}
         have = {a.login: a for a in s.exec(select(Agent)).all()}
+        if have:
+            if actor is None:
+                raise PermissionDenied("this desk has agents: only an admin may add demo data to it")
+            require(s, actor, "demo.load")
+            missing = [a[0] for a in DEMO_AGENTS if a[0] not in have]
+            if missing and not with_demo_logins:
+                raise PermissionDenied(
+                    "this desk has agents: demo data would add logins with the published password "
+                    f"'{DEMO_PASSWORD}' ({', '.join(missing[:3])}, ...); ask for them explicitly "
+                    "(--with-demo-logins)"
+                )
         for login, name, number, role, tier, team, manager, lang in DEMO_AGENTS:
             if login in have:
                 continue
@@ -508,16 +526,19 @@ def ensure_agents(db: Database) -> dict[str, int]:
 def generate(
     db: Database,
     *,
+    actor: Actor | None = None,
+    with_demo_logins: bool = False,
     tickets: int = 3000,
     customers: int | None = None,
     seed: int = 1,
     progress: Progress | None = None,
     batch: int = 20_000,
 ) -> DemoSummary:
-    """Add demo data to a migrated database. Run again to add more (ids continue)."""
+    """Add demo data to a migrated database. Run again to add more (ids continue). A desk with
+    agents takes it only from an admin (`actor`), and the demo logins only `with_demo_logins`."""
     rng = random.Random(seed)
     report = progress or (lambda stage, done, total: None)
-    agent_ids = ensure_agents(db)
+    agent_ids = ensure_agents(db, actor, with_demo_logins=with_demo_logins)
     customers = customers or max(200, tickets // 20)
     now = clock.now()
     with db.read() as s:

@@ -277,10 +277,9 @@ def _check_names(s: Session, rule: Rule) -> None:
 # --- rules: administration -------------------------------------------------------------------------
 
 
-def _require_manager(actor: Actor | None) -> None:
-    """Rules are the desk's policy: supervisors and admins (None: the local administrator's CLI)."""
-    if actor is not None and not actor.is_supervisor:
-        raise PermissionDenied(f"{actor.login} ({actor.role}) may not change escalation rules")
+def _require_manager(s: Session, actor: Actor) -> None:
+    """Rules are the desk's policy: supervisors and admins."""
+    require(s, actor, "desk.configure")
 
 
 def list_rules(db: Database) -> list[Rule]:
@@ -291,7 +290,7 @@ def list_rules(db: Database) -> list[Rule]:
 
 def add_rule(
     db: Database,
-    actor: Actor | None,
+    actor: Actor,
     *,
     name: str,
     when: dict[str, Any],
@@ -299,13 +298,13 @@ def add_rule(
     position: int | None = None,
     enabled: bool = True,
 ) -> Rule:
-    _require_manager(actor)
     name = name.strip()
     if not name:
         raise InvalidInput({"name": "required"})
     rule = parse_rule(when, then, name=name, enabled=enabled, position=position or 0)
     try:
         with db.write() as s:
+            _require_manager(s, actor)
             _check_names(s, rule)
             if s.exec(select(EscalationRule.id).where(EscalationRule.name == name)).first():
                 raise Conflict(f"a rule named {name!r} exists")
@@ -325,9 +324,9 @@ def add_rule(
         raise Conflict(f"a rule named {name!r} exists") from None
 
 
-def set_enabled(db: Database, actor: Actor | None, name: str, enabled: bool) -> Rule:
-    _require_manager(actor)
+def set_enabled(db: Database, actor: Actor, name: str, enabled: bool) -> Rule:
     with db.write() as s:
+        _require_manager(s, actor)
         row = _rule_row(s, name)
         row.enabled = enabled
         return _rule_from_row(row)
@@ -1061,8 +1060,8 @@ class EscalationOptions:
 
 
 def escalation_options(db: Database, actor: Actor, number: str) -> EscalationOptions:
-    require(actor, "tickets.read")
     with db.read() as s:
+        require(s, actor, "tickets.read")
         t = _ticket(s, number)
         team = s.get(Team, t.team_id) if t.team_id else None
         nxt = next_tier_team(s, t)
@@ -1117,7 +1116,6 @@ def escalate(
     """Escalate by hand: functional (to `team`, default the next tier) or hierarchical (the next
     person up the line), with the reason and the time the next line expects to need, which the
     desk reads to the customer. `version`, when given, refuses a ticket changed meanwhile."""
-    require(actor, "tickets.read")
     errors: dict[str, str] = {}
     if mode not in MODES:
         errors["mode"] = f"one of {', '.join(MODES)}"
@@ -1136,6 +1134,7 @@ def escalate(
 
     def work(s: Session) -> EscalationResult:
         t = _ticket(s, number, lock=True)
+        require(s, actor, "tickets.read")
         if not may_escalate(actor, mode, t.assignee_id, t.team_id):
             who = "its assignee, its team or a supervisor" + (
                 " or the desk" if mode == "hierarchical" else ""

@@ -341,9 +341,9 @@ def find_duplicates(
     db: Database, actor: Actor, form: IntakeForm, rules: IntakeRules | None = None
 ) -> list[DuplicateCandidate]:
     """The duplicate check alone (the save does it again, inside its transaction)."""
-    require(actor, "tickets.read")
     rules = rules or IntakeRules()
     with db.read() as s:
+        require(s, actor, "tickets.read")
         device = find_device(s, form.device_serial)
         return _candidates(
             s, form.customer_id, device.id if device else None, form.text(), rules.duplicate_threshold
@@ -391,7 +391,6 @@ def save_call(
     """Validate and save the call in one transaction: new caller and device if needed, the
     ticket in its category's team queue with its SLA clocks, or a chase / a related link when it
     duplicates an open ticket. Raises InvalidInput (nothing saved) or DuplicatesFound."""
-    require(actor, "tickets.create")
     rules = rules or IntakeRules()
     if on_duplicate is not None and on_duplicate not in ON_DUPLICATE:
         raise InvalidInput({"on_duplicate": "chase, link or create"})
@@ -411,6 +410,7 @@ def _save(
     on_duplicate: str | None,
     duplicate_of: str | None,
 ) -> IntakeResult:
+    require(s, actor, "tickets.create")
     if form.call_started_at is not None:
         done = _saved_before(s, actor, form.call_started_at)
         if done is not None:
@@ -693,9 +693,9 @@ def chase(
 ) -> IntakeResult:
     """The caller rings again about an open ticket: log who, when and the caller's words, and
     count the chase (escalation rules read chase_count)."""
-    require(actor, "tickets.create")
 
     def work(s: Session) -> IntakeResult:
+        require(s, actor, "tickets.create")
         ticket = find_ticket(s, number, lock=True)
         return _chase_in(s, actor, ticket, words=words, call_started_at=call_started_at, caller=caller)
 

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, select, update
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from .. import clock, memory
 from ..db import Database
@@ -29,8 +29,8 @@ from ..models import (
     KbSynonym,
     TicketArticle,
 )
-from .auth import Actor
-from .errors import InvalidInput, NotFound, PermissionDenied
+from .auth import Actor, require
+from .errors import InvalidInput, NotFound
 from .tickets import find_ticket, normalise_number, record_event
 
 # How often a search looks for articles changed by others (seconds).
@@ -308,6 +308,7 @@ def mark_solved(session, actor_id: int | None, ticket_id: int, article_id: int) 
 def solved_it(db: Database, actor: Actor, ticket_number: str, article_id: int) -> bool:
     """ "This solved it" on the ticket being worked: link, raise the score, and record it."""
     with db.write() as s:
+        require(s, actor, "tickets.read")
         ticket = find_ticket(s, ticket_number)
         article = s.get(KbArticle, article_id)
         if article is None:
@@ -390,9 +391,8 @@ def copy_to_note(db: Database, actor: Actor, number: str, article_id: int, *, pu
 # --- editing (KB editors: supervisors, or agents with the KB right) -------------------------------
 
 
-def require_editor(actor: Actor) -> None:
-    if not actor.kb_editor:
-        raise PermissionDenied(f"{actor.login} may not edit the knowledge base")
+def require_editor(s: Session, actor: Actor) -> None:
+    require(s, actor, "kb.edit")
 
 
 def save_solution(
@@ -408,7 +408,6 @@ def save_solution(
     status: str = "draft",
 ) -> int:
     """Create or edit a solution from its statements (existing identical statements are reused)."""
-    require_editor(actor)
     statements = [s.strip() for s in statements if s.strip()]
     errors = {}
     if not title.strip():
@@ -422,6 +421,7 @@ def save_solution(
     if errors:
         raise InvalidInput(errors)
     with db.write() as s:
+        require_editor(s, actor)
         if external_id is None:
             count = s.execute(select(func.count()).select_from(KbArticle)).scalar_one()
             external_id = f"KB-D{count + 1:05d}"
@@ -443,10 +443,10 @@ def save_solution(
 
 
 def set_status(db: Database, actor: Actor, article_id: int, status: str) -> None:
-    require_editor(actor)
     if status not in store.STATUSES:
         raise InvalidInput({"status": "draft, published or retired"})
     with db.write() as s:
+        require_editor(s, actor)
         if s.get(KbArticle, article_id) is None:
             raise NotFound(f"no article {article_id}")
         s.execute(
@@ -502,12 +502,12 @@ def statement_users(db: Database, statement_id: int) -> list[tuple[str, str]]:
 
 def edit_statement(db: Database, actor: Actor, statement_id: int, text: str) -> int:
     """Change a shared statement for every solution that uses it; returns how many changed."""
-    require_editor(actor)
     text = text.strip()
     if not text:
         raise InvalidInput({"text": "required"})
     digest = store.statement_digest(text)
     with db.write() as s:
+        require_editor(s, actor)
         other = s.execute(select(KbStatement.id).where(KbStatement.digest == digest)).scalar()
         if other is not None and other != statement_id:
             raise InvalidInput({"text": f"the same statement exists already (#{other}): reuse it"})
@@ -528,8 +528,8 @@ def edit_statement(db: Database, actor: Actor, statement_id: int, text: str) -> 
 
 def draft_from_ticket(db: Database, actor: Actor, ticket_number: str) -> int:
     """Turn a resolved ticket into a draft solution: its summary, symptoms and resolution."""
-    require_editor(actor)
     with db.read() as s:
+        require_editor(s, actor)
         ticket = find_ticket(s, ticket_number)
         number = ticket.number
         if not ticket.resolution.strip():
@@ -557,14 +557,13 @@ def list_synonyms(db: Database) -> list[tuple[int, str]]:
         return [(r.id, r.terms) for r in s.execute(select(KbSynonym).order_by(col(KbSynonym.id))).scalars()]  # type: ignore[misc]
 
 
-def add_synonyms(db: Database, actor: Actor | None, terms: list[str]) -> int:
+def add_synonyms(db: Database, actor: Actor, terms: list[str]) -> int:
     """A group of words that mean the same thing; takes effect at the next index build."""
-    if actor is not None:
-        require_editor(actor)
     terms = [t.strip() for t in terms if t.strip()]
     if len(terms) < 2:
         raise InvalidInput({"terms": "a synonym group needs at least two terms"})
     with db.write() as s:
+        require_editor(s, actor)
         row = KbSynonym(terms=", ".join(terms), updated_at=clock.now())
         s.add(row)
         s.flush()
@@ -573,15 +572,23 @@ def add_synonyms(db: Database, actor: Actor | None, terms: list[str]) -> int:
     return synonym_id  # type: ignore[return-value]
 
 
-def remove_synonyms(db: Database, actor: Actor | None, synonym_id: int) -> None:
-    if actor is not None:
-        require_editor(actor)
+def remove_synonyms(db: Database, actor: Actor, synonym_id: int) -> None:
     with db.write() as s:
+        require_editor(s, actor)
         row = s.get(KbSynonym, synonym_id)
         if row is None:
             raise NotFound(f"no synonym group {synonym_id}")
         s.delete(row)
     _edited(db)
+
+
+def import_solutions(
+    db: Database, actor: Actor, lines: list[str], *, progress: store.Progress | None = None
+) -> store.ImportReport:
+    """Import solutions from JSONL lines (KB editors): `kb import`."""
+    with db.read() as s:
+        require_editor(s, actor)
+    return store.import_jsonl(db, lines, total=len(lines), progress=progress)
 
 
 def import_demo_articles(db: Database) -> store.ImportReport:

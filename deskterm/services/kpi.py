@@ -58,8 +58,8 @@ from .. import clock
 from ..db import Database
 from ..models import Agent, Status, Survey, Team, Ticket, TicketEvent
 from . import presence, tickets
-from .auth import Actor
-from .errors import InvalidInput, PermissionDenied
+from .auth import Actor, require
+from .errors import InvalidInput
 
 RUNNING = (Status.NEW.value, Status.ASSIGNED.value, Status.IN_PROGRESS.value)  # SLA clock runs
 OPEN = (*RUNNING, Status.PENDING_CUSTOMER.value, Status.PENDING_THIRD_PARTY.value)
@@ -68,10 +68,9 @@ SATISFIED = 2  # ratings 1 (very satisfied) and 2 (satisfied) count as satisfied
 RATINGS = ("attitude", "quality", "technical", "speed")
 
 
-def require_supervisor(actor: Actor | None) -> None:
-    """Supervisors and admins; None is the local administrator at the command line."""
-    if actor is not None and not actor.is_supervisor:
-        raise PermissionDenied(f"{actor.login} ({actor.role}) may not read the desk's KPIs")
+def require_supervisor(s: Session, actor: Actor) -> None:
+    """Supervisors and admins."""
+    require(s, actor, "kpi.read")
 
 
 # --- periods ----------------------------------------------------------------------------------------
@@ -581,7 +580,8 @@ class Monitor:
         pending_target: int = 10,
         presence_timeout: float = 60.0,
     ) -> None:
-        require_supervisor(actor)
+        with db.read() as s:
+            require_supervisor(s, actor)
         self.db = db
         self.actor = actor
         self.timezone = timezone
@@ -603,6 +603,7 @@ class Monitor:
         started = time.perf_counter()
         full = self.book is None
         with self.db.read() as s:
+            require_supervisor(s, self.actor)
             if self.book is None:
                 rows = s.exec(_book_query(s).where(col(Ticket.is_open) == true())).all()
                 self.book = OpenBook()
@@ -746,7 +747,6 @@ def tickets_behind(
     limit: int = 200,
 ) -> list[tickets.TicketRow]:
     """The tickets a monitor figure counts (at most `limit`, most urgent or oldest first)."""
-    require_supervisor(actor)
     if figure.kind not in FIGURES:
         raise InvalidInput({"figure": f"one of {', '.join(FIGURES)}"})
     now = now or clock.now()
@@ -784,6 +784,7 @@ def tickets_behind(
             col(T.team_id) == figure.team_id if figure.team_id is not None else col(T.team_id).is_(None),
         ]
     with db.read() as s:
+        require_supervisor(s, actor)
         numbers = list(s.exec(select(T.number).where(*where).order_by(*order, col(T.id)).limit(limit)).all())
     rows = {r.number: r for r in tickets.list_tickets_by_numbers(db, numbers)} if numbers else {}
     return [rows[n] for n in numbers if n in rows]
@@ -804,7 +805,7 @@ def report_days(start: datetime, end: datetime) -> list[tuple[datetime, datetime
 
 def report(
     db: Database,
-    actor: Actor | None,
+    actor: Actor,
     start: datetime,
     end: datetime,
     *,
@@ -812,7 +813,6 @@ def report(
     progress: Any = None,
 ) -> tuple[Kpis, Tally]:
     """The KPIs of a period (supervisors and admins), a day at a time; `progress(done, total)`."""
-    require_supervisor(actor)
     if end <= start:
         raise InvalidInput({"to": "must be after --from"})
     team_id = team_id_of(db, team)
@@ -820,6 +820,7 @@ def report(
     days = report_days(start, end)
     for i, (a, b) in enumerate(days):
         with db.read() as s:
+            require_supervisor(s, actor)
             total.add(period_tally(s, a, b, team_id))
         if progress is not None:
             progress(i + 1, len(days))

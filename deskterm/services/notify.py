@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 from .. import clock
 from ..db import Database
 from ..models import Agent, Notification, Ticket
-from .auth import Actor
+from .auth import Actor, require
 
 log = logging.getLogger("deskterm.notify")
 
@@ -151,11 +151,13 @@ def list_inbox(
     if unread_only:
         where.append(col(Notification.read_at).is_(None))
     with db.read() as s:
+        require(s, actor)
         return _views(s, *where, limit=max(1, min(limit, 1000)))
 
 
 def unread_count(db: Database, actor: Actor) -> int:
     with db.read() as s:
+        require(s, actor)
         return _unread(s, actor.id)
 
 
@@ -183,6 +185,7 @@ class InboxNews:
 def news(db: Database, actor: Actor, after_id: int | None) -> InboxNews:
     """Unread count and what arrived for the agent since `after_id` (None: nothing, just the state)."""
     with db.read() as s:
+        require(s, actor)
         latest = s.exec(select(func.max(Notification.id))).one() or 0
         new: list[NotificationView] = []
         if after_id is not None and latest > after_id:
@@ -201,6 +204,7 @@ def mark_read(db: Database, actor: Actor, ids: Iterable[int]) -> int:
     if not ids:
         return 0
     with db.write() as s:
+        require(s, actor)
         return s.execute(
             update(Notification)
             .where(
@@ -214,6 +218,7 @@ def mark_read(db: Database, actor: Actor, ids: Iterable[int]) -> int:
 
 def mark_all_read(db: Database, actor: Actor) -> int:
     with db.write() as s:
+        require(s, actor)
         return s.execute(
             update(Notification)
             .where(Notification.agent_id == actor.id, col(Notification.read_at).is_(None))

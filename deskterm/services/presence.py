@@ -14,8 +14,8 @@ from sqlmodel import Session, col, select
 from .. import clock
 from ..db import Database
 from ..models import AgentPresence
-from .auth import Actor
-from .errors import InvalidInput, PermissionDenied
+from .auth import Actor, require
+from .errors import InvalidInput
 
 AVAILABLE = "available"
 ON_CALL = "on_call"
@@ -48,6 +48,7 @@ def publish(db: Database, actor: Actor, state: str, *, timeout: float = 60.0) ->
     for _attempt in range(2):  # two consoles of one agent may insert the first row at once
         try:
             with db.write() as s:
+                require(s, actor)
                 row = s.get(AgentPresence, actor.id)
                 if row is None:
                     s.add(AgentPresence(agent_id=actor.id, state=state, since=now, heartbeat_at=now))
@@ -64,6 +65,7 @@ def publish(db: Database, actor: Actor, state: str, *, timeout: float = 60.0) ->
 def beat(db: Database, actor: Actor) -> None:
     """Refresh the heartbeat; publishes "available" when the agent has no row yet (or it was removed)."""
     with db.write() as s:
+        require(s, actor)
         done = s.execute(
             update(AgentPresence)
             .where(col(AgentPresence.agent_id) == actor.id)
@@ -77,6 +79,7 @@ def beat(db: Database, actor: Actor) -> None:
 def leave(db: Database, actor: Actor) -> None:
     """The console closes: the agent shows as logged out at once."""
     with db.write() as s:
+        require(s, actor)
         row = s.get(AgentPresence, actor.id)
         if row is not None:
             s.delete(row)
@@ -85,9 +88,8 @@ def leave(db: Database, actor: Actor) -> None:
 def states(db: Database, actor: Actor, *, timeout: float, now: datetime | None = None) -> dict[int, Presence]:
     """Every agent's current state by agent id (supervisors and admins); agents without a row are
     absent (logged out)."""
-    if not actor.is_supervisor:
-        raise PermissionDenied(f"{actor.login} ({actor.role}) may not watch the desk's presence")
     with db.read() as s:
+        require(s, actor, "kpi.read")
         return read_states(s, timeout=timeout, now=now or clock.now())
 
 

@@ -195,13 +195,13 @@ def page(
 
     Default order: from the start, `after` a row's key, or the rows just `before` one (returned in
     order). Any other sort: from `offset`."""
-    require(actor, "tickets.read")
     if view not in VIEWS:
         raise InvalidInput({"view": f"one of {', '.join(VIEWS)}"})
     if sort not in SORTS:
         raise InvalidInput({"sort": f"one of {', '.join(SORTS)}"})
     limit = max(1, min(limit, PAGE_MAX))
     with db.read() as s:
+        require(s, actor, "tickets.read")
         where = [_base(s, view, actor)]
         if query.strip():
             where.append(_text_filter(s, query))
@@ -334,9 +334,9 @@ def _rows(s: Any, ids: list[int], assignee: Any) -> list[QueueRow]:
 def counts(db: Database, actor: Actor) -> dict[str, int]:
     """How many tickets each view holds (unfiltered): its open part and its resolved part, each
     counted from an index."""
-    require(actor, "tickets.read")
     out = {}
     with db.read() as s:
+        require(s, actor, "tickets.read")
         for view in VIEWS:
             parts = []
             if SEGMENTS[view] != "D":
@@ -352,10 +352,10 @@ def counts(db: Database, actor: Actor) -> dict[str, int]:
 
 def rows_by_ids(db: Database, actor: Actor, ids: list[int]) -> list[QueueRow]:
     """Fresh rows of the given tickets (without keys)."""
-    require(actor, "tickets.read")
     if not ids:
         return []
     with db.read() as s:
+        require(s, actor, "tickets.read")
         return _rows(s, ids, aliased(Agent))
 
 

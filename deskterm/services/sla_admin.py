@@ -13,8 +13,8 @@ from sqlmodel import Session, col, select
 from ..db import Database
 from ..models import EventKind, SlaCalendar, SlaPolicy, Ticket, TicketEvent
 from . import sla, tickets
-from .auth import Actor
-from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from .auth import Actor, require
+from .errors import Conflict, InvalidInput, NotFound
 from .sla_calendar import BusinessCalendar, country_days
 
 
@@ -39,10 +39,9 @@ class CalendarRow:
     policies: int  # how many policies use it
 
 
-def _require_manager(actor: Actor | None) -> None:
-    """Policies are the desk's contract: supervisors and admins (None: the local administrator)."""
-    if actor is not None and not actor.is_supervisor:
-        raise PermissionDenied(f"{actor.login} ({actor.role}) may not change SLA policies or calendars")
+def _require_manager(s: Session, actor: Actor) -> None:
+    """Policies are the desk's contract: supervisors and admins."""
+    require(s, actor, "desk.configure")
 
 
 # --- policies ----------------------------------------------------------------------------------------
@@ -83,7 +82,7 @@ def _check_minutes(respond: int | None, resolve: int | None) -> None:
 
 def add_policy(
     db: Database,
-    actor: Actor | None,
+    actor: Actor,
     *,
     priority: int,
     respond_minutes: int,
@@ -94,13 +93,13 @@ def add_policy(
 ) -> tuple[PolicyRow, int]:
     """A policy for a priority (and optionally one customer class); returns it and how many open
     tickets got new due times."""
-    _require_manager(actor)
     if priority not in range(1, 6):
         raise InvalidInput({"priority": "1-5"})
     _check_minutes(respond_minutes, resolve_minutes)
     customer_class = customer_class.strip()
     try:
         with db.write() as s:
+            _require_manager(s, actor)
             cal = _calendar_named(s, calendar)
             if s.exec(
                 select(SlaPolicy.id).where(
@@ -149,7 +148,7 @@ def find_policy(s: Session, ref: str) -> SlaPolicy:
 
 def edit_policy(
     db: Database,
-    actor: Actor | None,
+    actor: Actor,
     ref: str,
     *,
     respond_minutes: int | None = None,
@@ -157,8 +156,8 @@ def edit_policy(
     calendar: str | None = None,
     name: str | None = None,
 ) -> tuple[PolicyRow, int]:
-    _require_manager(actor)
     with db.write() as s:
+        _require_manager(s, actor)
         policy = find_policy(s, ref)
         s.refresh(policy, with_for_update=True)  # two edits: each checks the other's minutes
         _check_minutes(
@@ -275,7 +274,7 @@ def _validate(timezone: str, always_open: bool, spec: dict) -> None:  # type: ig
 
 def add_calendar(
     db: Database,
-    actor: Actor | None,
+    actor: Actor,
     *,
     name: str,
     timezone: str = "Asia/Shanghai",
@@ -283,7 +282,6 @@ def add_calendar(
     hours: str | None = None,
     country: str | None = None,
 ) -> CalendarRow:
-    _require_manager(actor)
     name = name.strip()
     if not name:
         raise InvalidInput({"name": "required"})
@@ -295,6 +293,7 @@ def add_calendar(
     _validate(timezone, always_open, spec)
     try:
         with db.write() as s:
+            _require_manager(s, actor)
             if s.exec(select(SlaCalendar.id).where(SlaCalendar.name == name)).first():
                 raise Conflict(f"a calendar named {name!r} exists")
             cal = SlaCalendar(name=name, timezone=timezone, always_open=always_open, spec=json.dumps(spec))
@@ -307,7 +306,7 @@ def add_calendar(
 
 def edit_calendar(
     db: Database,
-    actor: Actor | None,
+    actor: Actor,
     name: str,
     *,
     timezone: str | None = None,
@@ -319,8 +318,8 @@ def edit_calendar(
     country: str | None = None,
 ) -> tuple[CalendarRow, int]:
     """Change a calendar; the open tickets under its policies get new due times (how many: returned)."""
-    _require_manager(actor)
     with db.write() as s:
+        _require_manager(s, actor)
         cal = _calendar_named(s, name)
         spec = json.loads(cal.spec or "{}")
         if hours is not None:
@@ -346,12 +345,11 @@ def edit_calendar(
 
 
 def load_holidays(
-    db: Database, actor: Actor | None, name: str, *, country: str, years: list[int]
+    db: Database, actor: Actor, name: str, *, country: str, years: list[int]
 ) -> tuple[int, int, int]:
     """Write a country's public holidays and make-up workdays (调休) of these years into the
     calendar as explicit, editable dates (from the `holidays` package). Returns (holidays, workdays,
     open tickets recomputed)."""
-    _require_manager(actor)
     try:
         off, work = country_days(country, years)
     except ValueError as e:

@@ -238,9 +238,8 @@ def list_tickets(
     team: str | None = None,
     limit: int = 50,
 ) -> list[TicketRow]:
-    """Newest first, filtered; `limit` bounds the rows fetched."""
-    if actor is not None:
-        require(actor, "tickets.read")
+    """Newest first, filtered; `limit` bounds the rows fetched. `actor` None: the command line
+    without --as (every role may read tickets)."""
     if status is not None and status not in set(Status):
         raise InvalidInput({"status": f"one of {', '.join(Status)}"})
     query, assignee_alias = _row_query()
@@ -252,6 +251,8 @@ def list_tickets(
         query = query.where(Team.name == team)
     query = query.order_by(col(Ticket.id).desc()).limit(max(1, min(limit, 10_000)))
     with db.read() as s:
+        if actor is not None:
+            require(s, actor, "tickets.read")
         return [_to_row(r) for r in s.exec(query).all()]
 
 
@@ -265,6 +266,7 @@ def my_open_tickets(db: Database, actor: Actor, *, limit: int = 200, offset: int
         .limit(limit)
     )
     with db.read() as s:
+        require(s, actor, "tickets.read")
         return [_to_row(r) for r in s.exec(query).all()]
 
 
@@ -286,13 +288,15 @@ def team_unassigned(
         .limit(limit)
     )
     with db.read() as s:
+        require(s, actor, "tickets.read")
         return [_to_row(r) for r in s.exec(query).all()]
 
 
 def get_ticket(db: Database, actor: Actor | None, number: str) -> TicketDetail:
-    if actor is not None:
-        require(actor, "tickets.read")
+    """`actor` None: the command line without --as (every role may read tickets)."""
     with db.read() as s:
+        if actor is not None:
+            require(s, actor, "tickets.read")
         return _detail(s, find_ticket(s, number))
 
 
@@ -426,7 +430,7 @@ def open_ticket(
     receives it and the SLA clocks start. `priority` overrides the default impact x urgency matrix
     (intake applies the desk's configured matrix and the operator's override); `event_data` adds
     to the 'created' event's data."""
-    require(actor, "tickets.create")
+    require(session, actor, "tickets.create")
     errors: dict[str, str] = {}
     if not summary.strip():
         errors["summary"] = "required"
@@ -494,10 +498,10 @@ def claim(db: Database, actor: Actor, number: str) -> TicketRow:
     """Take an unassigned ticket of one's team. The row is locked before it is checked (FOR UPDATE
     on PostgreSQL; SQLite write transactions begin IMMEDIATE), so of simultaneous claims exactly one
     wins, and a ticket resolved or assigned meanwhile is refused, never half-claimed."""
-    require(actor, "tickets.claim")
     number = normalise_number(number)
 
     def work(s: Session) -> TicketRow:
+        require(s, actor, "tickets.claim")
         ticket = find_ticket(s, number, lock=True)
         if not ticket.is_open:
             raise InvalidInput({"status": f"{number} is {ticket.status}; only open tickets can be claimed"})

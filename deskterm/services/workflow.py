@@ -117,7 +117,8 @@ def allowed_actions(
     return frozenset(acts)
 
 
-def _require_work(actor: Actor, t: Ticket) -> None:
+def _require_work(s: Session, actor: Actor, t: Ticket) -> None:
+    require(s, actor, "tickets.read")
     if not may_work(actor, t.assignee_id, t.team_id):
         raise PermissionDenied(
             f"{actor.login} may not change {t.number}: only its assignee, its team or a supervisor may"
@@ -153,8 +154,8 @@ class TicketView:
 
 
 def get_view(db: Database, actor: Actor, number: str) -> TicketView:
-    require(actor, "tickets.read")
     with db.read() as s:
+        require(s, actor, "tickets.read")
         t = tickets.find_ticket(s, number)
         detail = tickets._detail(s, t)
         customer = s.get(Customer, t.customer_id) if t.customer_id else None
@@ -365,7 +366,6 @@ def _write(db: Database, fn):  # type: ignore[no-untyped-def]
 
 def add_note(db: Database, actor: Actor, number: str, body: str, *, public: bool = False) -> int:
     """Append a note (internal, or public: told to the customer). Never conflicts."""
-    require(actor, "tickets.read")
     body = body.strip()
     if not body:
         raise InvalidInput({"note": "write something"})
@@ -373,6 +373,7 @@ def add_note(db: Database, actor: Actor, number: str, body: str, *, public: bool
         raise InvalidInput({"note": f"at most {NOTE_MAX} characters"})
 
     def work(s: Session) -> int:
+        require(s, actor, "tickets.read")
         t = _lock(s, number)
         t.updated_at = clock.now()  # a note appends: the version (and so no edit) is disturbed
         event = tickets.record_event(s, t, actor.id, EventKind.NOTE, body, public=public)
@@ -400,7 +401,7 @@ def change_status(
     def work(s: Session) -> int:
         t = _lock(s, number)
         _check_version(s, t, version, seen)
-        _require_work(actor, t)
+        _require_work(s, actor, t)
         _check_move(t, to, actor)
         now = clock.now()
         data = _set_status(s, t, to, now)
@@ -450,7 +451,7 @@ def resolve(
     def work(s: Session) -> int:
         t = _lock(s, number)
         _check_version(s, t, version, seen)
-        _require_work(actor, t)
+        _require_work(s, actor, t)
         if not t.is_open:
             raise InvalidInput({"status": f"{t.number} is {t.status}: only an open ticket can be resolved"})
         art = _article(s, article) if article else None
@@ -500,7 +501,7 @@ def reopen(
         _check_version(s, t, version, seen)
         if t.status == Status.CLOSED and not actor.is_supervisor:
             raise PermissionDenied(f"{t.number} is closed: only a supervisor may reopen it")
-        _require_work(actor, t)
+        _require_work(s, actor, t)
         if t.status not in (Status.RESOLVED, Status.CLOSED):
             raise InvalidInput(
                 {"status": f"{t.number} is {t.status}: only resolved or closed tickets reopen"}
@@ -525,9 +526,9 @@ def assign(
     seen: Mapping[str, Any] | None = None,
 ) -> int:
     """A supervisor gives an open ticket to an agent (who joins the ticket's queue to their team)."""
-    require(actor, "tickets.reassign")
 
     def work(s: Session) -> int:
+        require(s, actor, "tickets.reassign")
         t = _lock(s, number)
         _check_version(s, t, version, seen)
         agent = _agent(s, login)
@@ -577,6 +578,7 @@ def transfer(
     def work(s: Session) -> int:
         t = _lock(s, number)
         _check_version(s, t, version, seen)
+        require(s, actor, "tickets.read")
         if not may_transfer(actor, t.assignee_id, t.team_id):
             raise PermissionDenied(f"{actor.login} may not move {t.number}: it is someone else's ticket")
         if not t.is_open:
@@ -623,7 +625,7 @@ def edit(
     def work(s: Session) -> int:
         t = _lock(s, number)
         _check_version(s, t, version, seen)
-        _require_work(actor, t)
+        _require_work(s, actor, t)
         if t.status == Status.CLOSED:
             raise InvalidInput({"status": f"{t.number} is closed: reopen it to edit it"})
         before = _current(s, t)
@@ -714,9 +716,9 @@ def _team_name(s: Session, team_id: int | None) -> str:
 
 def watch(db: Database, actor: Actor, number: str, on: bool = True) -> bool:
     """Follow a ticket (the Watching view) or stop following it; personal, not a ticket change."""
-    require(actor, "tickets.read")
     number = tickets.normalise_number(number)
     with db.write() as s:
+        require(s, actor, "tickets.read")
         ticket_id = s.exec(select(Ticket.id).where(Ticket.number == number)).first()
         if ticket_id is None:
             raise NotFound(f"no ticket {number}")

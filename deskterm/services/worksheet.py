@@ -55,9 +55,9 @@ class SheetView:
 def get_sheet(db: Database, actor: Actor | None, number: str) -> SheetView:
     """The ticket's sheet (version 0 and empty when none was saved yet); actor None: the CLI's
     administrative read."""
-    if actor is not None:
-        require(actor, "tickets.read")
     with db.read() as s:
+        if actor is not None:
+            require(s, actor, "tickets.read")
         return _view(s, tickets.find_ticket(s, number))
 
 
@@ -127,7 +127,7 @@ def save_sheet(
 
     def work(s: Session) -> int:
         t = _lock(s, number)
-        _require_work(actor, t)
+        _require_work(s, actor, t)
         sheet = s.get(WorkSheet, t.id)
         if sheet is None and t.service_mode not in WORKSHEET_MODES:
             raise InvalidInput(

@@ -14,7 +14,7 @@ from deskterm.db import open_database
 from deskterm.kb import store
 from deskterm.models import KbStatement, TicketArticle
 from deskterm.screens.knowledge import ArticleScreen, KnowledgeScreen, TicketDialog
-from deskterm.services import agents, kb, tickets
+from deskterm.services import kb, tickets
 from deskterm.services.errors import PermissionDenied
 from deskterm.widgets.kb_editor import SolutionEditor
 from tests.factories import make_agent, make_ticket
@@ -267,9 +267,8 @@ async def test_a_solution_added_in_another_console_appears_live(sqlite_db):
 def test_snapshot_of_the_knowledge_screen(sqlite_db, snap_compare):
     clock.set_clock(clock.FrozenClock(datetime(2026, 3, 2, 9, 30, tzinfo=UTC)))
     load(sqlite_db)
-    agents.add_agent(
+    make_agent(
         sqlite_db,
-        None,
         login="olga",
         name="Olga Petrova",
         number="042",

@@ -56,7 +56,14 @@ async def test_language_switches_in_the_console(sqlite_db):
 async def test_peoples_text_is_shown_literally(sqlite_db):
     boss = make_agent(sqlite_db, "sue", role="supervisor", password="right-pw")
     agents.add_agent(
-        sqlite_db, boss, login="nasty", name=NASTY, number="666", role="engineer", password="xxxxxx"
+        sqlite_db,
+        boss,
+        login="nasty",
+        name=NASTY,
+        number="666",
+        role="engineer",
+        team=boss.team,
+        password="xxxxxx",
     )
     app = make_app(sqlite_db, watch_changes=False)
     async with app.run_test(size=(120, 30)) as pilot:

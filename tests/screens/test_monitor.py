@@ -11,7 +11,7 @@ from textual.widgets import DataTable
 
 from deskterm import clock
 from deskterm.db import open_database
-from deskterm.services import agents, auth, presence, tickets, workflow
+from deskterm.services import auth, presence, tickets, workflow
 from tests.factories import make_agent, make_ticket
 from tests.screens.helpers import log_in, make_app, wait_until
 
@@ -103,9 +103,7 @@ def fixed_monitor_db(sqlite_template):  # type: ignore[no-untyped-def]
         ("wang.fang", "王芳", "802", "operator", "Service Desk"),
         ("eddy", "[b]Eddy[/b]", "803", "engineer", "Desktop Support"),
     ):
-        agents.add_agent(
-            db, None, login=login, name=name, number=number, role=role, team=team, password="right-pw"
-        )
+        make_agent(db, login, name=name, number=number, role=role, team=team, tier=1, password="right-pw")
     sue, op, eng = (auth.login(db, login, "right-pw") for login in ("sue", "wang.fang", "eddy"))
     for i, summary in enumerate(("Printer jams", "VPN drops", "Mail full", "Server down", "Wi-Fi slow")):
         frozen.advance(minutes=25)

@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import DataTable, Input, Static
 
 from deskterm import clock
-from deskterm.services import agents, tickets, workflow
+from deskterm.services import tickets, workflow
 from deskterm.services.auth import login
 from tests.factories import make_agent, make_ticket
 from tests.screens.helpers import log_in, make_app, wait_until
@@ -136,9 +136,8 @@ async def test_enter_opens_the_ticket_and_ctrl_g_opens_by_number(sqlite_db):
 def snapshot_desk(sqlite_db):  # type: ignore[no-untyped-def]
     """Fixed people and tickets, a frozen clock: the same picture every run."""
     clock.set_clock(clock.FrozenClock(NOW))
-    agents.add_agent(
+    make_agent(
         sqlite_db,
-        None,
         login="olga",
         name="Olga Operator",
         number="017",
@@ -147,9 +146,8 @@ def snapshot_desk(sqlite_db):  # type: ignore[no-untyped-def]
         team="Service Desk",
         password="secret-pw",
     )
-    agents.add_agent(
+    make_agent(
         sqlite_db,
-        None,
         login="eddy",
         name="Eddy Engineer",
         number="031",

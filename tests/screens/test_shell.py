@@ -62,7 +62,7 @@ async def test_operator_is_not_offered_agents_and_the_service_refuses(sqlite_db)
 
 
 async def test_supervisor_adds_an_agent_from_the_keyboard(sqlite_db):
-    make_agent(sqlite_db, "sue", role="supervisor", password="right-pw")
+    sue = make_agent(sqlite_db, "sue", role="supervisor", password="right-pw")
     app = make_app(sqlite_db, watch_changes=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await log_in(pilot, "sue", "right-pw")
@@ -80,4 +80,4 @@ async def test_supervisor_adds_an_agent_from_the_keyboard(sqlite_db):
         app.screen.query_one("#f-password", Input).value = "long-enough"
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: table.row_count == 2)
-        assert "New [b]Bie" in [a.name for a in agents.list_agents(sqlite_db)]
+        assert "New [b]Bie" in [a.name for a in agents.list_agents(sqlite_db, sue)]

@@ -10,7 +10,7 @@ from textual.widgets import Checkbox, Input, Select, Static, TextArea
 
 from deskterm import clock
 from deskterm.models import KbArticle, Status
-from deskterm.services import agents, tickets, workflow, worksheet
+from deskterm.services import tickets, workflow, worksheet
 from deskterm.services.auth import login
 from tests.factories import make_agent, make_ticket
 from tests.screens.helpers import log_in, make_app, wait_until
@@ -177,9 +177,8 @@ def test_snapshot_ticket_screen(sqlite_db, snap_compare):
         ("olga", "Olga Operator", "017", "operator", "Service Desk"),
         ("eddy", "Eddy Engineer", "031", "engineer", "Desktop Support"),
     ):
-        agents.add_agent(
+        make_agent(
             sqlite_db,
-            None,
             login=login_name,
             name=name,
             number=number,

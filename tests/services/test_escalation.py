@@ -14,8 +14,8 @@ from sqlmodel import select
 
 from deskterm import clock
 from deskterm.db import Database, open_database
-from deskterm.models import EscalationFiring, Notification, Ticket, TicketEvent
-from deskterm.services import escalation, notify, tickets
+from deskterm.models import Agent, EscalationFiring, Notification, Ticket, TicketEvent
+from deskterm.services import auth, escalation, notify, tickets
 from deskterm.services.errors import Conflict, InvalidInput, PermissionDenied
 from tests.factories import make_agent, make_ticket
 
@@ -47,7 +47,12 @@ def desk(db: Database) -> dict:
 
 
 def rule(db: Database, name: str, when: dict, then: dict) -> escalation.Rule:
-    return escalation.add_rule(db, None, name=name, when=when, then=then)
+    """A rule added by the desk's head (a supervisor), who joins the desk if the test has none."""
+    with db.read() as s:
+        head = s.exec(select(Agent.id).where(Agent.login == "head")).first()
+        author = auth.load_actor(s, head) if head else None
+    author = author or make_agent(db, "head", role="supervisor", team="Service Desk", tier=3)
+    return escalation.add_rule(db, author, name=name, when=when, then=then)
 
 
 def firings(db: Database) -> int:
@@ -117,7 +122,7 @@ def test_only_managers_change_rules_and_disabled_rules_do_not_fire(db: Database,
     escalation.set_enabled(db, desk["lead"], "complaints", False)
     make_ticket(db, desk["op"], kind="complaint")
     assert escalation.run_pass(db).fired == []
-    escalation.set_enabled(db, None, "complaints", True)
+    escalation.set_enabled(db, desk["head"], "complaints", True)
     assert len(escalation.run_pass(db).fired) == 1
 
 
@@ -127,7 +132,7 @@ def test_only_managers_change_rules_and_disabled_rules_do_not_fire(db: Database,
 def test_handover_within_15_minutes_goes_up_the_line(db: Database, desk: dict, clk) -> None:
     escalation.seed_rules(db)
     for name in [r.name for r in escalation.list_rules(db) if r.name != "Hand-over within 15 minutes"]:
-        escalation.set_enabled(db, None, name, False)
+        escalation.set_enabled(db, desk["head"], name, False)
     t = make_ticket(db, desk["op"])  # Desktop Support's queue, unassigned
     claimed = make_ticket(db, desk["op"], "Printer jam")
     tickets.claim(db, desk["eng"], claimed.number)

@@ -145,7 +145,7 @@ def test_draft_from_a_resolved_ticket(db):
 def test_synonym_groups_from_the_database(db):
     store.import_jsonl(db, lines(ARTICLES))
     assert kb.search(db, "zorblat") == []  # a house word for laptops nobody outside knows
-    kb.add_synonyms(db, None, ["laptop", "zorblat"])
+    kb.add_synonyms(db, make_agent(db, "kim", role="supervisor"), ["laptop", "zorblat"])
     kb.searcher(db).checked = 0
     assert kb.search(db, "zorblat")[0].external_id == "KB-3"
 

@@ -164,13 +164,14 @@ def test_editing_a_policy_recomputes_open_unpaused_tickets_only(db: Database, cl
         c = s.exec(select(Ticket).where(Ticket.number == closed.number)).one()
         c.status, c.is_open = "closed", False
     before = {n: _row(db, n).resolve_by for n in (running.number, paused.number, closed.number)}
-    _policy, changed = sla_admin.edit_policy(db, None, "P5", resolve_minutes=9 * 60)
+    boss = make_agent(db, "boss", role="supervisor")
+    _policy, changed = sla_admin.edit_policy(db, boss, "P5", resolve_minutes=9 * 60)
     assert changed == 1
     assert _row(db, running.number).resolve_by == datetime(2026, 3, 10, 10, tzinfo=SH)
     assert _row(db, paused.number).resolve_by == before[paused.number]
     assert _row(db, closed.number).resolve_by == before[closed.number]
     with pytest.raises(InvalidInput):
-        sla_admin.edit_policy(db, None, "P5", respond_minutes=10_000)  # respond after resolve
+        sla_admin.edit_policy(db, boss, "P5", respond_minutes=10_000)  # respond after resolve
 
 
 def test_recompute_after_a_priority_change_and_a_closed_pause(db: Database, clk) -> None:  # type: ignore[no-untyped-def]
@@ -194,22 +195,23 @@ def test_recompute_after_a_priority_change_and_a_closed_pause(db: Database, clk)
 def test_calendars_as_data(db: Database, clk) -> None:  # type: ignore[no-untyped-def]
     op = make_agent(db, "op", role="operator", team="Service Desk", tier=1)
     t = make_ticket(db, op)  # P5 on China business hours: 10 business days
+    boss = make_agent(db, "boss", role="supervisor")
     cal = sla_admin.add_calendar(
-        db, None, name="Berlin", timezone="Europe/Berlin", hours="0-4=08:00-12:00,13:00-17:00"
+        db, boss, name="Berlin", timezone="Europe/Berlin", hours="0-4=08:00-12:00,13:00-17:00"
     )
     assert cal.spec["hours"]["4"] == [["08:00", "12:00"], ["13:00", "17:00"]]
     with pytest.raises(InvalidInput):
-        sla_admin.add_calendar(db, None, name="Bad", hours="0-4=18:00-09:00")
+        sla_admin.add_calendar(db, boss, name="Bad", hours="0-4=18:00-09:00")
     with pytest.raises(InvalidInput):
-        sla_admin.edit_calendar(db, None, "Berlin", hours="Monday")
+        sla_admin.edit_calendar(db, boss, "Berlin", hours="Monday")
     before = _row(db, t.number).resolve_by
     _cal, changed = sla_admin.edit_calendar(
-        db, None, "China business hours", add_holidays=[date(2026, 3, 10)]
+        db, boss, "China business hours", add_holidays=[date(2026, 3, 10)]
     )
     assert changed == 1 and _row(db, t.number).resolve_by > before
-    off, work, _changed = sla_admin.load_holidays(db, None, "Berlin", country="DE", years=[2027])
+    off, work, _changed = sla_admin.load_holidays(db, boss, "Berlin", country="DE", years=[2027])
     assert off >= 9 and work == 0
     berlin = next(c for c in sla_admin.list_calendars(db) if c.name == "Berlin")
     assert "2027-12-25" in berlin.spec["holidays"]
     with pytest.raises(InvalidInput):
-        sla_admin.load_holidays(db, None, "Berlin", country="XX", years=[2027])
+        sla_admin.load_holidays(db, boss, "Berlin", country="XX", years=[2027])
