@@ -171,11 +171,8 @@ def require(session: Session, actor: Actor, permission: str | None = None) -> No
     row = session.exec(query).first()
     if row is None or not row.active:
         raise RightsChanged(f"{actor.login} has been deactivated: log in again or ask a supervisor")
-    if (row.role, row.team_id, _kb_editor(row.kb_editor, row.role)) != (
-        actor.role,
-        actor.team_id,
-        actor.kb_editor,
-    ):
+    holds = (row.role, row.team_id, _kb_editor(row.kb_editor, row.role))
+    if holds != (actor.role, actor.team_id, actor.kb_editor):
         raise RightsChanged(f"the rights of {actor.login} have changed (now {row.role}): log in again")
     if permission is not None and not can(actor, permission):
         raise PermissionDenied(f"{actor.login} ({actor.role}) may not {PERMISSIONS[permission][1]}")
