@@ -204,6 +204,7 @@ def _lock_login(s: Session, login: str) -> None:
     """One login's attempts are checked and recorded one at a time, so parallel guesses cannot all
     pass the throttle before any is recorded (SQLite: BEGIN IMMEDIATE does it already)."""
     if s.get_bind().dialect.name == "postgresql":
+        # 8008: the class of deskterm's login locks, the login's hash the lock within it
         s.execute(text("SELECT pg_advisory_xact_lock(8008, hashtext(:login))"), {"login": login})
 
 
