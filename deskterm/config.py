@@ -50,7 +50,8 @@ class Settings(BaseSettings):
     pg_pool_size: int = 5
     # Live updates: how often a console looks for others' changes on SQLite (seconds).
     poll_interval: float = 0.2
-    # Login throttling: after this many failures in a row, wait lockout_seconds (doubling).
+    # Login throttling: after this many failures in a row from one source (terminal, SSH client) for
+    # one login, that source waits lockout_seconds (doubling); see services/auth.login.
     login_max_failures: int = 3
     login_lockout_seconds: int = 30
     # The backlog target of the monitor (DOMAIN.md: at most 10 pending).

@@ -193,9 +193,11 @@ class AddAgentDialog(DeskModal[str | None]):
             yield Static(_("Ctrl+S: save · Esc: cancel"), classes="dialog-hint", markup=False)
 
     def roles(self) -> list[str]:
-        """The roles this agent may give (the service decides; the form offers no more)."""
+        """The roles this agent may give (the service decides; the form offers no more). A supervisor
+        without a team may give none: the form offers one, and the service's refusal says why."""
         actor = self.desk.actor
-        return [r for r in ROLES if actor is not None and agents.may_manage(actor, r, actor.team_id)]
+        mine = [r for r in ROLES if actor is not None and agents.may_manage(actor, r, actor.team_id)]
+        return mine or ["operator"]
 
     def on_mount(self) -> None:
         self.call(agents.list_teams, self.desk.database, done=self._teams)

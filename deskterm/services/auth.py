@@ -97,8 +97,9 @@ class Actor:
         return self.role in (Role.SUPERVISOR, Role.ADMIN)
 
 
-def _kb_editor(agent: Agent) -> bool:
-    return agent.kb_editor or agent.role in (Role.SUPERVISOR, Role.ADMIN)
+def _kb_editor(flag: bool, role: str) -> bool:
+    """The KB right: given to the agent, or a supervisor's or an admin's."""
+    return flag or role in (Role.SUPERVISOR, Role.ADMIN)
 
 
 def actor_from(agent: Agent, team: Team | None) -> Actor:
@@ -112,7 +113,7 @@ def actor_from(agent: Agent, team: Team | None) -> Actor:
         tier=agent.tier,
         team_id=agent.team_id,
         team=team.name if team else "",
-        kb_editor=_kb_editor(agent),
+        kb_editor=_kb_editor(agent.kb_editor, agent.role),
         language=agent.language,
         manager_id=agent.manager_id,
     )
@@ -159,17 +160,20 @@ def can(actor: Actor, permission: str) -> bool:
 
 def require(session: Session, actor: Actor, permission: str | None = None) -> None:
     """The check every service action runs first, in the transaction that does the work: the agent
-    is still active and still holds the role, team and KB right the Actor says (its row re-read by
-    primary key, ~0.1 ms), and, if named, has `permission`.
+    is still active and still holds the role, team and KB right the Actor says (four columns of its
+    row re-read by primary key), and, if named, has `permission`.
 
     In a write transaction on PostgreSQL the row is read FOR SHARE, so a deactivation or demotion
     cannot commit between this check and the write (SQLite's BEGIN IMMEDIATE serialises writers)."""
-    lock = session.info.get("write") and session.get_bind().dialect.name == "postgresql"
-    agent = session.get(Agent, actor.id, with_for_update={"read": True} if lock else None)
-    if agent is None or not agent.active:
+    query = select(Agent.active, Agent.role, Agent.team_id, Agent.kb_editor).where(Agent.id == actor.id)
+    if session.info.get("write") and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(read=True)
+    row = session.exec(query).first()
+    if row is None or not row.active:
         raise RightsChanged(f"{actor.login} has been deactivated: log in again or ask a supervisor")
-    if (agent.role, agent.team_id, _kb_editor(agent)) != (actor.role, actor.team_id, actor.kb_editor):
-        raise RightsChanged(f"the rights of {actor.login} have changed (now {agent.role}): log in again")
+    holds = (row.role, row.team_id, _kb_editor(row.kb_editor, row.role))
+    if holds != (actor.role, actor.team_id, actor.kb_editor):
+        raise RightsChanged(f"the rights of {actor.login} have changed (now {row.role}): log in again")
     if permission is not None and not can(actor, permission):
         raise PermissionDenied(f"{actor.login} ({actor.role}) may not {PERMISSIONS[permission][1]}")
 
@@ -200,6 +204,7 @@ def _lock_login(s: Session, login: str) -> None:
     """One login's attempts are checked and recorded one at a time, so parallel guesses cannot all
     pass the throttle before any is recorded (SQLite: BEGIN IMMEDIATE does it already)."""
     if s.get_bind().dialect.name == "postgresql":
+        # 8008: the class of deskterm's login locks, the login's hash the lock within it
         s.execute(text("SELECT pg_advisory_xact_lock(8008, hashtext(:login))"), {"login": login})
 
 
