@@ -61,7 +61,7 @@ class StatementView:
     id: int
     text: str
     used_by: int  # how many solutions use this statement
-    version: int = 1  # what an edit of it (or a save of a solution using it) names as read
+    version: int  # what an edit of it (or a save of a solution using it) names as read
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class KbArticleView:
     votes_up: int
     usage_count: int
     updated_at: datetime
-    version: int = 1  # what a save names as read
+    version: int  # what a save names as read
 
 
 @dataclass(frozen=True)
