@@ -1,4 +1,4 @@
-"""`deskterm kb`: import, export and search the knowledge base; the synonym list."""
+"""`deskterm kb`: import, export and search the knowledge base; the history of a solution; synonyms."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from rich.table import Table
 
 from .cli import AS, _progress, app, authenticate, cell, err, fail, open_db, out, print_json, user_errors
 
-kb_app = typer.Typer(help="The knowledge base: import, export, search, synonyms.", no_args_is_help=True)
+kb_app = typer.Typer(
+    help="The knowledge base: import, export, search, history, synonyms.", no_args_is_help=True
+)
 app.add_typer(kb_app, name="kb")
 
 
@@ -145,3 +147,24 @@ def kb_synonyms(
     else:
         for number, terms in kb.list_synonyms(database):
             out.print(f"{number}: ", cell(terms))
+
+
+@kb_app.command("history")
+@user_errors
+def kb_history(
+    article: str = typer.Argument(..., help="The solution's id, e.g. KB-0012."),
+    fmt: str = typer.Option("table", "--format", help="table | json"),
+) -> None:
+    """A solution's versions, newest first: who, when (UTC), what changed; edits of the statements
+    it uses are listed with their own versions."""
+    from .services import kb
+
+    versions = kb.history(open_db(), article.strip())
+    if fmt == "json":
+        print_json({"article": article.strip(), "versions": [v.as_json() for v in versions]})
+        return
+    table = Table("version", "time", "by", "what changed")
+    for v in versions:
+        label = f"v{v.version}" if v.statement_id is None else f"#{v.statement_id} v{v.version}"
+        table.add_row(label, v.at.strftime("%Y-%m-%d %H:%M"), cell(v.by), cell(v.summary))
+    out.print(table)

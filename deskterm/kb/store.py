@@ -1,5 +1,6 @@
 """The knowledge base in the database: import and export in the kb-eval JSONL format (idempotent by
-external id; each distinct statement stored once), and reading articles back as engine documents."""
+external id; each distinct statement stored once), reading articles back as engine documents, and
+the history of versions every write records (kb_revision, in the same transaction)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from .synonyms import DEFAULT_PATH, Synonyms
 
 Progress = Callable[[str, int, int], None]
 STATUSES = ("draft", "published", "retired")
+FIELDS = ("title", "category", "lang", "status", "tags")  # a solution's own content besides statements
 LANGS = ("en", "zh")
 DEMO_ARTICLES = Path(__file__).resolve().parents[1] / "scripts_data" / "kb_articles.jsonl"
 
@@ -80,7 +82,60 @@ def parse_line(raw: str) -> dict[str, Any]:
     }
 
 
-def _statement_ids(session: Session, texts: Iterable[str], report: ImportReport) -> list[int]:
+# --- the history -------------------------------------------------------------------------------
+
+
+def statement_changes(before: list[tuple[int, str]], after: list[tuple[int, str]]) -> dict[str, Any]:
+    """What changed in a solution's (statement id, text) list: added and removed statements with
+    their positions (from 1), and whether the ones kept changed order. {} when nothing changed."""
+    if [i for i, _ in before] == [i for i, _ in after]:
+        return {}
+    before_ids, after_ids = {i for i, _ in before}, {i for i, _ in after}
+    out: dict[str, Any] = {}
+    added = [[n, t] for n, (i, t) in enumerate(after, 1) if i not in before_ids]
+    removed = [[n, t] for n, (i, t) in enumerate(before, 1) if i not in after_ids]
+    if added:
+        out["added"] = added
+    if removed:
+        out["removed"] = removed
+    if [i for i, _ in before if i in after_ids] != [i for i, _ in after if i in before_ids]:
+        out["reordered"] = True
+    return out
+
+
+def article_changes(
+    before: Any, fields: dict[str, Any], old: list[tuple[int, str]], new: list[tuple[int, str]]
+) -> dict[str, Any]:
+    """field -> [before, after] for a solution's own fields, plus its statements' changes."""
+    if before is None:
+        return {"title": [None, fields["title"]]}
+    changes: dict[str, Any] = {
+        k: [getattr(before, k), fields[k]] for k in FIELDS if getattr(before, k) != fields[k]
+    }
+    statements = statement_changes(old, new)
+    if statements:
+        changes["statements"] = statements
+    return changes
+
+
+def record(session: Session, rows: Iterable[tuple[Any, ...]]) -> int:
+    """Append versions to the history: (article id, statement id, version, actor id, time, action,
+    changes) rows; one of the two ids is None."""
+    return bulk_insert(
+        session.connection(),
+        "kb_revision",
+        ["article_id", "statement_id", "version", "actor_id", "at", "action", "changes"],
+        [(*row[:6], json.dumps(row[6], ensure_ascii=False)) for row in rows],
+    )
+
+
+# --- writing solutions -----------------------------------------------------------------------------
+
+
+def _statement_ids(
+    session: Session, texts: Iterable[str], report: ImportReport, *, actor_id: int | None, action: str
+) -> list[int]:
+    """The ids of these statements, storing (and recording as version 1) those not stored yet."""
     texts = list(texts)
     digests = [statement_digest(t) for t in texts]
     known = dict(
@@ -89,27 +144,46 @@ def _statement_ids(session: Session, texts: Iterable[str], report: ImportReport)
         ).all()
     )
     ids = []
+    now = clock.now()
     for text, digest in zip(texts, digests, strict=True):
         if digest not in known:
             known[digest] = session.execute(
                 insert(KbStatement).values(text=text, digest=digest).returning(KbStatement.id)
             ).scalar_one()
+            record(session, [(None, known[digest], 1, actor_id, now, action, {})])
             report.statements_added += 1
         ids.append(known[digest])
     return ids
 
 
+def linked_statements(session: Session, article_id: int) -> list[tuple[int, str]]:
+    """A solution's (statement id, text) in order."""
+    return [
+        (r[0], r[1])
+        for r in session.execute(
+            select(KbStatement.id, KbStatement.text)
+            .join(KbArticleStatement, col(KbArticleStatement.statement_id) == KbStatement.id)
+            .where(KbArticleStatement.article_id == article_id)
+            .order_by(col(KbArticleStatement.position))
+        )
+    ]
+
+
 def save_article(
-    session: Session, fields: dict[str, Any], report: ImportReport, *, actor_id: int | None = None
+    session: Session,
+    fields: dict[str, Any],
+    report: ImportReport,
+    *,
+    row: KbArticle | None,
+    actor_id: int | None = None,
 ) -> int:
-    """Insert or update one article by external id with its ordered statements."""
+    """Insert (row None) or update `row` - read FOR UPDATE by the caller, its version checked - with
+    its ordered statements, and record the new version in the history. Unchanged: nothing written."""
     now = clock.now()
     statements = fields["statements"]
-    row = session.execute(
-        select(KbArticle).where(KbArticle.external_id == fields["external_id"])
-    ).scalar_one_or_none()
-    stmt_ids = _statement_ids(session, statements, report)
-    values = {k: fields[k] for k in ("title", "category", "lang", "status", "tags")}
+    stmt_ids = _statement_ids(session, statements, report, actor_id=actor_id, action="created")
+    new = list(zip(stmt_ids, statements, strict=True))
+    values = {k: fields[k] for k in FIELDS}
     if row is None:
         article_id = session.execute(
             insert(KbArticle)
@@ -118,29 +192,30 @@ def save_article(
                 created_at=now,
                 updated_at=now,
                 created_by_id=actor_id,
+                version=1,
                 **values,
             )
             .returning(KbArticle.id)
         ).scalar_one()
+        record(
+            session, [(article_id, None, 1, actor_id, now, "created", article_changes(None, fields, [], new))]
+        )
         report.added += 1
     else:
-        article_id = row.id
-        current = (
-            session.execute(
-                select(KbArticleStatement.statement_id)
-                .where(KbArticleStatement.article_id == article_id)
-                .order_by(col(KbArticleStatement.position))
-            )
-            .scalars()
-            .all()
-        )
-        if all(getattr(row, k) == v for k, v in values.items()) and list(current) == stmt_ids:
+        article_id = row.id  # type: ignore[assignment]
+        old = linked_statements(session, article_id)
+        changes = article_changes(row, fields, old, new)
+        if not changes:
             report.unchanged += 1
             return article_id
+        version = row.version + 1
         session.execute(
-            update(KbArticle).where(col(KbArticle.id) == article_id).values(updated_at=now, **values)
+            update(KbArticle)
+            .where(col(KbArticle.id) == article_id)
+            .values(updated_at=now, version=version, **values)
         )
         session.execute(delete(KbArticleStatement).where(col(KbArticleStatement.article_id) == article_id))
+        record(session, [(article_id, None, version, actor_id, now, "edited", changes)])
         report.updated += 1
     session.execute(
         insert(KbArticleStatement),
@@ -149,8 +224,11 @@ def save_article(
     return article_id
 
 
-def save_articles(session: Session, batch: list[dict[str, Any]], report: ImportReport) -> None:
-    """Insert or update many articles by external id: a few statements per batch, not per article."""
+def save_articles(
+    session: Session, batch: list[dict[str, Any]], report: ImportReport, *, actor_id: int | None = None
+) -> None:
+    """Insert or update many articles by external id: a few statements per batch, not per article.
+    Each new or changed article and each new statement gets a version in the history ("imported")."""
     # the last line wins when a file repeats an id
     batch = list({f["external_id"]: f for f in batch}.values())
     now = clock.now()
@@ -164,24 +242,29 @@ def save_articles(session: Session, batch: list[dict[str, Any]], report: ImportR
                 select(KbStatement.digest, KbStatement.id).where(col(KbStatement.digest).in_(chunk))
             ).all()
         )
+    history: list[tuple[Any, ...]] = []
     missing = [{"text": t, "digest": d} for d, t in texts.items() if d not in known]
     if missing:
         rows = session.execute(insert(KbStatement).returning(KbStatement.digest, KbStatement.id), missing)
-        known.update(rows.all())
+        added = rows.all()
+        known.update(added)
+        history += [(None, statement_id, 1, actor_id, now, "imported", {}) for _d, statement_id in added]
         report.statements_added += len(missing)
     keys = [f["external_id"] for f in batch]
+    # locked in id order: an editor's save between this read and the update below waits (and
+    # two imports lock in the same order)
     existing = {
         r.external_id: r
         for r in session.execute(
             select(
                 KbArticle.id,
                 KbArticle.external_id,
-                KbArticle.title,
-                KbArticle.category,
-                KbArticle.lang,
-                KbArticle.status,
-                KbArticle.tags,
-            ).where(col(KbArticle.external_id).in_(keys))
+                KbArticle.version,
+                *(getattr(KbArticle, k) for k in FIELDS),
+            )
+            .where(col(KbArticle.external_id).in_(keys))
+            .order_by(col(KbArticle.id))
+            .with_for_update()
         )
     }
     current: dict[int, list[int]] = {}
@@ -192,36 +275,53 @@ def save_articles(session: Session, batch: list[dict[str, Any]], report: ImportR
             .order_by(col(KbArticleStatement.article_id), col(KbArticleStatement.position))
         ):
             current.setdefault(article_id, []).append(statement_id)
-    fields = ("title", "category", "lang", "status", "tags")
     links: list[tuple[int, int, int]] = []  # (article_id, position, statement_id)
     new = []
-    changed = []
+    changed: list[tuple[Any, dict[str, Any], list[int]]] = []
     for f in batch:
         stmt_ids = [known[statement_digest(t)] for t in f["statements"]]
         row = existing.get(f["external_id"])
         if row is None:
             new.append((f, stmt_ids))
-            continue
-        if all(getattr(row, k) == f[k] for k in fields) and current.get(row.id, []) == stmt_ids:
+        elif any(getattr(row, k) != f[k] for k in FIELDS) or current.get(row.id, []) != stmt_ids:
+            changed.append((row, f, stmt_ids))
+        else:
             report.unchanged += 1
-            continue
-        session.execute(
-            update(KbArticle)
-            .where(col(KbArticle.id) == row.id)
-            .values(updated_at=now, **{k: f[k] for k in fields})
-        )
-        changed.append(row.id)
-        links += [(row.id, i, s) for i, s in enumerate(stmt_ids)]
-        report.updated += 1
     if changed:
-        session.execute(delete(KbArticleStatement).where(col(KbArticleStatement.article_id).in_(changed)))
+        # the texts of the statements the changed articles had, for the history
+        old_ids = {i for row, _f, _s in changed for i in current.get(row.id, [])}
+        text_of = {known[d]: t for d, t in texts.items()}
+        old_ids = sorted(old_ids - text_of.keys())
+        for i in range(0, len(old_ids), 900):
+            chunk = old_ids[i : i + 900]
+            text_of.update(
+                session.execute(
+                    select(KbStatement.id, KbStatement.text).where(col(KbStatement.id).in_(chunk))
+                ).all()
+            )
+        for row, f, stmt_ids in changed:
+            old = [(i, text_of[i]) for i in current.get(row.id, [])]
+            changes = article_changes(row, f, old, [(i, text_of[i]) for i in stmt_ids])
+            session.execute(
+                update(KbArticle)
+                .where(col(KbArticle.id) == row.id)
+                .values(updated_at=now, version=row.version + 1, **{k: f[k] for k in FIELDS})
+            )
+            history.append((row.id, None, row.version + 1, actor_id, now, "imported", changes))
+            links += [(row.id, i, s) for i, s in enumerate(stmt_ids)]
+        session.execute(
+            delete(KbArticleStatement).where(
+                col(KbArticleStatement.article_id).in_([c[0].id for c in changed])
+            )
+        )
+        report.updated += len(changed)
     if new:
         ids = dict(
             session.execute(
                 insert(KbArticle).returning(KbArticle.external_id, KbArticle.id),
                 [
-                    {"external_id": f["external_id"], "created_at": now, "updated_at": now}
-                    | {k: f[k] for k in fields}
+                    {"external_id": f["external_id"], "created_at": now, "updated_at": now, "version": 1}
+                    | {k: f[k] for k in FIELDS}
                     for f, _ in new
                 ],
             ).all()
@@ -229,22 +329,31 @@ def save_articles(session: Session, batch: list[dict[str, Any]], report: ImportR
         for f, stmt_ids in new:
             article_id = ids[f["external_id"]]
             links += [(article_id, i, s) for i, s in enumerate(stmt_ids)]
+            history.append((article_id, None, 1, actor_id, now, "imported", {"title": [None, f["title"]]}))
         report.added += len(new)
     bulk_insert(
         session.connection(), "kb_article_statement", ["article_id", "position", "statement_id"], links
     )
+    record(session, history)
 
 
 def import_jsonl(
-    db: Database, lines: Iterable[str], *, total: int = 0, progress: Progress | None = None, batch: int = 500
+    db: Database,
+    lines: Iterable[str],
+    *,
+    total: int = 0,
+    progress: Progress | None = None,
+    batch: int = 500,
+    actor_id: int | None = None,
 ) -> ImportReport:
-    """Import articles; a bad line is reported with its number and the rest imported."""
+    """Import articles; a bad line is reported with its number and the rest imported. The history
+    names `actor_id` as the author of what the import changed (None: an import without a login)."""
     report = ImportReport()
     pending: list[tuple[int, dict[str, Any]]] = []
 
     def flush() -> None:
         with db.write() as s:
-            save_articles(s, [fields for _number, fields in pending], report)
+            save_articles(s, [fields for _number, fields in pending], report, actor_id=actor_id)
         pending.clear()
 
     number = 0

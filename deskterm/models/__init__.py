@@ -12,7 +12,7 @@ from .desk import (
     SlaPolicy,
     Survey,
 )
-from .kb import KbArticle, KbArticleStatement, KbStatement, KbSynonym, TicketArticle
+from .kb import KbArticle, KbArticleStatement, KbRevision, KbStatement, KbSynonym, TicketArticle
 from .ticket import (
     OPEN_STATUSES,
     PENDING_STATUSES,
@@ -45,6 +45,7 @@ __all__ = [
     "EventKind",
     "KbArticle",
     "KbArticleStatement",
+    "KbRevision",
     "KbStatement",
     "KbSynonym",
     "Kind",

@@ -1,10 +1,11 @@
-"""Knowledge base: solutions (articles) made of ordered, shared statements."""
+"""Knowledge base: solutions (articles) made of ordered, shared statements, and the append-only
+history of their versions."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import CheckConstraint, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from .base import UtcDateTime
@@ -27,6 +28,9 @@ class KbArticle(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="agent.id")
     created_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
+    # optimistic locking: every edit of the content names the version it read (score and
+    # usage counts are not content and leave it alone)
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class KbStatement(SQLModel, table=True):
@@ -36,6 +40,7 @@ class KbStatement(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     text: str = Field(sa_column=Column(Text, nullable=False))
     digest: str = Field(max_length=64, unique=True)  # sha256 of the normalised text
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class KbArticleStatement(SQLModel, table=True):
@@ -43,6 +48,28 @@ class KbArticleStatement(SQLModel, table=True):
     article_id: int = Field(foreign_key="kb_article.id", primary_key=True)
     position: int = Field(primary_key=True)
     statement_id: int = Field(foreign_key="kb_statement.id", index=True)
+
+
+class KbRevision(SQLModel, table=True):
+    """One version of a solution or of a statement: who made it, when, and what changed (JSON:
+    field -> [before, after]; for a solution's statements {"added"/"removed": [[position, text]],
+    "reordered": true}). Written in the transaction of the change; the database refuses UPDATE
+    and DELETE (triggers on both backends)."""
+
+    __tablename__ = "kb_revision"
+    __table_args__ = (
+        Index("ix_kb_revision_article", "article_id", "version", unique=True),
+        Index("ix_kb_revision_statement", "statement_id", "version", unique=True),
+        CheckConstraint("(article_id IS NULL) <> (statement_id IS NULL)", name="one_subject"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int | None = Field(default=None, foreign_key="kb_article.id")
+    statement_id: int | None = Field(default=None, foreign_key="kb_statement.id")
+    version: int
+    actor_id: int | None = Field(default=None, foreign_key="agent.id")  # None: an import without a login
+    at: datetime = Field(sa_type=UtcDateTime)
+    action: str = Field(max_length=12)  # created | edited | imported
+    changes: str = Field(sa_column=Column(Text, nullable=False))
 
 
 class KbSynonym(SQLModel, table=True):

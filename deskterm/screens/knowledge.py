@@ -22,7 +22,7 @@ from ..services import kb
 from ..services.tickets import normalise_number
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
-from ..widgets.kb_editor import SolutionEditor, used_label
+from ..widgets.kb_editor import HistoryDialog, SolutionEditor, used_label
 from ..widgets.table import FastTable
 from ..widgets.ticket_format import cell
 from .base import DeskModal, DeskScreen
@@ -441,7 +441,7 @@ class KnowledgeScreen(ArticleActions, DeskScreen):
 
 
 class ArticleScreen(ArticleActions, DeskScreen):
-    """One solution, full screen: its statements, and how many solutions share each."""
+    """One solution, full screen: its statements, how many solutions share each, and its history."""
 
     TITLE_TEXT = "Knowledge"
     DEFAULT_CSS = """
@@ -455,6 +455,7 @@ class ArticleScreen(ArticleActions, DeskScreen):
         Binding("ctrl+y", "solved", "This solved it", id="article.solved"),
         Binding("ctrl+r", "edit", "Edit", id="article.edit"),
         Binding("ctrl+b", "status", "Publish/retire", id="article.status"),
+        Binding("ctrl+o", "history", "History", id="article.history"),
     ]
 
     def __init__(self, article_id: int) -> None:
@@ -502,6 +503,10 @@ class ArticleScreen(ArticleActions, DeskScreen):
         if self.article is None:
             return None
         return self.article.id, self.article.external_id
+
+    def action_history(self) -> None:
+        if self.article is not None:
+            self.app.push_screen(HistoryDialog(self.article.external_id))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return self.editor_only(action)

@@ -1,17 +1,23 @@
 """The knowledge base at the desk: search and recommendations through a live in-memory index,
 articles as read-models, "this solved it", editing solutions from reusable statements, synonyms.
 
+Edits never lose each other: a solution and a statement each carry a version, every edit names the
+version it read, and a stale one is refused saying who changed what meanwhile. Every version is
+kept in the history (kb_revision), written in the edit's own transaction.
+
 The index is built from the database in the background (never delaying start-up) and kept
 current: each search first picks up articles changed since the last look (one cheap indexed
 query), so an edit in one console is found in the others within the live-update bound."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import weakref
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, select, update
@@ -22,15 +28,17 @@ from ..db import Database
 from ..kb import store
 from ..kb.engine import KbIndex
 from ..models import (
+    Agent,
     EventKind,
     KbArticle,
     KbArticleStatement,
+    KbRevision,
     KbStatement,
     KbSynonym,
     TicketArticle,
 )
 from .auth import Actor, require
-from .errors import InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .tickets import find_ticket, normalise_number, record_event
 
 # How often a search looks for articles changed by others (seconds).
@@ -53,6 +61,7 @@ class StatementView:
     id: int
     text: str
     used_by: int  # how many solutions use this statement
+    version: int  # what an edit of it (or a save of a solution using it) names as read
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,35 @@ class KbArticleView:
     votes_up: int
     usage_count: int
     updated_at: datetime
+    version: int  # what a save names as read
+
+
+@dataclass(frozen=True)
+class RevisionView:
+    """One version in the history of a solution or of a statement."""
+
+    article: str | None  # the solution's external id, for a version of a solution
+    statement_id: int | None  # for a version of a statement
+    position: int | None  # that statement's place in the solution asked about (from 1)
+    version: int
+    at: datetime
+    by: str  # the agent's name; "import" for an import without a login
+    action: str  # created | edited | imported
+    changes: dict[str, Any]
+    summary: str  # one line: what changed
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "article": self.article,
+            "statement": self.statement_id,
+            "position": self.position,
+            "version": self.version,
+            "at": self.at.isoformat(),
+            "by": self.by,
+            "action": self.action,
+            "changes": self.changes,
+            "summary": self.summary,
+        }
 
 
 class KbSearcher:
@@ -258,7 +296,7 @@ def get_article(db: Database, article_id: int) -> KbArticleView:
             .subquery()
         )
         rows = s.execute(
-            select(KbStatement.id, KbStatement.text, used.c[1])
+            select(KbStatement.id, KbStatement.text, used.c[1], KbStatement.version)
             .join(KbArticleStatement, col(KbArticleStatement.statement_id) == KbStatement.id)
             .join(used, used.c.statement_id == KbStatement.id)
             .where(KbArticleStatement.article_id == article_id)
@@ -272,11 +310,12 @@ def get_article(db: Database, article_id: int) -> KbArticleView:
             lang=row.lang,
             status=row.status,
             tags=[t for t in row.tags.split(",") if t],
-            statements=[StatementView(id=r[0], text=r[1], used_by=r[2]) for r in rows],
+            statements=[StatementView(id=r[0], text=r[1], used_by=r[2], version=r[3]) for r in rows],
             score=row.score,
             votes_up=row.votes_up,
             usage_count=row.usage_count,
             updated_at=row.updated_at,
+            version=row.version,
         )
 
 
@@ -395,6 +434,80 @@ def require_editor(s: Session, actor: Actor) -> None:
     require(s, actor, "kb.edit")
 
 
+def _short(value: object, width: int = 60) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _created(changes: dict[str, Any]) -> bool:
+    title = changes.get("title")
+    return bool(title) and title[0] is None
+
+
+def describe_lines(action: str, changes: dict[str, Any], width: int = 60) -> list[str]:
+    """What changed in a version of the history, one line a change (texts cut to `width`)."""
+    if _created(changes):
+        return [f"{action} “{_short(changes['title'][1], width)}”"]
+    lines = [
+        f"{key} “{_short(changes[key][0], width)}” → “{_short(changes[key][1], width)}”"
+        for key in (*store.FIELDS, "text")
+        if key in changes
+    ]
+    statements = changes.get("statements", {})
+    lines += [f"statement {n} removed “{_short(t, width)}”" for n, t in statements.get("removed", [])]
+    lines += [f"statement {n} added “{_short(t, width)}”" for n, t in statements.get("added", [])]
+    if statements.get("reordered"):
+        lines.append("statements reordered")
+    return lines or [action]
+
+
+def describe(action: str, changes: dict[str, Any]) -> str:
+    """One line for a version in the history: what changed (and how, unless by an editor's save)."""
+    text = "; ".join(describe_lines(action, changes))
+    if action == "edited" or _created(changes) or not changes:
+        return text
+    return f"{action}: {text}"
+
+
+def _names(s: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(s.execute(select(Agent.id, Agent.name).where(col(Agent.id).in_(ids))).all())  # type: ignore[arg-type]
+
+
+def _newer(s: Session, subject: Any, seen: int) -> tuple[str, list[tuple[str, dict[str, Any]]]]:
+    """Who made the versions of a solution or statement after `seen`, and (action, changes) of each."""
+    column = KbRevision.article_id if isinstance(subject, KbArticle) else KbRevision.statement_id
+    rows = s.execute(
+        select(KbRevision.actor_id, KbRevision.action, KbRevision.changes)
+        .where(column == subject.id, col(KbRevision.version) > seen)
+        .order_by(col(KbRevision.version))
+    ).all()
+    names = _names(s, {r[0] for r in rows if r[0] is not None})
+    who = sorted({names.get(r[0], "someone") if r[0] is not None else "an import" for r in rows})
+    return ", ".join(who) or "someone", [(r[1], json.loads(r[2])) for r in rows]
+
+
+def _stale_solution(s: Session, row: KbArticle, seen: int) -> Conflict:
+    who, versions = _newer(s, row, seen)
+    what = "; ".join(describe(action, changes) for action, changes in versions[:3])
+    if len(versions) > 3:
+        what += f"; and {len(versions) - 3} more versions"
+    return Conflict(
+        f"{row.external_id} was changed meanwhile by {who} (version {seen} → {row.version}: {what}). "
+        "Nothing was saved."
+    )
+
+
+def _stale_statement(s: Session, row: KbStatement, seen: int) -> Conflict:
+    who, versions = _newer(s, row, seen)
+    before = next((c["text"][0] for _a, c in versions if "text" in c), row.text)
+    return Conflict(
+        f"statement #{row.id} “{_short(before)}” was changed meanwhile by {who} "
+        f"(version {seen} → {row.version}): now “{_short(row.text)}”. Nothing was saved."
+    )
+
+
 def save_solution(
     db: Database,
     actor: Actor,
@@ -406,8 +519,13 @@ def save_solution(
     statements: list[str],
     tags: list[str] | None = None,
     status: str = "draft",
+    version: int | None = None,
+    statement_versions: dict[int, int] | None = None,
 ) -> int:
-    """Create or edit a solution from its statements (existing identical statements are reused)."""
+    """Create (`version` None) or edit (`version`: the one the editor read) a solution from its
+    statements; existing identical statements are reused. `statement_versions` (statement id ->
+    version read) are the existing statements the editor showed. If the solution or one of those
+    statements changed meanwhile, Conflict says who changed what, and nothing is saved."""
     statements = [s.strip() for s in statements if s.strip()]
     errors = {}
     if not title.strip():
@@ -420,41 +538,103 @@ def save_solution(
         errors["status"] = "draft, published or retired"
     if errors:
         raise InvalidInput(errors)
-    with db.write() as s:
+    fields: dict[str, Any] = {
+        "title": title.strip(),
+        "category": category.strip(),
+        "lang": lang,
+        "status": status,
+        "tags": ",".join(tags or []),
+        "statements": statements,
+    }
+
+    def work(s: Session) -> int:
         require_editor(s, actor)
-        if external_id is None:
+        # the statements first, then the solution: the order edit_statement locks them in
+        seen = statement_versions or {}
+        shown = {}
+        if seen:
+            shown = {
+                r.id: r
+                for r in s.execute(
+                    select(KbStatement)
+                    .where(col(KbStatement.id).in_(sorted(seen)))
+                    .order_by(col(KbStatement.id))
+                    .with_for_update(read=True)
+                ).scalars()
+            }
+        for statement_id, read in seen.items():
+            if statement_id not in shown:
+                raise NotFound(f"no statement #{statement_id}")
+            if shown[statement_id].version != read:
+                raise _stale_statement(s, shown[statement_id], read)
+        key = external_id
+        row = None
+        if key is None:
             count = s.execute(select(func.count()).select_from(KbArticle)).scalar_one()
-            external_id = f"KB-D{count + 1:05d}"
-            while s.execute(select(KbArticle.id).where(KbArticle.external_id == external_id)).first():
+            key = f"KB-D{count + 1:05d}"
+            while s.execute(select(KbArticle.id).where(KbArticle.external_id == key)).first():
                 count += 1
-                external_id = f"KB-D{count + 1:05d}"
-        fields = {
-            "external_id": external_id,
-            "title": title.strip(),
-            "category": category.strip(),
-            "lang": lang,
-            "status": status,
-            "tags": ",".join(tags or []),
-            "statements": statements,
-        }
-        article_id = store.save_article(s, fields, store.ImportReport(), actor_id=actor.id)
+                key = f"KB-D{count + 1:05d}"
+        else:
+            row = s.execute(
+                select(KbArticle).where(KbArticle.external_id == key).with_for_update()
+            ).scalar_one_or_none()
+            if row is None and version is not None:
+                raise NotFound(f"no solution {key}")
+            if row is not None and version is None:
+                raise Conflict(f"{key} exists already: open it to edit it")
+            if row is not None and row.version != version:
+                raise _stale_solution(s, row, version)  # type: ignore[arg-type]
+        return store.save_article(
+            s, fields | {"external_id": key}, store.ImportReport(), row=row, actor_id=actor.id
+        )
+
+    article_id = db.retrying(work)
     _edited(db)
     return article_id
 
 
-def set_status(db: Database, actor: Actor, article_id: int, status: str) -> None:
+def set_status(
+    db: Database, actor: Actor, article_id: int, status: str, *, version: int | None = None
+) -> int:
+    """Publish, retire or return a solution to draft: a new version of it (refused if `version`, when
+    given, is no longer current). Returns the solution's version now."""
     if status not in store.STATUSES:
         raise InvalidInput({"status": "draft, published or retired"})
-    with db.write() as s:
+
+    def work(s: Session) -> int:
         require_editor(s, actor)
-        if s.get(KbArticle, article_id) is None:
+        row = s.execute(
+            select(KbArticle).where(KbArticle.id == article_id).with_for_update()
+        ).scalar_one_or_none()
+        if row is None:
             raise NotFound(f"no article {article_id}")
+        if version is not None and row.version != version:
+            raise _stale_solution(s, row, version)
+        if row.status == status:
+            return row.version
+        now, new, before = clock.now(), row.version + 1, row.status  # (the UPDATE refreshes `row`)
         s.execute(
             update(KbArticle)
             .where(col(KbArticle.id) == article_id)
-            .values(status=status, updated_at=clock.now())
+            .values(status=status, updated_at=now, version=new)
         )
+        store.record(s, [(article_id, None, new, actor.id, now, "edited", {"status": [before, status]})])
+        return new
+
+    new = db.retrying(work)
     _edited(db)
+    return new
+
+
+def _used_by(s: Session, ids: list[int]) -> dict[int, int]:
+    return dict(
+        s.execute(  # type: ignore[arg-type]
+            select(KbArticleStatement.statement_id, func.count())
+            .where(col(KbArticleStatement.statement_id).in_(ids))
+            .group_by(col(KbArticleStatement.statement_id))
+        ).all()
+    )
 
 
 def find_statements(db: Database, text: str, *, limit: int = 10) -> list[StatementView]:
@@ -476,14 +656,24 @@ def find_statements(db: Database, text: str, *, limit: int = 10) -> list[Stateme
             ).all()
         ranked = process.extract(text, {r[0]: r[1] for r in rows}, scorer=fuzz.WRatio, limit=limit)
         ids = [key for _text, _score, key in ranked]
-        used = dict(
-            s.execute(
-                select(KbArticleStatement.statement_id, func.count())
-                .where(col(KbArticleStatement.statement_id).in_(ids))
-                .group_by(col(KbArticleStatement.statement_id))
-            ).all()
+        used = _used_by(s, ids)
+        versions = dict(
+            s.execute(select(KbStatement.id, KbStatement.version).where(col(KbStatement.id).in_(ids))).all()
         )
-    return [StatementView(id=key, text=t, used_by=used.get(key, 0)) for t, _score, key in ranked]
+    return [
+        StatementView(id=key, text=t, used_by=used.get(key, 0), version=versions[key])
+        for t, _score, key in ranked
+    ]
+
+
+def get_statements(db: Database, ids: list[int]) -> dict[int, StatementView]:
+    """These statements as now stored (an editor reloading what it shows)."""
+    with db.read() as s:
+        used = _used_by(s, ids)
+        return {
+            r.id: StatementView(id=r.id, text=r.text, used_by=used.get(r.id, 0), version=r.version)  # type: ignore[arg-type]
+            for r in s.execute(select(KbStatement).where(col(KbStatement.id).in_(ids))).scalars()
+        }
 
 
 def statement_users(db: Database, statement_id: int) -> list[tuple[str, str]]:
@@ -500,20 +690,29 @@ def statement_users(db: Database, statement_id: int) -> list[tuple[str, str]]:
         ]
 
 
-def edit_statement(db: Database, actor: Actor, statement_id: int, text: str) -> int:
-    """Change a shared statement for every solution that uses it; returns how many changed."""
+def edit_statement(
+    db: Database, actor: Actor, statement_id: int, text: str, *, version: int
+) -> StatementView:
+    """Change a shared statement for every solution that uses it, if it is still at `version` (the
+    one the editor read; else Conflict says who changed it to what). Returns it as now stored, with
+    the number of solutions that use it."""
     text = text.strip()
     if not text:
         raise InvalidInput({"text": "required"})
     digest = store.statement_digest(text)
-    with db.write() as s:
+
+    def work(s: Session) -> StatementView:
         require_editor(s, actor)
+        row = s.execute(
+            select(KbStatement).where(KbStatement.id == statement_id).with_for_update()
+        ).scalar_one_or_none()
+        if row is None:
+            raise NotFound(f"no statement #{statement_id}")
+        if row.version != version:
+            raise _stale_statement(s, row, version)
         other = s.execute(select(KbStatement.id).where(KbStatement.digest == digest)).scalar()
         if other is not None and other != statement_id:
             raise InvalidInput({"text": f"the same statement exists already (#{other}): reuse it"})
-        s.execute(
-            update(KbStatement).where(col(KbStatement.id) == statement_id).values(text=text, digest=digest)
-        )
         article_ids = (
             s.execute(
                 select(KbArticleStatement.article_id).where(KbArticleStatement.statement_id == statement_id)
@@ -521,9 +720,100 @@ def edit_statement(db: Database, actor: Actor, statement_id: int, text: str) -> 
             .scalars()
             .all()
         )
-        s.execute(update(KbArticle).where(col(KbArticle.id).in_(article_ids)).values(updated_at=clock.now()))
+        if text == row.text:
+            return StatementView(
+                id=statement_id, text=text, used_by=len(set(article_ids)), version=row.version
+            )
+        now, new, before = clock.now(), row.version + 1, row.text  # (the UPDATE refreshes `row`)
+        s.execute(
+            update(KbStatement)
+            .where(col(KbStatement.id) == statement_id)
+            .values(text=text, digest=digest, version=new)
+        )
+        store.record(s, [(None, statement_id, new, actor.id, now, "edited", {"text": [before, text]})])
+        # the solutions that use it changed: the search index picks them up
+        s.execute(update(KbArticle).where(col(KbArticle.id).in_(article_ids)).values(updated_at=now))
+        return StatementView(id=statement_id, text=text, used_by=len(set(article_ids)), version=new)
+
+    view = db.retrying(work)
     _edited(db)
-    return len(article_ids)
+    return view
+
+
+def history(
+    db: Database, external_id: str | None = None, *, statement_id: int | None = None
+) -> list[RevisionView]:
+    """The versions of a solution - its own and the edits of the statements it uses now - or of one
+    statement, newest first: who, when, what changed."""
+    with db.read() as s:
+        article = None
+        positions: dict[int, int] = {}
+        if external_id is not None:
+            article = s.execute(
+                select(KbArticle).where(KbArticle.external_id == external_id)
+            ).scalar_one_or_none()
+            if article is None:
+                raise NotFound(f"no solution {external_id}")
+            for n, (sid, _text) in enumerate(store.linked_statements(s, article.id), 1):  # type: ignore[arg-type]
+                positions.setdefault(sid, n)
+            # a statement's first version is the solution's own change that added it
+            where = (KbRevision.article_id == article.id) | (
+                col(KbRevision.statement_id).in_(positions) & (col(KbRevision.version) > 1)
+            )
+        elif statement_id is not None:
+            if s.get(KbStatement, statement_id) is None:
+                raise NotFound(f"no statement #{statement_id}")
+            where = KbRevision.statement_id == statement_id
+        else:
+            raise InvalidInput({"article": "name a solution or a statement"})
+        rows = (
+            s.execute(
+                select(KbRevision).where(where).order_by(col(KbRevision.at).desc(), col(KbRevision.id).desc())
+            )
+            .scalars()
+            .all()
+        )
+        actors = {r.actor_id for r in rows if r.actor_id is not None}
+        if article is not None and article.created_by_id is not None:
+            actors.add(article.created_by_id)
+        names = _names(s, actors)
+    out = []
+    for r in rows:
+        changes = json.loads(r.changes)
+        summary = describe(r.action, changes)
+        position = positions.get(r.statement_id) if r.statement_id is not None and article else None  # type: ignore[arg-type]
+        if position is not None:
+            summary = f"statement {position} (#{r.statement_id}, shared): {summary}"
+        out.append(
+            RevisionView(
+                article=article.external_id if article and r.article_id else None,
+                statement_id=r.statement_id,
+                position=position,
+                version=r.version,
+                at=r.at,
+                by=names.get(r.actor_id, "someone") if r.actor_id is not None else "import",  # type: ignore[arg-type]
+                action=r.action,
+                changes=changes,
+                summary=summary,
+            )
+        )
+    if article is not None and not any(v.article and v.version == 1 for v in out):
+        # created before the history was kept (an older deskterm): what the solution row says
+        by = names.get(article.created_by_id, "someone") if article.created_by_id else "import"  # type: ignore[arg-type]
+        out.append(
+            RevisionView(
+                article=article.external_id,
+                statement_id=None,
+                position=None,
+                version=1,
+                at=article.created_at,
+                by=by,
+                action="created",
+                changes={},
+                summary="created (before the history was kept)",
+            )
+        )
+    return out
 
 
 def draft_from_ticket(db: Database, actor: Actor, ticket_number: str) -> int:

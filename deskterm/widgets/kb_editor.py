@@ -1,6 +1,11 @@
 """Composing a solution from statements (KB editors): title, category, language, tags, status and
 an ordered list of statements. Typing a statement shows the existing similar ones, to reuse rather
-than write again; editing a shared statement first shows every solution that uses it."""
+than write again; editing a shared statement first shows every solution that uses it.
+
+A save names the versions the editor read: when someone changed the solution or one of its
+statements meanwhile, the save is refused with who changed what, and the editor keeps everything
+typed; Ctrl+R reloads the current version with the editor's own changes kept on top, Ctrl+O shows
+the history of versions."""
 
 from __future__ import annotations
 
@@ -18,8 +23,10 @@ from textual.widgets.option_list import Option
 from ..i18n import _
 from ..screens.base import DeskModal
 from ..services import kb
-from ..services.errors import InvalidInput
+from ..services.errors import Conflict, InvalidInput
 from ..text import clean
+from .table import FastTable
+from .ticket_format import cell, local
 
 LOOKUP_DELAY = 0.2  # seconds of quiet typing before similar statements are looked up
 
@@ -31,6 +38,14 @@ class Draft:
     text: str
     id: int | None = None
     used_by: int = 0
+    version: int = 1  # of the stored statement, as the editor read it
+
+
+def draft(s: kb.StatementView) -> Draft:
+    return Draft(s.text, s.id, s.used_by, s.version)
+
+
+FORM = ("title", "category", "tags", "lang", "status")  # the form's fields besides the statements
 
 
 def used_label(n: int) -> str:
@@ -56,6 +71,8 @@ class SolutionEditor(DeskModal[int | None]):
     """
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="kbedit.save"),
+        Binding("ctrl+r", "reload", "Reload", id="kbedit.reload"),
+        Binding("ctrl+o", "history", "History", id="kbedit.history"),
         Binding("escape", "cancel", "Cancel", id="kbedit.cancel"),
     ]
 
@@ -63,6 +80,7 @@ class SolutionEditor(DeskModal[int | None]):
         super().__init__()
         self.article_id = article_id
         self.external_id: str | None = None
+        self.base: kb.KbArticleView | None = None  # the version read: what a save names
         self.statements: list[Draft] = []
         self.similar: list[kb.StatementView] = []
         self.lookup: Timer | None = None
@@ -103,7 +121,11 @@ class SolutionEditor(DeskModal[int | None]):
             yield Static(_("Existing statements like it (Enter reuses one):"), markup=False)
             yield OptionList(id="ed-similar")
             yield Static("", id="e-form", classes="form-error", markup=False)
-            yield Static(_("Ctrl+S: save · Esc: cancel"), classes="dialog-hint", markup=False)
+            yield Static(
+                _("Ctrl+S: save · Ctrl+R: reload · Ctrl+O: history · Esc: cancel"),
+                classes="dialog-hint",
+                markup=False,
+            )
 
     def on_mount(self) -> None:
         self.query_one(".kb-editor").styles.width = 100  # wider than a plain dialog
@@ -112,15 +134,27 @@ class SolutionEditor(DeskModal[int | None]):
             self.call(kb.get_article, self.desk.database, self.article_id, done=self._loaded)
 
     def _loaded(self, a: kb.KbArticleView) -> None:
+        self.base = a
         self.external_id = a.external_id
         self.query_one("#ed-heading", Static).update(_("Edit solution {key}", key=clean(a.external_id)))
-        self.query_one("#ed-title", Input).value = a.title
-        self.query_one("#ed-category", Input).value = a.category
-        self.query_one("#ed-tags", Input).value = ", ".join(a.tags)
-        self.query_one("#ed-lang", Select).value = a.lang
-        self.query_one("#ed-status", Select).value = a.status
-        self.statements = [Draft(s.text, s.id, s.used_by) for s in a.statements]
+        self._fill(_values(a))
+        self.statements = [draft(s) for s in a.statements]
         self._show_statements()
+
+    def _form(self) -> dict[str, str]:
+        tags = self.query_one("#ed-tags", Input).value.replace("，", ",").split(",")
+        return {
+            "title": self.query_one("#ed-title", Input).value,
+            "category": self.query_one("#ed-category", Input).value,
+            "tags": ", ".join(t.strip() for t in tags if t.strip()),
+            "lang": str(self.query_one("#ed-lang", Select).value),
+            "status": str(self.query_one("#ed-status", Select).value),
+        }
+
+    def _fill(self, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            widget = self.query_one(f"#ed-{key}")
+            widget.value = value  # type: ignore[attr-defined]
 
     def _show_statements(self, highlight: int | None = None) -> None:
         box = self.query_one("#ed-statements", OptionList)
@@ -222,30 +256,32 @@ class SolutionEditor(DeskModal[int | None]):
             box.focus()
             return
 
-        def edited(text: str | None) -> None:
-            if text is not None:
-                self.statements[i] = Draft(text, d.id, d.used_by)
+        def edited(saved: kb.StatementView | None) -> None:
+            if saved is not None:
+                self.statements[i] = draft(saved)
                 self._show_statements(i)
 
-        self.app.push_screen(StatementDialog(d.id, d.text), edited)
+        self.app.push_screen(StatementDialog(d.id, d.text, d.version), edited)
 
     # --- saving -------------------------------------------------------------------------------
 
     def action_save(self) -> None:
         for key in ("title", "category", "tags", "statements", "form"):
             self.query_one(f"#e-{key}", Static).update("")
-        tags = [t.strip() for t in self.query_one("#ed-tags", Input).value.replace("，", ",").split(",")]
+        form = self._form()
         self.call(
             kb.save_solution,
             self.desk.database,
             self.desk.actor,
             external_id=self.external_id,
-            title=self.query_one("#ed-title", Input).value,
-            category=self.query_one("#ed-category", Input).value,
-            lang=str(self.query_one("#ed-lang", Select).value),
+            title=form["title"],
+            category=form["category"],
+            lang=form["lang"],
             statements=[d.text for d in self.statements],
-            tags=[t for t in tags if t],
-            status=str(self.query_one("#ed-status", Select).value),
+            tags=[t.strip() for t in form["tags"].split(",") if t.strip()],
+            status=form["status"],
+            version=self.base.version if self.base else None,
+            statement_versions={d.id: d.version for d in self.statements if d.id is not None},
             done=self.dismiss,
             failed=self._refused,
         )
@@ -256,22 +292,80 @@ class SolutionEditor(DeskModal[int | None]):
                 found = self.query(f"#e-{key}")
                 target = found.first(Static) if found else self.query_one("#e-form", Static)
                 target.update(f"{_(reason)}" if found else f"{key}: {_(reason)}")
+        elif isinstance(error, Conflict) and self.base is not None:
+            # nothing typed is lost: the form stays as it is until the editor reloads
+            hint = _("What you typed is kept. Ctrl+R: reload the current version with your changes on top.")
+            self.query_one("#e-form", Static).update(f"{error}\n{hint}")
         else:
             self.query_one("#e-form", Static).update(str(error))
 
+    # --- reloading after someone else's save, and the history ---------------------------------
 
-class StatementDialog(DeskModal[str | None]):
-    """Edit a statement that may be shared: first, which solutions use it."""
+    def action_reload(self) -> None:
+        if self.article_id is None:
+            return  # a new solution: nothing to reload
+        db, article_id = self.desk.database, self.article_id
+        ids = [d.id for d in self.statements if d.id is not None]
+
+        def fetch() -> tuple[kb.KbArticleView, dict[int, kb.StatementView]]:
+            return kb.get_article(db, article_id), kb.get_statements(db, ids)
+
+        self.call(fetch, done=lambda got: self._reloaded(*got))
+
+    def _reloaded(self, now: kb.KbArticleView, stored: dict[int, kb.StatementView]) -> None:
+        """The current version, with what this editor changed since its last read kept on top."""
+        assert self.base is not None
+        form, read, current = self._form(), _values(self.base), _values(now)
+        kept = [key for key in FORM if form[key] != read[key]]
+        self._fill({key: current[key] for key in FORM if key not in kept})
+        mine = [(d.id, d.text if d.id is None else "") for d in self.statements]
+        if mine != [(s.id, "") for s in self.base.statements]:
+            kept.append("statements")  # this editor's list, its stored statements as they are now
+            self.statements = [draft(stored[d.id]) if d.id in stored else d for d in self.statements]
+        else:
+            self.statements = [draft(s) for s in now.statements]
+        self.base = now
+        self._show_statements()
+        message = _("Reloaded version {version}.", version=now.version)
+        if kept:
+            message += " " + _(
+                "Your changes are kept on top ({fields}): check them and save again.",
+                fields=", ".join(_(k) for k in kept),
+            )
+        self.query_one("#e-form", Static).update(message)
+
+    def action_history(self) -> None:
+        if self.external_id is None:
+            self.app.notify(_("A new solution has no history yet."), markup=False)
+            return
+        self.app.push_screen(HistoryDialog(self.external_id))
+
+
+def _values(a: kb.KbArticleView) -> dict[str, str]:
+    return {
+        "title": a.title,
+        "category": a.category,
+        "tags": ", ".join(a.tags),
+        "lang": a.lang,
+        "status": a.status,
+    }
+
+
+class StatementDialog(DeskModal[kb.StatementView | None]):
+    """Edit a statement that may be shared: first, which solutions use it. Returns it as saved."""
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="kbstmt.save"),
+        Binding("ctrl+r", "reload", "Reload", id="kbstmt.reload"),
+        Binding("ctrl+o", "history", "History", id="kbstmt.history"),
         Binding("escape", "cancel", "Cancel", id="kbstmt.cancel"),
     ]
 
-    def __init__(self, statement_id: int, text: str) -> None:
+    def __init__(self, statement_id: int, text: str, version: int) -> None:
         super().__init__()
         self.statement_id = statement_id
         self.text = text
+        self.version = version  # what the save names as read
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -280,7 +374,9 @@ class StatementDialog(DeskModal[str | None]):
             yield Input(self.text, id="st-text")
             yield Static("", id="e-text", classes="form-error", markup=False)
             yield Static(
-                _("Ctrl+S: save for every solution above · Esc: cancel"), classes="dialog-hint", markup=False
+                _("Ctrl+S: save for every solution above · Ctrl+R: reload · Ctrl+O: history · Esc: cancel"),
+                classes="dialog-hint",
+                markup=False,
             )
 
     def on_mount(self) -> None:
@@ -304,8 +400,102 @@ class StatementDialog(DeskModal[str | None]):
             self.desk.actor,
             self.statement_id,
             text,
-            done=lambda _n: self.dismiss(text.strip()),
-            failed=lambda e: self.query_one("#e-text", Static).update(
-                "; ".join(_(r) for r in e.errors.values()) if isinstance(e, InvalidInput) else str(e)
-            ),
+            version=self.version,
+            done=self.dismiss,
+            failed=self._refused,
         )
+
+    def _refused(self, error: Exception) -> None:
+        message = (
+            "; ".join(_(r) for r in error.errors.values()) if isinstance(error, InvalidInput) else str(error)
+        )
+        if isinstance(error, Conflict):
+            message += "\n" + _(
+                "Your text is kept. Ctrl+R takes the current version; Ctrl+S then saves yours over it."
+            )
+        self.query_one("#e-text", Static).update(message)
+
+    def action_reload(self) -> None:
+        self.call(kb.get_statements, self.desk.database, [self.statement_id], done=self._reloaded)
+
+    def _reloaded(self, stored: dict[int, kb.StatementView]) -> None:
+        now = stored[self.statement_id]
+        self.version = now.version  # the box keeps what was typed
+        self.query_one("#e-text", Static).update(
+            _("Now (version {version}): {text}", version=now.version, text=clean(now.text, single_line=True))
+        )
+
+    def action_history(self) -> None:
+        self.app.push_screen(HistoryDialog(statement_id=self.statement_id))
+
+
+class HistoryDialog(DeskModal[None]):
+    """The versions of a solution (with the edits of its statements) or of one statement, newest
+    first: who, when, what changed; the highlighted version's changes in full below."""
+
+    DEFAULT_CSS = """
+    HistoryDialog .kb-history { height: 80%; }
+    HistoryDialog #hist-table { height: 1fr; }
+    HistoryDialog #hist-detail { height: auto; max-height: 10; margin-top: 1; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Close", id="kbhistory.close")]
+
+    def __init__(self, external_id: str | None = None, *, statement_id: int | None = None) -> None:
+        super().__init__()
+        self.external_id = external_id
+        self.statement_id = statement_id
+        self.versions: list[kb.RevisionView] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog kb-history"):
+            if self.external_id is not None:
+                title = _("History of {key}", key=clean(self.external_id, single_line=True))
+            else:
+                title = _("History of statement #{id}", id=self.statement_id)
+            yield Static(title, classes="dialog-title", markup=False)
+            yield Static(_("Loading…"), id="hist-state", markup=False)
+            yield FastTable(id="hist-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="hist-detail", markup=False)
+            yield Static(_("↑/↓: a version · Esc: close"), classes="dialog-hint", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one(".kb-history").styles.width = 110
+        table = self.query_one(FastTable)
+        table.add_column(_("Version"), key="version", width=10)
+        table.add_column(_("When"), key="when", width=16)
+        table.add_column(_("Who"), key="who", width=16)
+        table.add_column(_("What changed"), key="what", width=58)
+        table.focus()
+        self.call(
+            kb.history, self.desk.database, self.external_id, statement_id=self.statement_id, done=self._show
+        )
+
+    def _label(self, v: kb.RevisionView) -> str:
+        return (
+            f"v{v.version}"
+            if v.statement_id is None or self.external_id is None
+            else f"#{v.statement_id} v{v.version}"
+        )
+
+    def _show(self, versions: list[kb.RevisionView]) -> None:
+        self.versions = versions
+        table = self.query_one(FastTable)
+        tz = self.desk.settings.timezone if self.desk.settings else "Asia/Shanghai"
+        for n, v in enumerate(versions):
+            table.add_row(
+                cell(self._label(v)), cell(local(v.at, tz)), cell(v.by), cell(v.summary), key=str(n)
+            )
+        self.query_one("#hist-state", Static).update(_("{n} versions, newest first.", n=len(versions)))
+        self._detail()
+
+    @on(FastTable.RowHighlighted)
+    def _detail(self) -> None:
+        table = self.query_one(FastTable)
+        if not self.versions or table.cursor_row >= len(self.versions):
+            return
+        v = self.versions[table.cursor_row]
+        lines = [f"{self._label(v)} · {clean(v.by, single_line=True)} · {_(v.action)}"]
+        if v.position is not None:
+            lines.append(_("statement {n} of this solution (#{id}, shared)", n=v.position, id=v.statement_id))
+        lines += [clean(line) for line in kb.describe_lines(v.action, v.changes, width=400)]
+        self.query_one("#hist-detail", Static).update("\n".join(lines))

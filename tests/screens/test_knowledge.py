@@ -1,5 +1,6 @@
 """The knowledge screen: search as you type, the preview, "this solved it", copy to a note, composing
-solutions from reusable statements (editors only), live updates from another console, a snapshot."""
+solutions from reusable statements (editors only), a save refused when another editor got there
+first (nothing typed lost, reload, history), live updates from another console, a snapshot."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from deskterm.models import KbStatement, TicketArticle
 from deskterm.screens.knowledge import ArticleScreen, KnowledgeScreen, TicketDialog
 from deskterm.services import kb, tickets
 from deskterm.services.errors import PermissionDenied
-from deskterm.widgets.kb_editor import SolutionEditor
+from deskterm.widgets.kb_editor import HistoryDialog, SolutionEditor, StatementDialog
 from tests.factories import make_agent, make_ticket
 from tests.screens.helpers import log_in, make_app, wait_until
 
@@ -212,6 +213,121 @@ async def test_editing_a_shared_statement_shows_its_users_first(sqlite_db):
         await wait_until(pilot, lambda: isinstance(app.screen, SolutionEditor))
     article = kb.get_article_by_external_id(sqlite_db, "KB-0012")
     assert article.statements[2].text == "Restart the PC and try again."
+
+
+async def open_editor(pilot, screen: KnowledgeScreen, query: str) -> SolutionEditor:  # type: ignore[no-untyped-def]
+    await search_for(pilot, screen, query)
+    await pilot.press("ctrl+r")
+    app = pilot.app
+    await wait_until(pilot, lambda: isinstance(app.screen, SolutionEditor) and app.screen.statements)
+    return app.screen
+
+
+async def test_a_stale_save_is_refused_keeping_what_was_typed_then_reload_and_history(sqlite_db):
+    load(sqlite_db)
+    make_agent(sqlite_db, "sue", role="supervisor", name="Sue Lin")
+    sam = make_agent(sqlite_db, "sam", role="supervisor", name="Sam Wu")
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_knowledge(pilot, "sue")
+        editor = await open_editor(pilot, screen, "paper jam")
+        read = kb.get_article_by_external_id(sqlite_db, "KB-0012")
+        # Sam saves KB-0012 from another console while Sue's editor is open
+        kb.save_solution(
+            sqlite_db,
+            sam,
+            external_id="KB-0012",
+            version=read.version,
+            title="Paper jam on the LP-2100 laser printer",
+            category=read.category,
+            lang=read.lang,
+            statements=[s.text for s in read.statements],
+            tags=read.tags,
+            status=read.status,
+        )
+        editor.query_one("#ed-category", Input).value = "Printer/Jams"
+        editor.query_one("#ed-new", Input).focus()
+        await pilot.press(*"Remove the toner cartridge.", "enter")
+        await wait_until(pilot, lambda: len(editor.statements) == 4)
+        await pilot.press("ctrl+s")
+        error = editor.query_one("#e-form", Static)
+        await wait_until(pilot, lambda: "changed meanwhile" in str(error.render()))
+        message = str(error.render())
+        assert "KB-0012 was changed meanwhile by Sam Wu" in message
+        assert "→ “Paper jam on the LP-2100 laser printer”" in message and "What you typed is kept" in message
+        assert app.screen is editor  # still open, with everything typed
+        assert editor.query_one("#ed-category", Input).value == "Printer/Jams"
+        assert editor.statements[-1].text == "Remove the toner cartridge."
+
+        await pilot.press("ctrl+r")  # the current version, Sue's changes on top
+        await wait_until(pilot, lambda: "Reloaded version 2" in str(error.render()))
+        assert "(category, statements)" in str(error.render())
+        assert editor.query_one("#ed-title", Input).value == "Paper jam on the LP-2100 laser printer"
+        assert editor.query_one("#ed-category", Input).value == "Printer/Jams"
+        assert editor.statements[-1].text == "Remove the toner cartridge."
+
+        await pilot.press("ctrl+o")  # the history: who changed what
+        await wait_until(pilot, lambda: isinstance(app.screen, HistoryDialog) and app.screen.versions)
+        history = app.screen
+        rows = history.query_one(DataTable)
+        assert rows.row_count == 2
+        newest = [str(c) for c in rows.get_row_at(0)]
+        assert newest[0] == "v2" and newest[2] == "Sam Wu"
+        assert (
+            newest[3] == "title “Paper jam on the LP-2100 printer” → “Paper jam on the LP-2100 laser printer”"
+        )
+        assert "import" in [str(c) for c in rows.get_row_at(1)]
+        assert "title “Paper jam on the LP-2100 printer” →" in static_text(history, "#hist-detail")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is editor)
+
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.screen is screen)
+    saved = kb.get_article_by_external_id(sqlite_db, "KB-0012")
+    assert (saved.title, saved.category, saved.version) == (
+        "Paper jam on the LP-2100 laser printer",
+        "Printer/Jams",
+        3,
+    )
+    assert saved.statements[-1].text == "Remove the toner cartridge."
+    newest = kb.history(sqlite_db, "KB-0012")[0]
+    assert (newest.version, newest.by) == (3, "Sue Lin")
+
+
+async def test_a_shared_statement_changed_meanwhile_is_refused_in_its_dialog(sqlite_db):
+    load(sqlite_db)
+    make_agent(sqlite_db, "sue", role="supervisor")
+    sam = make_agent(sqlite_db, "sam", role="supervisor", name="Sam Wu")
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_knowledge(pilot, "sue")
+        editor = await open_editor(pilot, screen, "running slowly")
+        shared = editor.statements[1]
+        box = editor.query_one("#ed-statements", OptionList)
+        box.focus()
+        box.highlighted = 1
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, StatementDialog))
+        dialog = app.screen
+        kb.edit_statement(sqlite_db, sam, shared.id, "Restart the PC and try again.", version=shared.version)
+        dialog.query_one("#st-text", Input).value = "Restart the computer twice."
+        await pilot.press("ctrl+s")
+        error = dialog.query_one("#e-text", Static)
+        await wait_until(pilot, lambda: "changed meanwhile by Sam Wu" in str(error.render()))
+        assert "now “Restart the PC and try again.”" in str(error.render())
+        assert (
+            app.screen is dialog
+            and dialog.query_one("#st-text", Input).value == "Restart the computer twice."
+        )
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: "Now (version 2)" in str(error.render()))
+        await pilot.press("ctrl+s")  # knowingly over Sam's version
+        await wait_until(pilot, lambda: app.screen is editor)
+        assert (editor.statements[1].text, editor.statements[1].version) == ("Restart the computer twice.", 3)
+    assert (
+        kb.get_article_by_external_id(sqlite_db, "KB-0012").statements[2].text
+        == "Restart the computer twice."
+    )
 
 
 async def test_an_operator_is_not_offered_editing_and_the_service_refuses(sqlite_db):

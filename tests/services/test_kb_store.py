@@ -115,7 +115,8 @@ def test_editing_needs_the_kb_right_and_statement_edits_reach_every_user(db):
         kb.save_solution(db, op, external_id=None, title="x", category="", lang="en", statements=["y"])
     shared = kb.get_article_by_external_id(db, "KB-1").statements[1]
     assert sorted(k for k, _ in kb.statement_users(db, shared.id)) == ["KB-1", "KB-3"]
-    assert kb.edit_statement(db, sup, shared.id, "Restart the PC, then try again.") == 2
+    edited = kb.edit_statement(db, sup, shared.id, "Restart the PC, then try again.", version=shared.version)
+    assert (edited.used_by, edited.version) == (2, shared.version + 1)
     assert kb.get_article_by_external_id(db, "KB-3").statements[1].text == "Restart the PC, then try again."
     with pytest.raises(InvalidInput):
         kb.save_solution(db, sup, external_id=None, title="", category="", lang="en", statements=[])
