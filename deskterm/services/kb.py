@@ -38,7 +38,7 @@ from ..models import (
     TicketArticle,
 )
 from .auth import Actor, require
-from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from .errors import Conflict, InvalidInput, NotFound
 from .tickets import find_ticket, normalise_number, record_event
 
 # How often a search looks for articles changed by others (seconds).
