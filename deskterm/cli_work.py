@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from .cli import authenticate, open_db, out, ticket_app, user_errors
+from .cli import authenticate, open_db, out, read_input, ticket_app, user_errors
 
 AS = typer.Option(
     ..., "--as", metavar="LOGIN", help="The acting agent (password: DESKTERM_PASSWORD or a prompt)."
@@ -80,7 +80,7 @@ def ticket_note(
     from .services import workflow
 
     database = open_db()
-    body = sys.stdin.read() if text == "-" else text
+    body = read_input("-") if text == "-" else text
     workflow.add_note(database, authenticate(database, as_), number, body, public=public)
     out.print(f"{'public' if public else 'internal'} note added to {_number(number)}")
 

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from .. import clock
 from ..db import Database
 from ..models import Agent, Role, Team
+from . import inputs
 from .auth import Actor, hash_password, require
 from .errors import Conflict, InvalidInput, NotFound
 
@@ -95,9 +96,15 @@ def add_agent(
     """Add an agent. `actor` None means the local administrator at the command line."""
     if actor is not None:
         require(actor, "agents.manage")
-    login, name, number = login.strip(), name.strip(), number.strip()
-    errors = validate_new_agent(
-        login=login, name=name, number=number, role=role, tier=tier, password=password
+    refused: dict[str, str] = {}
+    login = inputs.line(login, "login", Agent.login, errors=refused)
+    name = inputs.line(name, "name", Agent.name, errors=refused)
+    number = inputs.line(number, "number", Agent.number, errors=refused)
+    email = inputs.line(email, "email", Agent.email, errors=refused)
+    team, manager = inputs.key(team), inputs.key(manager)
+    errors = (
+        validate_new_agent(login=login, name=name, number=number, role=role, tier=tier, password=password)
+        | refused
     )
     if errors:
         raise InvalidInput(errors)
@@ -142,7 +149,7 @@ def add_agent(
 
 
 def _agent_by_login(s, login: str) -> Agent:  # type: ignore[no-untyped-def]
-    agent = s.exec(select(Agent).where(Agent.login == login)).first()
+    agent = s.exec(select(Agent).where(Agent.login == inputs.key(login))).first()
     if agent is None:
         raise NotFound(f"no agent {login!r}")
     return agent

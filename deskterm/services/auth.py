@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from .. import clock
 from ..db import Database
 from ..models import Agent, LoginAttempt, Role, Team
+from . import inputs
 from .errors import LoginFailed, PermissionDenied
 
 # scrypt cost: ~50 ms a hash here. Tests lower it; the stored hash records its own parameters.
@@ -137,7 +138,7 @@ def login(
     lockout_seconds: int = 30,
 ) -> Actor:
     """Check a login; every try is logged; after `max_failures` in a row the login waits (doubling)."""
-    login_name = login_name.strip()
+    login_name = inputs.key(login_name)
     with db.write() as session:
         failures, last = _recent_failures(session, login_name)
         if failures >= max_failures and last is not None:

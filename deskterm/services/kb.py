@@ -29,6 +29,7 @@ from ..models import (
     KbSynonym,
     TicketArticle,
 )
+from . import inputs
 from .auth import Actor
 from .errors import InvalidInput, NotFound, PermissionDenied
 from .tickets import find_ticket, normalise_number, record_event
@@ -409,12 +410,13 @@ def save_solution(
 ) -> int:
     """Create or edit a solution from its statements (existing identical statements are reused)."""
     require_editor(actor)
-    statements = [s.strip() for s in statements if s.strip()]
-    errors = {}
-    if not title.strip():
-        errors["title"] = "required"
+    errors: dict[str, str] = {}
+    text = store.article_text(external_id or "", title, category, tags or [], statements, errors)
+    title, category, statements, tag_text = text["title"], text["category"], text["statements"], text["tags"]
+    if not title:
+        errors.setdefault("title", "required")
     if not statements:
-        errors["statements"] = "a solution needs at least one statement"
+        errors.setdefault("statements", "a solution needs at least one statement")
     if lang not in store.LANGS:
         errors["lang"] = "en or zh"
     if status not in store.STATUSES:
@@ -430,11 +432,11 @@ def save_solution(
                 external_id = f"KB-D{count + 1:05d}"
         fields = {
             "external_id": external_id,
-            "title": title.strip(),
-            "category": category.strip(),
+            "title": title,
+            "category": category,
             "lang": lang,
             "status": status,
-            "tags": ",".join(tags or []),
+            "tags": tag_text,
             "statements": statements,
         }
         article_id = store.save_article(s, fields, store.ImportReport(), actor_id=actor.id)
@@ -459,7 +461,7 @@ def set_status(db: Database, actor: Actor, article_id: int, status: str) -> None
 
 def find_statements(db: Database, text: str, *, limit: int = 10) -> list[StatementView]:
     """Existing statements like `text`, to reuse rather than write again."""
-    text = " ".join(text.split())
+    text = " ".join(inputs.key(text).split())
     if len(text) < 2:
         return []
     with db.read() as s:
@@ -503,7 +505,7 @@ def statement_users(db: Database, statement_id: int) -> list[tuple[str, str]]:
 def edit_statement(db: Database, actor: Actor, statement_id: int, text: str) -> int:
     """Change a shared statement for every solution that uses it; returns how many changed."""
     require_editor(actor)
-    text = text.strip()
+    text = inputs.text(text, "text")
     if not text:
         raise InvalidInput({"text": "required"})
     digest = store.statement_digest(text)
@@ -561,7 +563,7 @@ def add_synonyms(db: Database, actor: Actor | None, terms: list[str]) -> int:
     """A group of words that mean the same thing; takes effect at the next index build."""
     if actor is not None:
         require_editor(actor)
-    terms = [t.strip() for t in terms if t.strip()]
+    terms = [t for t in (inputs.line(t, "terms", 200) for t in terms) if t]
     if len(terms) < 2:
         raise InvalidInput({"terms": "a synonym group needs at least two terms"})
     with db.write() as s:
