@@ -114,9 +114,9 @@ class SolutionEditor(DeskModal[int | None]):
     def _loaded(self, a: kb.KbArticleView) -> None:
         self.external_id = a.external_id
         self.query_one("#ed-heading", Static).update(_("Edit solution {key}", key=clean(a.external_id)))
-        self.query_one("#ed-title", Input).value = a.title
-        self.query_one("#ed-category", Input).value = a.category
-        self.query_one("#ed-tags", Input).value = ", ".join(a.tags)
+        self.query_one("#ed-title", Input).value = clean(a.title)
+        self.query_one("#ed-category", Input).value = clean(a.category)
+        self.query_one("#ed-tags", Input).value = clean(", ".join(a.tags))
         self.query_one("#ed-lang", Select).value = a.lang
         self.query_one("#ed-status", Select).value = a.status
         self.statements = [Draft(s.text, s.id, s.used_by) for s in a.statements]
@@ -218,7 +218,7 @@ class SolutionEditor(DeskModal[int | None]):
             del self.statements[i]
             self._show_statements(i)
             box = self.query_one("#ed-new", Input)
-            box.value = d.text
+            box.value = clean(d.text)
             box.focus()
             return
 
@@ -277,7 +277,7 @@ class StatementDialog(DeskModal[str | None]):
         with Vertical(classes="dialog"):
             yield Static(_("Edit statement"), classes="dialog-title", markup=False)
             yield Static(_("Looking up the solutions that use it…"), id="st-users", markup=False)
-            yield Input(self.text, id="st-text")
+            yield Input(clean(self.text), id="st-text")
             yield Static("", id="e-text", classes="form-error", markup=False)
             yield Static(
                 _("Ctrl+S: save for every solution above · Esc: cancel"), classes="dialog-hint", markup=False
