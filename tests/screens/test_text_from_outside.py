@@ -112,3 +112,19 @@ async def test_text_stored_before_it_was_cleaned_shows_literally(sqlite_db):
     app = make_app(sqlite_db, watch_changes=False)
     async with app.run_test(size=(120, 40)) as pilot:
         assert "\x1b" not in await _caller_pop(pilot, "13912345678")
+
+
+async def test_over_long_symptoms_get_an_inline_error_and_nothing_is_saved(sqlite_db):
+    _desk(sqlite_db)
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await log_in(pilot, "olga", "secret-pw")
+        await wait_until(pilot, lambda: isinstance(app.screen, IntakeScreen) and app.screen.categories)
+        await pilot.press(*"Li Lei", "tab", *"Acme", "tab", *"13912345678")
+        app.screen.query_one("#f-description", TextArea).text = "The VPN drops. " * 700  # 10,500 characters
+        app.screen.query_one("#f-category", Input).value = "Network/VPN"
+        await pilot.press("ctrl+s")
+        error = app.screen.query_one("#e-description")
+        await wait_until(pilot, lambda: error.has_class("-shown"))
+        assert "at most 10000 characters" in str(error.render()) and app.focused.id == "f-description"
+    assert tickets.count_tickets(sqlite_db) == 0
