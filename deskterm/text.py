@@ -22,6 +22,8 @@ _JSON_RAW = re.compile(r"[\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 def strip_controls(value: str) -> str:
     """`value` without escape sequences and control characters; CR LF and lone CR become newlines,
     tab and newline stay. What services store (see services/inputs.py)."""
+    if value.isprintable():  # the usual case, checked at C speed
+        return value
     text = value.replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROLS.sub("", _ESCAPES.sub("", text))
 

@@ -10,6 +10,7 @@ never refuses: a bad character simply finds nothing."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from ..text import SURROGATES, strip_controls
@@ -18,9 +19,20 @@ from .errors import InvalidInput
 LONG_TEXT = 10_000  # characters of free text: a description, a note, a resolution, a reason
 
 
+@functools.cache  # a column's attribute is slow to read, and every field asks
 def limit_of(column: Any) -> int:
     """A model column's max_length (`Agent.name` → 120)."""
     return int(column.type.length)
+
+
+def _has_surrogates(value: str) -> bool:
+    if value.isascii():
+        return False
+    try:
+        value.encode()  # only a lone surrogate fails, and this is faster than a regular expression
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _check(value: object, field: str, limit: int | Any, errors: dict[str, str] | None, line: bool) -> str:
@@ -31,9 +43,9 @@ def _check(value: object, field: str, limit: int | Any, errors: dict[str, str] |
         value, reason = "", "text"
     elif "\x00" in value:
         reason = "a NUL character is not allowed"
-    elif SURROGATES.search(value):
+    elif _has_surrogates(value):
         reason = "not valid UTF-8 text"
-    text = _safe(value, line)
+    text = _safe(value, line) if reason else _plain(value, line)
     size = limit if isinstance(limit, int) else limit_of(limit)
     if reason is None and len(text) > size:
         reason = f"at most {size} characters"
@@ -68,7 +80,13 @@ def key(value: str | None) -> str:
 def _safe(value: str, line: bool) -> str:
     """Cleaned and trimmed; a NUL or lone surrogate (refused by text and line) made '�', so that
     even refused text can be looked up or shown without an error."""
-    text = strip_controls(SURROGATES.sub("\ufffd", value.replace("\x00", "\ufffd")))
+    if _has_surrogates(value):
+        value = SURROGATES.sub("\ufffd", value)
+    return _plain(value.replace("\x00", "\ufffd"), line)
+
+
+def _plain(value: str, line: bool) -> str:
+    text = strip_controls(value)
     if line:
         text = text.replace("\n", " ").replace("\t", " ")
     return text.strip()
