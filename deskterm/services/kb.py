@@ -282,8 +282,9 @@ def get_article(db: Database, article_id: int) -> KbArticleView:
 
 
 def get_article_by_external_id(db: Database, external_id: str) -> KbArticleView:
+    key = inputs.key(external_id)
     with db.read() as s:
-        article_id = s.execute(select(KbArticle.id).where(KbArticle.external_id == external_id)).scalar()
+        article_id = s.execute(select(KbArticle.id).where(KbArticle.external_id == key)).scalar()
     if article_id is None:
         raise NotFound(f"no article {external_id}")
     return get_article(db, article_id)

@@ -310,3 +310,5 @@ def test_lookups_with_bad_characters_find_nothing(db):
             tickets.get_ticket(db, op, number)
     with pytest.raises(NotFound):
         agents.set_active(db, None, "ol\x00ga", False)
+    with pytest.raises(NotFound):
+        kb.get_article_by_external_id(db, "KB-\x00")  # `ticket create --json` with "kb_article"
