@@ -20,6 +20,7 @@ from textual.worker import get_current_worker
 from . import i18n, memory, screens
 from .i18n import _
 from .messages import Connected, ConnectFailed
+from .text import clean
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -279,6 +280,11 @@ class DeskApp(App[str | None]):
             self.inbox_feed.poll()
 
     # --- errors and the header -----------------------------------------------------------------
+
+    def notify(self, message: str, *, title: str = "", markup: bool = False, **options: Any) -> None:
+        """Every toast shows its text literally and cleaned (an error or a notice may name people's
+        text, stored before it was cleaned where it entered): never markup."""
+        super().notify(clean(message), title=clean(title), markup=False, **options)
 
     def handle_service_error(self, error: Exception, failed: Any = None) -> None:
         """One place for what workers raise: users' errors become messages, bugs are logged loudly."""

@@ -6,7 +6,6 @@ Errors a user can cause print one line on stderr and exit non-zero (2 bad input,
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import config
-from .text import clean
+from .text import SURROGATES, clean, dumps
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,8 +41,18 @@ app.add_typer(ticket_app, name="ticket")
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class PlainConsole(Console):
+    """Prints people's text literally: no markup, no :emoji: codes, and every string it renders
+    (printed, or a table cell or title) cleaned of escape sequences and control characters (defence
+    in depth: text stored before it was cleaned where it entered). Build Text objects with cell()."""
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        return super().render_str(clean(text), **options)
+
+
+out = PlainConsole(highlight=False, soft_wrap=True, markup=False, emoji=False)
+err = PlainConsole(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 
 class State:
@@ -76,6 +85,8 @@ def user_errors(fn: F) -> F:
             fail(str(e), e.exit_code)
         except (DatabaseError, config.ConfigError) as e:
             fail(str(e))
+        except UnicodeDecodeError as e:  # a file or standard input that is not UTF-8
+            fail(f"the input is not valid UTF-8 text (byte {e.start + 1}): nothing was done", 2)
         except KeyboardInterrupt:
             fail("interrupted", 130)
 
@@ -132,7 +143,21 @@ def authenticate(db, login: str):  # type: ignore[no-untyped-def]
 
 
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+    sys.stdout.write(dumps(value, indent=2) + "\n")
+
+
+def read_input(path: str) -> str:
+    """A file's text ('-': standard input). Bad UTF-8 is kept as lone surrogates, which the services
+    refuse field by field (inputs.py), so a JSON file with one bad name says which field it is."""
+    try:
+        if path == "-":
+            raw = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as f:
+                raw = f.read()
+    except OSError as e:
+        fail(f"cannot read {path}: {e.strerror}", 2)
+    return raw.decode("utf-8", "surrogateescape")
 
 
 def cell(value: Any) -> Text:
@@ -621,6 +646,11 @@ def config_show(fmt: str = typer.Option("table", "--format", help="table | json"
 
 
 def main() -> None:
+    # Arguments that are not UTF-8 arrive as lone surrogates: refused here, once for every command.
+    for n, arg in enumerate(sys.argv[1:], 1):
+        if SURROGATES.search(arg):
+            err.print(Text(f"deskterm: argument {n} is not valid UTF-8 text", style="red"))
+            raise SystemExit(2)
     app()
 
 

@@ -6,13 +6,23 @@ service as the console, so the same validation, duplicate check, SLA clocks and 
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import typer
 from rich.text import Text
 
-from .cli import authenticate, err, fail, open_db, out, print_json, settings, ticket_app, user_errors
+from .cli import (
+    authenticate,
+    cell,
+    err,
+    open_db,
+    out,
+    print_json,
+    read_input,
+    settings,
+    ticket_app,
+    user_errors,
+)
 
 # Fields of `ticket show --format json` that describe a ticket already saved: accepted (so its
 # output can be fed back) and ignored.
@@ -107,10 +117,7 @@ def ticket_create(
 
     if on_duplicate is not None and on_duplicate not in intake.ON_DUPLICATE:
         raise InvalidInput({"--on-duplicate": "chase, link or create"})
-    try:
-        raw = sys.stdin.read() if json_file == "-" else open(json_file, encoding="utf-8").read()  # noqa: SIM115
-    except OSError as e:
-        fail(f"cannot read {json_file}: {e.strerror}", 2)
+    raw = read_input(json_file)
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as e:
@@ -133,7 +140,7 @@ def ticket_create(
                 Text(
                     f"deskterm: possible duplicate {c.number} ({c.similarity}%, same {c.same}, {c.status}): "
                 )
-                + Text(c.summary.replace("\n", " "))
+                + cell(c.summary)
             )
         err.print("deskterm: not saved; use --on-duplicate chase|link|create")
         raise typer.Exit(e.exit_code) from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -10,7 +9,21 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from .cli import AS, _progress, app, authenticate, cell, err, fail, open_db, out, print_json, user_errors
+from .cli import (
+    AS,
+    _progress,
+    app,
+    authenticate,
+    cell,
+    err,
+    fail,
+    open_db,
+    out,
+    print_json,
+    read_input,
+    user_errors,
+)
+from .text import dumps
 
 kb_app = typer.Typer(
     help="The knowledge base: import, export, search, history, synonyms.", no_args_is_help=True
@@ -29,19 +42,18 @@ def kb_import(
 
     if not file.is_file():
         fail(f"no file {file}", 2)
-    lines = file.read_text(encoding="utf-8").splitlines()
+    lines = read_input(str(file)).splitlines()  # a line with bad UTF-8 is reported with its number
     database = open_db()
     actor = authenticate(database, as_)
     started = time.perf_counter()
     with _progress() as bar:
         report = kb.import_solutions(database, actor, lines, progress=bar)
     for number, reason in report.errors:
-        err.print(f"{file}:{number}: {reason}", markup=False)
+        err.print(f"{file}:{number}: {reason}")
     err.print(
         f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
         f"{report.statements_added} new statements, {len(report.errors)} bad lines "
-        f"in {time.perf_counter() - started:.1f} s",
-        markup=False,
+        f"in {time.perf_counter() - started:.1f} s"
     )
     if report.errors:
         raise typer.Exit(2)
@@ -62,12 +74,12 @@ def kb_export(
     count = 0
     try:
         for item in store.iter_articles(database):
-            handle.write(json.dumps(item, ensure_ascii=False) + "\n")
+            handle.write(dumps(item) + "\n")
             count += 1
     finally:
         if handle is not sys.stdout:
             handle.close()
-    err.print(f"{count} solutions exported", markup=False)
+    err.print(f"{count} solutions exported")
 
 
 @kb_app.command("search")
@@ -99,7 +111,7 @@ def kb_search(
             row = {"q": q, "results": [{"id": k, "score": round(s, 4)} for k, s in hits], "ms": round(ms, 3)}
             if timing:
                 row["timing"] = {k: round(v, 3) for k, v in timing.items()}
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+            sys.stdout.write(dumps(row) + "\n")
         sys.stdout.flush()
         return
     found = kb.search(database, query, limit=limit, mode=mode, category=category, lang=lang)

@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from .cli import _progress, app, authenticate, cell, err, open_db, out, print_json, settings, user_errors
+from .text import clean
 
 report_app = typer.Typer(help="KPI and agent reports over a period.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
@@ -136,7 +137,7 @@ def _csv_value(value: Any) -> str:
         return ""
     if isinstance(value, float):
         return f"{value:.4f}"
-    return str(value)
+    return clean(value, single_line=True)  # names: nothing a terminal acts on when the CSV is shown
 
 
 def _write_csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:

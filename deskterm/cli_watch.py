@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from .cli import AS, app, authenticate, cell, open_db, out, print_json, settings, ticket_app, user_errors
+from .text import clean
 
 sla_app = typer.Typer(
     help="SLA policies (per priority and customer class) and calendars.", no_args_is_help=True
@@ -73,7 +74,9 @@ def watch(
             now = clock.now()
             try:
                 scope = escalation.plan_scope(database, now)
-                report = escalation.run_pass(database, limit=limit, now=now, scope=scope, log=log.info)
+                report = escalation.run_pass(
+                    database, limit=limit, now=now, scope=scope, log=lambda m: log.info(clean(m))
+                )
             except Exception as e:
                 if once:
                     raise

@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from .cli import AS, AS_OPTIONAL, authenticate, db_app, open_db, out, ticket_app, user_errors
+from .cli import AS, AS_OPTIONAL, authenticate, db_app, open_db, out, read_input, ticket_app, user_errors
 
 VERSION = typer.Option(
     None,
@@ -100,7 +100,7 @@ def ticket_note(
     from .services import workflow
 
     database = open_db()
-    body = sys.stdin.read() if text == "-" else text
+    body = read_input("-") if text == "-" else text
     workflow.add_note(database, authenticate(database, as_), number, body, public=public)
     out.print(f"{'public' if public else 'internal'} note added to {_number(number)}")
 

@@ -1,22 +1,49 @@
-"""Text from people, made safe to show: control characters and escape sequences neutralised."""
+"""Text from people, made safe to show and to store: escape sequences and control characters
+neutralised. Services clean what they accept with services/inputs.py (built on `strip_controls`);
+every output still cleans what it prints (`clean`, `dumps`), for text stored before that."""
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
-# CSI / OSC / other ESC sequences, then any remaining C0/C1 control character except tab and newline.
-_ESCAPES = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
+# CSI; OSC, DCS, SOS, PM and APC strings up to their terminator (BEL or ST); any other ESC and the
+# character after it. An unterminated string loses only its ESC and introducer: what follows stays.
+_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+# C0 and C1 control characters and DEL, except tab and newline.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Lone surrogates: what bad UTF-8 becomes when decoded leniently; no terminal can print them.
+SURROGATES = re.compile(r"[\ud800-\udfff]")
+# What json.dumps(ensure_ascii=False) leaves raw and a terminal may act on (it escapes only C0).
+_JSON_RAW = re.compile(r"[\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def strip_controls(value: str) -> str:
+    """`value` without escape sequences and control characters; CR LF and lone CR become newlines,
+    tab and newline stay. What services store (see services/inputs.py)."""
+    if value.isprintable():  # the usual case, checked at C speed
+        return value
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROLS.sub("", _ESCAPES.sub("", text))
 
 
 def clean(value: object, *, single_line: bool = False) -> str:
     """Return `value` as plain printable text: escape sequences dropped, controls shown as '�'."""
     text = "" if value is None else str(value)
     text = _ESCAPES.sub("", text.replace("\r\n", "\n"))
-    text = _CONTROLS.sub("\ufffd", text)
+    text = SURROGATES.sub("\ufffd", _CONTROLS.sub("\ufffd", text))
     if single_line:
         text = " ".join(text.split())
     return text
+
+
+def dumps(value: Any, **options: Any) -> str:
+    """JSON for a terminal or a file: json.dumps(ensure_ascii=False, default=str), with the DEL and
+    C1 controls, line separators and lone surrogates it leaves raw written as \\u escapes too (the
+    same data to any JSON reader, nothing a terminal acts on)."""
+    text = json.dumps(value, ensure_ascii=False, default=str, **options)
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def shorten(value: str, width: int) -> str:

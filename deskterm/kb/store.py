@@ -18,6 +18,7 @@ from sqlmodel import Session, col
 from .. import clock
 from ..db import Database, bulk_insert
 from ..models import KbArticle, KbArticleStatement, KbStatement, KbSynonym
+from ..services import inputs
 from .engine import KbDoc
 from .synonyms import DEFAULT_PATH, Synonyms
 
@@ -69,16 +70,33 @@ def parse_line(raw: str) -> dict[str, Any]:
     tags = data.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise ValueError("'tags' must be a list of strings")
-    if len(data["id"]) > 40:
-        raise ValueError("'id' is longer than 40 characters")
+    errors: dict[str, str] = {}
+    fields = article_text(data["id"], data["title"], data.get("category", ""), tags, statements, errors)
+    if errors:
+        raise ValueError("; ".join(f"'{k}' {reason}" for k, reason in errors.items()))
+    return {**fields, "lang": lang, "status": status}
+
+
+def article_text(
+    external_id: str,
+    title: str,
+    category: object,
+    tags: list[str],
+    statements: list[str],
+    errors: dict[str, str],
+) -> dict[str, Any]:
+    """An article's text as stored (services/inputs.py); the reasons for refused fields go in
+    `errors`, keyed by the import format's names. Empty tags and statements are dropped."""
+    tag_text = ",".join(t for t in (inputs.line(t, "tags", KbArticle.tags, errors=errors) for t in tags) if t)
+    if len(tag_text) > inputs.limit_of(KbArticle.tags):
+        errors.setdefault("tags", f"at most {inputs.limit_of(KbArticle.tags)} characters in all")
+    texts = (inputs.text(s, "statements", errors=errors) for s in statements)
     return {
-        "external_id": data["id"].strip(),
-        "title": data["title"].strip()[:300],
-        "category": str(data.get("category", ""))[:200],
-        "lang": lang,
-        "status": status,
-        "tags": ",".join(t.strip() for t in tags if t.strip())[:500],
-        "statements": [s.strip() for s in statements],
+        "external_id": inputs.line(external_id, "id", KbArticle.external_id, errors=errors),
+        "title": inputs.line(title, "title", KbArticle.title, errors=errors),
+        "category": inputs.line(category, "category", KbArticle.category, errors=errors),
+        "tags": tag_text,
+        "statements": [t for t in texts if t],
     }
 
 

@@ -464,7 +464,9 @@ class IntakeScreen(DeskScreen):
     # --- typing ------------------------------------------------------------------------------------
 
     def _set_text(self, name: str, value: str) -> None:
-        """Set a text field from code; its Changed message (which arrives later) is not typing."""
+        """Set a text field from code; its Changed message (which arrives later) is not typing. The
+        value is cleaned (clean): a caller or draft stored with an escape must not reach the screen."""
+        value = clean(value)
         widget = self.query_one(f"#f-{name}")
         current = widget.text if isinstance(widget, TextArea) else widget.value  # type: ignore[attr-defined]
         if current == value:

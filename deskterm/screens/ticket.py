@@ -638,7 +638,8 @@ class EditDialog(_ServiceDialog):
         d = self.view.detail
         with Vertical(classes="dialog form"):
             yield Static(_("Edit {number}", number=d.number), classes="dialog-title", markup=False)
-            yield from self.labelled("Summary", Input(d.summary, id="f-summary", compact=True))
+            # Editors hold people's text cleaned too (clean): a stored escape must not reach the screen.
+            yield from self.labelled("Summary", Input(clean(d.summary), id="f-summary", compact=True))
             yield from self.labelled(
                 "Kind",
                 Select(
@@ -679,7 +680,7 @@ class EditDialog(_ServiceDialog):
                 ),
             )
             yield Static(_("Description"), markup=False)
-            yield TextArea(d.description, id="f-description", compact=True)
+            yield TextArea(clean(d.description), id="f-description", compact=True)
             yield from self.hint()
 
     def on_mount(self) -> None:
@@ -806,11 +807,11 @@ class WorkSheetDialog(_ServiceDialog):
         for key in self.TIMES:
             value = getattr(sheet, key)
             self.query_one(f"#f-{key}", Input).value = local(value, tz) if value else ""
-        self.query_one("#f-address", Input).value = sheet.address
-        self.query_one("#f-signed_by", Input).value = sheet.signed_by
-        self.query_one("#f-work_done", TextArea).text = sheet.work_done
-        self.query_one("#f-parts", TextArea).text = "\n".join(
-            f"{p.part}; {p.serial_in}; {p.serial_out}" for p in sheet.parts
+        self.query_one("#f-address", Input).value = clean(sheet.address)
+        self.query_one("#f-signed_by", Input).value = clean(sheet.signed_by)
+        self.query_one("#f-work_done", TextArea).text = clean(sheet.work_done)
+        self.query_one("#f-parts", TextArea).text = clean(
+            "\n".join(f"{p.part}; {p.serial_in}; {p.serial_out}" for p in sheet.parts)
         )
         if sheet.engineer and sheet.engineer in self.logins:
             self.query_one("#f-engineer", Select).value = sheet.engineer

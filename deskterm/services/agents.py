@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from .. import clock
 from ..db import Database
 from ..models import Agent, Role, Team
+from . import inputs
 from .auth import Actor, hash_password, require
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
@@ -172,9 +173,15 @@ def add_agent(
     kb_editor: bool = False,
 ) -> AgentRow:
     """Add an agent. `actor` None: the first admin of a desk that has no agents yet."""
-    login, name, number = login.strip(), name.strip(), number.strip()
-    errors = validate_new_agent(
-        login=login, name=name, number=number, role=role, tier=tier, password=password
+    refused: dict[str, str] = {}
+    login = inputs.line(login, "login", Agent.login, errors=refused)
+    name = inputs.line(name, "name", Agent.name, errors=refused)
+    number = inputs.line(number, "number", Agent.number, errors=refused)
+    email = inputs.line(email, "email", Agent.email, errors=refused)
+    team, manager = inputs.key(team), inputs.key(manager)
+    errors = (
+        validate_new_agent(login=login, name=name, number=number, role=role, tier=tier, password=password)
+        | refused
     )
     if errors:
         raise InvalidInput(errors)
@@ -220,7 +227,7 @@ def add_agent(
 
 def _target(s: Session, login: str) -> Agent:
     """The agent acted on, locked until the change commits."""
-    agent = s.exec(select(Agent).where(Agent.login == login).with_for_update()).first()
+    agent = s.exec(select(Agent).where(Agent.login == inputs.key(login)).with_for_update()).first()
     if agent is None:
         raise NotFound(f"no agent {login!r}")
     return agent

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from .. import clock
 from ..db import Database
 from ..models import Agent, LoginAttempt, Role, Team
+from . import inputs
 from .errors import LoginFailed, PermissionDenied
 
 # argon2id with OWASP's settings (19 MiB, 2 passes, 1 lane): ~35 ms a hash here. Tests lower it
@@ -268,7 +269,7 @@ def login(
     once the login has `global_max_failures` failures in the last 15 minutes, only sources that
     logged in as it within 30 days may try. One source cannot reach that cap: its own throttle
     allows it at most 7 failures in 15 minutes, so it takes five sources or more."""
-    name, source = login_name.strip()[:40], source[:80]
+    name, source = inputs.key(login_name)[:40], source[:80]
     with db.write() as s:
         _lock_login(s, name)
         now = clock.now()

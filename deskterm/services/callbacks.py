@@ -13,7 +13,7 @@ back the same ticket cannot both record an outcome."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,7 +34,7 @@ from ..models import (
     Ticket,
     TicketEvent,
 )
-from . import notify, scripts, tickets
+from . import inputs, notify, scripts, tickets
 from .auth import Actor, require
 from .errors import Conflict, InvalidInput
 
@@ -210,8 +210,7 @@ class SurveyAnswers:
             for name in RATINGS
             if getattr(self, name) not in RATING_WORDS
         }
-        if len(self.comment) > NOTE_MAX:
-            errors["comment"] = f"at most {NOTE_MAX} characters"
+        inputs.text(self.comment, "comment", limit=NOTE_MAX, errors=errors)
         if errors:
             raise InvalidInput(errors)
 
@@ -253,11 +252,9 @@ def _close(s: Session, actor: Actor, t: Ticket, reason: str, now: datetime) -> N
 
 
 def _note(text: str, *, required: bool) -> str:
-    text = text.strip()
+    text = inputs.text(text, "note", limit=NOTE_MAX)
     if required and not text:
         raise InvalidInput({"note": "required: what is still wrong?"})
-    if len(text) > NOTE_MAX:
-        raise InvalidInput({"note": f"at most {NOTE_MAX} characters"})
     return text
 
 
@@ -268,6 +265,7 @@ def record_fixed(
     note = _note(note, required=False)
     if survey is not None:
         survey.validate()
+        survey = replace(survey, comment=inputs.text(survey.comment, "comment", limit=NOTE_MAX))
 
     def work(s: Session) -> Outcome:
         _require(s, actor)

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from .. import clock
 from ..db import Database
 from ..models import Category, Customer, CustomerPhone, Device, Organisation, Ticket
+from . import inputs
 from .auth import Actor, require
 from .phones import lookup_variants, prefix_bounds
 from .tickets import TicketRow, _row_query, _to_row
@@ -215,7 +216,7 @@ def caller_pop(db: Database, actor: Actor, customer_id: int, *, open_limit: int 
 
 def find_device(session: Session, serial: str) -> Device | None:
     """A device by its serial as typed, or in capitals (serials are read out letter by letter)."""
-    serial = serial.strip()
+    serial = inputs.key(serial)
     if not serial:
         return None
     device = session.exec(select(Device).where(Device.serial == serial)).first()

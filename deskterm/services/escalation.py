@@ -47,7 +47,7 @@ from ..models import (
     Ticket,
     TicketEvent,
 )
-from . import notify, sla, tickets
+from . import inputs, notify, sla, tickets
 from .auth import Actor, require
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .sla_calendar import add_business_minutes, remaining_minutes
@@ -57,6 +57,7 @@ RULES_FILE = Path(__file__).resolve().parent.parent / "scripts_data" / "escalati
 SLA_TRIGGERS = ("not_responded", "not_resolved")
 TRIGGERS = (*SLA_TRIGGERS, "unassigned", "chased", "complaint")
 NOTICES = ("escalated", "breach")
+NAME_MAX = 200  # a team, category or login a rule names (none is longer)
 _STEP = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%|m|h)?\s*$")
 
 
@@ -136,7 +137,7 @@ def _strings(value: Any, key: str, errors: dict[str, str]) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         errors[key] = "a list of names"
         return ()
-    return tuple(v.strip() for v in value)
+    return tuple(inputs.line(v, key, NAME_MAX, errors=errors) for v in value)
 
 
 def _step(trigger: str, raw: Any, errors: dict[str, str]) -> str:
@@ -197,7 +198,7 @@ def parse_rule(
     for key in when:
         errors[key] = "not a condition (trigger, at, priority, category, team, customer_class, kind)"
 
-    functional = str(then.pop("functional", "") or "").strip()
+    functional = inputs.line(str(then.pop("functional", "") or ""), "functional", NAME_MAX, errors=errors)
     hierarchical = bool(then.pop("hierarchical", False))
     raise_priority = then.pop("raise_priority", 0) or 0
     if not isinstance(raise_priority, int) or raise_priority not in range(0, 5):
@@ -298,7 +299,7 @@ def add_rule(
     position: int | None = None,
     enabled: bool = True,
 ) -> Rule:
-    name = name.strip()
+    name = inputs.line(name, "name", EscalationRule.name)
     if not name:
         raise InvalidInput({"name": "required"})
     rule = parse_rule(when, then, name=name, enabled=enabled, position=position or 0)
@@ -333,9 +334,10 @@ def set_enabled(db: Database, actor: Actor, name: str, enabled: bool) -> Rule:
 
 
 def _rule_row(s: Session, name: str) -> EscalationRule:
-    row = s.exec(select(EscalationRule).where(EscalationRule.name == name.strip())).first()
-    if row is None and name.strip().isdigit():
-        row = s.get(EscalationRule, int(name))
+    ref = inputs.key(name)
+    row = s.exec(select(EscalationRule).where(EscalationRule.name == ref)).first()
+    if row is None and ref.isdigit():
+        row = s.get(EscalationRule, int(ref))
     if row is None:
         raise NotFound(f"no escalation rule {name!r}")
     return row
@@ -1119,9 +1121,10 @@ def escalate(
     errors: dict[str, str] = {}
     if mode not in MODES:
         errors["mode"] = f"one of {', '.join(MODES)}"
-    reason = (reason or "").strip()
+    reason = inputs.text(reason, "reason", errors=errors)
+    team = inputs.key(team) if team else None
     if not reason:
-        errors["reason"] = "required: why does it go up?"
+        errors.setdefault("reason", "required: why does it go up?")
     try:
         minutes = expected if isinstance(expected, int) else parse_duration(expected)
         if minutes <= 0:
@@ -1154,11 +1157,7 @@ def escalate(
             "expected_by": expected_by.isoformat(),
         }
         if mode == "functional":
-            dest = (
-                s.exec(select(Team).where(Team.name == team.strip())).first()
-                if team
-                else next_tier_team(s, t)
-            )
+            dest = s.exec(select(Team).where(Team.name == team)).first() if team else next_tier_team(s, t)
             if dest is None:
                 raise InvalidInput({"team": f"no team {team!r}" if team else "no higher tier to escalate to"})
             if dest.id == t.team_id:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,7 +41,7 @@ from ..models import (
     TicketLink,
     TicketWatch,
 )
-from . import phones
+from . import inputs, phones
 from .auth import Actor, require
 from .customers import find_device, warranty_status
 from .errors import Conflict, InvalidInput
@@ -71,15 +71,21 @@ FIELD_ORDER = (
     "priority_reason",
     "service_mode",
 )
+# Text fields and their lengths (the columns they are stored in; the reason goes in the event).
 MAX_LENGTH = {
-    "name": 120,
-    "organisation": 200,
-    "phone": 60,
-    "device_model": 120,
-    "device_serial": 60,
-    "summary": 200,
+    "name": inputs.limit_of(Customer.name),
+    "organisation": inputs.limit_of(Organisation.name),
+    "phone": inputs.limit_of(CustomerPhone.number),
+    "device_model": inputs.limit_of(Device.model),
+    "device_serial": inputs.limit_of(Device.serial),
+    "description": inputs.LONG_TEXT,
+    "summary": inputs.limit_of(Ticket.summary),
+    "category": inputs.limit_of(Category.path),
     "priority_reason": 300,
+    "channel": inputs.limit_of(Ticket.channel),
+    "resolution": inputs.LONG_TEXT,
 }
+MULTILINE = ("description", "resolution")
 DEFAULT_RULES: tuple[dict[str, Any], ...] = (
     {"kind": "consultation", "mode": "phone"},
     {"device": True, "warranty": "out", "mode": "paid"},
@@ -176,6 +182,18 @@ def is_device_problem(form: IntakeForm) -> bool:
     )
 
 
+def cleaned(form: IntakeForm) -> tuple[IntakeForm, dict[str, str]]:
+    """The form with its text as it will be stored (services/inputs.py), and the fields refused."""
+    errors: dict[str, str] = {}
+    values = {
+        name: (inputs.text if name in MULTILINE else inputs.line)(
+            getattr(form, name), name, limit=limit, errors=errors
+        )
+        for name, limit in MAX_LENGTH.items()
+    }
+    return replace(form, **values), errors
+
+
 def validate(
     form: IntakeForm,
     rules: IntakeRules,
@@ -184,13 +202,11 @@ def validate(
     category_known: bool = True,
 ) -> dict[str, str]:
     """Field -> reason, in the script's order (empty when the call may be saved)."""
-    errors: dict[str, str] = {}
+    form, errors = cleaned(form)
 
     def need(name: str, value: str, reason: str = "required") -> None:
-        if not value.strip():
+        if name not in errors and not value.strip():
             errors[name] = reason
-        elif len(value.strip()) > MAX_LENGTH.get(name, 10**6):
-            errors[name] = f"at most {MAX_LENGTH[name]} characters"
 
     need("name", form.name)
     need("organisation", form.organisation)
@@ -204,13 +220,11 @@ def validate(
     need("description", form.description, "required: the fault as the caller describes it")
     if form.warranty not in WARRANTY:
         errors["warranty"] = "in, out or unknown"
-    if len(form.summary.strip()) > MAX_LENGTH["summary"]:
-        errors["summary"] = "at most 200 characters"
     if form.kind not in set(Kind):
         errors["kind"] = "incident, request, consultation or complaint"
     if not form.category.strip():
-        errors["category"] = "required"
-    elif not category_known:
+        errors.setdefault("category", "required")
+    elif not category_known and "category" not in errors:
         errors["category"] = "no such category"
     if form.impact not in LEVELS:
         errors["impact"] = "1 (high), 2 (medium) or 3 (low)"
@@ -342,6 +356,7 @@ def find_duplicates(
 ) -> list[DuplicateCandidate]:
     """The duplicate check alone (the save does it again, inside its transaction)."""
     rules = rules or IntakeRules()
+    form = cleaned(form)[0]
     with db.read() as s:
         require(s, actor, "tickets.read")
         device = find_device(s, form.device_serial)
@@ -394,6 +409,7 @@ def save_call(
     rules = rules or IntakeRules()
     if on_duplicate is not None and on_duplicate not in ON_DUPLICATE:
         raise InvalidInput({"on_duplicate": "chase, link or create"})
+    duplicate_of = inputs.key(duplicate_of) if duplicate_of else duplicate_of
     try:
         return db.retrying(lambda s: _save(s, actor, form, rules, on_duplicate, duplicate_of))
     except IntegrityError:
@@ -405,12 +421,13 @@ def save_call(
 def _save(
     s: Session,
     actor: Actor,
-    form: IntakeForm,
+    typed: IntakeForm,
     rules: IntakeRules,
     on_duplicate: str | None,
     duplicate_of: str | None,
 ) -> IntakeResult:
     require(s, actor, "tickets.create")
+    form = cleaned(typed)[0]  # what is stored; validate() below reports what it refused
     if form.call_started_at is not None:
         done = _saved_before(s, actor, form.call_started_at)
         if done is not None:
@@ -422,7 +439,7 @@ def _save(
         else None
     )
     customer = s.get(Customer, form.customer_id) if form.customer_id is not None else _known_caller(s, form)
-    errors = validate(form, rules, device_known=device is not None, category_known=category is not None)
+    errors = validate(typed, rules, device_known=device is not None, category_known=category is not None)
     if form.customer_id is not None and customer is None:
         errors["name"] = "the caller picked no longer exists: look them up again"
     if errors:
@@ -693,6 +710,8 @@ def chase(
 ) -> IntakeResult:
     """The caller rings again about an open ticket: log who, when and the caller's words, and
     count the chase (escalation rules read chase_count)."""
+    words = inputs.text(words, "words")
+    caller = inputs.line(caller, "caller", Customer.name)
 
     def work(s: Session) -> IntakeResult:
         require(s, actor, "tickets.create")

@@ -37,6 +37,7 @@ from ..models import (
     KbSynonym,
     TicketArticle,
 )
+from . import inputs
 from .auth import Actor, require
 from .errors import Conflict, InvalidInput, NotFound
 from .tickets import find_ticket, normalise_number, record_event
@@ -320,8 +321,9 @@ def get_article(db: Database, article_id: int) -> KbArticleView:
 
 
 def get_article_by_external_id(db: Database, external_id: str) -> KbArticleView:
+    key = inputs.key(external_id)
     with db.read() as s:
-        article_id = s.execute(select(KbArticle.id).where(KbArticle.external_id == external_id)).scalar()
+        article_id = s.execute(select(KbArticle.id).where(KbArticle.external_id == key)).scalar()
     if article_id is None:
         raise NotFound(f"no article {external_id}")
     return get_article(db, article_id)
@@ -526,12 +528,13 @@ def save_solution(
     statements; existing identical statements are reused. `statement_versions` (statement id ->
     version read) are the existing statements the editor showed. If the solution or one of those
     statements changed meanwhile, Conflict says who changed what, and nothing is saved."""
-    statements = [s.strip() for s in statements if s.strip()]
-    errors = {}
-    if not title.strip():
-        errors["title"] = "required"
+    errors: dict[str, str] = {}
+    text = store.article_text(external_id or "", title, category, tags or [], statements, errors)
+    title, category, statements, tag_text = text["title"], text["category"], text["statements"], text["tags"]
+    if not title:
+        errors.setdefault("title", "required")
     if not statements:
-        errors["statements"] = "a solution needs at least one statement"
+        errors.setdefault("statements", "a solution needs at least one statement")
     if lang not in store.LANGS:
         errors["lang"] = "en or zh"
     if status not in store.STATUSES:
@@ -539,11 +542,11 @@ def save_solution(
     if errors:
         raise InvalidInput(errors)
     fields: dict[str, Any] = {
-        "title": title.strip(),
-        "category": category.strip(),
+        "title": title,
+        "category": category,
         "lang": lang,
         "status": status,
-        "tags": ",".join(tags or []),
+        "tags": tag_text,
         "statements": statements,
     }
 
@@ -639,7 +642,7 @@ def _used_by(s: Session, ids: list[int]) -> dict[int, int]:
 
 def find_statements(db: Database, text: str, *, limit: int = 10) -> list[StatementView]:
     """Existing statements like `text`, to reuse rather than write again."""
-    text = " ".join(text.split())
+    text = " ".join(inputs.key(text).split())
     if len(text) < 2:
         return []
     with db.read() as s:
@@ -696,7 +699,7 @@ def edit_statement(
     """Change a shared statement for every solution that uses it, if it is still at `version` (the
     one the editor read; else Conflict says who changed it to what). Returns it as now stored, with
     the number of solutions that use it."""
-    text = text.strip()
+    text = inputs.text(text, "text")
     if not text:
         raise InvalidInput({"text": "required"})
     digest = store.statement_digest(text)
@@ -849,7 +852,7 @@ def list_synonyms(db: Database) -> list[tuple[int, str]]:
 
 def add_synonyms(db: Database, actor: Actor, terms: list[str]) -> int:
     """A group of words that mean the same thing; takes effect at the next index build."""
-    terms = [t.strip() for t in terms if t.strip()]
+    terms = [t for t in (inputs.line(t, "terms", 200) for t in terms) if t]
     if len(terms) < 2:
         raise InvalidInput({"terms": "a synonym group needs at least two terms"})
     with db.write() as s:

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from ..db import Database
 from ..models import EventKind, SlaCalendar, SlaPolicy, Ticket, TicketEvent
-from . import sla, tickets
+from . import inputs, sla, tickets
 from .auth import Actor, require
 from .errors import Conflict, InvalidInput, NotFound
 from .sla_calendar import BusinessCalendar, country_days
@@ -62,7 +62,7 @@ def _policy_row(p: SlaPolicy, names: dict) -> PolicyRow:  # type: ignore[type-ar
 
 
 def _calendar_named(s: Session, name: str) -> SlaCalendar:
-    cal = s.exec(select(SlaCalendar).where(SlaCalendar.name == name.strip())).first()
+    cal = s.exec(select(SlaCalendar).where(SlaCalendar.name == inputs.key(name))).first()
     if cal is None:
         raise InvalidInput({"calendar": f"no calendar {name!r}"})
     return cal
@@ -96,7 +96,8 @@ def add_policy(
     if priority not in range(1, 6):
         raise InvalidInput({"priority": "1-5"})
     _check_minutes(respond_minutes, resolve_minutes)
-    customer_class = customer_class.strip()
+    customer_class = inputs.line(customer_class, "class", SlaPolicy.customer_class)
+    name = inputs.line(name, "name", SlaPolicy.name)
     try:
         with db.write() as s:
             _require_manager(s, actor)
@@ -110,7 +111,7 @@ def add_policy(
                     f"P{priority} has a policy for {customer_class or 'any class'} already: edit it"
                 )
             policy = SlaPolicy(
-                name=name.strip() or f"P{priority}{' ' + customer_class if customer_class else ''}",
+                name=name or f"P{priority}{' ' + customer_class if customer_class else ''}",
                 priority=priority,
                 customer_class=customer_class,
                 respond_minutes=respond_minutes,
@@ -127,7 +128,7 @@ def add_policy(
 
 def find_policy(s: Session, ref: str) -> SlaPolicy:
     """By id, or 'P2' (any class) / 'P2:key'."""
-    ref = ref.strip()
+    ref = inputs.key(ref)
     if ref.isdigit():
         policy = s.get(SlaPolicy, int(ref))
     else:
@@ -156,6 +157,7 @@ def edit_policy(
     calendar: str | None = None,
     name: str | None = None,
 ) -> tuple[PolicyRow, int]:
+    name = inputs.line(name, "name", SlaPolicy.name) if name is not None else None
     with db.write() as s:
         _require_manager(s, actor)
         policy = find_policy(s, ref)
@@ -171,7 +173,7 @@ def edit_policy(
         if calendar is not None:
             policy.calendar_id = _calendar_named(s, calendar).id  # type: ignore[assignment]
         if name:
-            policy.name = name.strip()
+            policy.name = name
         s.flush()
         changed = recompute_open(s, {policy.priority}, f"SLA policy {policy.name} changed")
         names = dict(s.exec(select(SlaCalendar.id, SlaCalendar.name)).all())
@@ -282,9 +284,15 @@ def add_calendar(
     hours: str | None = None,
     country: str | None = None,
 ) -> CalendarRow:
-    name = name.strip()
+    errors: dict[str, str] = {}
+    name = inputs.line(name, "name", SlaCalendar.name, errors=errors)
+    timezone = inputs.line(timezone, "timezone", SlaCalendar.timezone, errors=errors)
+    hours = inputs.line(hours, "hours", 500, errors=errors) if hours else hours
+    country = inputs.line(country, "country", 10, errors=errors) if country else country
     if not name:
-        raise InvalidInput({"name": "required"})
+        errors.setdefault("name", "required")
+    if errors:
+        raise InvalidInput(errors)
     spec: dict = {}  # type: ignore[type-arg]
     if hours:
         spec["hours"] = parse_hours(hours)
@@ -318,6 +326,14 @@ def edit_calendar(
     country: str | None = None,
 ) -> tuple[CalendarRow, int]:
     """Change a calendar; the open tickets under its policies get new due times (how many: returned)."""
+    errors: dict[str, str] = {}
+    timezone = (
+        inputs.line(timezone, "timezone", SlaCalendar.timezone, errors=errors) if timezone else timezone
+    )
+    hours = inputs.line(hours, "hours", 500, errors=errors) if hours else hours
+    country = inputs.line(country, "country", 10, errors=errors) if country else country
+    if errors:
+        raise InvalidInput(errors)
     with db.write() as s:
         _require_manager(s, actor)
         cal = _calendar_named(s, name)

@@ -32,7 +32,7 @@ from ..models import (
     Ticket,
     TicketEvent,
 )
-from . import sla
+from . import inputs, sla
 from .auth import Actor, require
 from .errors import Conflict, InvalidInput, NotFound
 from .priority import priority_for
@@ -325,7 +325,7 @@ def current_version(db: Database, number: str) -> int:
 
 def normalise_number(number: str) -> str:
     """Accept 'SR-000123', 'sr-123' or '123'."""
-    raw = number.strip().upper()
+    raw = inputs.key(number).upper()
     digits = raw.removeprefix(NUMBER_PREFIX)
     return format_number(int(digits)) if digits.isdigit() else raw
 
@@ -432,7 +432,11 @@ def open_ticket(
     to the 'created' event's data."""
     require(session, actor, "tickets.create")
     errors: dict[str, str] = {}
-    if not summary.strip():
+    summary = inputs.line(summary, "summary", Ticket.summary, errors=errors)
+    description = inputs.text(description, "description", errors=errors)
+    category = inputs.line(category, "category", Category.path, errors=errors)
+    channel = inputs.line(channel, "channel", Ticket.channel, errors=errors)
+    if not summary and "summary" not in errors:
         errors["summary"] = "required"
     if kind not in set(Kind):
         errors["kind"] = f"one of {', '.join(Kind)}"
@@ -465,7 +469,7 @@ def open_ticket(
         warranty=warranty,
         customer_id=customer_id,
         device_id=device_id,
-        summary=summary.strip()[:200],
+        summary=summary,
         description=description,
         team_id=team.id if team else actor.team_id,
         tier=team.tier if team else 1,
@@ -483,7 +487,7 @@ def open_ticket(
         ticket,
         actor.id,
         EventKind.CREATED,
-        summary.strip(),
+        summary,
         data={"priority": ticket.priority, **(event_data or {})},
     )
     return ticket

@@ -43,7 +43,7 @@ from ..models import (
     TicketEvent,
     TicketWatch,
 )
-from . import notify, sla, tickets
+from . import inputs, notify, sla, tickets
 from .auth import Actor, can, require
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .priority import priority_for
@@ -65,7 +65,7 @@ WORKSHEET_MODES = frozenset({"on_site", "carry_in", "mail_in"})
 EDITABLE = ("summary", "description", "kind", "category", "impact", "urgency", "service_mode", "warranty")
 SERVICE_MODES = ("phone", "on_site", "carry_in", "mail_in", "paid", "exchange")
 WARRANTY = ("in", "out", "unknown")
-NOTE_MAX = 10_000
+NOTE_MAX = inputs.LONG_TEXT
 
 
 # --- permissions ---------------------------------------------------------------------------------
@@ -366,11 +366,9 @@ def _write(db: Database, fn):  # type: ignore[no-untyped-def]
 
 def add_note(db: Database, actor: Actor, number: str, body: str, *, public: bool = False) -> int:
     """Append a note (internal, or public: told to the customer). Never conflicts."""
-    body = body.strip()
+    body = inputs.text(body, "note", limit=NOTE_MAX)
     if not body:
         raise InvalidInput({"note": "write something"})
-    if len(body) > NOTE_MAX:
-        raise InvalidInput({"note": f"at most {NOTE_MAX} characters"})
 
     def work(s: Session) -> int:
         require(s, actor, "tickets.read")
@@ -397,6 +395,7 @@ def change_status(
     """Move a ticket along the life cycle; an illegal move is refused with the reason."""
     if to not in set(Status):
         raise InvalidInput({"status": f"one of {', '.join(Status)}"})
+    note = inputs.text(note, "note")
 
     def work(s: Session) -> int:
         t = _lock(s, number)
@@ -407,7 +406,7 @@ def change_status(
         data = _set_status(s, t, to, now)
         _responded(t, now)
         kind = EventKind.CLOSED if to == Status.CLOSED else EventKind.STATUS
-        tickets.record_event(s, t, actor.id, kind, note.strip(), data=data)
+        tickets.record_event(s, t, actor.id, kind, note, data=data)
         return t.version
 
     return _write(db, work)
@@ -444,7 +443,7 @@ def resolve(
     seen: Mapping[str, Any] | None = None,
 ) -> int:
     """Resolve an open ticket with the resolution text; optionally link the KB article that solved it."""
-    resolution = resolution.strip()
+    resolution = inputs.text(resolution, "resolution")
     if not resolution:
         raise InvalidInput({"resolution": "required: say how it was solved"})
 
@@ -473,7 +472,7 @@ def resolve(
 
 
 def _article(s: Session, ref: str) -> KbArticle:
-    ref = ref.strip()
+    ref = inputs.key(ref)
     art = s.exec(select(KbArticle).where(KbArticle.external_id == ref)).first()
     if art is None and ref.isdigit():
         art = s.get(KbArticle, int(ref))
@@ -492,7 +491,7 @@ def reopen(
     seen: Mapping[str, Any] | None = None,
 ) -> int:
     """Back to work: from resolved (who may work it), from closed (supervisors only)."""
-    reason = reason.strip()
+    reason = inputs.text(reason, "reason")
     if not reason:
         raise InvalidInput({"reason": "required: why is it reopened?"})
 
@@ -526,6 +525,7 @@ def assign(
     seen: Mapping[str, Any] | None = None,
 ) -> int:
     """A supervisor gives an open ticket to an agent (who joins the ticket's queue to their team)."""
+    reason = inputs.text(reason, "reason")
 
     def work(s: Session) -> int:
         require(s, actor, "tickets.reassign")
@@ -546,7 +546,7 @@ def assign(
         data = _set_status(s, t, to, now) if to != t.status else _bump(t)
         data.update(assignee=agent.login, previous=_login(s, before))
         tickets.record_event(
-            s, t, actor.id, EventKind.ASSIGNED, reason.strip() or f"assigned to {agent.name}", data=data
+            s, t, actor.id, EventKind.ASSIGNED, reason or f"assigned to {agent.name}", data=data
         )
         notify.notify_assigned(s, t, actor.id)
         return t.version
@@ -566,10 +566,11 @@ def transfer(
     seen: Mapping[str, Any] | None = None,
 ) -> int:
     """Hand an open ticket to another team's queue (unassigned) or to an agent, with a reason."""
-    reason = reason.strip()
-    errors = {}
+    errors: dict[str, str] = {}
+    reason = inputs.text(reason, "reason", errors=errors)
+    team, agent = (inputs.key(team) if team else None), (inputs.key(agent) if agent else None)
     if not reason:
-        errors["reason"] = "required: why does it move?"
+        errors.setdefault("reason", "required: why does it move?")
     if bool(team) == bool(agent):
         errors["to"] = "name a team or an agent"
     if errors:
@@ -650,10 +651,13 @@ def _apply_fields(s: Session, t: Ticket, changes: Mapping[str, Any]) -> None:
     errors: dict[str, str] = {}
     for key, value in changes.items():
         if key in ("summary", "description"):
-            text = str(value or "").strip()
+            if key == "summary":
+                text = inputs.line(value, key, Ticket.summary, errors=errors)
+            else:
+                text = inputs.text(value, key, errors=errors)
             if key == "summary" and not text:
-                errors[key] = "required"
-            setattr(t, key, text[:200] if key == "summary" else text)
+                errors.setdefault(key, "required")
+            setattr(t, key, text)
         elif key == "kind":
             if value not in set(Kind):
                 errors[key] = f"one of {', '.join(Kind)}"
@@ -669,6 +673,7 @@ def _apply_fields(s: Session, t: Ticket, changes: Mapping[str, Any]) -> None:
             else:
                 setattr(t, key, n)
         elif key == "category":
+            value = inputs.key(value)
             cat = s.exec(select(Category).where(Category.path == value)).first() if value else None
             if value and cat is None:
                 errors[key] = f"no category {value!r}"
@@ -696,7 +701,7 @@ def _bump(t: Ticket) -> dict[str, Any]:
 
 def _agent(s: Session, login: str) -> Agent:
     # FOR SHARE: not deactivated before this transaction commits (PostgreSQL)
-    agent = s.exec(select(Agent).where(Agent.login == login.strip()).with_for_update(read=True)).first()
+    agent = s.exec(select(Agent).where(Agent.login == inputs.key(login)).with_for_update(read=True)).first()
     if agent is None:
         raise InvalidInput({"agent": f"no agent {login!r}"})
     if not agent.active:

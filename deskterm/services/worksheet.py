@@ -16,7 +16,8 @@ from sqlmodel import Session, col, delete, select
 from .. import clock
 from ..db import Database
 from ..models import Agent, Ticket, WorkSheet, WorkSheetPart
-from . import tickets
+from ..text import clean
+from . import inputs, tickets
 from .auth import Actor, require
 from .errors import Conflict, InvalidInput
 from .workflow import WORKSHEET_MODES, _lock, _require_work
@@ -111,17 +112,27 @@ def save_sheet(
 ) -> int:
     """Create or replace the sheet as of `version` (0 for a new one); returns the new version."""
     errors: dict[str, str] = {}
+    address = inputs.line(address, "address", WorkSheet.address, errors=errors)
+    engineer = inputs.key(engineer)
+    work_done = inputs.text(work_done, "work_done", errors=errors)
+    signed_by = inputs.line(signed_by, "signed_by", WorkSheet.signed_by, errors=errors)
+    parts = [
+        Part(
+            inputs.line(p.part, f"part{i}", WorkSheetPart.part, errors=errors),
+            inputs.line(p.serial_in, f"part{i}", WorkSheetPart.serial_in, errors=errors),
+            inputs.line(p.serial_out, f"part{i}", WorkSheetPart.serial_out, errors=errors),
+        )
+        for i, p in enumerate(parts, 1)
+    ]
     if finished_at is not None and arrived_at is None:
         errors["arrived_at"] = "required once the work is finished"
     if finished_at is not None and arrived_at is not None and finished_at < arrived_at:
         errors["finished_at"] = "before the arrival"
-    if signed_by.strip() and finished_at is None:
+    if signed_by and finished_at is None:
         errors["finished_at"] = "required for the customer to sign off"
     for i, p in enumerate(parts, 1):
-        if not p.part.strip():
-            errors[f"part{i}"] = "name the part"
-    if len(address) > 300:
-        errors["address"] = "at most 300 characters"
+        if not p.part:
+            errors.setdefault(f"part{i}", "name the part")
     if errors:
         raise InvalidInput(errors)
 
@@ -144,8 +155,8 @@ def save_sheet(
                 f"(version {version} → {current}). Nothing was saved: look at it again and redo your change."
             )
         eng = None
-        if engineer.strip():
-            eng = s.exec(select(Agent).where(Agent.login == engineer.strip())).first()
+        if engineer:
+            eng = s.exec(select(Agent).where(Agent.login == engineer)).first()
             if eng is None:
                 raise InvalidInput({"engineer": f"no agent {engineer!r}"})
         now = clock.now()
@@ -153,10 +164,10 @@ def save_sheet(
             assert t.id is not None
             sheet = WorkSheet(ticket_id=t.id, updated_at=now, version=0)
             s.add(sheet)
-        sheet.planned_at, sheet.address = planned_at, address.strip()
+        sheet.planned_at, sheet.address = planned_at, address
         sheet.engineer_id = eng.id if eng else None
         sheet.arrived_at, sheet.finished_at = arrived_at, finished_at
-        sheet.work_done, sheet.signed_by = work_done.strip(), signed_by.strip()[:120]
+        sheet.work_done, sheet.signed_by = work_done, signed_by
         sheet.updated_at = now
         sheet.version += 1
         s.flush()
@@ -165,9 +176,9 @@ def save_sheet(
             s.add(
                 WorkSheetPart(
                     ticket_id=t.id,  # type: ignore[arg-type]
-                    part=p.part.strip()[:120],
-                    serial_in=p.serial_in.strip()[:60],
-                    serial_out=p.serial_out.strip()[:60],
+                    part=p.part,
+                    serial_in=p.serial_in,
+                    serial_out=p.serial_out,
                 )
             )
         t.updated_at = now  # the sheet has its own version: the ticket's fields are not disturbed
@@ -200,14 +211,15 @@ def _last_sheet_actor(s: Session, t: Ticket) -> int | None:
 
 
 def render_text(sheet: SheetView, *, timezone: str = "Asia/Shanghai", width: int = 72) -> str:
-    """The sheet as plain text for printing (bilingual labels, local times)."""
+    """The sheet as plain text for printing (bilingual labels, local times); people's text is
+    cleaned again here (clean: text stored before it was cleaned where it entered)."""
     tz = ZoneInfo(timezone)
 
     def when(value: datetime | None) -> str:
         return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "____-__-__ __:__"
 
     def line(label: str, value: str) -> str:
-        return f"{label:<24}{value or '_' * 20}"
+        return f"{label:<24}{' '.join(clean(value).splitlines()) or '_' * 20}"
 
     rule = "=" * width
     out = [
@@ -226,13 +238,16 @@ def render_text(sheet: SheetView, *, timezone: str = "Asia/Shanghai", width: int
         line("Finished 完成时间", when(sheet.finished_at)),
         "-" * width,
         "Work done 处理过程:",
-        *(f"  {row}" for row in (sheet.work_done or "").splitlines() or ["_" * (width - 4)]),
+        *(f"  {row}" for row in clean(sheet.work_done).splitlines() or ["_" * (width - 4)]),
         "-" * width,
         "Parts replaced 更换部件:",
         f"  {'#':<3}{'Part 部件':<28}{'Serial in 新件序列号':<20}{'Serial out 旧件序列号'}",
     ]
     for i, p in enumerate(sheet.parts, 1):
-        out.append(f"  {i:<3}{p.part:<28}{p.serial_in:<20}{p.serial_out}")
+        part, serial_in, serial_out = (
+            clean(v, single_line=True) for v in (p.part, p.serial_in, p.serial_out)
+        )
+        out.append(f"  {i:<3}{part:<28}{serial_in:<20}{serial_out}")
     if not sheet.parts:
         out.append("  (none 无)")
     out += [

@@ -252,7 +252,7 @@ class SolutionEditor(DeskModal[int | None]):
             del self.statements[i]
             self._show_statements(i)
             box = self.query_one("#ed-new", Input)
-            box.value = d.text
+            box.value = clean(d.text)
             box.focus()
             return
 
@@ -343,9 +343,9 @@ class SolutionEditor(DeskModal[int | None]):
 
 def _values(a: kb.KbArticleView) -> dict[str, str]:
     return {
-        "title": a.title,
-        "category": a.category,
-        "tags": ", ".join(a.tags),
+        "title": clean(a.title),
+        "category": clean(a.category),
+        "tags": clean(", ".join(a.tags)),
         "lang": a.lang,
         "status": a.status,
     }
@@ -371,7 +371,7 @@ class StatementDialog(DeskModal[kb.StatementView | None]):
         with Vertical(classes="dialog"):
             yield Static(_("Edit statement"), classes="dialog-title", markup=False)
             yield Static(_("Looking up the solutions that use it…"), id="st-users", markup=False)
-            yield Input(self.text, id="st-text")
+            yield Input(clean(self.text), id="st-text")
             yield Static("", id="e-text", classes="form-error", markup=False)
             yield Static(
                 _("Ctrl+S: save for every solution above · Ctrl+R: reload · Ctrl+O: history · Esc: cancel"),
