@@ -10,9 +10,10 @@ the creation time with every closed pause (`sla_calendar.due_time`).
 Every edit names the version it was based on; if the ticket changed meanwhile it is refused with a
 message that says what changed, and nothing is written. The console passes the version it showed and
 the CLI the one it read as the command started (a test holds them to it); `version=None` acts on the
-ticket as it is now, for scripts and tests that decide nothing from a view. The ticket row is locked (FOR UPDATE on
-PostgreSQL; SQLite write transactions begin IMMEDIATE) before the version is compared, so two
-concurrent edits cannot both pass. Notes append and never conflict: they do not bump the version."""
+ticket as it is now, for scripts and tests that decide nothing from a view. The ticket row is locked
+(FOR UPDATE on PostgreSQL; SQLite write transactions begin IMMEDIATE) before the version is compared,
+so two concurrent edits cannot both pass. Notes append and never conflict: they do not bump the
+version."""
 
 from __future__ import annotations
 
