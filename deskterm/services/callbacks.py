@@ -35,7 +35,7 @@ from ..models import (
     Ticket,
     TicketEvent,
 )
-from . import notify, scripts, tickets
+from . import notify, scripts, sla, tickets
 from .auth import Actor
 from .errors import Conflict, InvalidInput, PermissionDenied
 
@@ -323,22 +323,16 @@ def record_not_fixed(db: Database, actor: Actor, number: str, note: str) -> Outc
         t.resolved_at = None
         previous_resolution, t.resolution = t.resolution, ""
         tickets.touch(t, Status.ASSIGNED if agent else Status.NEW)
-        tickets.record_event(
-            s,
-            t,
-            actor.id,
-            EventKind.REOPENED,
-            note,
-            data={
-                "from": before,
-                "to": t.status,
-                "version": t.version,
-                "callback": True,
-                "assignee": agent.login if agent else "",
-                "resolution": previous_resolution,
-            },
-            at=now,
-        )
+        data = {
+            "from": before,
+            "to": t.status,
+            "version": t.version,
+            "callback": True,
+            "assignee": agent.login if agent else "",
+            "resolution": previous_resolution,
+        }
+        data.update(sla.restart(s, t, now))  # new targets from now: it is not breached on reopening
+        tickets.record_event(s, t, actor.id, EventKind.REOPENED, note, data=data, at=now)
         if agent is not None and agent.id != actor.id:
             body = f"{t.number} reopened after the callback by {actor.name}: {note}"
             notify.add(s, agent.id, "assigned", body, t)
