@@ -73,7 +73,14 @@ def watch(
             now = clock.now()
             try:
                 scope = escalation.plan_scope(database, now)
-                report = escalation.run_pass(database, limit=limit, now=now, scope=scope, log=log.info)
+                report = escalation.run_pass(
+                    database,
+                    limit=limit,
+                    now=now,
+                    scope=scope,
+                    log=log.info,
+                    handover_minutes=cfg.handover_minutes,
+                )
             except Exception as e:
                 if once:
                     raise
