@@ -280,6 +280,19 @@ def test_the_watch_command_uses_the_handover_setting(db: Database, desk: dict, c
     assert row(db, t.number).escalated_to_id == desk["lead"].id
 
 
+def test_a_ticket_reopened_into_the_queue_waits_its_hand_over_time_again(
+    db: Database, desk: dict, clk
+) -> None:
+    only(db, desk, "handover", when={"trigger": "unassigned", "at": ["15m"]}, then={"hierarchical": True})
+    t = make_ticket(db, desk["op"])
+    workflow.resolve(db, desk["eng"], t.number, "explained the setting")  # unassigned
+    clk.advance(days=2)
+    workflow.reopen(db, desk["eng"], t.number, "customer says no")  # back in the queue, nobody has it
+    assert escalation.run_pass(db).fired == []  # not at once: its queue time starts at the reopen
+    clk.advance(minutes=15)
+    assert [f.number for f in escalation.run_pass(db).fired] == [t.number]
+
+
 def test_a_desk_with_the_old_handover_rule_keeps_it_and_gets_no_second_one(db: Database, desk: dict) -> None:
     escalation.add_rule(db, desk["head"], name="Hand-over within 15 minutes", **HANDOVER)
     escalation.seed_rules(db)
