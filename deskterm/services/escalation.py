@@ -574,17 +574,19 @@ def _window_ids(
     for rule in rules:
         for step in rule.steps:
             if rule.trigger == "unassigned":
-                # created when the step's minutes, counted back in each calendar, end in the window
+                # created when the step's minutes, counted back in its calendar, end in the window:
+                # one range per calendar (a night is in no business calendar's range at all)
                 minutes = _queue_minutes(step, handover_minutes)
-                cals = book.calendars(rule.priority or range(1, 6)) or {sla.ALWAYS_OPEN}
-                low = min(sla.business_start(c, since, minutes) for c in cals)
-                high = max(sla.business_start(c, now, minutes) for c in cals)
-                rows = s.connection().execute(  # ix_ticket_created; the rest is checked here, not in SQL
-                    select(Ticket.id, Ticket.assignee_id, Ticket.is_open).where(
-                        col(Ticket.created_at) > low, col(Ticket.created_at) <= high
+                for cal in book.calendars(rule.priority or range(1, 6)) or {sla.ALWAYS_OPEN}:
+                    low, high = sla.business_start(cal, since, minutes), sla.business_start(cal, now, minutes)
+                    if high <= low:
+                        continue
+                    rows = s.connection().execute(  # ix_ticket_created; the rest is checked here
+                        select(Ticket.id, Ticket.assignee_id, Ticket.is_open).where(
+                            col(Ticket.created_at) > low, col(Ticket.created_at) <= high
+                        )
                     )
-                )
-                ids.update(tid for tid, assignee, is_open in rows if is_open and assignee is None)
+                    ids.update(tid for tid, assignee, is_open in rows if is_open and assignee is None)
                 continue
             if rule.trigger not in SLA_TRIGGERS:
                 continue
