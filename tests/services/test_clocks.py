@@ -239,6 +239,16 @@ def test_the_handover_waits_for_business_hours(db: Database, desk: dict, clk) ->
     assert fired.number == night.number and "for 15 min of business hours" in fired.why
 
 
+def test_at_night_the_window_looks_at_no_business_hours_ticket(db: Database, desk: dict, clk) -> None:
+    only(db, desk, "handover", when={"trigger": "unassigned", "at": ["15m"]}, then={"hierarchical": True})
+    clk.time = datetime(2026, 3, 8, 20, 0, tzinfo=SH).astimezone(UTC)  # Sunday evening
+    make_ticket(db, desk["op"], "Printer", impact=2, urgency=2)  # P3: business hours
+    clk.time = datetime(2026, 3, 9, 3, 30, tzinfo=SH).astimezone(UTC)
+    now = clock.now()
+    report = escalation.run_pass(db, now=now, scope=escalation.Scope(window_from=now - escalation.WINDOW))
+    assert report.candidates == 0  # the 24x7 range (02:15-03:15] and no business range at night
+
+
 def test_intake_promises_what_the_rule_keeps_from_one_setting(db: Database, desk: dict, clk) -> None:
     only(db, desk, "Hand-over in time")
     clk.time = datetime(2026, 3, 9, 17, 50, tzinfo=SH).astimezone(UTC)  # ten minutes before closing
