@@ -75,7 +75,12 @@ def watch(
             try:
                 scope = escalation.plan_scope(database, now)
                 report = escalation.run_pass(
-                    database, limit=limit, now=now, scope=scope, log=lambda m: log.info(clean(m))
+                    database,
+                    limit=limit,
+                    now=now,
+                    scope=scope,
+                    log=lambda m: log.info(clean(m)),
+                    handover_minutes=cfg.handover_minutes,
                 )
             except Exception as e:
                 if once:

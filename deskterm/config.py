@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDic
 
 APP_NAME = "deskterm"
 ENV_PREFIX = "DESKTERM_"
+HANDOVER_MINUTES = 15  # the default of the handover_minutes setting, for services called without one
 
 
 def data_dir() -> Path:
@@ -89,8 +90,10 @@ class Settings(BaseSettings):
     scripts: dict[str, dict[str, Any]] = Field(default_factory=dict)
     # Where unsaved calls are kept (default: "drafts" under the data directory).
     drafts_dir: str | None = None
-    # A task slip not handed over live reaches an engineer within this many minutes (DOMAIN.md).
-    handover_minutes: int = 15
+    # A task slip not handed over live reaches an engineer within this many minutes (DOMAIN.md):
+    # intake promises it (handover_by), and the hand-over rule's thresholds in % are of this time,
+    # both counted in the ticket's SLA calendar (business hours unless its policy is 24x7).
+    handover_minutes: int = Field(default=HANDOVER_MINUTES, gt=0)
     # Knowledge suggestions wait this long after the last keystroke before searching.
     suggest_delay_ms: int = 150
     # --- escalation and notifications ---

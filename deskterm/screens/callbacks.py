@@ -189,12 +189,16 @@ class CallbacksScreen(DeskScreen):
         self.query_one("#callbacks-script", Static).update("“" + clean(sheet.script) + "”")
         record = Text()
         item = sheet.item
+        tries = f"{item.attempts} / {sheet.max_attempts}"
+        if item.retry_at is not None:
+            tz = self._settings.timezone if self._settings else "Asia/Shanghai"
+            tries += " · " + _("next try at {at}", at=local(item.retry_at, tz)[11:])
         for label, value in (
             (_("Ticket"), f"{item.number} · {item.summary}"),
             (_("Customer"), " · ".join(v for v in (item.customer, item.organisation, item.phone) if v)),
             (_("Resolved by"), item.assignee),
             (_("Resolution"), sheet.resolution),
-            (_("Tries without answer"), f"{item.attempts} / {sheet.max_attempts}"),
+            (_("Tries without answer"), tries),
         ):
             record.append(f"{label}: ", style="dim")
             record.append(clean(value) + "\n")
@@ -254,8 +258,23 @@ class CallbacksScreen(DeskScreen):
                 self.desk.actor,
                 number,
                 max_attempts=s.callback_attempts if s else 3,
+                retry_minutes=s.callback_retry_minutes if s else 60,
                 done=self._recorded,
+                failed=self._refused,
             )
+
+    def _refused(self, error: Exception) -> None:
+        if isinstance(error, callbacks.TooEarly):  # said in the desk's time, not UTC
+            tz = self._settings.timezone if self._settings else "Asia/Shanghai"
+            message = _(
+                "Too soon to try again: the next try is due at {at} (in {wait}). Nothing was recorded.",
+                at=local(error.retry_at, tz)[11:],
+                wait=span(error.retry_at - clock.now()),
+            )
+        else:
+            message = str(error)
+        self.notify(message, severity="warning", markup=False)
+        self.reload()
 
     def _recorded(self, outcome: callbacks.Outcome) -> None:
         if outcome.outcome == callbacks.FIXED:

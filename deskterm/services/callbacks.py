@@ -21,6 +21,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from .. import clock
+from ..clock import as_utc
 from ..db import Database
 from ..models import (
     Agent,
@@ -34,7 +35,7 @@ from ..models import (
     Ticket,
     TicketEvent,
 )
-from . import inputs, notify, scripts, tickets
+from . import inputs, notify, scripts, sla, tickets
 from .auth import Actor, require
 from .errors import Conflict, InvalidInput
 
@@ -318,22 +319,16 @@ def record_not_fixed(db: Database, actor: Actor, number: str, note: str) -> Outc
         t.resolved_at = None
         previous_resolution, t.resolution = t.resolution, ""
         tickets.touch(t, Status.ASSIGNED if agent else Status.NEW)
-        tickets.record_event(
-            s,
-            t,
-            actor.id,
-            EventKind.REOPENED,
-            note,
-            data={
-                "from": before,
-                "to": t.status,
-                "version": t.version,
-                "callback": True,
-                "assignee": agent.login if agent else "",
-                "resolution": previous_resolution,
-            },
-            at=now,
-        )
+        data = {
+            "from": before,
+            "to": t.status,
+            "version": t.version,
+            "callback": True,
+            "assignee": agent.login if agent else "",
+            "resolution": previous_resolution,
+        }
+        data.update(sla.restart(s, t, now))  # new targets from now: it is not breached on reopening
+        tickets.record_event(s, t, actor.id, EventKind.REOPENED, note, data=data, at=now)
         if agent is not None and agent.id != actor.id:
             body = f"{t.number} reopened after the callback by {actor.name}: {note}"
             notify.add(s, agent.id, "assigned", body, t)
@@ -359,16 +354,43 @@ def _tries(s: Session, t: Ticket) -> int:
     ).one()
 
 
+class TooEarly(Conflict):
+    """A no-answer attempt before the retry wait since the last one has passed."""
+
+    def __init__(self, number: str, last: datetime, retry_at: datetime, now: datetime) -> None:
+        self.retry_at = retry_at
+        wait = -int((now - retry_at).total_seconds() // 60)  # whole minutes, rounded up
+        super().__init__(
+            f"{number}: the last try without an answer was at {last:%H:%M} UTC; the next try is due "
+            f"in {wait} min (at {retry_at:%Y-%m-%d %H:%M} UTC). Nothing was recorded."
+        )
+
+
 def record_no_answer(
-    db: Database, actor: Actor, number: str, *, max_attempts: int = 3, note: str = ""
+    db: Database,
+    actor: Actor,
+    number: str,
+    *,
+    max_attempts: int = 3,
+    retry_minutes: int = 60,
+    note: str = "",
 ) -> Outcome:
-    """Nobody answered: keep the attempt; at the `max_attempts`th the ticket closes ("no answer")."""
+    """Nobody answered: keep the attempt; at the `max_attempts`th the ticket closes ("no answer").
+    An attempt sooner than `retry_minutes` after the last unanswered one is refused (TooEarly):
+    the tries are meant to be spread out, not pressed in a row."""
     note = _note(note, required=False)
 
     def work(s: Session) -> Outcome:
         _require(s, actor)
-        t = _lock_resolved(s, number)
+        t = _lock_resolved(s, number)  # locked: two agents' tries are counted one after the other
         now = clock.now()
+        last = s.exec(
+            select(func.max(Callback.at)).where(Callback.ticket_id == t.id, Callback.outcome == NO_ANSWER)
+        ).one()
+        if last is not None:
+            retry_at = as_utc(last) + timedelta(minutes=retry_minutes)
+            if now < retry_at:
+                raise TooEarly(t.number, as_utc(last), retry_at, now)
         _attempt(s, actor, t, NO_ANSWER, note, now)
         s.flush()
         tries = _tries(s, t)

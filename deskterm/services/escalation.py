@@ -6,6 +6,14 @@ hierarchical escalation (the assignee's manager at the first threshold, that man
 the next: 逐级向上), raising the priority, notifying named agents or roles. Each firing writes an
 `escalated` event saying which rule fired and why.
 
+A ticket's escalation level counts its escalations (functional and hierarchical, by hand and by
+rule) and only rises. A rule never hands a ticket down: its hierarchical step N reaches the Nth
+person up the line only if the ticket is not escalated to someone at or above that level already,
+and its functional move never goes to a team of a lower tier. Every threshold a ticket has crossed
+fires in the same pass, in order. The hand-over rule (`unassigned`) counts its minutes in the
+ticket's SLA calendar, and its thresholds in % are of the `handover_minutes` setting that intake
+promises to callers.
+
 A rule fires at most once per ticket and threshold: the firing's row in `escalation_firing`
 (primary key rule, ticket, threshold) is inserted in the same transaction as the actions, so of two
 watchers (threads or processes, either backend, across restarts) exactly one commits it and the
@@ -25,11 +33,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, literal, text
+from sqlalchemy import and_, func, literal, or_, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from .. import clock
+from ..config import HANDOVER_MINUTES
 from ..db import Database
 from ..models import (
     PENDING_STATUSES,
@@ -73,7 +82,9 @@ class Rule:
     enabled: bool
     position: int
     trigger: str
-    steps: tuple[str, ...]  # canonical thresholds: "75%", "90m", "2" (chases); ("",) for complaint
+    # canonical thresholds: "75%" (of the SLA target; unassigned: of the hand-over time), "90m",
+    # "2" (chases); ("",) for complaint
+    steps: tuple[str, ...]
     priority: frozenset[int] = frozenset()
     category: tuple[str, ...] = ()
     team: tuple[str, ...] = ()
@@ -152,8 +163,6 @@ def _step(trigger: str, raw: Any, errors: dict[str, str]) -> str:
         return text
     number, unit = float(m.group(1)), m.group(2) or "m"
     if unit == "%":
-        if trigger == "unassigned":
-            errors["at"] = "unassigned: minutes in the queue, e.g. 15m"
         return f"{number:g}%"
     return f"{round(number * (60 if unit == 'h' else 1))}m"
 
@@ -361,8 +370,8 @@ def seed_rules_in(session: Session, path: Path = RULES_FILE) -> int:
     have = set(session.exec(select(EscalationRule.name)).all())
     added = 0
     for spec in shipped_rules(path):
-        if spec["name"] in have:
-            continue
+        if spec["name"] in have or have & set(spec.get("replaces", ())):
+            continue  # a desk that has the rule under an earlier name keeps its own (never two)
         rule = parse_rule(spec.get("when", {}), spec.get("then", {}), name=spec["name"])
         session.add(
             EscalationRule(
@@ -428,6 +437,20 @@ def chain_person(s: Session, t: Ticket, level: int) -> Agent | None:
     return person
 
 
+def _line_level(s: Session, t: Ticket) -> tuple[Agent | None, int]:
+    """Who the ticket is escalated to and how far up its line that person is (1: the first
+    person up); (None, 0) when it is escalated to nobody, or to someone off its present line."""
+    if t.escalated_to_id is None:
+        return None, 0
+    person, level, seen = chain_person(s, t, 1), 1, set()
+    while person is not None and person.id not in seen:
+        if person.id == t.escalated_to_id:
+            return person, level
+        seen.add(person.id)
+        person, level = _manager(s, person), level + 1
+    return None, 0
+
+
 def next_tier_team(s: Session, t: Ticket) -> Team | None:
     """The team one tier up: the first by name of the lowest tier above the ticket's."""
     return s.exec(select(Team).where(Team.tier > t.tier).order_by(col(Team.tier), col(Team.name))).first()
@@ -468,6 +491,12 @@ def _step_minutes(step: str) -> tuple[float | None, float | None]:
     if step.endswith("%"):
         return float(step[:-1]), None
     return None, float(step[:-1])
+
+
+def _queue_minutes(step: str, handover_minutes: float) -> float:
+    """Minutes in the queue of an `unassigned` step: "15m", or "100%" of the hand-over time."""
+    percent, minutes = _step_minutes(step)
+    return handover_minutes * percent / 100 if percent is not None else minutes or 0
 
 
 @dataclass(frozen=True)
@@ -534,20 +563,31 @@ def _due_bounds(tg: sla.Target, what: str, step: str, now: datetime, window_from
 
 
 def _window_ids(
-    s: Session, rules: list[Rule], book: sla.PolicyBook, now: datetime, since: datetime
+    s: Session,
+    rules: list[Rule],
+    book: sla.PolicyBook,
+    now: datetime,
+    since: datetime,
+    handover_minutes: float,
 ) -> set[int]:
     """Tickets that crossed a threshold in (since, now], by index range scans only."""
     ids: set[int] = set()
     for rule in rules:
         for step in rule.steps:
             if rule.trigger == "unassigned":
-                minutes = timedelta(minutes=float(step[:-1]))
-                rows = s.connection().execute(  # ix_ticket_created; the rest is checked here, not in SQL
-                    select(Ticket.id, Ticket.assignee_id, Ticket.is_open).where(
-                        col(Ticket.created_at) > since - minutes, col(Ticket.created_at) <= now - minutes
+                # created when the step's minutes, counted back in its calendar, end in the window:
+                # one range per calendar (a night is in no business calendar's range at all)
+                minutes = _queue_minutes(step, handover_minutes)
+                for cal in book.calendars(rule.priority or range(1, 6)) or {sla.ALWAYS_OPEN}:
+                    low, high = sla.business_start(cal, since, minutes), sla.business_start(cal, now, minutes)
+                    if high <= low:
+                        continue
+                    rows = s.connection().execute(  # ix_ticket_created; the rest is checked here
+                        select(Ticket.id, Ticket.assignee_id, Ticket.is_open).where(
+                            col(Ticket.created_at) > low, col(Ticket.created_at) <= high
+                        )
                     )
-                )
-                ids.update(tid for tid, assignee, is_open in rows if is_open and assignee is None)
+                    ids.update(tid for tid, assignee, is_open in rows if is_open and assignee is None)
                 continue
             if rule.trigger not in SLA_TRIGGERS:
                 continue
@@ -577,11 +617,16 @@ def _window_ids(
 
 
 def _scope_ids(
-    s: Session, rules: list[Rule], book: sla.PolicyBook, now: datetime, scope: Scope | None
+    s: Session,
+    rules: list[Rule],
+    book: sla.PolicyBook,
+    now: datetime,
+    scope: Scope | None,
+    handover_minutes: float,
 ) -> set[int]:
     if scope is None:
         return set(s.exec(select(Ticket.id).where(Ticket.is_open == True)).all())  # noqa: E712
-    ids = _window_ids(s, rules, book, now, scope.window_from) | set(scope.recent)
+    ids = _window_ids(s, rules, book, now, scope.window_from, handover_minutes) | set(scope.recent)
     if scope.sweep is not None:  # a primary-key range; the open ones are kept here, not in SQL
         rows = s.connection().execute(
             select(Ticket.id, Ticket.is_open).where(
@@ -692,6 +737,7 @@ def _reached(
     book: sla.PolicyBook,
     queued: dict[int, datetime],
     highs: dict[tuple[int, str, str], datetime],
+    handover_minutes: float,
 ) -> tuple[Any, str] | None:
     """(sort key, why) when the ticket has reached this step of the rule by now."""
     trigger = rule.trigger
@@ -722,25 +768,37 @@ def _reached(
         if f.assignee_id is not None:
             return None
         since = max(f.created_at, queued.get(f.id, f.created_at))
-        if since > now - timedelta(minutes=float(step[:-1])):
+        target = book.target(f.priority, f.customer_class)
+        cal = target.calendar if target is not None else sla.ALWAYS_OPEN
+        limit = _queue_minutes(step, handover_minutes)
+        due = sla.handover_due(cal, since, limit)
+        if due > now:
             return None
-        waited = int((now - since).total_seconds() // 60)
-        return since, f"unassigned in the team queue for {waited} min (limit {step})"
+        hours = "" if cal.always_open else " of business hours"
+        return since, (
+            f"unassigned in the team queue for {limit:g} min{hours} "
+            f"(since {since:%Y-%m-%d %H:%M} UTC, hand-over due {due:%Y-%m-%d %H:%M} UTC)"
+        )
     if trigger == "chased":
         return (f.id, f"the customer chased {step} times") if f.chase_count >= int(step) else None
     return (f.id, "the ticket is a complaint") if f.kind == Kind.COMPLAINT else None
 
 
 def _queued_since(s: Session, ticket_ids: list[int]) -> dict[int, datetime]:
-    """When each ticket last entered a team queue (a transfer or a functional escalation)."""
+    """When each ticket last entered a team queue (a transfer, a functional escalation, a reopen)."""
     out: dict[int, datetime] = {}
     for i in range(0, len(ticket_ids), 500):
         chunk = ticket_ids[i : i + 500]
         rows = s.exec(
             select(TicketEvent.ticket_id, TicketEvent.at).where(
                 col(TicketEvent.ticket_id).in_(chunk),
-                col(TicketEvent.kind).in_([EventKind.TRANSFERRED, EventKind.ESCALATED]),
-                col(TicketEvent.data).contains('"to_team"'),
+                or_(
+                    and_(
+                        col(TicketEvent.kind).in_([EventKind.TRANSFERRED, EventKind.ESCALATED]),
+                        col(TicketEvent.data).contains('"to_team"'),
+                    ),
+                    TicketEvent.kind == EventKind.REOPENED,
+                ),
             )
         ).all()
         for tid, at in rows:
@@ -787,14 +845,20 @@ def plan_scope(db: Database, now: datetime, *, sweep: int = SWEEP_IDS, window: t
 
 
 def due_firings(
-    db: Database, rules: list[Rule], now: datetime, scope: Scope | None
+    db: Database,
+    rules: list[Rule],
+    now: datetime,
+    scope: Scope | None,
+    *,
+    handover_minutes: float = HANDOVER_MINUTES,
 ) -> tuple[list[tuple[Rule, int, list[tuple[Any, int, str, str]]]], int]:
     """For each rule step: (rule, step index, [(sort key, ticket id, firing key, why)]) not yet
-    fired, as of the database now; and how many tickets were looked at."""
+    fired, as of the database now; and how many tickets were looked at. A later step is listed
+    when the step before it has fired or is listed too (then it fires first, in the same pass)."""
     with db.read() as s:
         book = sla.PolicyBook(s)
         classes = book.has_class_policies or any(r.customer_class for r in rules)
-        facts = _load(s, _scope_ids(s, rules, book, now, scope), classes)
+        facts = _load(s, _scope_ids(s, rules, book, now, scope, handover_minutes), classes)
         ids = [f.id for f in facts]
         fired = _fired_keys(s, rules, ids)
         queued = (
@@ -806,6 +870,7 @@ def due_firings(
     out = []
     highs: dict[tuple[int, str, str], datetime] = {}
     for rule in rules:
+        listed: set[int] = set()  # tickets listed for the previous step
         for index, step in enumerate(rule.steps):
             found = []
             for f in facts:
@@ -816,14 +881,16 @@ def due_firings(
                     continue
                 if (
                     index > 0
+                    and f.id not in listed
                     and (rule.id, f.id, _key_for(rule, rule.steps[index - 1], f.team_id)) not in fired
                 ):
                     continue  # thresholds fire in order: this one waits for the previous one
-                hit = _reached(rule, step, f, now, book, queued, highs)
+                hit = _reached(rule, step, f, now, book, queued, highs, handover_minutes)
                 if hit is not None:
                     found.append((hit[0], f.id, key, hit[1]))
             found.sort(key=lambda c: (c[0], c[1]))
             out.append((rule, index, found))
+            listed = {c[1] for c in found}
     return out, len(facts)
 
 
@@ -834,8 +901,10 @@ def run_pass(
     now: datetime | None = None,
     scope: Scope | None = None,
     log: Callable[[str], None] | None = None,
+    handover_minutes: float = HANDOVER_MINUTES,
 ) -> PassReport:
-    """Apply every enabled rule once: at most `limit` firings per rule and pass, most overdue first.
+    """Apply every enabled rule once: at most `limit` firings per rule and pass, most overdue first;
+    a ticket that has crossed several thresholds of a rule gets them all, in order.
     Without a scope every open ticket is looked at; the watcher passes `plan_scope(...)`."""
     started = time.perf_counter()
     now = now or clock.now()
@@ -852,7 +921,8 @@ def run_pass(
     if not rules:
         report.seconds = time.perf_counter() - started
         return report
-    plan, report.candidates = due_firings(db, rules, now, scope)
+    plan, report.candidates = due_firings(db, rules, now, scope, handover_minutes=handover_minutes)
+    planned = {(rule.id, c[1], c[2]) for rule, _index, found in plan for c in found}
     done_keys: set[tuple[int, int, str]] = set()
     budgets = {r.id: limit for r in rules}
     for rule, index, found in plan:
@@ -860,11 +930,9 @@ def run_pass(
             if budgets[rule.id] <= 0:
                 report.waiting += 1
                 break
-            if index > 0:  # thresholds fire in order: the previous one first
-                prev = _key_for(rule, rule.steps[index - 1], _team_of(key))
-                if (rule.id, ticket_id, prev) not in done_keys and not _has_fired(
-                    db, rule.id, ticket_id, prev
-                ):
+            if index > 0:  # thresholds fire in order: a previous one planned now must have fired
+                prev = (rule.id, ticket_id, _key_for(rule, rule.steps[index - 1], _team_of(key)))
+                if prev in planned and prev not in done_keys:
                     continue
             result = _fire(db, rule, index, key, ticket_id, why, now)
             if result is None:
@@ -881,11 +949,6 @@ def run_pass(
 
 def _team_of(key: str) -> int | None:
     return int(key.split("@", 1)[1]) if "@" in key else None
-
-
-def _has_fired(db: Database, rule_id: int, ticket_id: int, key: str) -> bool:
-    with db.read() as s:
-        return s.get(EscalationFiring, (rule_id, ticket_id, key)) is not None
 
 
 def _still_applies(rule: Rule, step: str, t: Ticket) -> bool:
@@ -954,6 +1017,8 @@ def _apply(s: Session, rule: Rule, level: int, t: Ticket, headline: str, key: st
         )
         if team is None or team.id == t.team_id:
             effects.append("no other line to move it to")
+        elif team.tier < t.tier:  # never down to a less skilled line
+            effects.append(f"not moved down to {team.name} (tier {team.tier}) from tier {t.tier}")
         else:
             _move_to_team(t, team)
             effects.append(f"moved to {team.name} (tier {team.tier})")
@@ -963,17 +1028,22 @@ def _apply(s: Session, rule: Rule, level: int, t: Ticket, headline: str, key: st
                 recipients[lead.id] = "escalated"
             changed = escalated = True
     if rule.hierarchical:
-        to_person = chain_person(s, t, level)
-        if to_person is None or to_person.id is None:
-            effects.append(f"nobody at level {level} of the line")
+        holder, held = _line_level(s, t)
+        if holder is not None and held >= level:  # never handed down the line
+            effects.append(f"with {holder.name} already (level {held} of the line)")
         else:
-            t.escalated_to_id = to_person.id
-            recipients[to_person.id] = "escalated"
-            effects.append(f"escalated to {to_person.name} (level {level})")
-            data["escalated_to"] = to_person.login
-            changed = escalated = True
-    if escalated:
+            to_person = chain_person(s, t, level)
+            if to_person is None or to_person.id is None:
+                effects.append(f"nobody at level {level} of the line")
+            else:
+                t.escalated_to_id = to_person.id
+                recipients[to_person.id] = "escalated"
+                effects.append(f"escalated to {to_person.name} (level {level} of the line)")
+                data["escalated_to"] = to_person.login
+                changed = escalated = True
+    if escalated:  # the ticket's level counts its escalations: this one adds one, whatever the step
         t.escalation_level += 1
+        effects.append(f"escalation level {t.escalation_level - 1} → {t.escalation_level}")
     if rule.notify_assignee and t.assignee_id is not None:
         recipients.setdefault(t.assignee_id, rule.notice)
     if rule.notify_agents:

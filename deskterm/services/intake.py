@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, field, fields, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from .. import clock
+from ..config import HANDOVER_MINUTES
 from ..db import Database
 from ..models import (
     Agent,
@@ -41,7 +42,7 @@ from ..models import (
     TicketLink,
     TicketWatch,
 )
-from . import inputs, phones
+from . import inputs, phones, sla
 from .auth import Actor, require
 from .customers import find_device, warranty_status
 from .errors import Conflict, InvalidInput
@@ -149,7 +150,7 @@ class IntakeRules:
     priority_matrix: dict[int, dict[int, int]] = field(default_factory=lambda: DEFAULT_MATRIX)
     service_mode_rules: tuple[dict[str, Any], ...] = DEFAULT_RULES
     duplicate_threshold: int = 60
-    handover_minutes: int = 15
+    handover_minutes: int = HANDOVER_MINUTES
 
     @classmethod
     def from_settings(cls, settings: Any) -> IntakeRules:
@@ -490,7 +491,10 @@ def _save(
         kind=form.kind, warranty=warranty, customer_class=customer_class, device=device is not None
     )
     first_contact = form.kb_article_id is not None or bool(form.resolution.strip())
-    handover_by = None if first_contact else clock.now() + timedelta(minutes=rules.handover_minutes)
+    handover_by = None  # the promise the hand-over rule keeps: the same minutes, the same calendar
+    if not first_contact:
+        calendar = sla.policy_for(s, priority, customer_class)[1]
+        handover_by = sla.handover_due(calendar, clock.now(), rules.handover_minutes)
     details: dict[str, Any] = {"matrix_priority": matrix, "service_mode": mode}
     if handover_by is not None:
         details["handover_by"] = handover_by.isoformat()

@@ -1,24 +1,31 @@
 """SLA due times for a ticket from its policy and calendar (stored on the ticket for the queries).
 
 A policy is chosen by the ticket's priority and its customer's class (a policy for the class wins
-over the one for any class, ""). Due times are computed at creation and recomputed, from the
-creation time with every closed pause, whenever the priority, the policy or the pause state changes
-(`recompute_due_times`). While a pause is open the stored due times stay as they were; the
-ticket's `sla_paused_at` says the clock is stopped."""
+over the one for any class, ""). Due times are computed at creation and recomputed whenever the
+priority, the policy or the pause state changes (`recompute_due_times`). The clock starts when the
+ticket is created and again, with the whole targets, when it is reopened (`restart`: the latest
+`reopened` event); it stops during every pause, which the event that ends it records as data
+{"pause": [start, end]}. While a pause is open (`sla_paused_at`) a due time is unknown (None:
+never breached) unless it fell before the pause."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from ..models import Customer, Organisation, SlaCalendar, SlaPolicy, Ticket, TicketEvent
-from .sla_calendar import BusinessCalendar, due_time
+from ..clock import as_utc
+from ..models import Customer, EventKind, Organisation, SlaCalendar, SlaPolicy, Ticket, TicketEvent
+from .sla_calendar import BusinessCalendar, add_business_minutes, due_time
 
 Pause = tuple[datetime, datetime]
+ALWAYS_OPEN = BusinessCalendar(always_open=True)
 
 
 @lru_cache(maxsize=64)
@@ -93,6 +100,10 @@ class PolicyBook:
                 out.append(t)
         return out
 
+    def calendars(self, priorities: Iterable[int]) -> set[BusinessCalendar]:
+        """The calendars the tickets of these priorities may run on."""
+        return {t.calendar for p in priorities for t in self.targets(p)}
+
     def shortest(self, priorities: set[int] | None, what: str) -> int:
         """The shortest respond/resolve target among the given priorities (all when None)."""
         minutes = [
@@ -122,23 +133,44 @@ def set_due_times(session: Session, ticket: Ticket, start: datetime | None = Non
     ticket.resolve_by = due_time(cal, start, policy.resolve_minutes)
 
 
-def closed_pauses(session: Session, ticket: Ticket) -> list[Pause]:
-    """The ticket's closed SLA pauses: the event that ends a pause records {"pause": [start, end]}."""
-    rows = session.exec(
-        select(TicketEvent.data).where(
-            TicketEvent.ticket_id == ticket.id, col(TicketEvent.data).contains('"pause"')
-        )
-    ).all()
-    return pauses_from_data(rows)
-
-
-def pauses_from_data(rows: list[str]) -> list[Pause]:
+def pauses_from_data(rows: Iterable[str | None]) -> list[Pause]:
     out = []
     for raw in rows:
         pause = json.loads(raw).get("pause") if raw else None
         if pause:
             out.append((datetime.fromisoformat(pause[0]), datetime.fromisoformat(pause[1])))
     return out
+
+
+ClockRow = tuple[str, datetime, str | None]  # an event's (kind, at, data)
+
+
+def clock_events(ticket_ids: Iterable[int | None]) -> Any:
+    """The events that shape tickets' SLA clocks, as (ticket id, kind, at, data): the reopens
+    (the clock starts again) and the ends of pauses."""
+    return select(TicketEvent.ticket_id, TicketEvent.kind, TicketEvent.at, TicketEvent.data).where(
+        col(TicketEvent.ticket_id).in_(list(ticket_ids)),
+        or_(TicketEvent.kind == EventKind.REOPENED, col(TicketEvent.data).contains('"pause"')),
+    )
+
+
+def clock_from_rows(created_at: datetime, rows: Iterable[ClockRow]) -> tuple[datetime, list[Pause]]:
+    """(start, closed pauses) of a ticket's clock: it starts at creation, again at the latest reopen."""
+    start, data = created_at, []
+    for kind, at, raw in rows:
+        if kind == EventKind.REOPENED:
+            start = max(start, as_utc(at))
+        data.append(raw)
+    return start, pauses_from_data(data)
+
+
+def clock_of(session: Session, ticket: Ticket) -> tuple[datetime, list[Pause]]:
+    """(start, closed pauses) of the ticket's clock, read from its events."""
+    if ticket.id is None:
+        return ticket.created_at, []
+    session.flush()
+    rows = session.exec(clock_events([ticket.id])).all()
+    return clock_from_rows(ticket.created_at, [(kind, at, data) for _tid, kind, at, data in rows])
 
 
 def due_times(
@@ -148,26 +180,60 @@ def due_times(
     return due_time(cal, start, respond_minutes, pauses), due_time(cal, start, resolve_minutes, pauses)
 
 
-def recompute_due_times(session: Session, ticket: Ticket, pauses: list[Pause] | None = None) -> bool:
+def recompute_due_times(
+    session: Session,
+    ticket: Ticket,
+    pauses: list[Pause] | None = None,
+    *,
+    start: datetime | None = None,
+    ended: Pause | None = None,
+) -> bool:
     """Recompute the stored due times after the priority, the policy or the pause state changed.
 
-    From the creation time, with every closed pause (read from the ticket's events unless given);
-    respond-by only while the ticket has not been responded to. Changes the fields only: the caller
-    records the event and bumps the version in the same transaction. True when a due time moved."""
+    The clock runs from `start` and stops during `pauses` (both read from the ticket's events
+    unless given: the creation or the latest reopen, every closed pause), during `ended` (a pause
+    that has just ended, not recorded yet) and during the open pause. Respond-by only while the
+    ticket has not been responded to. Changes the fields only: the caller records the event and
+    bumps the version in the same transaction. True when a due time moved."""
     policy, cal = policy_for(session, ticket.priority, customer_class_of(session, ticket))
     if pauses is None:
-        if ticket.id is not None:
-            session.flush()
-        pauses = closed_pauses(session, ticket) if ticket.id is not None else []
+        start, pauses = clock_of(session, ticket)
+    spans: list[tuple[datetime, datetime | None]] = [*pauses]
+    if ended is not None:
+        spans.append(ended)
+    if ticket.sla_paused_at is not None:
+        spans.append((ticket.sla_paused_at, None))
     respond, resolve = due_times(
-        policy.respond_minutes, policy.resolve_minutes, cal, ticket.created_at, pauses
+        policy.respond_minutes, policy.resolve_minutes, cal, start or ticket.created_at, spans
     )
     before = (ticket.respond_by, ticket.resolve_by)
-    if resolve is not None:
-        ticket.resolve_by = resolve
-    if respond is not None and ticket.responded_at is None:
+    ticket.resolve_by = resolve
+    if ticket.responded_at is None:
         ticket.respond_by = respond
     return (ticket.respond_by, ticket.resolve_by) != before
+
+
+def restart(session: Session, ticket: Ticket, at: datetime) -> dict[str, Any]:
+    """A reopened ticket's clock starts again at `at` with the policy's whole targets: a new
+    resolve-by, and a new respond-by when nobody has the ticket (it waits in a queue to be picked
+    up again). Returns what changed, for the reopen event."""
+    before = {"respond_by": ticket.respond_by, "resolve_by": ticket.resolve_by}
+    data: dict[str, Any] = {"sla_from": at.isoformat()}
+    if ticket.assignee_id is None and ticket.responded_at is not None:
+        data["responded_at"] = [ticket.responded_at.isoformat(), None]
+        ticket.responded_at = None
+    recompute_due_times(session, ticket, [], start=at)
+    for key, old in before.items():
+        new = getattr(ticket, key)
+        if new != old:
+            data[key] = [old.isoformat() if old else None, new.isoformat() if new else None]
+    return data
+
+
+def handover_due(cal: BusinessCalendar, since: datetime, minutes: float) -> datetime:
+    """When a ticket waiting since `since` must have been handed over: `minutes` counted in the
+    ticket's SLA calendar (business hours, or all hours for a 24x7 policy)."""
+    return add_business_minutes(cal, since, minutes)
 
 
 def business_start(cal: BusinessCalendar, end: datetime, minutes: float) -> datetime:

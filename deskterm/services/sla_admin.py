@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ..db import Database
-from ..models import EventKind, SlaCalendar, SlaPolicy, Ticket, TicketEvent
+from ..models import EventKind, SlaCalendar, SlaPolicy, Ticket
 from . import inputs, sla, tickets
 from .auth import Actor, require
 from .errors import Conflict, InvalidInput, NotFound
@@ -199,18 +199,16 @@ def recompute_open(s: Session, priorities: set[int], reason: str) -> int:
         if not batch:
             return changed
         last = batch[-1].id or last
-        ids = [t.id for t in batch]
-        pauses: dict[int, list] = {}  # type: ignore[type-arg]
-        for tid, data in s.exec(
-            select(TicketEvent.ticket_id, TicketEvent.data).where(
-                col(TicketEvent.ticket_id).in_(ids), col(TicketEvent.data).contains('"pause"')
-            )
-        ).all():
-            pauses.setdefault(tid, []).extend(sla.pauses_from_data([data]))
+        events: dict[int, list[sla.ClockRow]] = {}
+        for tid, kind, at, data in s.exec(sla.clock_events(t.id for t in batch)).all():
+            events.setdefault(tid, []).append((kind, at, data))
         for t in batch:
             before = (t.respond_by, t.resolve_by)
-            if t.sla_paused_at is not None or not sla.recompute_due_times(s, t, pauses.get(t.id, [])):
+            if t.sla_paused_at is not None:
                 continue  # a stopped clock is recomputed when it runs again
+            start, pauses = sla.clock_from_rows(t.created_at, events.get(t.id, []))  # type: ignore[arg-type]
+            if not sla.recompute_due_times(s, t, pauses, start=start):
+                continue
             tickets.touch(t)
             tickets.record_event(
                 s,

@@ -5,7 +5,8 @@ The life cycle (STATUS_MOVES): new → assigned → in progress ⇄ pending cust
 party → resolved → closed; reopen from resolved (and from closed by a supervisor). A ticket waiting
 on the customer or a third party stops its SLA clock: `sla_paused_at` marks the open pause, the event
 that ends a pause records it as data {"pause": [start, end]}, and the due times are recomputed from
-the creation time with every closed pause (`sla_calendar.due_time`).
+the creation time with every closed pause (`sla.recompute_due_times`). A reopened ticket's clock
+starts again from the reopen with the whole targets (`sla.restart`).
 
 Every edit names the version it was based on; if the ticket changed meanwhile it is refused with a
 message that says what changed, and nothing is written. The console passes the version it showed and
@@ -48,7 +49,6 @@ from . import inputs, notify, sla, tickets
 from .auth import Actor, can, require
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .priority import priority_for
-from .sla_calendar import due_time
 
 # Moves a status change may make. RESOLVED is reached through resolve() (a resolution is required),
 # ASSIGNED through claim/assign/transfer (an assignee is required), and the open statuses from
@@ -315,18 +315,11 @@ def sla_pauses(s: Session, t: Ticket) -> list[tuple[datetime, datetime]]:
 
 
 def recompute_due(s: Session, t: Ticket, ended: tuple[datetime, datetime] | None = None) -> None:
-    """Due times from the policy of the ticket's priority and class, its clock stopped by every
-    pause (`ended`: one just ended, not yet recorded). While a pause is open the due time is
-    unknown (NULL: never breached, listed after the running tickets) unless it fell before the pause."""
-    policy, cal = sla.policy_for(s, t.priority, sla.customer_class_of(s, t))
-    pauses: list[tuple[datetime, datetime | None]] = [*sla_pauses(s, t)]
-    if ended is not None:
-        pauses.append(ended)
-    if t.sla_paused_at is not None:
-        pauses.append((t.sla_paused_at, None))
-    t.resolve_by = due_time(cal, t.created_at, policy.resolve_minutes, pauses)
-    if t.responded_at is None:
-        t.respond_by = due_time(cal, t.created_at, policy.respond_minutes, pauses)
+    """Due times from the policy of the ticket's priority and class, its clock (started at creation
+    or at the latest reopen) stopped by every pause (`ended`: one just ended, not yet recorded).
+    While a pause is open the due time is unknown (NULL: never breached, listed after the running
+    tickets) unless it fell before the pause."""
+    sla.recompute_due_times(s, t, ended=ended)
 
 
 def _set_status(s: Session, t: Ticket, to: str, now: datetime) -> dict[str, Any]:
@@ -507,9 +500,11 @@ def reopen(
                 {"status": f"{t.number} is {t.status}: only resolved or closed tickets reopen"}
             )
         to = Status.IN_PROGRESS if t.assignee_id else Status.NEW
-        data = _set_status(s, t, to, clock.now())
+        now = clock.now()
+        data = _set_status(s, t, to, now)
+        data.update(sla.restart(s, t, now))  # new targets from now: it is not breached on reopening
         t.resolution = ""
-        tickets.record_event(s, t, actor.id, EventKind.REOPENED, reason, data=data)
+        tickets.record_event(s, t, actor.id, EventKind.REOPENED, reason, data=data, at=now)
         return t.version
 
     return _write(db, work)

@@ -54,3 +54,36 @@ async def test_fixed_with_the_survey_on_keys_then_not_fixed(sqlite_db):
         await wait_until(pilot, lambda: tickets.get_ticket(sqlite_db, None, other).status == "assigned")
         assert tickets.get_ticket(sqlite_db, None, other).assignee == "Eddy"
         await wait_until(pilot, lambda: table.row_count == 0)
+
+
+async def test_no_answer_twice_in_a_row_is_refused_with_the_next_try(sqlite_db):
+    from deskterm.models import Callback
+
+    op = make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1, password="right-pw")
+    eng = make_agent(sqlite_db, "eddy", role="engineer", team="Desktop Support", name="Eddy")
+    t = make_ticket(sqlite_db, op, "VPN drops")
+    tickets.claim(sqlite_db, eng, t.number)
+    workflow.resolve(sqlite_db, eng, t.number, "fixed it")
+    app = make_app(sqlite_db)
+
+    def tries() -> int:
+        with sqlite_db.read() as s:
+            return len(s.exec(select(Callback)).all())
+
+    def told(text: str) -> bool:
+        return any(text in str(n.message) for n in app._notifications)
+
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await log_in(pilot, "olga", "right-pw")
+        await wait_until(pilot, lambda: app.actor is not None)
+        await pilot.press("f7")
+        await wait_until(pilot, lambda: app.current_mode == "callbacks")
+        table = app.screen.query_one(DataTable)
+        await wait_until(pilot, lambda: table.row_count == 1)
+        await pilot.press("u")
+        await wait_until(pilot, lambda: told("no answer (1)"))
+        record = app.screen.query_one("#callbacks-record", Static)
+        await wait_until(pilot, lambda: "next try at" in str(record.render()))
+        await pilot.press("u")
+        await wait_until(pilot, lambda: told("Too soon to try again: the next try is due at"))
+        assert tries() == 1

@@ -93,6 +93,7 @@ def test_no_answer_retries_then_closes(db, desk):
     frozen.advance(minutes=61)
     assert callbacks.callback_list(db, desk["op"], retry_minutes=60)[0].retry_at is None
     callbacks.record_no_answer(db, desk["op"], desk["a"], max_attempts=3)
+    frozen.advance(minutes=60)  # each try waits for the retry time (callback_retry_minutes)
     out = callbacks.record_no_answer(db, desk["op"], desk["a"], max_attempts=3)
     assert (out.attempts, out.status) == (3, "closed")
     events = _events(db, desk["a"])

@@ -96,8 +96,11 @@ def test_a_rule_is_checked_before_it_is_stored(db: Database) -> None:
         escalation.parse_rule({"trigger": "sometime", "at": ["x"]}, {})
     assert {"trigger", "at", "then"} <= set(e.value.errors)
     with pytest.raises(InvalidInput) as e:
-        escalation.parse_rule({"trigger": "unassigned", "at": ["50%"]}, {"hierarchical": True, "shout": 1})
+        escalation.parse_rule({"trigger": "unassigned", "at": ["soon"]}, {"hierarchical": True, "shout": 1})
     assert set(e.value.errors) == {"at", "shout"}
+    queue = {"trigger": "unassigned", "at": ["100%", "0.5h"]}
+    handover = escalation.parse_rule(queue, {"hierarchical": True})
+    assert handover.steps == ("100%", "30m")  # % of the hand-over time (the handover_minutes setting)
     with pytest.raises(InvalidInput) as e:
         rule(db, "typo", {"trigger": "complaint", "team": ["Netwrok"]}, {"hierarchical": True})
     assert "team" in e.value.errors
@@ -109,8 +112,8 @@ def test_shipped_rules_seed_once_and_include_the_handover(db: Database) -> None:
     assert escalation.seed_rules(db) >= 7
     assert escalation.seed_rules(db) == 0
     rules = {r.name: r for r in escalation.list_rules(db)}
-    handover = rules["Hand-over within 15 minutes"]
-    assert handover.trigger == "unassigned" and handover.steps == ("15m", "30m") and handover.hierarchical
+    handover = rules["Hand-over in time"]
+    assert handover.trigger == "unassigned" and handover.steps == ("100%", "200%") and handover.hierarchical
 
 
 def test_only_managers_change_rules_and_disabled_rules_do_not_fire(db: Database, desk: dict, clk) -> None:
@@ -131,7 +134,7 @@ def test_only_managers_change_rules_and_disabled_rules_do_not_fire(db: Database,
 
 def test_handover_within_15_minutes_goes_up_the_line(db: Database, desk: dict, clk) -> None:
     escalation.seed_rules(db)
-    for name in [r.name for r in escalation.list_rules(db) if r.name != "Hand-over within 15 minutes"]:
+    for name in [r.name for r in escalation.list_rules(db) if r.name != "Hand-over in time"]:
         escalation.set_enabled(db, desk["head"], name, False)
     t = make_ticket(db, desk["op"])  # Desktop Support's queue, unassigned
     claimed = make_ticket(db, desk["op"], "Printer jam")
@@ -141,20 +144,17 @@ def test_handover_within_15_minutes_goes_up_the_line(db: Database, desk: dict, c
     clk.advance(seconds=1)
     report = escalation.run_pass(db)
     assert [(f.number, f.threshold) for f in report.fired] == [
-        (t.number, f"15m@{ticket_row(db, t.number).team_id}")
+        (t.number, f"100%@{ticket_row(db, t.number).team_id}")
     ]
     row = ticket_row(db, t.number)
     assert row.escalated_to_id == desk["lead"].id and row.escalation_level == 1
     assert any(t.number in body and "escalated to you" in body for body in inbox(db, desk["lead"]))
     (event,) = escalated_events(db, t.number)
-    assert (
-        "Hand-over within 15 minutes" in event.body
-        and "unassigned in the team queue for 15 min" in event.body
-    )
+    assert "Hand-over in time" in event.body and "unassigned in the team queue for 15 min" in event.body
     assert escalation.run_pass(db).fired == []  # once per threshold
     clk.advance(minutes=15)
     (second,) = escalation.run_pass(db).fired
-    assert second.threshold.startswith("30m@")
+    assert second.threshold.startswith("200%@")
     row = ticket_row(db, t.number)
     assert row.escalated_to_id == desk["head"].id and row.escalation_level == 2  # the lead's manager
     assert any("escalated to you" in b for b in inbox(db, desk["head"]))

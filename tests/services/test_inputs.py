@@ -97,7 +97,7 @@ class Desk:
 def desk(db) -> Desk:  # type: ignore[no-untyped-def]
     op = make_agent(db, "olga", role="operator", team="Service Desk", tier=1)
     eng = make_agent(db, "eddy", team="Desktop Support")
-    sup = make_agent(db, "sue", role="supervisor", team="Desktop Support", tier=3)
+    sup = make_agent(db, "sue", role="admin", team="Desktop Support", tier=3)
     number = make_ticket(db, op, service_mode="on_site").number
     tickets.claim(db, eng, number)
     resolved = make_ticket(db, op, "Mail is slow").number
@@ -125,6 +125,11 @@ def _statement(d: Desk) -> int:
     kb.save_solution(d.db, d.sup, external_id=None, title="T", category="", lang="en", statements=["Reboot."])
     with d.db.read() as s:
         return s.exec(select(KbStatement.id)).scalars().first()  # type: ignore[call-overload]
+
+
+def _edit_statement(d: Desk, statement_id: int, text: str) -> Any:
+    version = kb.get_statements(d.db, [statement_id])[statement_id].version
+    return kb.edit_statement(d.db, d.sup, statement_id, text, version=version)
 
 
 Act = Callable[[Desk, str], Any]
@@ -179,13 +184,13 @@ ENTRY_POINTS: dict[str, tuple[Act, str]] = {
     ),
     "agent name": (
         lambda d, v: agents.add_agent(
-            d.db, None, login="ann", name=v, number="777", role="operator", password="secret-pw"
+            d.db, d.sup, login="ann", name=v, number="777", role="operator", password="secret-pw"
         ),
         "name",
     ),
     "escalation rule name": (
         lambda d, v: escalation.add_rule(
-            d.db, None, name=v, when={"trigger": "chased", "at": [2]}, then={"notify_roles": ["supervisor"]}
+            d.db, d.sup, name=v, when={"trigger": "chased", "at": [2]}, then={"notify_roles": ["supervisor"]}
         ),
         "name",
     ),
@@ -198,7 +203,7 @@ ENTRY_POINTS: dict[str, tuple[Act, str]] = {
     "SLA policy name": (
         lambda d, v: sla_admin.add_policy(
             d.db,
-            None,
+            d.sup,
             priority=1,
             respond_minutes=10,
             resolve_minutes=60,
@@ -208,7 +213,7 @@ ENTRY_POINTS: dict[str, tuple[Act, str]] = {
         ),
         "name",
     ),
-    "SLA calendar name": (lambda d, v: sla_admin.add_calendar(d.db, None, name=v), "name"),
+    "SLA calendar name": (lambda d, v: sla_admin.add_calendar(d.db, d.sup, name=v), "name"),
     "KB title": (
         lambda d, v: kb.save_solution(
             d.db, d.sup, external_id=None, title=v, category="", lang="en", statements=["x"]
@@ -221,8 +226,8 @@ ENTRY_POINTS: dict[str, tuple[Act, str]] = {
         ),
         "statements",
     ),
-    "KB statement edit": (lambda d, v: kb.edit_statement(d.db, d.sup, _statement(d), v), "text"),
-    "KB synonyms": (lambda d, v: kb.add_synonyms(d.db, None, ["pc", v]), "terms"),
+    "KB statement edit": (lambda d, v: _edit_statement(d, _statement(d), v), "text"),
+    "KB synonyms": (lambda d, v: kb.add_synonyms(d.db, d.sup, ["pc", v]), "terms"),
     "callback note": (lambda d, v: callbacks.record_not_fixed(d.db, d.op, d.resolved, v), "note"),
     "survey comment": (
         lambda d, v: callbacks.record_fixed(d.db, d.op, d.resolved, callbacks.SurveyAnswers(1, 1, 1, 1, v)),
@@ -291,12 +296,13 @@ def test_the_kb_import_refuses_bad_lines_and_stores_the_rest_clean(db):
 
 
 def test_a_name_over_its_column_is_refused_not_stored_or_cut(db):
+    adm = make_agent(db, "adm", role="admin", team="Service Desk", tier=3)
     with pytest.raises(InvalidInput) as e:
         agents.add_agent(
-            db, None, login="ann", name="x" * 141, number="777", role="operator", password="pw-123"
+            db, adm, login="ann", name="x" * 141, number="777", role="operator", password="pw-123"
         )
     assert e.value.errors == {"name": "at most 120 characters"}
-    assert agents.list_agents(db) == []
+    assert [a.login for a in agents.list_agents(db, adm)] == ["adm"]
     op = make_agent(db, "olga", role="operator", team="Service Desk", tier=1)
     with pytest.raises(InvalidInput) as e:
         tickets.create_ticket(db, op, summary="x" * 201)
@@ -308,7 +314,8 @@ def test_lookups_with_bad_characters_find_nothing(db):
     for number in ("SR-\x00", "\udcff"):
         with pytest.raises(NotFound):
             tickets.get_ticket(db, op, number)
+    adm = make_agent(db, "adm", role="admin", team="Service Desk", tier=3)
     with pytest.raises(NotFound):
-        agents.set_active(db, None, "ol\x00ga", False)
+        agents.set_active(db, adm, "ol\x00ga", False)
     with pytest.raises(NotFound):
         kb.get_article_by_external_id(db, "KB-\x00")  # `ticket create --json` with "kb_article"

@@ -147,12 +147,12 @@ def test_linking_a_call_to_a_ticket_claimed_meanwhile_loses_neither_change(db, m
 
 
 def test_an_sla_policy_change_racing_a_claim_keeps_both(db, monkeypatch):
-    op, eng, _eng2, _sup = _desk(db)
+    op, eng, _eng2, sup = _desk(db)
     t = make_ticket(db, op, impact=3, urgency=3)  # P5
     with rival_after(
         monkeypatch, db, sla, "recompute_due_times", lambda: tickets.claim(db, eng, t.number)
     ) as rival:
-        _policy, changed = sla_admin.edit_policy(db, None, "P5", resolve_minutes=9 * 60)
+        _policy, changed = sla_admin.edit_policy(db, sup, "P5", resolve_minutes=9 * 60)
     assert "error" not in rival and changed == 1
     after = tickets.get_ticket(db, op, t.number)
     assert after.assignee == "Eddy" and after.version == 3
@@ -264,6 +264,7 @@ def test_random_concurrent_actions_from_several_processes_keep_every_invariant(d
 
 def test_two_edits_of_an_sla_policy_each_check_the_other(db, monkeypatch):
     """Each edit validates respond ≤ resolve against what it locked, not against a stale read."""
+    adm = make_agent(db, "adm", role="admin", team="Service Desk", tier=3)
     with db.read() as s:
         p5 = sla_admin.find_policy(s, "P5")
         respond, resolve = p5.respond_minutes, p5.resolve_minutes
@@ -274,9 +275,9 @@ def test_two_edits_of_an_sla_policy_each_check_the_other(db, monkeypatch):
         db,
         sla_admin,
         "_check_minutes",
-        lambda: sla_admin.edit_policy(db, None, "P5", resolve_minutes=shorter_resolve),
+        lambda: sla_admin.edit_policy(db, adm, "P5", resolve_minutes=shorter_resolve),
     ) as rival:
-        sla_admin.edit_policy(db, None, "P5", respond_minutes=longer_respond)
+        sla_admin.edit_policy(db, adm, "P5", respond_minutes=longer_respond)
     with db.read() as s:
         p5 = sla_admin.find_policy(s, "P5")
         assert p5.respond_minutes <= p5.resolve_minutes
