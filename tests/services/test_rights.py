@@ -297,7 +297,8 @@ CALLS: list[tuple[str, Callable[[Desk], Any]]] = [
     ("kb.save_solution", lambda d: kb.save_solution(
         d.db, d.actor, external_id=None, title="T", category="", lang="en", statements=["S."])),
     ("kb.set_status", lambda d: kb.set_status(d.db, d.actor, d.article_id, "retired")),
-    ("kb.edit_statement", lambda d: kb.edit_statement(d.db, d.actor, d.statement_id, "Open it now.", version=1)),
+    ("kb.edit_statement", lambda d: kb.edit_statement(
+        d.db, d.actor, d.statement_id, "Open it now.", version=1)),
     ("kb.draft_from_ticket", lambda d: kb.draft_from_ticket(d.db, d.actor, d.resolved_no)),
     ("kb.add_synonyms", lambda d: kb.add_synonyms(d.db, d.actor, ["pc", "computer"])),
     ("kb.remove_synonyms", lambda d: kb.remove_synonyms(d.db, d.actor, d.synonym_id)),
