@@ -478,13 +478,17 @@ def create_ticket(db: Database, actor: Actor, **fields: Any) -> TicketDetail:
     return db.retrying(lambda s: _detail(s, open_ticket(s, actor, **fields)))
 
 
-def claim(db: Database, actor: Actor, number: str) -> TicketRow:
+def claim(db: Database, actor: Actor, number: str, *, version: int | None = None) -> TicketRow:
     """Take an unassigned ticket of one's team. Exactly one of several simultaneous claims wins:
-    the UPDATE is conditional on the ticket still being unassigned."""
+    the UPDATE is conditional on the ticket still being unassigned. `version`, when given (the
+    version the agent saw), refuses a ticket changed since."""
     require(actor, "tickets.claim")
     number = normalise_number(number)
     with db.write() as s:
         ticket = find_ticket(s, number)
+        if version is not None and ticket.version != version and ticket.assignee_id is None:
+            # (taken meanwhile: the conditional UPDATE below says by whom)
+            raise Conflict(f"{number} changed since it was shown: nothing was done; look at it again")
         if not ticket.is_open:
             raise InvalidInput({"status": f"{number} is {ticket.status}; only open tickets can be claimed"})
         if not actor.is_supervisor and ticket.team_id != actor.team_id:
