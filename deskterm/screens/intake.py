@@ -773,14 +773,17 @@ class IntakeScreen(DeskScreen):
         """Fill the caller's details, but never over text typed that says something else: the
         save then asks what it is (intake.CallerChanged)."""
         from ..services.intake import same_text
-        from ..services.phones import digits
+        from ..services.phones import lookup_variants, split_extension
 
         for name, value in (("name", match.name), ("organisation", match.organisation)):
             typed = self.query_one(f"#f-{name}", Input).value
             if not typed.strip() or same_text(typed, value):
                 self._set_text(name, value)
-        typed = digits(self.query_one("#f-phone", Input).value)
-        if match.digits.startswith(typed):  # the digits typed found it: complete them
+        number, extension = split_extension(self.query_one("#f-phone", Input).value)
+        if not number or (
+            not extension  # the digits typed are what found it: complete them
+            and any(match.digits.startswith(v) or match.digits.endswith(v) for v in lookup_variants(number))
+        ):
             self._set_text("phone", match.phone)
         self.customer_id = match.customer_id
         self.picked = match

@@ -583,6 +583,8 @@ def _picked_caller(
     chose. Returns the customer to save the call under (None: a new one, from the form) and what
     to note on the created event."""
     assert customer.id is not None
+    if choice == "update":  # compare and write the same version of the contact
+        s.refresh(customer, with_for_update=True)
     picked = customers.caller(s, customer.id)
     assert picked is not None
     same_name = same_text(form.name, picked.name)

@@ -34,16 +34,22 @@ def _lost(what: str) -> OperationalError:
     return OperationalError(what, {}, Exception("server closed the connection unexpectedly"))
 
 
-@pytest.fixture
-def outage(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+class Outage(threading.Event):
     """While set, the change feed's listener cannot reach the server."""
-    down = threading.Event()
+
+    listening = False
+
+
+@pytest.fixture
+def outage(monkeypatch: pytest.MonkeyPatch) -> Outage:
+    down = Outage()
 
     class Waiter(changes.ChangeWaiter):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             if down.is_set():
                 raise _lost("connect")
             super().__init__(*args, **kwargs)
+            down.listening = True
 
         def wait(self, timeout: float = 1.0) -> bool:
             if down.is_set():
@@ -82,7 +88,8 @@ async def test_events_written_while_the_feed_was_away_are_all_delivered(db, outa
     recorder = Recorder()
     async with app.run_test(size=(120, 30)) as pilot:
         await log_in(pilot, "sue", "right-pw")
-        await wait_until(pilot, lambda: app.connected is True)
+        # the feed's position is taken once it listens (before, the app's connection says connected)
+        await wait_until(pilot, lambda: outage.listening and getattr(app, "feed_position", 0) is not None)
         app.subscribers.add(recorder)
         start = changes.latest_event_id(db)
         first = make_ticket(db, op, "before the outage")
