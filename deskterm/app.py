@@ -68,6 +68,8 @@ class DeskApp(App[str | None]):
         self.watch_changes_enabled = watch_changes
         self.subscribers: set[Any] = set()
         self.last_event_id = 0
+        self.feed_position: Any = None  # services.changes.FeedPosition, from the login on
+        self.reconnect_seconds = 2.0
         self.current_ticket: str | None = None  # the ticket being worked (set by the ticket screen)
 
     # --- start-up ------------------------------------------------------------------------------
@@ -211,8 +213,10 @@ class DeskApp(App[str | None]):
 
     @work(thread=True, group="changes", exclusive=True, exit_on_error=False)
     def watch_changes(self) -> None:
-        """Wait for others' changes (NOTIFY or polling) and hand them to subscribed screens."""
-        from .services.changes import ChangeWaiter, events_after, latest_event_id
+        """Wait for others' changes (NOTIFY or polling) and hand them to subscribed screens. The feed
+        starts at the newest event at login; after a lost connection it reads on from the last event
+        it handed out, so what was written in the gap is delivered too."""
+        from .services.changes import ChangeWaiter, FeedPosition, latest_event_id, read_changes
 
         worker = get_current_worker()
         waiter = None
@@ -220,21 +224,25 @@ class DeskApp(App[str | None]):
         while not worker.is_cancelled:
             try:
                 if waiter is None:
-                    waiter = ChangeWaiter(self.database, self.settings.poll_interval)
-                    self.last_event_id = latest_event_id(self.database)
+                    waiter = ChangeWaiter(self.database, self.settings.poll_interval)  # listens first
+                    if self.feed_position is None:
+                        self.feed_position = FeedPosition(latest_event_id(self.database))
                     self._set_connected_from_thread(True)
-                if not waiter.wait(timeout=1.0):
+                    woke = True  # catch up on the gap
+                else:
+                    woke = waiter.wait(timeout=1.0)
+                if not woke:
                     continue
-                new = events_after(self.database, self.last_event_id)
-                if new:
-                    self.last_event_id = new[-1].event_id
-                    self.call_from_thread(self.deliver_changes, new)
+                for batch in read_changes(self.database, self.feed_position):
+                    self.last_event_id = self.feed_position.last
+                    self.call_from_thread(self.deliver_changes, batch)
             except Exception:  # noqa: BLE001 - a lost connection: show it, retry
                 self._set_connected_from_thread(False)
                 if waiter is not None:
-                    waiter.close()
+                    with contextlib.suppress(Exception):
+                        waiter.close()
                 waiter = None
-                time.sleep(2.0)
+                time.sleep(self.reconnect_seconds)
         if waiter is not None:
             waiter.close()
 

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 
 from ..i18n import _
 from ..services import notify
+from ..services.changes import FeedPosition
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
 from ..widgets.table import FastTable
@@ -213,13 +214,20 @@ class TicketPreview(DeskModal[None]):
 class InboxFeed:
     """Keeps `app.unread` current and toasts each new notification of the agent: looks when the
     change feed reports ticket events (escalations, notes and assignments write them) and, for
-    notifications without one, every `inbox_poll` seconds (the newest id: a cheap query)."""
+    notifications without one, every `inbox_poll` seconds (the newest id: a cheap query). It reads
+    on from the last notification id it saw, a page at a time, so nothing written while the
+    console was cut off (or committed out of id order) is skipped."""
+
+    PAGE = 500
 
     def __init__(self, app: DeskApp) -> None:
         self.app = app
-        self.last_id: int | None = None
-        self.floor = 0
+        self.position: FeedPosition | None = None  # from the login on: what was there is not news
         self.toasted: set[int] = set()
+
+    @property
+    def last_id(self) -> int | None:
+        return None if self.position is None else self.position.last
 
     def start(self) -> None:
         assert self.app.database is not None
@@ -235,16 +243,26 @@ class InboxFeed:
         app = self.app
         if app.actor is None or app.database is None:
             return
-        # look a little back: ids are not committed strictly in order
-        after = None if self.last_id is None else max(0, self.last_id - 20)
-        call_service(app, notify.news, app.database, app.actor, after, done=self._news, group="inbox")
+        position = self.position
+        call_service(
+            app,
+            notify.news,
+            app.database,
+            app.actor,
+            None if position is None else position.last,
+            also=() if position is None else position.missing(),
+            limit=self.PAGE,
+            done=self._news,
+            group="inbox",
+        )
 
     def _news(self, news: notify.InboxNews) -> None:
         app = self.app
-        if self.last_id is None:
-            self.floor = news.latest_id  # what was there at login is not news
-        self.last_id = max(self.last_id or 0, news.latest_id)
-        fresh = [n for n in news.new if n.id > self.floor and n.id not in self.toasted and not n.read]
+        if self.position is None:
+            self.position = FeedPosition(news.latest_id)
+        else:
+            self.position.seen(news.seen)
+        fresh = [n for n in news.new if n.id not in self.toasted and not n.read]
         for n in fresh:
             self.toasted.add(n.id)
             app.notify(
@@ -262,3 +280,5 @@ class InboxFeed:
             for screen in app.screen_stack:
                 if isinstance(screen, InboxScreen):
                     screen.reload()
+        if news.more:
+            self.poll()

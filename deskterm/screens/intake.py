@@ -128,6 +128,8 @@ class IntakeScreen(DeskScreen):
     def __init__(self) -> None:
         super().__init__()
         self.customer_id: int | None = None
+        self.picked: Any = None  # customers.CallerMatch of the caller picked (customer_id)
+        self.caller_choice: str | None = None  # the operator's answer to intake.CallerChanged
         self.customer_class = "standard"
         self.device: Any = None  # customers.DeviceView of a known serial
         self.pop: Any = None  # customers.CallerPop
@@ -234,10 +236,12 @@ class IntakeScreen(DeskScreen):
         return load_script(language(), settings.scripts if settings is not None else None)
 
     def _draft_store(self):  # type: ignore[no-untyped-def]
-        from ..services.drafts import DraftStore, drafts_dir
+        from ..services.drafts import DraftStore, desk_key, drafts_dir
 
-        assert self.desk.actor is not None
-        return DraftStore(drafts_dir(self.desk.settings), self.desk.actor.login)
+        assert self.desk.actor is not None and self.desk.database is not None
+        return DraftStore(
+            drafts_dir(self.desk.settings), self.desk.actor.login, desk_key(self.desk.database.engine.url)
+        )
 
     def _load_categories(self) -> list[Any]:
         from ..services import intake
@@ -278,6 +282,8 @@ class IntakeScreen(DeskScreen):
         ):
             self.query_one(f"#f-{name}", ChoiceField).value = value
         self.customer_id = None
+        self.picked = None
+        self.caller_choice = None
         self.customer_class = "standard"
         self.device = None
         self.pop = None
@@ -491,6 +497,8 @@ class IntakeScreen(DeskScreen):
             return
         self._changed()
         self._clear_error(name)
+        if name in ("name", "organisation") and self.picked is not None:
+            self._show_pop()  # says when the text typed is no longer the picked caller's
         if name == "phone":
             self._schedule("_lookup_timer", 0.1, self._lookup_phone)
         elif name == "device_serial":
@@ -698,6 +706,11 @@ class IntakeScreen(DeskScreen):
             if c.customer_class == "key":
                 text.append(" ★ " + _("key account"), style="yellow")
             text.append("\n" + clean(c.organisation, single_line=True) + "\n", style="dim")
+            if self._typed_differs():
+                text.append(
+                    _("The name or organisation typed is not this caller's: asked at save.") + "\n",
+                    style="yellow",
+                )
             text.append(_("Open tickets: {n}", n=len(self.pop.open_tickets)) + "\n", style="bold")
             for t in self.pop.open_tickets[:5]:
                 text.append(self._ticket_line(t) + "\n")
@@ -716,6 +729,16 @@ class IntakeScreen(DeskScreen):
                 )
         text.rstrip()
         pop.update(text)
+
+    def _typed_differs(self) -> bool:
+        from ..services.intake import same_text
+
+        if self.picked is None:
+            return False
+        return not all(
+            same_text(self.query_one(f"#f-{name}", Input).value, getattr(self.picked, name))
+            for name in ("name", "organisation")
+        )
 
     def _ticket_line(self, t: Any) -> str:
         status = _(STATUS_LABELS.get(t.status, t.status))
@@ -749,10 +772,24 @@ class IntakeScreen(DeskScreen):
             self._set_assist("callers", rows)
 
     def _pick_caller(self, match: Any) -> None:
-        self._set_text("name", match.name)
-        self._set_text("organisation", match.organisation)
-        self._set_text("phone", match.phone)
+        """Fill the caller's details, but never over text typed that says something else: the
+        save then asks what it is (intake.CallerChanged)."""
+        from ..services.intake import same_text
+        from ..services.phones import lookup_variants, split_extension
+
+        for name, value in (("name", match.name), ("organisation", match.organisation)):
+            typed = self.query_one(f"#f-{name}", Input).value
+            if not typed.strip() or same_text(typed, value):
+                self._set_text(name, value)
+        number, extension = split_extension(self.query_one("#f-phone", Input).value)
+        if not number or (
+            not extension  # the digits typed are what found it: complete them
+            and any(match.digits.startswith(v) or match.digits.endswith(v) for v in lookup_variants(number))
+        ):
+            self._set_text("phone", match.phone)
         self.customer_id = match.customer_id
+        self.picked = match
+        self.caller_choice = None
         self.customer_class = match.customer_class
         for name in ("name", "organisation", "phone"):
             self._clear_error(name)
@@ -940,6 +977,7 @@ class IntakeScreen(DeskScreen):
             rules=self.rules,
             on_duplicate=on_duplicate,
             duplicate_of=duplicate_of,
+            caller_choice=self.caller_choice,
             done=self._saved,
             failed=self._save_failed,
             group="save",
@@ -993,10 +1031,12 @@ class IntakeScreen(DeskScreen):
     def _save_failed(self, error: Exception) -> None:
         from ..db import DatabaseError
         from ..services.errors import InvalidInput
-        from ..services.intake import DuplicatesFound
+        from ..services.intake import CallerChanged, DuplicatesFound
 
         self.saving = False
-        if isinstance(error, DuplicatesFound):
+        if isinstance(error, CallerChanged):
+            self.app.push_screen(CallerDialog(error), self._caller_chosen)
+        elif isinstance(error, DuplicatesFound):
             self.app.push_screen(DuplicateDialog(error.candidates), self._duplicate_choice)
         elif isinstance(error, InvalidInput):
             self._show_errors(error.errors)
@@ -1015,6 +1055,13 @@ class IntakeScreen(DeskScreen):
             self._retry_timer = self.set_timer(RETRY_SECONDS, self.action_retry)
         else:
             self._banner(str(error), "error")
+
+    def _caller_chosen(self, choice: str | None) -> None:
+        if choice is None:  # back to the call: nothing saved, nothing typed lost
+            self.query_one("#f-name", Input).focus()
+            return
+        self.caller_choice = choice
+        self.action_save(*self._pending)
 
     def _duplicate_choice(self, choice: tuple[str, str] | None) -> None:
         if choice is None:
@@ -1090,6 +1137,8 @@ class IntakeScreen(DeskScreen):
         self.draft_dirty = False
         data = self._read_form().as_json()
         data["_device_known"] = self.device is not None
+        if self.picked is not None:  # what the caller's id meant: checked again on restore
+            data["_picked"] = {"name": self.picked.name, "organisation": self.picked.organisation}
         self.call(self._draft_store().save, data, group="draft")
 
     def _offer_draft(self, data: dict[str, Any] | None) -> None:
@@ -1110,15 +1159,39 @@ class IntakeScreen(DeskScreen):
         )
 
         def answer(yes: bool | None) -> None:
-            if yes:
-                self._reset()
-                self._fill_form(form)
-                self.draft_dirty = True
-                self.notify(_("The unsaved call is back: check it and save."), markup=False)
+            from ..services import intake
+
+            if yes:  # its ids are checked against this database first
+                self.call(
+                    intake.restore_draft,
+                    self.desk.database,
+                    self.desk.actor,
+                    data,
+                    done=self._restored,
+                    group="draft-restore",
+                )
             else:
                 self._discard()
 
         self.app.push_screen(ConfirmDialog(question, yes=_("restore"), no=_("discard")), answer)
+
+    def _restored(self, restored: Any) -> None:
+        self._reset()
+        self._fill_form(restored.form)
+        self.picked = restored.caller
+        self.draft_dirty = True
+        self.notify(_("The unsaved call is back: check it and save."), markup=False)
+        if "caller" in restored.dropped:
+            self._banner(
+                _("The caller picked in this draft is not the same on this desk: look them up again."),
+                "error",
+            )
+        if "article" in restored.dropped:
+            self.notify(
+                _("The solution chosen in this draft is not the same on this desk: choose it again."),
+                severity="warning",
+                markup=False,
+            )
 
 
 def _local(at: datetime, timezone: str) -> str:
@@ -1160,6 +1233,48 @@ class ConfirmDialog(DeskModal[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+class CallerDialog(DeskModal[str]):
+    """The name or organisation typed is not the picked caller's: update that contact, add a new
+    contact in the same organisation, or a new customer. Esc goes back to the call as typed."""
+
+    BINDINGS = [
+        Binding("u", "choose('update')", "Update this contact", id="intake.caller_update"),
+        Binding("o", "choose('new_contact')", "New contact, same organisation", id="intake.caller_contact"),
+        Binding("n", "choose('new_customer')", "New customer", id="intake.caller_new"),
+        Binding("escape", "cancel", "Back to the call", id="dialog.cancel"),
+    ]
+    HINTS = {
+        "update": "u: update this contact",
+        "new_contact": "o: new contact in the same organisation",
+        "new_customer": "n: new customer",
+    }
+
+    def __init__(self, refused: Any) -> None:
+        super().__init__()
+        self.refused = refused
+        self.choices = tuple(refused.choices)
+
+    def compose(self) -> ComposeResult:
+        r = self.refused
+        with Vertical(classes="dialog", id="caller-dialog"):
+            yield Static(_("The caller typed is not the caller picked"), classes="dialog-title", markup=False)
+            picked = clean(f"{r.picked.name} · {r.picked.organisation}", single_line=True)
+            typed = clean(f"{r.name.strip()} · {r.organisation.strip()}", single_line=True)
+            yield Static(_("Picked: {caller}", caller=picked), markup=False)
+            yield Static(_("Typed: {caller}", caller=typed), markup=False)
+            hints = [_(self.HINTS[c]) for c in self.choices] + [_("Esc: back to the call")]
+            yield Static(" · ".join(hints), classes="dialog-hint", markup=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "choose":
+            return parameters[0] in self.choices
+        return True
+
+    def action_choose(self, choice: str) -> None:
+        if choice in self.choices:
+            self.dismiss(choice)
 
 
 class DuplicateDialog(DeskModal[tuple[str, str]]):

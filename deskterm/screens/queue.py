@@ -4,6 +4,8 @@ filtered in SQL; live SLA countdowns; rows updated by key when others change tic
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -48,6 +50,36 @@ FIRST = 50  # rows read and drawn first: a screenful, quickly; the rest follows 
 PAGE = 100  # rows read and drawn as the cursor nears the window's end
 WINDOW = 400  # rows held by the table at most
 EDGE = 20  # rows from the window's end at which the next page is read
+
+
+class QueueTable(FastTable):
+    """The queue's table. It tells the cursor moves the agent makes (keys, mouse) from those made
+    by code (a live refresh that removed the row under the cursor), and keeps the ticket the agent
+    put the cursor on: an action is for that ticket, not for whatever row slid under the cursor."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.chosen: str | None = None  # the number the agent put the cursor on
+        self._by_code = 0
+
+    @contextmanager
+    def by_code(self) -> Iterator[None]:
+        """Cursor moves inside this block are not the agent's."""
+        self._by_code += 1
+        try:
+            yield
+        finally:
+            self._by_code -= 1
+
+    def cursor_key(self) -> str | None:
+        if self.row_count == 0:
+            return None
+        return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
+
+    def watch_cursor_coordinate(self, old: Any, new: Any) -> None:
+        super().watch_cursor_coordinate(old, new)
+        if not self._by_code:
+            self.chosen = self.cursor_key()
 
 
 class QueueScreen(DeskScreen):
@@ -104,7 +136,7 @@ class QueueScreen(DeskScreen):
                 placeholder=_("/ filter: number, customer, summary, phone"), id="queue-filter", compact=True
             )
             yield Static("", id="queue-sort", markup=False)
-        yield FastTable(id="queue-table", cursor_type="row", zebra_stripes=True)
+        yield QueueTable(id="queue-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="queue-status", markup=False)
         yield DeskFooter()
 
@@ -127,7 +159,7 @@ class QueueScreen(DeskScreen):
                 table.add_column(_(label), key=key, width=width)
             self._render_views()
             self._render_sort()
-            self._fill(self.rows, self._cursor_key())
+            self._fill(self.rows, self._cursor_key(), live=False)
 
         self.call_after_refresh(again)
 
@@ -174,7 +206,7 @@ class QueueScreen(DeskScreen):
         rows, more = result
         self.paging = False
         self.at_top, self.window_offset, self.more_after = True, 0, more
-        self._fill(rows, None)
+        self._fill(rows, None, live=False)
         self.loaded_once = True
         self.call_after_refresh(self._after_first_rows)  # the first rows are painted first
 
@@ -209,24 +241,25 @@ class QueueScreen(DeskScreen):
 
     def _appended(self, got: queue.QueuePage) -> None:
         self.paging = False
-        table = self.query_one(DataTable)
+        table = self.query_one(QueueTable)
         known = {r.number for r in self.rows}
         new = [r for r in got.rows if r.number not in known]
         now = clock.now()
-        for row in new:
-            table.add_row(*self._cells(row, now), key=row.number)
-        self.rows += new
-        self.more_after = got.more
-        if len(self.rows) > WINDOW:  # keep a window: drop the first page
-            drop = self.rows[:PAGE]
-            key = self._cursor_key()
-            self.rows = self.rows[PAGE:]
-            self.at_top = False
-            self.window_offset += PAGE
-            for row in drop:
-                table.remove_row(row.number)
-            if key is not None and key in {r.number for r in self.rows}:
-                table.move_cursor(row=table.get_row_index(key), animate=False)
+        with table.by_code():
+            for row in new:
+                table.add_row(*self._cells(row, now), key=row.number)
+            self.rows += new
+            self.more_after = got.more
+            if len(self.rows) > WINDOW:  # keep a window: drop the first page
+                drop = self.rows[:PAGE]
+                key = self._cursor_key()
+                self.rows = self.rows[PAGE:]
+                self.at_top = False
+                self.window_offset += PAGE
+                for row in drop:
+                    table.remove_row(row.number)
+                if key is not None and key in {r.number for r in self.rows}:
+                    table.move_cursor(row=table.get_row_index(key), animate=False)
         self._render_status()
 
     def _previous_page(self) -> None:
@@ -260,7 +293,7 @@ class QueueScreen(DeskScreen):
         if len(rows) > WINDOW:
             rows = rows[:WINDOW]
             self.more_after = True
-        self._fill(rows, self._cursor_key())
+        self._fill(rows, self._cursor_key(), live=False)
 
     # --- live ------------------------------------------------------------------------------------
 
@@ -333,10 +366,10 @@ class QueueScreen(DeskScreen):
 
     def _apply(self, rows: list[queue.QueueRow]) -> None:
         """Same rows in the same order: update the changed cells; otherwise rebuild, keeping the
-        cursor on its ticket (or its place, if the ticket left the view)."""
+        cursor on its ticket (or its place, if the ticket left the view: see QueueTable)."""
         table = self.query_one(DataTable)
         if [r.number for r in rows] != [r.number for r in self.rows]:
-            self._fill(rows, self._cursor_key())
+            self._fill(rows, self._cursor_key(), live=True)
             return
         now = clock.now()
         for old, new in zip(self.rows, rows, strict=True):
@@ -377,17 +410,22 @@ class QueueScreen(DeskScreen):
             Text(age(r.created_at, now)),
         )
 
-    def _fill(self, rows: list[queue.QueueRow], keep: str | None) -> None:
-        table = self.query_one(DataTable)
+    def _fill(self, rows: list[queue.QueueRow], keep: str | None, *, live: bool) -> None:
+        """Draw `rows`, the cursor on `keep` (or at its place). After a live refresh the ticket
+        the agent chose stays chosen, even if another row now sits under the cursor."""
+        table = self.query_one(QueueTable)
         place = table.cursor_row
-        table.clear()
-        now = clock.now()
-        for r in rows:
-            table.add_row(*self._cells(r, now), key=r.number)
-        self.rows = rows
-        if rows:
-            index = next((i for i, r in enumerate(rows) if r.number == keep), min(place, len(rows) - 1))
-            table.move_cursor(row=max(0, index), animate=False)
+        with table.by_code():
+            table.clear()
+            now = clock.now()
+            for r in rows:
+                table.add_row(*self._cells(r, now), key=r.number)
+            self.rows = rows
+            if rows:
+                index = next((i for i, r in enumerate(rows) if r.number == keep), min(place, len(rows) - 1))
+                table.move_cursor(row=max(0, index), animate=False)
+        if not live:
+            table.chosen = table.cursor_key()
         self._render_status()
 
     def _render_views(self) -> None:
@@ -421,14 +459,35 @@ class QueueScreen(DeskScreen):
     # --- actions ---------------------------------------------------------------------------------
 
     def _cursor_key(self) -> str | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        return self.query_one(QueueTable).cursor_key()
 
     def _selected(self) -> queue.QueueRow | None:
         key = self._cursor_key()
         return next((r for r in self.rows if r.number == key), None)
+
+    def _target(self) -> queue.QueueRow | None:
+        """The row an action is for: the one under the cursor, if the agent put the cursor there.
+        If a live refresh moved the cursor onto another ticket, nothing is done and the agent is
+        told; the row now under the cursor counts as seen, for the next key."""
+        table = self.query_one(QueueTable)
+        row = self._selected()
+        if row is None or table.chosen == row.number:
+            return row
+        left = table.chosen is not None and table.chosen not in {r.number for r in self.rows}
+        if left:
+            message = _(
+                "{gone} has left this view: nothing was done. The cursor is on {number} now.",
+                gone=table.chosen,
+                number=row.number,
+            )
+        else:
+            message = _(
+                "The list changed under the cursor: nothing was done. The cursor is on {number} now.",
+                number=row.number,
+            )
+        table.chosen = row.number
+        self.notify(message, severity="warning", markup=False)
+        return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         actor = self.desk.actor
@@ -459,13 +518,15 @@ class QueueScreen(DeskScreen):
         self.query_one(DataTable).focus()
 
     def action_open(self) -> None:
-        row = self._selected()
+        row = self._target()
         if row is not None:
             self.app.push_screen(TicketScreen(row.number))
 
     def action_claim(self) -> None:
-        row = self._selected()
-        if row is None or self.view != "team":
+        if self.view != "team":
+            return
+        row = self._target()
+        if row is None:
             return
 
         def won(_r: object) -> None:
@@ -477,28 +538,48 @@ class QueueScreen(DeskScreen):
             if isinstance(error, Conflict):
                 self._drop(row.number)  # someone else has it: it has left the team's queue
 
-        self.call(tickets.claim, self.desk.database, self.desk.actor, row.number, done=won, failed=lost)
+        self.call(
+            tickets.claim,
+            self.desk.database,
+            self.desk.actor,
+            row.number,
+            version=row.version,
+            done=won,
+            failed=lost,
+        )
 
     def _drop(self, number: str) -> None:
-        table = self.query_one(DataTable)
+        """The agent's own claim took the ticket out of the view: the next row is theirs to see."""
+        table = self.query_one(QueueTable)
         if number in {r.number for r in self.rows}:
-            table.remove_row(number)
+            with table.by_code():
+                table.remove_row(number)
             self.rows = [r for r in self.rows if r.number != number]
             self._render_status()
+        if table.chosen == number:
+            table.chosen = table.cursor_key()
         self.load_counts()
 
     def action_assign(self) -> None:
-        row = self._selected()
+        row = self._target()
         if row is None:
             return
 
         def show(view: workflow.TicketView) -> None:
+            if view.version != row.version:  # changed since the row was drawn: look again first
+                self.notify(
+                    _("{number} changed since it was shown: nothing was done.", number=row.number),
+                    severity="warning",
+                    markup=False,
+                )
+                self.refresh_window()
+                return
             self.app.push_screen(AssignDialog(view), lambda ok: self.refresh_window() if ok else None)
 
         self.call(workflow.get_view, self.desk.database, self.desk.actor, row.number, done=show)
 
     def action_watch(self) -> None:
-        row = self._selected()
+        row = self._target()
         if row is None:
             return
 

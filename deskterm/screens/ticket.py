@@ -317,11 +317,14 @@ class TicketScreen(DeskScreen):
         self.app.push_screen(EscalateDialog(self.number), lambda result: self.reload() if result else None)
 
     def action_claim(self) -> None:
+        if self.view is None:
+            return
         self.call(
             tickets.claim,
             self.desk.database,
             self.desk.actor,
             self.number,
+            version=self.view.version,  # as shown: a ticket changed since is refused
             done=self._after(_("{number} is yours now.", number=self.number)),
             failed=self._refused,
         )

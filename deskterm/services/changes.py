@@ -1,13 +1,17 @@
 """The change feed: the ticket event log read after a given id, and a waiter that blocks until
-others have written (PostgreSQL: LISTEN/NOTIFY from a trigger; SQLite: cheap polling)."""
+others have written (PostgreSQL: LISTEN/NOTIFY from a trigger; SQLite: cheap polling).
+
+A feed never skips: it keeps its position (FeedPosition) across lost connections and reads on
+from it, a page at a time."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import col, select
 
 from ..db import Database
@@ -31,8 +35,10 @@ def latest_event_id(db: Database) -> int:
         return s.exec(select(func.max(TicketEvent.id))).one() or 0
 
 
-def events_after(db: Database, after_id: int, limit: int = 500) -> list[Change]:
-    """Events with an id above `after_id`, oldest first (by primary key: cheap on 1M+ rows)."""
+def events_after(db: Database, after_id: int, limit: int = 500, also: Collection[int] = ()) -> list[Change]:
+    """Events with an id above `after_id` (and those of the ids `also`), oldest first (by primary
+    key: cheap on 1M+ rows)."""
+    newer = col(TicketEvent.id) > after_id
     with db.read() as s:
         rows = s.exec(
             select(
@@ -44,11 +50,59 @@ def events_after(db: Database, after_id: int, limit: int = 500) -> list[Change]:
                 TicketEvent.at,
             )
             .join(Ticket, col(Ticket.id) == TicketEvent.ticket_id)
-            .where(col(TicketEvent.id) > after_id)
+            .where(or_(newer, col(TicketEvent.id).in_(also)) if also else newer)
             .order_by(col(TicketEvent.id))
             .limit(limit)
         ).all()
     return [Change(*r) for r in rows]  # type: ignore[arg-type]
+
+
+class FeedPosition:
+    """Where a feed read by increasing id stands: after `last`, less the ids at or below it that
+    have not turned up yet. A PostgreSQL sequence hands out ids when a row is inserted, not when
+    it is committed: id 11 can commit before id 10, so 10 is looked for again on each read until
+    it turns up, or until `hold` seconds have passed (a rolled back insert leaves a hole for good).
+    """
+
+    MAX_HOLES = 1000
+
+    def __init__(self, last: int, hold: float = 60.0) -> None:
+        self.last = last
+        self.hold = hold
+        self._holes: dict[int, float] = {}  # id -> when it was first missed (monotonic)
+
+    def missing(self) -> list[int]:
+        """The ids below `last` still looked for."""
+        now = time.monotonic()
+        self._holes = {i: t for i, t in self._holes.items() if now - t < self.hold}
+        return sorted(self._holes)
+
+    def seen(self, ids: Iterable[int]) -> None:
+        """Move past `ids` (read oldest first); the ids skipped on the way become holes."""
+        now = time.monotonic()
+        for i in sorted(ids):
+            self._holes.pop(i, None)
+            if i > self.last:
+                self._holes.update(dict.fromkeys(range(max(self.last + 1, i - self.MAX_HOLES), i), now))
+                self.last = i
+        if len(self._holes) > self.MAX_HOLES:
+            self._holes = dict(sorted(self._holes.items())[-self.MAX_HOLES :])
+
+
+PAGE = 500
+
+
+def read_changes(db: Database, position: FeedPosition, page: int | None = None) -> Iterator[list[Change]]:
+    """Every event after `position`, a page at a time, oldest first; the position moves past each
+    page as it is handed out (after a reconnect this catches up on all that was written meanwhile)."""
+    page = page or PAGE
+    while True:
+        batch = events_after(db, position.last, page, position.missing())
+        position.seen(c.event_id for c in batch)
+        if batch:
+            yield batch
+        if len(batch) < page:
+            return
 
 
 class ChangeWaiter:
@@ -66,6 +120,8 @@ class ChangeWaiter:
         self._conn = None  # type: ignore[var-annotated]
         self._last_version: int | None = None
         self._last_id = latest_event_id(db)
+        if not db.is_sqlite:
+            self._pg()  # listening from now on: a read after this misses no notification
 
     def _pg(self):  # type: ignore[no-untyped-def]
         if self._conn is None or self._conn.closed:

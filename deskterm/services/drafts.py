@@ -1,10 +1,15 @@
-"""Unsaved calls kept on local disk: one draft per agent, written atomically (a temporary file
-renamed over the old one), so a console killed mid-call (kill -9, a closed terminal) offers the
-call back, complete, at its next start. A draft is removed once its ticket is saved."""
+"""Unsaved calls kept on local disk: one draft per agent and desk, written atomically (a temporary
+file renamed over the old one), so a console killed mid-call (kill -9, a closed terminal) offers the
+call back, complete, at its next start. A draft is removed once its ticket is saved.
+
+A draft belongs to one login on one database (desk_key): it names its caller by the database's id,
+which on another desk is somebody else. It is offered only there, and its ids are checked again
+before use (intake.restore_draft)."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -14,7 +19,7 @@ from typing import Any
 
 from .. import clock
 
-VERSION = 1
+VERSION = 2
 
 
 def drafts_dir(settings: Any = None) -> Path:
@@ -26,19 +31,41 @@ def drafts_dir(settings: Any = None) -> Path:
     return data_dir() / "drafts"
 
 
-class DraftStore:
-    """The draft of one agent's console (the login names the file)."""
+def desk_key(url: Any) -> str:
+    """Names a database without its password: a hash of its URL (a SQLite file by its absolute
+    path), so that a draft written against one desk is not offered on another."""
+    from sqlalchemy.engine import make_url
 
-    def __init__(self, directory: Path, login: str) -> None:
+    parsed = make_url(url) if isinstance(url, str) else url
+    parsed = parsed._replace(drivername=parsed.get_backend_name(), password=None)  # (set() keeps a None)
+    if parsed.database and parsed.get_backend_name() == "sqlite" and parsed.database != ":memory:":
+        parsed = parsed.set(database=os.path.abspath(parsed.database))
+    text = parsed.render_as_string(hide_password=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class DraftStore:
+    """The draft of one agent's console on one desk (the login and the desk name the file)."""
+
+    def __init__(self, directory: Path, login: str, desk: str) -> None:
         self.directory = Path(directory)
+        self.login = login
+        self.desk = desk
         safe = re.sub(r"[^A-Za-z0-9._-]", "_", login) or "_"
-        self.path = self.directory / f"intake-{safe}.json"
+        tag = hashlib.sha256(f"{login}\0{desk}".encode()).hexdigest()[:12]  # logins 'a b' and 'a_b' differ
+        self.path = self.directory / f"intake-{safe}-{tag}.json"
 
     def save(self, form: dict[str, Any]) -> None:
         """Write the draft; a reader sees the old draft or the new one, never half of one."""
         self.directory.mkdir(parents=True, exist_ok=True)
         payload = json.dumps(
-            {"version": VERSION, "saved_at": clock.now().isoformat(), "form": form},
+            {
+                "version": VERSION,
+                "login": self.login,
+                "desk": self.desk,
+                "saved_at": clock.now().isoformat(),
+                "form": form,
+            },
             ensure_ascii=False,
         )
         fd, tmp = tempfile.mkstemp(prefix=".draft-", dir=self.directory)
@@ -54,12 +81,15 @@ class DraftStore:
             raise
 
     def load(self) -> dict[str, Any] | None:
-        """The saved form, or None. An unreadable draft is set aside (renamed), never deleted."""
+        """The saved form, or None. An unreadable draft is set aside (renamed), never deleted;
+        another login's or another desk's is left alone."""
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             form = data["form"]
             if not isinstance(form, dict):
                 raise ValueError("not a form")
+            if (data.get("login"), data.get("desk")) != (self.login, self.desk):
+                return None
             return form
         except FileNotFoundError:
             return None

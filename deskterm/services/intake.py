@@ -6,7 +6,11 @@ serial for a device problem; the fault symptoms; the warranty; then the classifi
 serial fills the model and owner and computes the warranty. Before saving, the caller's and the
 device's open tickets are compared with this call (防止重复下单): the operator chases one, links
 the new ticket to one, or creates it anyway. The whole save is one transaction; a retried save of
-the same call (same agent, same call start) returns the ticket saved the first time."""
+the same call (same agent, same call start) returns the ticket saved the first time.
+
+A caller picked from the lookup whose name or organisation was then edited is neither saved over
+nor dropped: the save asks (CallerChanged) whether to update that contact, add a new contact in
+the same organisation, or a new customer, and the answer comes back as `caller_choice`."""
 
 from __future__ import annotations
 
@@ -42,9 +46,9 @@ from ..models import (
     TicketLink,
     TicketWatch,
 )
-from . import inputs, phones, sla
+from . import customers, inputs, phones, sla
 from .auth import Actor, require
-from .customers import find_device, warranty_status
+from .customers import CallerMatch, find_device, warranty_status
 from .errors import Conflict, InvalidInput
 from .priority import DEFAULT_MATRIX, LEVELS
 from .tickets import _jsonable, find_ticket, normalise_number, open_ticket, record_event, touch
@@ -54,6 +58,8 @@ WARRANTY = ("in", "out", "unknown")
 # Categories whose calls are about a device: the model and serial are asked.
 DEVICE_CATEGORIES = ("Hardware/", "Warranty and repair")
 ON_DUPLICATE = ("chase", "link", "create")
+# What to do when the name or organisation typed differs from the caller picked.
+CALLER_CHOICES = ("update", "new_contact", "new_customer")
 # The order the script asks in, which is the order errors are reported and focus goes.
 FIELD_ORDER = (
     "name",
@@ -300,6 +306,30 @@ class DuplicatesFound(Conflict):
         )
 
 
+def same_text(a: str, b: str) -> bool:
+    """Names as people type them: case and spacing aside, the same."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+class CallerChanged(Conflict):
+    """The name or organisation typed is not the picked caller's: the operator says what it is.
+    `choices`: the consistent ones (a new contact of the same organisation only if the
+    organisation typed is the caller's)."""
+
+    def __init__(self, picked: CallerMatch, name: str, organisation: str) -> None:
+        self.picked = picked
+        self.name = name
+        self.organisation = organisation
+        same_org = same_text(organisation, picked.organisation)
+        self.choices = CALLER_CHOICES if same_org else ("update", "new_customer")
+        super().__init__(
+            f"the caller picked is {picked.name} ({picked.organisation}), the call says {name.strip()} "
+            f"({organisation.strip()}): update that contact, add a new contact"
+            + (" in the same organisation" if same_org else "")
+            + " or a new customer"
+        )
+
+
 def _candidates(
     s: Session, customer_id: int | None, device_id: int | None, text: str, threshold: int
 ) -> list[DuplicateCandidate]:
@@ -403,20 +433,31 @@ def save_call(
     rules: IntakeRules | None = None,
     on_duplicate: str | None = None,
     duplicate_of: str | None = None,
+    caller_choice: str | None = None,
 ) -> IntakeResult:
     """Validate and save the call in one transaction: new caller and device if needed, the
     ticket in its category's team queue with its SLA clocks, or a chase / a related link when it
-    duplicates an open ticket. Raises InvalidInput (nothing saved) or DuplicatesFound."""
+    duplicates an open ticket. Raises InvalidInput (nothing saved), CallerChanged (the picked
+    caller's name or organisation was edited: say what it is with `caller_choice`) or
+    DuplicatesFound."""
     rules = rules or IntakeRules()
     if on_duplicate is not None and on_duplicate not in ON_DUPLICATE:
         raise InvalidInput({"on_duplicate": "chase, link or create"})
     duplicate_of = inputs.key(duplicate_of) if duplicate_of else duplicate_of
+    if caller_choice is not None and caller_choice not in CALLER_CHOICES:
+        raise InvalidInput({"caller_choice": "update, new_contact or new_customer"})
+    if caller_choice is not None and form.customer_id is None:
+        raise InvalidInput({"caller_choice": "no caller was picked: there is no contact to update or keep"})
+
+    def save(s: Session) -> IntakeResult:
+        return _save(s, actor, form, rules, on_duplicate, duplicate_of, caller_choice)
+
     try:
-        return db.retrying(lambda s: _save(s, actor, form, rules, on_duplicate, duplicate_of))
+        return db.retrying(save)
     except IntegrityError:
         # Another console created the same new organisation (or serial) a moment ago: once more,
         # and this time it is found and used.
-        return db.retrying(lambda s: _save(s, actor, form, rules, on_duplicate, duplicate_of))
+        return db.retrying(save)
 
 
 def _save(
@@ -426,6 +467,7 @@ def _save(
     rules: IntakeRules,
     on_duplicate: str | None,
     duplicate_of: str | None,
+    caller_choice: str | None = None,
 ) -> IntakeResult:
     require(s, actor, "tickets.create")
     form = cleaned(typed)[0]  # what is stored; validate() below reports what it refused
@@ -447,6 +489,9 @@ def _save(
         raise InvalidInput(errors)
     assert category is not None
 
+    details: dict[str, Any] = {}
+    if form.customer_id is not None and customer is not None:
+        customer, details = _picked_caller(s, form, customer, caller_choice)
     customer, org = _caller(s, form, customer)
     text = form.text()
     candidates: list[DuplicateCandidate] = []
@@ -495,7 +540,7 @@ def _save(
     if not first_contact:
         calendar = sla.policy_for(s, priority, customer_class)[1]
         handover_by = sla.handover_due(calendar, clock.now(), rules.handover_minutes)
-    details: dict[str, Any] = {"matrix_priority": matrix, "service_mode": mode}
+    details |= {"matrix_priority": matrix, "service_mode": mode}
     if handover_by is not None:
         details["handover_by"] = handover_by.isoformat()
     if priority != matrix:
@@ -557,6 +602,56 @@ def _known_caller(s: Session, form: IntakeForm) -> Customer | None:
     ).first()
 
 
+def _picked_caller(
+    s: Session, form: IntakeForm, customer: Customer, choice: str | None
+) -> tuple[Customer | None, dict[str, Any]]:
+    """The caller picked, unless the name or organisation typed differs: then as the operator
+    chose. Returns the customer to save the call under (None: a new one, from the form) and what
+    to note on the created event."""
+    assert customer.id is not None
+    if choice == "update":  # compare and write the same version of the contact
+        s.refresh(customer, with_for_update=True)
+    picked = customers.caller(s, customer.id)
+    assert picked is not None
+    same_name = same_text(form.name, picked.name)
+    same_org = same_text(form.organisation, picked.organisation)
+    if choice is None:
+        if same_name and same_org:
+            return customer, {}
+        raise CallerChanged(picked, form.name, form.organisation)
+    was = {"customer_id": customer.id, "name": picked.name, "organisation": picked.organisation}
+    if choice == "new_contact" and not same_org:
+        raise InvalidInput(
+            {"organisation": "a new contact of the same organisation: the organisation typed is another one"}
+        )
+    if choice == "update":
+        if not same_name:
+            customer.name = form.name.strip()
+        if not same_org:
+            customer.organisation_id = _organisation(s, form.organisation).id
+        s.add(customer)
+        return customer, {"caller": {"choice": choice, "was": was}}
+    if choice == "new_contact":  # (its phone is added with the call, by _caller)
+        contact = Customer(
+            name=form.name.strip(), organisation_id=customer.organisation_id, created_at=clock.now()
+        )
+        s.add(contact)
+        s.flush()
+        return contact, {"caller": {"choice": choice, "was": was}}
+    return None, {"caller": {"choice": choice, "was": was}}  # new_customer: from the form
+
+
+def _organisation(s: Session, name: str) -> Organisation:
+    """The organisation of that name, or a new one."""
+    name = name.strip()
+    org = s.exec(select(Organisation).where(Organisation.name == name)).first()
+    if org is None:
+        org = Organisation(name=name, created_at=clock.now())
+        s.add(org)
+        s.flush()
+    return org
+
+
 def _caller(s: Session, form: IntakeForm, customer: Customer | None) -> tuple[Customer, Organisation | None]:
     """The picked caller (a new phone of theirs is added), or a new one saved with the ticket."""
     now = clock.now()
@@ -567,12 +662,7 @@ def _caller(s: Session, form: IntakeForm, customer: Customer | None) -> tuple[Cu
         if digits not in known:
             s.add(CustomerPhone(customer_id=customer.id, number=form.phone.strip(), digits=digits))  # type: ignore[arg-type]
         return customer, org
-    org_name = form.organisation.strip()
-    org = s.exec(select(Organisation).where(Organisation.name == org_name)).first()
-    if org is None:
-        org = Organisation(name=org_name, created_at=now)
-        s.add(org)
-        s.flush()
+    org = _organisation(s, form.organisation)
     customer = Customer(name=form.name.strip(), organisation_id=org.id, created_at=now)
     s.add(customer)
     s.flush()
@@ -760,6 +850,46 @@ def _chase_in(
     record_event(s, ticket, actor.id, EventKind.CHASED, words.strip(), data=data)
     s.flush()
     return _result(s, ticket, "chased", caller)
+
+
+# --- drafts ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RestoredDraft:
+    form: IntakeForm
+    caller: CallerMatch | None  # the caller the draft had picked, still the same one here
+    dropped: list[str]  # what the draft named that is not (or no longer) so here: "caller", "article"
+
+
+def restore_draft(db: Database, actor: Actor, data: dict[str, Any]) -> RestoredDraft:
+    """A draft read from disk (drafts.DraftStore), checked against this database before use. It
+    names its caller and its article by id, and an id is kept only while it means what it meant
+    when the draft was written: the caller picked with the same name and organisation
+    (`data["_picked"]`), the article with the same number and title. Otherwise the id is dropped
+    and the typed text kept: the operator looks the caller up again. (A device is named by its
+    serial and looked up again anyway.)"""
+    try:
+        form = IntakeForm.from_json(data)
+    except (TypeError, ValueError):
+        raise InvalidInput({"draft": "not a readable call"}) from None
+    picked = data.get("_picked") if isinstance(data.get("_picked"), dict) else {}
+    dropped: list[str] = []
+    match = None
+    with db.read() as s:
+        require(s, actor, "tickets.create")
+        if form.customer_id is not None:
+            match = customers.caller(s, form.customer_id)
+            meant = (picked.get("name"), picked.get("organisation"))
+            if match is None or (match.name, match.organisation) != meant:
+                match, form.customer_id = None, None
+                dropped.append("caller")
+        if form.kb_article_id is not None:
+            article = s.get(KbArticle, form.kb_article_id)
+            if article is None or form.resolution != f"{article.external_id} {article.title}":
+                form.kb_article_id, form.resolution = None, ""
+                dropped.append("article")
+    return RestoredDraft(form, match, dropped)
 
 
 # --- reference for the form ------------------------------------------------------------------------

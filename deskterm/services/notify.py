@@ -12,13 +12,13 @@ import queue
 import re
 import smtplib
 import threading
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import event, func, update
+from sqlalchemy import event, func, or_, update
 from sqlmodel import Session, col, select
 
 from .. import clock
@@ -179,23 +179,44 @@ def latest_id(db: Database) -> int:
 class InboxNews:
     unread: int
     latest_id: int
-    new: list[NotificationView]  # the agent's notifications above the given id, oldest first
+    new: list[NotificationView]  # the agent's notifications among `seen`, oldest first
+    seen: list[int] = field(default_factory=list)  # every agent's notification ids read, ascending
+    more: bool = False  # a full page was read: read on
 
 
-def news(db: Database, actor: Actor, after_id: int | None) -> InboxNews:
-    """Unread count and what arrived for the agent since `after_id` (None: nothing, just the state)."""
+def news(
+    db: Database, actor: Actor, after_id: int | None, *, also: Collection[int] = (), limit: int = 500
+) -> InboxNews:
+    """Unread count and what arrived since `after_id` (None: nothing, just the state): the next
+    `limit` notification ids above it, and those of `also` (ids below it not seen yet); all agents'
+    ids, so that the reader's position (changes.FeedPosition) sees holes, and the agent's own
+    notifications among them."""
     with db.read() as s:
         require(s, actor)
         latest = s.exec(select(func.max(Notification.id))).one() or 0
         new: list[NotificationView] = []
-        if after_id is not None and latest > after_id:
-            new = _views(
-                s,
-                Notification.agent_id == actor.id,
-                col(Notification.id) > after_id,
-                limit=100,
-            )[::-1]  # the newest hundred, delivered oldest first
-        return InboxNews(_unread(s, actor.id), latest, new)
+        seen: list[int] = []
+        if after_id is not None and (latest > after_id or also):
+            newer = col(Notification.id) > after_id
+            seen = [
+                i
+                for i in s.exec(
+                    select(Notification.id)
+                    .where(or_(newer, col(Notification.id).in_(also)) if also else newer)
+                    .order_by(col(Notification.id))
+                    .limit(limit)
+                ).all()
+                if i is not None
+            ]
+            if seen:
+                new = _views(
+                    s,
+                    Notification.agent_id == actor.id,
+                    col(Notification.id).in_(seen),
+                    newest_first=False,
+                    limit=len(seen),
+                )
+        return InboxNews(_unread(s, actor.id), latest, new, seen, more=len(seen) == limit)
 
 
 def mark_read(db: Database, actor: Actor, ids: Iterable[int]) -> int:

@@ -498,15 +498,19 @@ def create_ticket(db: Database, actor: Actor, **fields: Any) -> TicketDetail:
     return db.retrying(lambda s: _detail(s, open_ticket(s, actor, **fields)))
 
 
-def claim(db: Database, actor: Actor, number: str) -> TicketRow:
+def claim(db: Database, actor: Actor, number: str, *, version: int | None = None) -> TicketRow:
     """Take an unassigned ticket of one's team. The row is locked before it is checked (FOR UPDATE
     on PostgreSQL; SQLite write transactions begin IMMEDIATE), so of simultaneous claims exactly one
-    wins, and a ticket resolved or assigned meanwhile is refused, never half-claimed."""
+    wins, and a ticket resolved or assigned meanwhile is refused, never half-claimed. `version`,
+    when given (the version the agent saw), refuses a ticket changed since."""
     number = normalise_number(number)
 
     def work(s: Session) -> TicketRow:
         require(s, actor, "tickets.claim")
         ticket = find_ticket(s, number, lock=True)
+        if version is not None and ticket.version != version and ticket.assignee_id is None:
+            # (taken meanwhile: the check below says by whom)
+            raise Conflict(f"{number} changed since it was shown: nothing was done; look at it again")
         if not ticket.is_open:
             raise InvalidInput({"status": f"{number} is {ticket.status}; only open tickets can be claimed"})
         if not actor.is_supervisor and ticket.team_id != actor.team_id:

@@ -4,22 +4,24 @@ fields, duplicates, first-contact resolution, chases, draft recovery and a faile
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import OperationalError
+from sqlmodel import select
 from textual.widgets import OptionList, Static
 
 from deskterm import clock
 from deskterm.app import DeskApp
 from deskterm.config import Settings
-from deskterm.db import Database
+from deskterm.db import Database, open_database
 from deskterm.kb import store
 from deskterm.models import Customer, CustomerPhone, Device, Organisation
-from deskterm.screens.intake import ConfirmDialog, IntakeScreen
+from deskterm.screens.intake import CallerDialog, ConfirmDialog, IntakeScreen
 from deskterm.services import intake, phones, tickets
-from deskterm.services.drafts import DraftStore
+from deskterm.services.drafts import DraftStore, desk_key
 from deskterm.services.intake import IntakeForm
 from tests.factories import make_agent
 from tests.screens.helpers import log_in, wait_until
@@ -348,7 +350,7 @@ async def test_a_chase_call(desk, tmp_path):
 async def test_a_draft_comes_back_after_the_console_dies_mid_call(desk, tmp_path):
     clock.set_clock(clock.FrozenClock(START))
     app = desk_app(desk, tmp_path)
-    draft = DraftStore(tmp_path, "olga")
+    draft = DraftStore(tmp_path, "olga", desk_key(desk.engine.url))
     async with app.run_test(size=(100, 32)) as pilot:
         await start(pilot, app)
         await type_in(pilot, "张三 [red]")
@@ -480,3 +482,126 @@ async def test_keys_typed_in_one_burst_land_in_their_fields(desk, tmp_path):
             app.post_message(events.Key(key, key if len(key) == 1 else None))
         await wait_until(pilot, lambda: field(app, "phone").value == "1380")
         assert (field(app, "name").value, field(app, "organisation").value) == ("Mark Ode", "Acme")
+
+
+async def _pick_li_lei(pilot, app) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("tab", "tab")
+    await type_in(pilot, "13900001111")
+    await wait_until(pilot, lambda: app.screen.query_one("#intake-assist", OptionList).option_count == 1)
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: "Acme Ltd" in text_of(app, "#intake-pop"))
+
+
+async def test_a_picked_caller_whose_name_was_edited_is_asked_about(desk, tmp_path):
+    """Issue 12.3: the call is not filed under the picked caller with the typed name dropped."""
+    cid = add_caller(desk)  # Li Lei, Acme Ltd
+    app = desk_app(desk, tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start(pilot, app)
+        await _pick_li_lei(pilot, app)
+        assert field(app, "name").value == "Li Lei"
+        field(app, "name").value = "Han Meimei"  # the caller is a colleague of Li Lei's
+        field(app, "description").focus()
+        await type_in(pilot, "VPN drops")
+        field(app, "category").focus()
+        await type_in(pilot, "Network/VPN")
+        await pilot.press("ctrl+s")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, CallerDialog) or app.screen.last_result is not None
+        )
+        assert isinstance(app.screen, CallerDialog)  # today: saved under Li Lei at once
+        dialog = str(app.screen.query_one("#caller-dialog").query(Static)[1].render())
+        assert "Li Lei" in dialog
+        await pilot.press("escape")  # back to the call, as typed
+        await wait_until(pilot, lambda: isinstance(app.screen, IntakeScreen))
+        assert field(app, "name").value == "Han Meimei" and tickets.count_tickets(desk) == 0
+        assert "not this caller's" in text_of(app, "#intake-pop")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, CallerDialog))
+        await pilot.press("o")  # a new contact of the same organisation
+        await wait_until(pilot, lambda: getattr(app.screen, "last_result", None) is not None)
+        result = app.screen.last_result
+    t = tickets.get_ticket(desk, None, result.number)
+    assert (t.customer, t.organisation) == ("Han Meimei", "Acme Ltd") and result.customer_id != cid
+    with desk.read() as s:
+        assert s.get(Customer, cid).name == "Li Lei"
+
+
+def _draft_on_disk(directory: Path) -> dict | None:  # type: ignore[type-arg]
+    found = sorted(directory.glob("intake-olga*.json"))
+    return json.loads(found[0].read_text(encoding="utf-8"))["form"] if found else None
+
+
+async def _leave_a_draft_with_li_lei(db, drafts: Path) -> None:  # type: ignore[no-untyped-def]
+    app = desk_app(db, drafts)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start(pilot, app)
+        await _pick_li_lei(pilot, app)
+        field(app, "description").focus()
+        await type_in(pilot, "VPN drops")
+        await wait_until(pilot, lambda: (_draft_on_disk(drafts) or {}).get("description") == "VPN drops")
+        assert _draft_on_disk(drafts)["customer_id"] is not None
+        # torn down without saving, as by kill -9
+
+
+async def test_a_draft_is_not_offered_on_another_desk(desk, tmp_path, sqlite_template):
+    """Issue 12.3: the draft of desk A named Li Lei by A's id; on desk B that id is a stranger."""
+    add_caller(desk)  # Li Lei on desk A
+    drafts = tmp_path / "drafts"
+    await _leave_a_draft_with_li_lei(desk, drafts)
+    other_path = tmp_path / "other-desk.db"
+    shutil.copy(sqlite_template, other_path)
+    other = open_database(f"sqlite:///{other_path}")
+    try:
+        make_agent(other, "olga", role="operator", team="Service Desk", tier=1, password="right-pw")
+        stranger = add_caller(other, name="Zhao Min", org="Gamma Ltd", phone="13700000000")
+        assert stranger == _draft_on_disk(drafts)["customer_id"]  # the same id, somebody else
+        app = desk_app(other, drafts)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await start(pilot, app)
+            await wait_until(
+                pilot, lambda: not any(w.group == "draft-load" and not w.is_finished for w in app.workers)
+            )
+            await pilot.pause()
+            assert not isinstance(app.screen, ConfirmDialog)  # today: offered, and restored onto Zhao Min
+            assert field(app, "name").value == ""
+        with other.read() as s:
+            assert [p.digits for p in s.exec(select(CustomerPhone)).all()] == ["13700000000"]
+    finally:
+        other.dispose()
+    assert _draft_on_disk(drafts) is not None  # desk A's draft is left for desk A
+
+
+async def test_a_restored_drafts_caller_is_checked_again(desk, tmp_path):
+    """Issue 12.3: same desk, but the id now means someone else (e.g. the desk was set up
+    afresh): the draft comes back without the caller, the typed text kept, and is saved as a call
+    of Li Lei, not of whoever has that id now."""
+    cid = add_caller(desk)
+    drafts = tmp_path / "drafts"
+    await _leave_a_draft_with_li_lei(desk, drafts)
+    with desk.write() as s:
+        customer = s.get(Customer, cid)
+        customer.name = "Zhao Min"
+        customer.organisation_id = s.exec(select(Organisation.id)).first()
+        for phone in s.exec(select(CustomerPhone).where(CustomerPhone.customer_id == cid)).all():
+            phone.number, phone.digits = "13700000000", "13700000000"
+    app = desk_app(desk, drafts)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start(pilot, app)
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: field(app, "name").value == "Li Lei")
+        banner = text_of(app, "#intake-banner")
+        field(app, "category").focus()
+        await type_in(pilot, "Network/VPN")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: getattr(app.screen, "last_result", None) is not None)
+        result = app.screen.last_result
+    assert result.customer_id != cid  # today: filed under Zhao Min, who got Li Lei's number
+    assert "not the same on this desk" in banner
+    t = tickets.get_ticket(desk, None, result.number)
+    assert (t.customer, t.phone) == ("Li Lei", "+86 139 0000 1111")
+    with desk.read() as s:
+        assert [p.digits for p in s.exec(select(CustomerPhone).where(CustomerPhone.customer_id == cid))] == [
+            "13700000000"
+        ]

@@ -210,3 +210,59 @@ async def test_chinese_labels_keep_the_rows(sqlite_db):
             pilot, lambda: "Timeline" in str(app.screen.query_one("#ticket-timeline-title", Static).render())
         )
         assert t.number in str(app.screen.query_one("#ticket-head", Static).render())
+
+
+async def test_claim_after_a_live_refresh_removed_the_highlighted_row_claims_nothing(db):
+    """Issue 12.2: the agent has SR-A under the cursor; another console claims it and the live
+    refresh removes the row (the cursor lands on SR-B) just before the agent's `c`. Nothing is
+    claimed, the agent is told; the next `c` is for the ticket now shown."""
+    op = make_agent(db, "olga", role="operator", team="Service Desk", tier=1)
+    make_agent(db, "eddy", name="Eddy Engineer")
+    rival = make_agent(db, "erin", name="Erin Engineer")
+    a = make_ticket(db, op, "Printer jams", impact=1, urgency=1)
+    b = make_ticket(db, op, "Laptop fan noise", impact=2, urgency=2)
+    c = make_ticket(db, op, "Mouse broken", impact=3, urgency=3)
+    app = make_app(db)
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        _screen, table = await _queue(pilot, "eddy")
+        await pilot.press("2")
+        await wait_until(pilot, lambda: _rows(table) == [a.number, b.number, c.number])
+        assert _rows(table)[table.cursor_row] == a.number
+        tickets.claim(db, rival, a.number)  # another console is quicker
+        await wait_until(pilot, lambda: _rows(table) == [b.number, c.number])
+        assert _rows(table)[table.cursor_row] == b.number  # the cursor moved by itself
+        await pilot.press("c")
+
+        def told() -> bool:
+            return any("has left this view" in str(n.message) for n in app._notifications)
+
+        await wait_until(pilot, lambda: told() or tickets.get_ticket(db, op, b.number).assignee)
+        assert tickets.get_ticket(db, op, b.number).assignee == ""  # not claimed (today: claimed)
+        assert told()
+        assert tickets.get_ticket(db, op, a.number).assignee == "Erin Engineer"
+        await pilot.press("c")  # now the agent has seen SR-B under the cursor
+        await wait_until(pilot, lambda: tickets.get_ticket(db, op, b.number).assignee == "Eddy Engineer")
+        assert tickets.get_ticket(db, op, c.number).assignee == ""
+
+
+async def test_claim_of_a_ticket_changed_since_it_was_shown_is_refused(sqlite_db):
+    """Issue 12.2: the claim carries the version on screen; a change not yet shown refuses it."""
+    op = make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1)
+    make_agent(sqlite_db, "eddy", name="Eddy Engineer")
+    other = make_agent(sqlite_db, "erin", name="Erin Engineer")
+    t = make_ticket(sqlite_db, op, "Printer jams")
+    app = make_app(sqlite_db, watch_changes=False)  # the change below is not shown
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        _screen, table = await _queue(pilot, "eddy")
+        await pilot.press("2")
+        await wait_until(pilot, lambda: _rows(table) == [t.number])
+        workflow.edit(sqlite_db, other, t.number, version=t.version, changes={"impact": 1, "urgency": 1})
+        await pilot.press("c")
+        await wait_until(pilot, lambda: any("changed since" in str(n.message) for n in app._notifications))
+        assert tickets.get_ticket(sqlite_db, op, t.number).assignee == ""
+        await pilot.press("ctrl+r")  # read again: now the agent sees the change
+        await wait_until(pilot, lambda: "P1" in str(table.get_row(t.number)[1]))
+        await pilot.press("c")
+        await wait_until(
+            pilot, lambda: tickets.get_ticket(sqlite_db, op, t.number).assignee == "Eddy Engineer"
+        )

@@ -201,3 +201,25 @@ def test_snapshot_ticket_screen(sqlite_db, snap_compare):
         await _open(pilot, "eddy", t.number)
 
     assert snap_compare(app, terminal_size=(110, 34), run_before=ready)
+
+
+async def test_claim_on_the_ticket_screen_carries_the_version_shown(sqlite_db):
+    """Issue 12.2: a ticket changed since the screen showed it is not claimed; the screen says so."""
+    op = make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1)
+    make_agent(sqlite_db, "eddy", name="Eddy Engineer")
+    other = make_agent(sqlite_db, "erin", name="Erin Engineer")
+    t = make_ticket(sqlite_db, op)
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        screen = await _open(pilot, "eddy", t.number)
+        workflow.edit(
+            sqlite_db, other, t.number, version=t.version, changes={"summary": "Not booting at all"}
+        )
+        await pilot.press("c")
+        await wait_until(pilot, lambda: any("changed since" in str(n.message) for n in app._notifications))
+        assert tickets.get_ticket(sqlite_db, op, t.number).assignee == ""
+        await wait_until(pilot, lambda: screen.view.detail.summary == "Not booting at all")  # read again
+        await pilot.press("c")
+        await wait_until(
+            pilot, lambda: tickets.get_ticket(sqlite_db, op, t.number).assignee == "Eddy Engineer"
+        )

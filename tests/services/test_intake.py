@@ -156,7 +156,14 @@ def test_out_of_warranty_is_paid_service_and_rules_come_from_config(db):
     op = make_agent(db, "olga", role="operator", team="Service Desk", tier=1)
     cid = add_caller(db)
     add_device(db, cid, warranty_end=date(2020, 1, 1))
-    form = call(customer_id=cid, device_serial="X1C-00AB12", device_model="", category="Hardware/PC")
+    form = call(
+        customer_id=cid,
+        name="Li Lei",
+        organisation="Acme Ltd",
+        device_serial="X1C-00AB12",
+        device_model="",
+        category="Hardware/PC",
+    )
     assert intake.save_call(db, op, form).service_mode == "paid"
     settings = Settings.model_validate(
         {"service_mode_rules": [{"warranty": ["out", "unknown"], "mode": "mail_in"}, {"mode": "phone"}]}
@@ -356,15 +363,15 @@ def test_form_round_trips_through_json():
 
 
 def test_drafts_are_atomic_per_agent_and_survive_garbage(tmp_path):
-    store = DraftStore(tmp_path / "drafts", "olga")
+    store = DraftStore(tmp_path / "drafts", "olga", "desk")
     assert store.load() is None
     store.save({"name": "张三", "description": "a\nb"})
-    assert DraftStore(tmp_path / "drafts", "olga").load() == {"name": "张三", "description": "a\nb"}
-    assert DraftStore(tmp_path / "drafts", "bob").load() is None
-    assert [p.name for p in (tmp_path / "drafts").iterdir()] == ["intake-olga.json"]  # no temp files left
+    assert DraftStore(tmp_path / "drafts", "olga", "desk").load() == {"name": "张三", "description": "a\nb"}
+    assert DraftStore(tmp_path / "drafts", "bob", "desk").load() is None
+    assert [p.name for p in (tmp_path / "drafts").iterdir()] == [store.path.name]  # no temp files left
     store.path.write_text("{half a dra", encoding="utf-8")
     assert store.load() is None
-    assert any(p.name.startswith("intake-olga.unreadable") for p in (tmp_path / "drafts").iterdir())
+    assert any(p.name.startswith(store.path.stem + ".unreadable") for p in (tmp_path / "drafts").iterdir())
     store.save({"name": "x"})
     store.remove()
     store.remove()

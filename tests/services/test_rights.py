@@ -292,6 +292,7 @@ CALLS: list[tuple[str, Callable[[Desk], Any]]] = [
     ("intake.find_duplicates", lambda d: intake.find_duplicates(d.db, d.actor, FORM)),
     ("intake.save_call", lambda d: intake.save_call(d.db, d.actor, FORM, on_duplicate="create")),
     ("intake.chase", lambda d: intake.chase(d.db, d.actor, d.open_no, words="again")),
+    ("intake.restore_draft", lambda d: intake.restore_draft(d.db, d.actor, {})),
     ("kb.solved_it", lambda d: kb.solved_it(d.db, d.actor, d.open_no, d.article_id)),
     ("kb.copy_to_note", lambda d: kb.copy_to_note(d.db, d.actor, d.open_no, d.article_id)),
     ("kb.save_solution", lambda d: kb.save_solution(
