@@ -497,6 +497,7 @@ def claim(db: Database, actor: Actor, number: str) -> TicketRow:
                 assignee_id=actor.id,
                 status=Status.ASSIGNED if ticket.status == Status.NEW else ticket.status,
                 assigned_at=now,
+                first_assigned_at=func.coalesce(Ticket.first_assigned_at, now),  # the first pick-up
                 responded_at=func.coalesce(Ticket.responded_at, now),
                 updated_at=now,
                 version=Ticket.version + 1,
