@@ -204,11 +204,16 @@ def test_hand_over_is_timed_to_the_first_pick_up(db, desk):
 
 
 def test_the_migration_backfills_the_first_pick_up_from_the_event_log(tmp_path):
-    """Point 13: a desk upgraded to 0006 gets each ticket's first pick-up from its event log."""
+    """Point 13: a desk upgraded to 0006 gets each ticket's first pick-up from its event log (and
+    its categories their first-line flag)."""
     database = open_database(f"sqlite:///{tmp_path / 'old.db'}")
     upgrade(database.engine, "0005")
     t0 = datetime(2026, 3, 1, 1, 0)
     with database.engine.begin() as conn:
+        for cid, path in ((1, "Hardware/PC"), (2, "Warranty and repair")):
+            conn.execute(
+                text("INSERT INTO category (id, path, path_zh) VALUES (:id, :p, '')"), {"id": cid, "p": path}
+            )
         conn.execute(
             text(
                 "INSERT INTO agent (id, login, name, number, role, tier, email, password_hash, active, "
@@ -227,8 +232,8 @@ def test_the_migration_backfills_the_first_pick_up_from_the_event_log(tmp_path):
                     "INSERT INTO ticket (id, number, kind, impact, urgency, priority, status, is_open, "
                     "channel, service_mode, summary, description, warranty, tier, escalation_level, "
                     "chase_count, sla_paused_seconds, first_contact, resolution, created_at, updated_at, "
-                    "assigned_at, version) VALUES (:id, :n, 'incident', 3, 3, 5, 'assigned', 1, 'phone', "
-                    "'phone', 's', '', 'unknown', 1, 0, 0, 0, 0, '', :t, :t, :a, 1)"
+                    "assigned_at, version, category_id) VALUES (:id, :n, 'incident', 3, 3, 5, 'assigned', 1, "
+                    "'phone', 'phone', 's', '', 'unknown', 1, 0, 0, 0, 0, '', :t, :t, :a, 1, 2)"
                 ),
                 {"id": tid, "n": f"SR-{tid}", "t": t0, "a": assigned},
             )
@@ -250,6 +255,8 @@ def test_the_migration_backfills_the_first_pick_up_from_the_event_log(tmp_path):
     upgrade(database.engine)
     with database.read() as s:
         got = dict(s.exec(select(Ticket.id, Ticket.first_assigned_at)).all())
+        first_line = dict(s.exec(select(Category.path, Category.first_line)).all())
+    assert first_line == {"Hardware/PC": True, "Warranty and repair": False}
     assert got == {
         1: datetime(2026, 3, 1, 1, 22, tzinfo=UTC),
         2: datetime(2026, 3, 1, 1, 9, tzinfo=UTC),

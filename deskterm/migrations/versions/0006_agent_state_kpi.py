@@ -66,7 +66,9 @@ def upgrade() -> None:
             )
         )
     with op.batch_alter_table("category", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("first_line", sa.Boolean(), nullable=False, server_default=sa.true()))
+        # A plain default ('1' is true on both backends): an expression would make SQLite copy the
+        # table, which tickets' foreign keys refuse.
+        batch_op.add_column(sa.Column("first_line", sa.Boolean(), nullable=False, server_default="1"))
     category = sa.table("category", sa.column("path", sa.String), sa.column("first_line", sa.Boolean))
     op.execute(category.update().where(category.c.path.in_(NOT_FIRST_LINE)).values(first_line=False))
 
