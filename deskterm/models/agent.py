@@ -65,7 +65,7 @@ class AgentStateLog(SQLModel, table=True):
     __table_args__ = (
         Index("ix_agent_state_log_open", "agent_id", "ended_at"),
         # The KPI reads: every part of one period from one covering index range.
-        Index("ix_agent_state_log_kpi", "started_at", "state", "agent_id", "handled", "ended_at"),
+        Index("ix_agent_state_log_kpi", "ended_at", "state", "agent_id", "handled", "started_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     agent_id: int = Field(foreign_key="agent.id")

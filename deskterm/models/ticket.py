@@ -178,6 +178,7 @@ class TicketEvent(SQLModel, table=True):
             "at",
             "ticket_id",
             "actor_id",
+            "data",  # what the resolve recorded (in_sla): the KPIs read no event row
             sqlite_where=text("kind = 'resolved'"),
             postgresql_where=text("kind = 'resolved'"),
         ),

@@ -348,11 +348,7 @@ def reopened_since_part(s: Session, start: datetime, end: datetime, team_id: int
     comes after the call, so from the period's start on, in the small partial index
     ix_ticket_event_reopened): resolved once all the same, and no first-contact resolution. Read
     once for a whole period: its range runs to now."""
-    reopened = (
-        select(TicketEvent.ticket_id)
-        .where(_kind(EventKind.REOPENED), col(TicketEvent.at) >= start)
-        .distinct()
-    )
+    reopened = select(TicketEvent.ticket_id).where(_kind(EventKind.REOPENED), col(TicketEvent.at) >= start)
     where = [col(Ticket.id).in_(reopened), col(Ticket.created_at) >= start, col(Ticket.created_at) < end]
     fc = col(Ticket.first_contact) == true()
     rows = s.exec(
@@ -472,16 +468,15 @@ def reopened_part(s: Session, start: datetime, end: datetime, team_id: int | Non
 
 
 def contacts_part(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Tally:
-    """Calls handled and their talk and after-call work, from the consoles' state log (finished
-    states that began in the period; ix_agent_state_log_kpi), by agent."""
+    """Calls handled and their talk and after-call work, from the consoles' state log (states that
+    ended in the period, so a past period is final; ix_agent_state_log_kpi), by agent."""
     L = AgentStateLog
     handled = and_(col(L.state) == presence.ON_CALL, col(L.handled) == true())
     secs = _seconds(s, L.started_at, L.ended_at)
     where = [
-        col(L.started_at) >= start,
-        col(L.started_at) < end,
+        col(L.ended_at) >= start,
+        col(L.ended_at) < end,
         col(L.state).in_((presence.ON_CALL, presence.AFTER_CALL)),
-        col(L.ended_at).is_not(None),
     ]
     if team_id is not None:
         where.append(col(L.agent_id).in_(select(Agent.id).where(col(Agent.team_id) == team_id)))
@@ -508,22 +503,24 @@ def contacts_part(s: Session, start: datetime, end: datetime, team_id: int | Non
     return t
 
 
-# A period's tally is these parts' sum over its slices (days, hours), plus what became of its calls
-# since (reopened_since_part), read once for the whole period. The reports and the monitor both use
+# A period's tally is the sum over its slices (days for the reports, hours for the monitor) of
+# SLICE_PARTS, which do not change once a slice is past (so the monitor keeps today's settled
+# hours; `still_open` excepted, which it counts from its open tickets), plus reopened_since_part,
+# read once for the whole period (its range runs to now). The reports and the monitor both add
 # exactly these.
-LATER_PARTS = (resolved_part, handover_part, survey_part, reopened_part, contacts_part)
+SLICE_PARTS = (created_part, resolved_part, handover_part, survey_part, reopened_part, contacts_part)
 
 
 def period_tally(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Tally:
     """Every part of one period."""
-    t = slice_tally(s, start, end, team_id)
-    return t.add(reopened_since_part(s, start, end, team_id))
+    return slice_tally(s, start, end, team_id).add(reopened_since_part(s, start, end, team_id))
 
 
 def slice_tally(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Tally:
-    """The additive parts of one slice of a period (a day, for the reports' progress)."""
-    t = created_part(s, start, end, team_id)
-    for part in LATER_PARTS:
+    """The additive parts of one slice of a period (an hour of the monitor's day; a day, for the
+    reports' progress)."""
+    t = Tally()
+    for part in SLICE_PARTS:
         t.add(part(s, start, end, team_id))
     return t
 
@@ -701,7 +698,7 @@ class Monitor:
 
     Not thread-safe: one caller at a time (the screen never runs two refreshes at once)."""
 
-    SETTLE = timedelta(minutes=2)  # an hour's arrivals are final this long after it ends
+    SETTLE = timedelta(minutes=2)  # an hour's settled parts are final this long after it ends
 
     def __init__(
         self,
@@ -824,7 +821,8 @@ class Monitor:
         )
 
     def _today(self, s: Session, now: datetime) -> tuple[Tally, list[int]]:
-        """Today's period figures: arrivals of settled hours from the cache, the rest read now."""
+        """Today's period figures: settled hours from the cache; the current hour and what became
+        of today's calls read now."""
         start = day_start(now, self.timezone)
         if start != self._day:
             self._day, self._hours = start, {}
@@ -836,13 +834,11 @@ class Monitor:
                 continue
             part = self._hours.get(a)
             if part is None:
-                part = created_part(s, a, min(b, now))
+                part = slice_tally(s, a, min(b, now))
                 if b + self.SETTLE <= now:
                     self._hours[a] = part
             per_hour.append(part.calls)
             total.add(part)
-        for part in LATER_PARTS:
-            total.add(part(s, start, now))
         total.add(reopened_since_part(s, start, now))
         return total, per_hour
 

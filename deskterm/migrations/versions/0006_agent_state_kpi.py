@@ -48,7 +48,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("agent_state_log", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_agent_state_log_kpi", ["started_at", "state", "agent_id", "handled", "ended_at"], unique=False
+            "ix_agent_state_log_kpi", ["ended_at", "state", "agent_id", "handled", "started_at"], unique=False
         )
         batch_op.create_index("ix_agent_state_log_open", ["agent_id", "ended_at"], unique=False)
     op.create_table(
@@ -107,7 +107,7 @@ def upgrade() -> None:
     with op.batch_alter_table("ticket_event", schema=None) as batch_op:
         batch_op.create_index(
             "ix_ticket_event_resolved",
-            ["at", "ticket_id", "actor_id"],
+            ["at", "ticket_id", "actor_id", "data"],
             unique=False,
             sqlite_where=RESOLVED,
             postgresql_where=RESOLVED,
