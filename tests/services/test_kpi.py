@@ -6,6 +6,7 @@ resolution, and the average handle time from the consoles' state log."""
 from __future__ import annotations
 
 import itertools
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from deskterm.models import Category, Status, Survey, Ticket
 from deskterm.services import intake, kpi, presence, reference, tickets, workflow
 from deskterm.services.errors import PermissionDenied
 from deskterm.services.intake import IntakeForm
+from tests.conftest import PG_ADMIN_URL, RUN_ID, _pg_drop
 from tests.factories import make_agent, make_ticket
 
 _serials = itertools.count(1)
@@ -203,13 +205,28 @@ def test_hand_over_is_timed_to_the_first_pick_up(db, desk):
     assert later.handovers == 0
 
 
-def test_the_migration_backfills_the_first_pick_up_from_the_event_log(tmp_path):
+@pytest.fixture(params=["sqlite", "pg"])
+def old_desk(request, tmp_path):  # type: ignore[no-untyped-def]
+    """An empty desk database at revision 0005 (before this work), on each backend."""
+    if request.param == "sqlite":
+        database = open_database(f"sqlite:///{tmp_path / 'old.db'}")
+    else:
+        request.getfixturevalue("pg_template")  # skips without a server
+        name = f"deskterm_t{RUN_ID}_{uuid.uuid4().hex[:8]}"
+        database = open_database(f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}")
+    upgrade(database.engine, "0005")
+    yield database
+    database.dispose()
+    if request.param == "pg":
+        _pg_drop(name)
+
+
+def test_the_migration_backfills_the_first_pick_up_from_the_event_log(old_desk):
     """Point 13: a desk upgraded to 0006 gets each ticket's first pick-up from its event log (and
     its categories their first-line flag)."""
-    database = open_database(f"sqlite:///{tmp_path / 'old.db'}")
-    upgrade(database.engine, "0005")
-    t0 = datetime(2026, 3, 1, 1, 0)
-    with database.engine.begin() as conn:
+    t0 = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
+    at = (lambda t: t.replace(tzinfo=None)) if old_desk.is_sqlite else (lambda t: t)  # as stored
+    with old_desk.engine.begin() as conn:
         for cid, path in ((1, "Hardware/PC"), (2, "Warranty and repair")):
             conn.execute(
                 text("INSERT INTO category (id, path, path_zh) VALUES (:id, :p, '')"), {"id": cid, "p": path}
@@ -217,9 +234,9 @@ def test_the_migration_backfills_the_first_pick_up_from_the_event_log(tmp_path):
         conn.execute(
             text(
                 "INSERT INTO agent (id, login, name, number, role, tier, email, password_hash, active, "
-                "kb_editor, created_at) VALUES (1, 'eddy', 'Eddy', '1', 'engineer', 2, '', 'x', 1, 0, :t)"
+                "kb_editor, created_at) VALUES (1, 'eddy', 'Eddy', '1', 'engineer', 2, '', 'x', :y, :n, :t)"
             ),
-            {"t": t0},
+            {"t": at(t0), "y": True, "n": False},
         )
         for tid, assigned in (
             (1, t0 + timedelta(days=1)),
@@ -232,10 +249,17 @@ def test_the_migration_backfills_the_first_pick_up_from_the_event_log(tmp_path):
                     "INSERT INTO ticket (id, number, kind, impact, urgency, priority, status, is_open, "
                     "channel, service_mode, summary, description, warranty, tier, escalation_level, "
                     "chase_count, sla_paused_seconds, first_contact, resolution, created_at, updated_at, "
-                    "assigned_at, version, category_id) VALUES (:id, :n, 'incident', 3, 3, 5, 'assigned', 1, "
-                    "'phone', 'phone', 's', '', 'unknown', 1, 0, 0, 0, 0, '', :t, :t, :a, 1, 2)"
+                    "assigned_at, version, category_id) VALUES (:id, :n, 'incident', 3, 3, 5, 'assigned', "
+                    ":y, 'phone', 'phone', 's', '', 'unknown', 1, 0, 0, 0, :no, '', :t, :t, :a, 1, 2)"
                 ),
-                {"id": tid, "n": f"SR-{tid}", "t": t0, "a": assigned},
+                {
+                    "id": tid,
+                    "n": f"SR-{tid}",
+                    "t": at(t0),
+                    "a": assigned and at(assigned),
+                    "y": True,
+                    "no": False,
+                },
             )
         events = [
             (1, "claimed", t0 + timedelta(minutes=22), ""),  # then reassigned a day later
@@ -244,16 +268,16 @@ def test_the_migration_backfills_the_first_pick_up_from_the_event_log(tmp_path):
             (2, "transferred", t0 + timedelta(minutes=9), '{"to_team": "Network", "to_agent": "eddy"}'),
             # 3: assigned with no pick-up in its log (data from before the log said so): kept
         ]
-        for tid, kind, at, data in events:
+        for tid, kind, when, data in events:
             conn.execute(
                 text(
                     "INSERT INTO ticket_event (ticket_id, actor_id, at, kind, body, public, data) "
-                    "VALUES (:tid, 1, :at, :kind, '', 0, :data)"
+                    "VALUES (:tid, 1, :at, :kind, '', :no, :data)"
                 ),
-                {"tid": tid, "at": at, "kind": kind, "data": data},
+                {"tid": tid, "at": at(when), "kind": kind, "data": data, "no": False},
             )
-    upgrade(database.engine)
-    with database.read() as s:
+    upgrade(old_desk.engine)
+    with old_desk.read() as s:
         got = dict(s.exec(select(Ticket.id, Ticket.first_assigned_at)).all())
         first_line = dict(s.exec(select(Category.path, Category.first_line)).all())
     assert first_line == {"Hardware/PC": True, "Warranty and repair": False}
@@ -263,7 +287,6 @@ def test_the_migration_backfills_the_first_pick_up_from_the_event_log(tmp_path):
         3: datetime(2026, 3, 1, 3, 0, tzinfo=UTC),
         4: None,
     }
-    database.dispose()
 
 
 def test_a_later_reopen_does_not_change_a_period(db, desk):

@@ -79,19 +79,21 @@ def upgrade() -> None:
         batch_op.drop_index("ix_ticket_assigned_kpi")
         batch_op.drop_index("ix_ticket_created_kpi")
         batch_op.drop_index("ix_ticket_resolved_kpi")  # resolutions are counted from the event log now
-    # The first pick-up: the earliest claim, assignment or transfer to an agent in the event log;
-    # a ticket without one keeps its (only) assignment time.
+    # The first pick-up: the earliest claim, assignment or transfer to an agent in the event log (one
+    # pass over the log, then one update by key); a ticket without one keeps its assignment time.
     op.execute(
         """
-        UPDATE ticket SET first_assigned_at = COALESCE(
-            (SELECT min(e.at) FROM ticket_event e
-             WHERE e.ticket_id = ticket.id
-               AND (e.kind IN ('claimed', 'assigned')
-                    OR (e.kind = 'transferred' AND e.data NOT LIKE '%"to_agent": ""%'))),
-            assigned_at)
-        WHERE assigned_at IS NOT NULL
-           OR id IN (SELECT ticket_id FROM ticket_event WHERE kind IN ('claimed', 'assigned', 'transferred'))
+        UPDATE ticket SET first_assigned_at = f.at
+        FROM (SELECT ticket_id, min(at) AS at FROM ticket_event
+              WHERE kind IN ('claimed', 'assigned')
+                 OR (kind = 'transferred' AND data NOT LIKE '%"to_agent": ""%')
+              GROUP BY ticket_id) AS f
+        WHERE f.ticket_id = ticket.id
         """
+    )
+    op.execute(
+        "UPDATE ticket SET first_assigned_at = assigned_at "
+        "WHERE first_assigned_at IS NULL AND assigned_at IS NOT NULL"
     )
     with op.batch_alter_table("ticket", schema=None) as batch_op:
         batch_op.create_index(
