@@ -1,44 +1,55 @@
-"""The desk's KPIs: each figure has ONE definition here, used by the live monitor and the reports.
+"""The desk's KPIs: each figure has ONE definition here, used by the live monitor and the reports
+(docs/KPIS.md says the same for the desk).
 
 Periods are half-open, [start, end), in UTC; "today" is the desk's day in its time zone. The
-period figures are built from additive tallies (a period's tally is the sum of its slices' tallies),
-each read from one covering index range (models/ticket.py, "the monitor and the KPI reports"):
+period figures are built from additive tallies (a period's tally is the sum of its slices'
+tallies), each read from one index range (models/ticket.py, models/agent.py):
 
 - calls logged            = tickets created in the period
-- first-contact rate      = tickets created in the period and resolved at first contact / calls logged
-- resolution rate         = tickets created in the period and resolved since (resolved or closed
-                            now) / calls logged
-- average resolution time = Σ (resolved_at − created_at) / tickets resolved in the period
-- average hand-over time  = Σ (assigned_at − created_at) / tickets picked up by an agent in the
-                            period, first-contact resolutions excepted (intake → second line)
-- SLA compliance          = tickets resolved in the period by their resolve-by time / tickets
-                            resolved in the period that had a resolve-by time
+- first-contact rate      = calls logged in the period and resolved at first contact, not reopened
+  (gross)                   since / calls logged
+- first-contact rate      = the same over the calls of categories the first line can resolve
+  (net)                     (Category.first_line)
+- resolution rate         = calls logged in the period resolved since (resolved or closed now, or
+                            reopened after a resolution) / calls logged
+- tickets resolved        = resolved events in the period (the event log: a later reopen does not
+                            undo them); by the agent who resolved
+- average resolution time = Σ (resolved event − created) / tickets resolved
+- average hand-over time  = Σ (first pick-up − created) / tickets first picked up by an agent (claim,
+                            assignment, transfer to an agent) in the period, first-contact
+                            resolutions excepted (intake → second line); a reassignment later does
+                            not move the first pick-up
+- SLA compliance          = resolutions in the period within their resolve-by time (as the resolve
+  (resolved within SLA)     recorded it) / resolutions in the period that had one
 - CSAT                    = survey answers "very satisfied" or "satisfied" (1 or 2) / all answers,
                             over the surveys taken in the period (four answers each); the average
                             score (1 best … 4 worst) alongside
-- average handle time     = Σ handle_seconds / calls logged with a handle time (the call's length
-                            from "new call" to saved, stored at intake)
-- reopen rate             = reopens in the period / tickets resolved in the period
+- average handle time     = Σ (talk + after-call work) / calls handled, from the consoles' state log
+                            (services/presence.py): a call handled is a call that ended in after-call
+                            work (saved as a ticket or a chase); states that ended in the period
+- reopen rate             = reopened events in the period / resolved events in the period
 
-Per agent: calls and handle time by who logged the ticket; resolutions, resolution time, SLA,
-first-contact resolutions, surveys and reopens by the ticket's assignee; handled = calls logged +
-tickets resolved − first-contact resolutions (a call logged and solved on the phone counts once).
+Per agent: calls and first-contact resolutions by who logged the ticket; resolutions, resolution
+time and SLA by who resolved; surveys and reopens by the ticket's assignee; handle time by whose
+console it was; handled = calls logged + tickets resolved − first-contact resolutions (a call
+logged and solved on the phone counts once).
 
 The live figures (the monitor) about open tickets, at an instant `now`:
 - backlog                 = open tickets by status × team
 - pending                 = tickets waiting to be picked up (status new), against the target
-- breached                = open tickets whose SLA clock runs (new, assigned, in progress) and whose
-                            resolve-by time has passed; at risk = due within the next 30 minutes
-                            (tickets waiting on the customer or a third party have their clock
-                            stopped and are neither)
+- open past due now       = open tickets whose SLA clock runs (new, assigned, in progress) and whose
+  ("breached")              resolve-by time has passed; due in 30 minutes ("at risk") = due within
+                            the next 30 minutes (tickets waiting on the customer or a third party
+                            have their clock stopped and are neither)
 - oldest waiting          = per team, the longest-waiting ticket in status new (by creation time)
 - agent's open tickets    = open tickets assigned to the agent
 - arrivals per hour       = tickets created in each hour of the desk's day, beside the same hour a
                             week before
 
 The monitor keeps the open tickets' few keys in memory (`OpenBook`), loaded once from a covering
-index and then updated by ticket id from the change feed, so a refresh reads only what changed
-plus today's small ranges; counts of closed hours of today's arrivals are kept, not recounted."""
+index and then updated by ticket id from the change feed, and keeps the tallies of today's settled
+hours, so a refresh reads only what changed, the current hour and the few reopens since the day
+began."""
 
 from __future__ import annotations
 
