@@ -7,8 +7,10 @@ psycopg, pydantic) is imported; a worker loads it and connects."""
 from __future__ import annotations
 
 import contextlib
+import queue
 import time
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -17,7 +19,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from . import i18n, memory, screens
+from . import clock, i18n, memory, screens
 from .i18n import _
 from .messages import Connected, ConnectFailed
 from .text import clean
@@ -41,6 +43,7 @@ class DeskApp(App[str | None]):
     BINDINGS = [
         *_screen_bindings(),
         Binding("ctrl+g", "open_ticket", "Open ticket…", id="app.open_ticket", show=False),
+        Binding("f9", "agent_state", "Ready / away…", id="app.state", show=False),
         Binding("ctrl+l", "toggle_language", "中文/English", id="app.language", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit"),
     ]
@@ -71,6 +74,12 @@ class DeskApp(App[str | None]):
         self.feed_position: Any = None  # services.changes.FeedPosition, from the login on
         self.reconnect_seconds = 2.0
         self.current_ticket: str | None = None  # the ticket being worked (set by the ticket screen)
+        # The agent's state, owned by this console (services/presence.py): (state, away reason), since
+        # when; each change is queued with its time and published in order by the heartbeat worker.
+        self.agent_state: tuple[str, str] = ("available", "")
+        self.agent_state_since: datetime | None = None
+        self._states: queue.SimpleQueue[tuple[str, str, datetime]] = queue.SimpleQueue()
+        self._acw_timer: Any = None
 
     # --- start-up ------------------------------------------------------------------------------
 
@@ -142,6 +151,7 @@ class DeskApp(App[str | None]):
 
         self.inbox_feed = InboxFeed(self)
         self.inbox_feed.start()
+        self.set_agent_state("available", force=True)
         self.heartbeat()
         start = screens.home(actor.role)
         self.set_timer(1.0, memory.keep)  # the role's screens and their code are here to stay
@@ -173,6 +183,17 @@ class DeskApp(App[str | None]):
 
         if self.actor is not None:
             self.push_screen(OpenTicketDialog(), lambda number: open_ticket(self, number) if number else None)
+
+    def action_agent_state(self) -> None:
+        """F9: ready again, or away with a reason (the desk's list)."""
+        from .screens.state import StateDialog
+
+        if self.actor is not None:
+            self.push_screen(StateDialog(self.agent_state), self._state_chosen)
+
+    def _state_chosen(self, chosen: tuple[str, str] | None) -> None:
+        if chosen is not None:
+            self.set_agent_state(*chosen)
 
     def action_toggle_language(self) -> None:
         i18n.set_language("zh" if i18n.language() == "en" else "en")
@@ -233,6 +254,8 @@ class DeskApp(App[str | None]):
                     woke = waiter.wait(timeout=1.0)
                 if not woke:
                     continue
+                if waiter.take_presence():
+                    self.call_from_thread(self.deliver_presence)
                 for batch in read_changes(self.database, self.feed_position):
                     self.last_event_id = self.feed_position.last
                     self.call_from_thread(self.deliver_changes, batch)
@@ -246,39 +269,80 @@ class DeskApp(App[str | None]):
         if waiter is not None:
             waiter.close()
 
+    # --- the agent's state -----------------------------------------------------------------------
+
+    def set_agent_state(self, state: str, reason: str = "", *, force: bool = False) -> None:
+        """The agent is now `state` (available, on_call, after_call, away with a reason). After-call
+        work ends by itself after `acw_max_seconds`, unless the agent is ready or on a call before."""
+        if (state, reason) == self.agent_state and not force:
+            return
+        now = clock.now()
+        self.agent_state, self.agent_state_since = (state, reason), now
+        self._states.put((state, reason, now))
+        if self._acw_timer is not None:
+            self._acw_timer.stop()
+            self._acw_timer = None
+        if state == "after_call":
+            cap = self.settings.acw_max_seconds if self.settings is not None else 120.0
+            self._acw_timer = self.set_timer(max(cap, 0.01), self._acw_over)
+
+    def _acw_over(self) -> None:
+        self._acw_timer = None
+        if self.agent_state[0] == "after_call":
+            self.set_agent_state("available")
+
+    def call_started(self) -> None:
+        """The intake's call timer started."""
+        self.set_agent_state("on_call")
+
+    def call_ended(self, *, saved: bool) -> None:
+        """The call was saved (a ticket or a chase: after-call work follows) or dropped."""
+        if self.agent_state[0] == "on_call":
+            self.set_agent_state("after_call" if saved else "available")
+
     @work(thread=True, group="presence", exclusive=True, exit_on_error=False)
     def heartbeat(self) -> None:
-        """Publish the agent as available, then beat until the console closes (services/presence.py):
-        the monitor shows a console that stops beating as logged out."""
+        """Publish the agent's states in the order they came, and beat until the console closes
+        (services/presence.py): the monitor shows a console that stops beating as logged out."""
         from .services import presence
+        from .services.errors import DeskError
 
         worker = get_current_worker()
         assert self.database is not None and self.actor is not None and self.settings is not None
         db, actor, every = self.database, self.actor, self.settings.heartbeat_seconds
-        due, first = 0.0, True
+        timeout = self.settings.presence_timeout
+        due, pending = time.monotonic() + every, None
         while not worker.is_cancelled:
-            if time.monotonic() >= due:
-                with contextlib.suppress(Exception):  # offline: the header says so; beat again later
-                    presence.publish(db, actor, presence.AVAILABLE) if first else presence.beat(db, actor)
-                    first = False
-                due = time.monotonic() + every
-            time.sleep(0.2)
+            if pending is None:
+                with contextlib.suppress(queue.Empty):
+                    pending = self._states.get(timeout=0.2)
+            try:
+                if pending is not None:
+                    state, reason, at = pending
+                    presence.publish(db, actor, state, reason=reason, at=at, timeout=timeout)
+                    pending, due = None, time.monotonic() + every
+                elif time.monotonic() >= due:
+                    presence.beat(db, actor, *self.agent_state)
+                    due = time.monotonic() + every
+            except DeskError as e:  # refused (a reason no longer offered): drop it, say so
+                pending = None
+                self.call_from_thread(self.notify, str(e), severity="warning", markup=False)
+            except Exception:  # noqa: BLE001 - offline: the header says so; publish when back
+                time.sleep(1.0)
         with contextlib.suppress(Exception):
             presence.leave(db, actor)
-
-    def set_presence(self, state: str) -> None:
-        """Publish the agent's state (e.g. the intake screen: on a call, after-call work)."""
-        from .screens.base import call_service
-        from .services import presence
-
-        if self.actor is not None and self.database is not None:
-            call_service(self, presence.publish, self.database, self.actor, state, group="presence-state")
 
     def _set_connected_from_thread(self, ok: bool) -> None:
         if self.connected != ok:
             self.connected = ok
             with contextlib.suppress(RuntimeError):  # the app is shutting down
                 self.call_from_thread(self.refresh_header)
+
+    def deliver_presence(self) -> None:
+        """An agent's console changed state: screens that show agents refresh them."""
+        for subscriber in list(self.subscribers):
+            if subscriber.is_attached and hasattr(subscriber, "on_presence_changed"):
+                subscriber.on_presence_changed()
 
     def deliver_changes(self, changes: list[Any]) -> None:
         for subscriber in list(self.subscribers):

@@ -35,6 +35,10 @@ KPI_COLUMNS = (
     "surveys",
     "avg_handle_seconds",
     "reopen_rate",
+    # added later, at the end: scripts that read the columns by position keep working
+    "net_first_contact_rate",
+    "contacts_handled",
+    "reopened",
 )
 AGENT_COLUMNS = (
     "login",
@@ -50,19 +54,24 @@ AGENT_COLUMNS = (
     "csat",
     "surveys",
     "reopen_rate",
+    "net_first_contact_rate",
+    "contacts",
 )
-KPI_LABELS = {
+KPI_LABELS = {  # the monitor's names (docs/KPIS.md)
     "calls_logged": "calls logged",
-    "first_contact_rate": "resolved at first contact",
-    "resolution_rate": "resolution rate",
+    "first_contact_rate": "first-contact resolution (gross)",
+    "net_first_contact_rate": "first-contact resolution (net: first-line categories)",
+    "resolution_rate": "the period's calls resolved",
     "resolved": "tickets resolved",
     "avg_resolution_seconds": "average resolution time",
     "avg_handover_seconds": "average hand-over time",
-    "sla_compliance": "SLA compliance",
+    "sla_compliance": "resolved within SLA",
     "csat": "customer satisfaction (CSAT)",
     "csat_score": "average survey score (1 best, 4 worst)",
     "surveys": "surveys",
-    "avg_handle_seconds": "average handle time",
+    "contacts_handled": "calls handled (talked and saved)",
+    "avg_handle_seconds": "average handle time (talk + wrap-up)",
+    "reopened": "reopens",
     "reopen_rate": "reopen rate",
 }
 FORMATS = ("table", "csv", "json")
@@ -167,7 +176,7 @@ def report_kpi(
         return
     title = f"KPIs {first} – {last}" + (f" · {team}" if team else "")
     table = Table("figure", "value", title=title)
-    for key in KPI_COLUMNS[3:]:
+    for key in KPI_LABELS:
         table.add_row(KPI_LABELS[key], _show(key, row[key]))
     out.print(table)
 

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     # Each console beats this often (seconds); one silent for presence_timeout shows as logged out.
     heartbeat_seconds: float = Field(default=15.0, gt=0)
     presence_timeout: float = Field(default=60.0, gt=0)
+    # After-call work (wrap-up after saving a call) ends by itself after this many seconds.
+    acw_max_seconds: float = Field(default=120.0, ge=0)
     # The monitor refreshes at most this often (seconds), however many changes arrive.
     monitor_interval: float = Field(default=1.0, gt=0)
     # An unreachable customer is called back again after callback_retry_minutes; after

@@ -48,7 +48,7 @@ def test_kpi_and_agent_reports(sqlite_db, home):
     )
     assert json.loads(got.stdout)["calls_logged"] == 3
     table = run("--db", url, "report", "kpi", "--as", "sue", env=home)
-    assert "resolution rate" in table.stdout and "33.3 %" in table.stdout
+    assert "calls resolved" in table.stdout and "33.3 %" in table.stdout
 
 
 def test_report_refusals(sqlite_db, home):

@@ -1,6 +1,6 @@
 """The tables, one module per aggregate; importing this package registers them all."""
 
-from .agent import Agent, AgentPresence, LoginAttempt, Team
+from .agent import Agent, AgentPresence, AgentStateLog, AwayReason, LoginAttempt, Team
 from .base import Role, UtcDateTime, metadata
 from .customer import Customer, CustomerPhone, Device, Organisation
 from .desk import (
@@ -34,6 +34,8 @@ __all__ = [
     "PENDING_STATUSES",
     "Agent",
     "AgentPresence",
+    "AgentStateLog",
+    "AwayReason",
     "Callback",
     "Category",
     "Counter",

@@ -55,5 +55,35 @@ class AgentPresence(SQLModel, table=True):
     __tablename__ = "agent_presence"
     agent_id: int = Field(foreign_key="agent.id", primary_key=True)
     state: str = Field(max_length=20)  # available | on_call | after_call | away
+    reason: str = Field(default="", max_length=20)  # away: an AwayReason code
     since: datetime = Field(sa_type=UtcDateTime)
     heartbeat_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class AgentStateLog(SQLModel, table=True):
+    """Every state an agent's console was in, from when to when (the open row has no end): the
+    talk and after-call work behind the average handle time (services/kpi.py)."""
+
+    __tablename__ = "agent_state_log"
+    __table_args__ = (
+        Index("ix_agent_state_log_open", "agent_id", "ended_at"),
+        # The KPI reads: every part of one period from one covering index range.
+        Index("ix_agent_state_log_kpi", "ended_at", "state", "agent_id", "handled", "started_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = Field(foreign_key="agent.id")
+    state: str = Field(max_length=20)  # available | on_call | after_call | away | logged_out
+    reason: str = Field(default="", max_length=20)
+    started_at: datetime = Field(sa_type=UtcDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    handled: bool = Field(default=False)  # on_call: the call was saved (a ticket or a chase)
+
+
+class AwayReason(SQLModel, table=True):
+    """Why an agent is away (break, lunch, meeting …): reference data the console offers."""
+
+    __tablename__ = "away_reason"
+    code: str = Field(primary_key=True, max_length=20)
+    name: str = Field(max_length=60)
+    name_zh: str = Field(default="", max_length=60)
+    position: int = Field(default=0)  # the order the console lists them in

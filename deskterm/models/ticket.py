@@ -65,6 +65,8 @@ class Category(SQLModel, table=True):
     path: str = Field(max_length=200, unique=True)
     path_zh: str = Field(default="", max_length=200)
     team_id: int | None = Field(default=None, foreign_key="team.id")
+    # False: a contact of this category cannot be resolved at first line (net first-contact rate).
+    first_line: bool = Field(default=True)
 
 
 class Counter(SQLModel, table=True):
@@ -107,20 +109,12 @@ class Ticket(SQLModel, table=True):
             "created_at",
             "created_by_id",
             "first_contact",
-            "handle_seconds",
+            "category_id",
             "is_open",
             "team_id",
+            "id",
         ),
-        Index(
-            "ix_ticket_resolved_kpi",
-            "resolved_at",
-            "assignee_id",
-            "created_at",
-            "resolve_by",
-            "first_contact",
-            "team_id",
-        ),
-        Index("ix_ticket_assigned_kpi", "assigned_at", "created_at", "first_contact", "team_id"),
+        Index("ix_ticket_assigned_kpi", "first_assigned_at", "created_at", "first_contact", "team_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=20, unique=True)
@@ -158,6 +152,8 @@ class Ticket(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
     assigned_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # The first pick-up by an agent (claim, assign, transfer to an agent), set once: hand-over time.
+    first_assigned_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     version: int = Field(default=1)  # optimistic locking: every edit names the version it read
@@ -169,13 +165,22 @@ class TicketEvent(SQLModel, table=True):
     __tablename__ = "ticket_event"
     __table_args__ = (
         Index("ix_ticket_event_ticket", "ticket_id", "id"),
-        # Reopens in a period (the reopen rate of the KPI reports): a small partial index.
+        # Reopens and resolutions in a period (the KPIs count them from the log): small partial indexes.
         Index(
             "ix_ticket_event_reopened",
             "at",
             "ticket_id",
             sqlite_where=text("kind = 'reopened'"),
             postgresql_where=text("kind = 'reopened'"),
+        ),
+        Index(
+            "ix_ticket_event_resolved",
+            "at",
+            "ticket_id",
+            "actor_id",
+            "data",  # what the resolve recorded (in_sla): the KPIs read no event row
+            sqlite_where=text("kind = 'resolved'"),
+            postgresql_where=text("kind = 'resolved'"),
         ),
     )
     id: int | None = Field(

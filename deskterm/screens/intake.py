@@ -149,6 +149,7 @@ class IntakeScreen(DeskScreen):
         self.draft_dirty = False
         self._by_code: dict[str, str] = {}  # values set by code, whose Changed is not typing
         self.script_line = ""
+        self.acw_hint = False  # the banner says how after-call work ends
         self._lookup_timer: Any = None
         self._suggest_timer: Any = None
         self._serial_timer: Any = None
@@ -315,6 +316,7 @@ class IntakeScreen(DeskScreen):
             self.call_started_at = clock.now()
             self.last_result = None
             self.script_line = ""
+            self.desk.call_started()  # the agent is on a call (the monitor shows it)
             self._tick()
 
     def _has_input(self) -> bool:
@@ -328,6 +330,7 @@ class IntakeScreen(DeskScreen):
         def go(yes: bool | None) -> None:
             if yes:
                 self._discard()
+                self.desk.call_ended(saved=False)
                 self._reset()
                 self._start_call()
                 self._show_script()
@@ -344,6 +347,7 @@ class IntakeScreen(DeskScreen):
         def go(yes: bool | None) -> None:
             if yes:
                 self._discard()
+                self.desk.call_ended(saved=False)
                 self._reset()
 
         self.app.push_screen(ConfirmDialog(_("Cancel this call? What was typed is discarded.")), go)
@@ -355,6 +359,14 @@ class IntakeScreen(DeskScreen):
 
     def _tick(self) -> None:
         timer = self.query_one("#intake-timer", Static)
+        state, _reason = self.desk.agent_state
+        if self.call_started_at is None and state == "after_call" and self.desk.agent_state_since:
+            seconds = max(0, int((clock.now() - self.desk.agent_state_since).total_seconds()))
+            timer.update(_("ACW") + f" {seconds // 60}:{seconds % 60:02d}")
+            return
+        if self.acw_hint and state != "after_call":
+            self.acw_hint = False
+            self._banner("")
         if self.call_started_at is None:
             timer.update("")
             return
@@ -1013,8 +1025,17 @@ class IntakeScreen(DeskScreen):
         self.last_result = result
         self.script_line = f"{line} {fill(script.goodbye)}"
         self._banner("")
+        self._after_call()
         self._show_script()
         self._show_pop()
+
+    def _after_call(self) -> None:
+        """The call is saved: after-call work until the agent is ready (F9) or takes the next call."""
+        self.desk.call_ended(saved=True)
+        if self.desk.agent_state[0] == "after_call":
+            self._banner(_("After-call work: F9 when ready, or take the next call."), "info")
+            self.acw_hint = True
+        self._tick()
 
     def _chase_lines(self, script: Any, result: Any, reply: int) -> str:
         from ..services.scripts import fill
@@ -1098,6 +1119,7 @@ class IntakeScreen(DeskScreen):
             error.remove_class("-shown")
 
     def _banner(self, message: str, kind: str = "") -> None:
+        self.acw_hint = False
         banner = self.query_one("#intake-banner", Static)
         banner.update(clean(message))
         banner.set_class(kind == "error", "-error")
@@ -1126,6 +1148,7 @@ class IntakeScreen(DeskScreen):
         self._reset(keep_script=True)
         self.last_result = result
         self.script_line = f"{self._chase_lines(script, result, reply)} {fill(script.goodbye)}"
+        self._after_call()
         self._show_script()
         self._show_pop()
 
@@ -1179,6 +1202,8 @@ class IntakeScreen(DeskScreen):
         self._reset()
         self._fill_form(restored.form)
         self.picked = restored.caller
+        if restored.form.call_started_at is not None:
+            self.desk.call_started()  # back on the call that was cut off
         self.draft_dirty = True
         self.notify(_("The unsaved call is back: check it and save."), markup=False)
         if "caller" in restored.dropped:

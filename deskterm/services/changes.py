@@ -2,7 +2,8 @@
 others have written (PostgreSQL: LISTEN/NOTIFY from a trigger; SQLite: cheap polling).
 
 A feed never skips: it keeps its position (FeedPosition) across lost connections and reads on
-from it, a page at a time."""
+from it, a page at a time. The waiter also notices an agent's console changing state
+(services/presence.py), for the monitor."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 
 from ..db import Database
-from ..models import Ticket, TicketEvent
+from ..models import AgentStateLog, Ticket, TicketEvent
 
 CHANNEL = "deskterm_events"
+PRESENCE_CHANNEL = "deskterm_presence"  # migration 0006: a row added to agent_state_log
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,11 @@ class Change:
 def latest_event_id(db: Database) -> int:
     with db.read() as s:
         return s.exec(select(func.max(TicketEvent.id))).one() or 0
+
+
+def latest_state_id(db: Database) -> int:
+    with db.read() as s:
+        return s.exec(select(func.max(AgentStateLog.id))).one() or 0
 
 
 def events_after(db: Database, after_id: int, limit: int = 500, also: Collection[int] = ()) -> list[Change]:
@@ -112,6 +119,8 @@ class ChangeWaiter:
     notifies, so any writer (console, CLI, watcher, plain SQL) wakes every console.
     SQLite: `PRAGMA data_version` changes when another connection commits; reading it costs no
     query of the tables, so we look every `interval` seconds and report a change when it moves.
+    Presence: the same wake-up (its own channel; the newest agent_state_log id) sets
+    `presence_changed`, which the caller takes with `take_presence()`.
     """
 
     def __init__(self, db: Database, interval: float = 0.2) -> None:
@@ -122,6 +131,13 @@ class ChangeWaiter:
         self._last_id = latest_event_id(db)
         if not db.is_sqlite:
             self._pg()  # listening from now on: a read after this misses no notification
+        self._last_state_id = latest_state_id(db)
+        self.presence_changed = False
+
+    def take_presence(self) -> bool:
+        """True once after an agent's state changed (then False until it changes again)."""
+        changed, self.presence_changed = self.presence_changed, False
+        return changed
 
     def _pg(self):  # type: ignore[no-untyped-def]
         if self._conn is None or self._conn.closed:
@@ -130,6 +146,7 @@ class ChangeWaiter:
             url = self.db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
             self._conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
             self._conn.execute(f"LISTEN {CHANNEL}")
+            self._conn.execute(f"LISTEN {PRESENCE_CHANNEL}")
         return self._conn
 
     def wait(self, timeout: float = 1.0) -> bool:
@@ -137,8 +154,9 @@ class ChangeWaiter:
         if not self.db.is_sqlite:
             conn = self._pg()
             got = False
-            for _ in conn.notifies(timeout=timeout, stop_after=1):
+            for note in conn.notifies(timeout=timeout, stop_after=1):
                 got = True
+                self.presence_changed |= note.channel == PRESENCE_CHANNEL
             return got
         conn = self._sqlite()
         deadline = time.monotonic() + timeout
@@ -146,8 +164,12 @@ class ChangeWaiter:
             version = conn.execute("PRAGMA data_version").fetchone()[0]
             if version != self._last_version:
                 self._last_version = version
+                state_id = conn.execute("SELECT max(id) FROM agent_state_log").fetchone()[0] or 0
+                moved = state_id != self._last_state_id
+                self._last_state_id = state_id
+                self.presence_changed |= moved
                 newest = conn.execute("SELECT max(id) FROM ticket_event").fetchone()[0] or 0
-                if newest != self._last_id:
+                if newest != self._last_id or moved:
                     self._last_id = newest
                     return True
             left = deadline - time.monotonic()

@@ -634,7 +634,9 @@ def generate(
             ).scalar_one()
             first_number = top - n + 1
             tid0, ev0 = _next_id(conn, "ticket"), _next_id(conn, "ticket_event")
+            log0 = _next_id(conn, "agent_state_log")
             t_rows, e_rows = [], []
+            log_rows: list[tuple[Any, ...]] = []  # the operator's talk and wrap-up (handle time)
             cb_rows: list[tuple[Any, ...]] = []
             sv_rows: list[tuple[Any, ...]] = []
             for i in range(n):
@@ -773,6 +775,11 @@ def generate(
                     t = now - timedelta(minutes=1)
                 cb_rows += callbacks
                 sv_rows += surveys
+                wrap_up = min(created + timedelta(seconds=20 + handle * 7 % 100), now)
+                log_rows += [
+                    (operator, "on_call", "", created - timedelta(seconds=handle), created, True),
+                    (operator, "after_call", "", created, wrap_up, False),
+                ]
                 for e in events:
                     e_rows.append((ev0 + len(e_rows), *e))
                 t_rows.append(
@@ -811,6 +818,7 @@ def generate(
                         created,
                         t,
                         assigned_at,
+                        assigned_at,  # first_assigned_at: demo tickets are picked up once
                         resolved_at,
                         closed_at,
                         1 + len(events),
@@ -826,6 +834,12 @@ def generate(
             bulk_insert(conn, "callback", ["ticket_id", "agent_id", "at", "outcome", "note"], cb_rows)
             bulk_insert(
                 conn,
+                "agent_state_log",
+                ["id", "agent_id", "state", "reason", "started_at", "ended_at", "handled"],
+                [(log0 + i, *row) for i, row in enumerate(log_rows)],
+            )
+            bulk_insert(
+                conn,
                 "survey",
                 [
                     "ticket_id",
@@ -839,7 +853,7 @@ def generate(
                 ],
                 sv_rows,
             )
-            _fix_sequences(conn, ["ticket", "ticket_event", "callback", "survey"])
+            _fix_sequences(conn, ["ticket", "ticket_event", "callback", "survey", "agent_state_log"])
             total_events += len(e_rows)
         done += n
         report("tickets", done, tickets)
@@ -886,6 +900,7 @@ TICKET_COLUMNS = [
     "created_at",
     "updated_at",
     "assigned_at",
+    "first_assigned_at",
     "resolved_at",
     "closed_at",
     "version",

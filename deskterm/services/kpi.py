@@ -1,44 +1,55 @@
-"""The desk's KPIs: each figure has ONE definition here, used by the live monitor and the reports.
+"""The desk's KPIs: each figure has ONE definition here, used by the live monitor and the reports
+(docs/KPIS.md says the same for the desk).
 
 Periods are half-open, [start, end), in UTC; "today" is the desk's day in its time zone. The
-period figures are built from additive tallies (a period's tally is the sum of its slices' tallies),
-each read from one covering index range (models/ticket.py, "the monitor and the KPI reports"):
+period figures are built from additive tallies (a period's tally is the sum of its slices'
+tallies), each read from one index range (models/ticket.py, models/agent.py):
 
 - calls logged            = tickets created in the period
-- first-contact rate      = tickets created in the period and resolved at first contact / calls logged
-- resolution rate         = tickets created in the period and resolved since (resolved or closed
-                            now) / calls logged
-- average resolution time = Σ (resolved_at − created_at) / tickets resolved in the period
-- average hand-over time  = Σ (assigned_at − created_at) / tickets picked up by an agent in the
-                            period, first-contact resolutions excepted (intake → second line)
-- SLA compliance          = tickets resolved in the period by their resolve-by time / tickets
-                            resolved in the period that had a resolve-by time
+- first-contact rate      = calls logged in the period and resolved at first contact, not reopened
+  (gross)                   since / calls logged
+- first-contact rate      = the same over the calls of categories the first line can resolve
+  (net)                     (Category.first_line)
+- resolution rate         = calls logged in the period resolved since (resolved or closed now, or
+                            reopened after a resolution) / calls logged
+- tickets resolved        = resolved events in the period (the event log: a later reopen does not
+                            undo them); by the agent who resolved
+- average resolution time = Σ (resolved event − created) / tickets resolved
+- average hand-over time  = Σ (first pick-up − created) / tickets first picked up by an agent (claim,
+                            assignment, transfer to an agent) in the period, first-contact
+                            resolutions excepted (intake → second line); a reassignment later does
+                            not move the first pick-up
+- SLA compliance          = resolutions in the period within their resolve-by time (as the resolve
+  (resolved within SLA)     recorded it) / resolutions in the period that had one
 - CSAT                    = survey answers "very satisfied" or "satisfied" (1 or 2) / all answers,
                             over the surveys taken in the period (four answers each); the average
                             score (1 best … 4 worst) alongside
-- average handle time     = Σ handle_seconds / calls logged with a handle time (the call's length
-                            from "new call" to saved, stored at intake)
-- reopen rate             = reopens in the period / tickets resolved in the period
+- average handle time     = Σ (talk + after-call work) / calls handled, from the consoles' state log
+                            (services/presence.py): a call handled is a call that ended in after-call
+                            work (saved as a ticket or a chase); states that ended in the period
+- reopen rate             = reopened events in the period / resolved events in the period
 
-Per agent: calls and handle time by who logged the ticket; resolutions, resolution time, SLA,
-first-contact resolutions, surveys and reopens by the ticket's assignee; handled = calls logged +
-tickets resolved − first-contact resolutions (a call logged and solved on the phone counts once).
+Per agent: calls and first-contact resolutions by who logged the ticket; resolutions, resolution
+time and SLA by who resolved; surveys and reopens by the ticket's assignee; handle time by whose
+console it was; handled = calls logged + tickets resolved − first-contact resolutions (a call
+logged and solved on the phone counts once).
 
 The live figures (the monitor) about open tickets, at an instant `now`:
 - backlog                 = open tickets by status × team
 - pending                 = tickets waiting to be picked up (status new), against the target
-- breached                = open tickets whose SLA clock runs (new, assigned, in progress) and whose
-                            resolve-by time has passed; at risk = due within the next 30 minutes
-                            (tickets waiting on the customer or a third party have their clock
-                            stopped and are neither)
+- open past due now       = open tickets whose SLA clock runs (new, assigned, in progress) and whose
+  ("breached")              resolve-by time has passed; due in 30 minutes ("at risk") = due within
+                            the next 30 minutes (tickets waiting on the customer or a third party
+                            have their clock stopped and are neither)
 - oldest waiting          = per team, the longest-waiting ticket in status new (by creation time)
 - agent's open tickets    = open tickets assigned to the agent
 - arrivals per hour       = tickets created in each hour of the desk's day, beside the same hour a
                             week before
 
 The monitor keeps the open tickets' few keys in memory (`OpenBook`), loaded once from a covering
-index and then updated by ticket id from the change feed, so a refresh reads only what changed
-plus today's small ranges; counts of closed hours of today's arrivals are kept, not recounted."""
+index and then updated by ticket id from the change feed, and keeps the tallies of today's settled
+hours, so a refresh reads only what changed, the current hour and the few reopens since the day
+began."""
 
 from __future__ import annotations
 
@@ -51,12 +62,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, extract, false, func, literal_column, true
+from sqlalchemy import and_, case, extract, false, func, literal_column, or_, true
 from sqlmodel import Session, col, select
 
 from .. import clock
 from ..db import Database
-from ..models import Agent, Status, Survey, Team, Ticket, TicketEvent
+from ..models import (
+    Agent,
+    AgentStateLog,
+    AwayReason,
+    Category,
+    EventKind,
+    Status,
+    Survey,
+    Team,
+    Ticket,
+    TicketEvent,
+)
 from . import presence, tickets
 from .auth import Actor, require
 from .errors import InvalidInput
@@ -106,35 +128,17 @@ def sla_state(status: str, resolve_by: datetime | None, now: datetime) -> str:
 
 @dataclass
 class AgentTally:
-    calls: int = 0
-    handle_sum: float = 0.0
-    handle_n: int = 0
-    resolved: int = 0
-    resolve_seconds: float = 0.0
-    first_contact: int = 0  # first-contact resolutions (the agent logged and solved it)
-    sla_met: int = 0
-    sla_due: int = 0
-    surveys: int = 0
-    satisfied: int = 0
-    answers: int = 0
-    score_sum: int = 0
-    reopened: int = 0
-
-    def add(self, other: AgentTally) -> None:
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
-
-
-@dataclass
-class Tally:
-    """Sums over a period; a period's tally is the sum of its slices' tallies."""
+    """Sums over a period, for the desk (Tally) or one agent (Tally.agents)."""
 
     calls: int = 0
-    first_contact: int = 0
-    handle_sum: float = 0.0
-    handle_n: int = 0
+    first_contact: int = 0  # of the calls, resolved at first contact (gross)
+    first_contact_reopened: int = 0  # of those, reopened since
+    first_line_calls: int = 0  # calls of categories the first line can resolve
+    first_line_fc: int = 0  # of those, resolved at first contact
+    first_line_fc_reopened: int = 0  # of those, reopened since
     still_open: int = 0  # of the calls logged in the period, still open now
-    resolved: int = 0
+    reopened_open: int = 0  # of those, reopened since: resolved once all the same
+    resolved: int = 0  # resolved events in the period
     resolve_seconds: float = 0.0
     sla_met: int = 0
     sla_due: int = 0
@@ -145,15 +149,33 @@ class Tally:
     answers: int = 0
     score_sum: int = 0
     reopened: int = 0
+    contacts: int = 0  # calls handled (talked, then saved as a ticket or a chase)
+    talk_seconds: float = 0.0
+    acw_seconds: float = 0.0
+
+    def add(self, other: AgentTally) -> AgentTally:
+        for f in fields(AgentTally):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        return self
+
+
+@dataclass
+class Tally(AgentTally):
+    """The desk's sums over a period, with each agent's; a period's tally is the sum of its slices'."""
+
     agents: dict[int, AgentTally] = field(default_factory=dict)
 
-    def add(self, other: Tally) -> Tally:
-        for f in fields(self):
-            if f.name != "agents":
-                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
-        for agent_id, t in other.agents.items():
+    def add(self, other: AgentTally) -> Tally:
+        super().add(other)
+        for agent_id, t in getattr(other, "agents", {}).items():
             self.agent(agent_id).add(t)
         return self
+
+    def credit(self, agent_id: int | None, part: AgentTally) -> None:
+        """Add `part` to the desk's sums and to the agent's."""
+        super().add(part)
+        if agent_id is not None:
+            self.agent(agent_id).add(part)
 
     def agent(self, agent_id: int) -> AgentTally:
         if agent_id not in self.agents:
@@ -170,25 +192,41 @@ class Kpis:
     """The period's figures; None where there is nothing to divide by."""
 
     calls_logged: int
-    first_contact_rate: float | None
+    first_contact_rate: float | None  # gross
+    net_first_contact_rate: float | None
     resolution_rate: float | None
     resolved: int
     avg_resolution_seconds: float | None
     avg_handover_seconds: float | None
-    sla_compliance: float | None
+    sla_compliance: float | None  # resolved within SLA
     csat: float | None
     csat_score: float | None
     surveys: int
+    contacts_handled: int
     avg_handle_seconds: float | None
+    reopened: int
     reopen_rate: float | None
 
 
-def kpis(t: Tally) -> Kpis:
+def _fcr(t: AgentTally) -> tuple[float | None, float | None]:
+    """First-contact rate, gross and net; a first-contact resolution reopened since is none."""
+    gross = _ratio(t.first_contact - t.first_contact_reopened, t.calls)
+    net = _ratio(t.first_line_fc - t.first_line_fc_reopened, t.first_line_calls)
+    return gross, net
+
+
+def _aht(t: AgentTally) -> float | None:
+    return _ratio(t.talk_seconds + t.acw_seconds, t.contacts)
+
+
+def kpis(t: AgentTally) -> Kpis:
     """The formulas (see the module's docstring and docs/KPIS.md)."""
+    gross, net = _fcr(t)
     return Kpis(
         calls_logged=t.calls,
-        first_contact_rate=_ratio(t.first_contact, t.calls),
-        resolution_rate=_ratio(t.calls - t.still_open, t.calls),
+        first_contact_rate=gross,
+        net_first_contact_rate=net,
+        resolution_rate=_ratio(t.calls - t.still_open + t.reopened_open, t.calls),
         resolved=t.resolved,
         avg_resolution_seconds=_ratio(t.resolve_seconds, t.resolved),
         avg_handover_seconds=_ratio(t.handover_seconds, t.handovers),
@@ -196,7 +234,9 @@ def kpis(t: Tally) -> Kpis:
         csat=_ratio(t.satisfied, t.answers),
         csat_score=_ratio(t.score_sum, t.answers),
         surveys=t.surveys,
-        avg_handle_seconds=_ratio(t.handle_sum, t.handle_n),
+        contacts_handled=t.contacts,
+        avg_handle_seconds=_aht(t),
+        reopened=t.reopened,
         reopen_rate=_ratio(t.reopened, t.resolved),
     )
 
@@ -217,9 +257,12 @@ class AgentKpis:
     csat: float | None
     surveys: int
     reopen_rate: float | None
+    net_first_contact_rate: float | None
+    contacts: int
 
 
 def agent_kpis(agent_id: int, login: str, name: str, team: str, t: AgentTally) -> AgentKpis:
+    gross, net = _fcr(t)
     return AgentKpis(
         agent_id=agent_id,
         login=login,
@@ -228,13 +271,15 @@ def agent_kpis(agent_id: int, login: str, name: str, team: str, t: AgentTally) -
         handled=t.calls + t.resolved - t.first_contact,
         calls=t.calls,
         resolved=t.resolved,
-        first_contact_rate=_ratio(t.first_contact, t.calls),
-        avg_handle_seconds=_ratio(t.handle_sum, t.handle_n),
+        first_contact_rate=gross,
+        avg_handle_seconds=_aht(t),
         avg_resolution_seconds=_ratio(t.resolve_seconds, t.resolved),
         sla_compliance=_ratio(t.sla_met, t.sla_due),
         csat=_ratio(t.satisfied, t.answers),
         surveys=t.surveys,
         reopen_rate=_ratio(t.reopened, t.resolved),
+        net_first_contact_rate=net,
+        contacts=t.contacts,
     )
 
 
@@ -257,82 +302,136 @@ def _flag(column: Any) -> Any:
     return func.sum(case((column == true(), 1), else_=0))
 
 
+def _count(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
 def _team(where: list[Any], team_id: int | None) -> list[Any]:
     return [*where, col(Ticket.team_id) == team_id] if team_id is not None else where
 
 
+def _kind(kind: str) -> Any:
+    """An event kind as a literal: the partial indexes' own term (ix_ticket_event_reopened, _resolved)."""
+    return col(TicketEvent.kind) == literal_column(f"'{kind}'")
+
+
+def _first_line() -> Any:
+    """The ticket's category can be resolved at first line (uncategorised tickets count as such)."""
+    not_first_line = select(Category.id).where(col(Category.first_line) == false())
+    return or_(col(Ticket.category_id).is_(None), col(Ticket.category_id).not_in(not_first_line))
+
+
 def created_part(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Tally:
-    """Calls logged, first-contact resolutions and handle time (fields fixed at intake), and how
-    many of those calls are still open now."""
+    """Calls logged and first-contact resolutions (fields fixed at intake) by who logged them, and
+    how many of those calls are still open now."""
+    fc = col(Ticket.first_contact) == true()
+    first_line = _first_line()
     rows = s.exec(
         select(
             Ticket.created_by_id,
             func.count(),
-            _flag(col(Ticket.first_contact)),
-            func.sum(Ticket.handle_seconds),
-            func.count(col(Ticket.handle_seconds)),
+            _count(fc),
             _flag(col(Ticket.is_open)),
+            _count(first_line),
+            _count(and_(fc, first_line)),
         )
         .where(*_team([col(Ticket.created_at) >= start, col(Ticket.created_at) < end], team_id))
         .group_by(col(Ticket.created_by_id))
     ).all()
     t = Tally()
-    for agent_id, calls, fc, hsum, hn, still_open in rows:
-        part = Tally(
-            calls=calls,
-            first_contact=fc or 0,
-            handle_sum=float(hsum or 0),
-            handle_n=hn,
-            still_open=still_open or 0,
+    for agent_id, calls, fc_n, still_open, fl_calls, fl_fc in rows:
+        t.credit(
+            agent_id,
+            AgentTally(
+                calls=calls,
+                first_contact=fc_n or 0,
+                still_open=still_open or 0,
+                first_line_calls=fl_calls or 0,
+                first_line_fc=fl_fc or 0,
+            ),
         )
-        if agent_id is not None:
-            part.agents[agent_id] = AgentTally(calls=calls, handle_sum=float(hsum or 0), handle_n=hn)
-        t.add(part)
     return t
 
 
-def resolved_part(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Tally:
-    """Resolutions in the period: time to resolve, SLA met, first-contact resolutions, by assignee."""
-    met = func.sum(case((col(Ticket.resolved_at) <= col(Ticket.resolve_by), 1), else_=0))
+def reopened_since_part(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Tally:
+    """Of the calls logged in the period, those reopened since (at any time up to now: a reopen
+    comes after the call, so from the period's start on, in the small partial index
+    ix_ticket_event_reopened): resolved once all the same, and no first-contact resolution. Read
+    once for a whole period: its range runs to now."""
+    reopened = select(TicketEvent.ticket_id).where(_kind(EventKind.REOPENED), col(TicketEvent.at) >= start)
+    where = [col(Ticket.id).in_(reopened), col(Ticket.created_at) >= start, col(Ticket.created_at) < end]
+    fc = col(Ticket.first_contact) == true()
     rows = s.exec(
-        select(
-            Ticket.assignee_id,
-            func.count(),
-            func.sum(_seconds(s, Ticket.created_at, Ticket.resolved_at)),
-            met,
-            func.count(col(Ticket.resolve_by)),
-            _flag(col(Ticket.first_contact)),
-        )
-        .where(*_team([col(Ticket.resolved_at) >= start, col(Ticket.resolved_at) < end], team_id))
-        .group_by(col(Ticket.assignee_id))
+        select(Ticket.created_by_id, _flag(col(Ticket.is_open)), _count(fc), _count(and_(fc, _first_line())))
+        .where(*_team(where, team_id))
+        .group_by(col(Ticket.created_by_id))
     ).all()
     t = Tally()
-    for agent_id, n, secs, sla_met, sla_due, fc in rows:
-        a = AgentTally(
-            resolved=n,
-            resolve_seconds=max(float(secs or 0), 0.0),
-            first_contact=fc or 0,
-            sla_met=sla_met or 0,
-            sla_due=sla_due,
+    for agent_id, still_open, fc_n, fl in rows:
+        part = AgentTally(
+            reopened_open=still_open or 0, first_contact_reopened=fc_n or 0, first_line_fc_reopened=fl or 0
         )
-        t.resolved += n
-        t.resolve_seconds += a.resolve_seconds
-        t.sla_met += a.sla_met
-        t.sla_due += sla_due
-        if agent_id is not None:
-            t.agent(agent_id).add(a)
+        t.credit(agent_id, part)
+    return t
+
+
+def _in_sla() -> tuple[Any, Any]:
+    """(met, due) of a resolved event: what the resolve recorded ("in_sla" in its data, so a later
+    change of the ticket's due time does not rewrite the past), else the ticket's resolve-by time."""
+    data = col(TicketEvent.data)
+    recorded_met = data.contains('"in_sla": true')
+    recorded = or_(recorded_met, data.contains('"in_sla": false'))
+    due = col(Ticket.resolve_by)
+    met = case((recorded, case((recorded_met, 1), else_=0)), (col(TicketEvent.at) <= due, 1), else_=0)
+    is_due = case((recorded, 1), (due.is_not(None), 1), else_=0)
+    return met, is_due
+
+
+def _resolutions(start: datetime, end: datetime) -> list[Any]:
+    return [_kind(EventKind.RESOLVED), col(TicketEvent.at) >= start, col(TicketEvent.at) < end]
+
+
+def resolved_part(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Tally:
+    """Resolutions in the period, from the event log (a later reopen does not undo them): time to
+    resolve and SLA met, by the agent who resolved."""
+    met, due = _in_sla()
+    rows = s.exec(
+        select(
+            TicketEvent.actor_id,
+            func.count(),
+            func.sum(_seconds(s, Ticket.created_at, TicketEvent.at)),
+            func.sum(met),
+            func.sum(due),
+        )
+        .select_from(TicketEvent)
+        .join(Ticket, col(Ticket.id) == TicketEvent.ticket_id)
+        .where(*_team(_resolutions(start, end), team_id))
+        .group_by(col(TicketEvent.actor_id))
+    ).all()
+    t = Tally()
+    for agent_id, n, secs, sla_met, sla_due in rows:
+        t.credit(
+            agent_id,
+            AgentTally(
+                resolved=n,
+                resolve_seconds=max(float(secs or 0), 0.0),
+                sla_met=sla_met or 0,
+                sla_due=sla_due or 0,
+            ),
+        )
     return t
 
 
 def handover_part(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Tally:
-    """Pick-ups by an agent in the period (not first-contact resolutions): intake → second line."""
+    """First pick-ups by an agent in the period (not first-contact resolutions): intake → second
+    line. A later reassignment does not move the first pick-up."""
     where = [
-        col(Ticket.assigned_at) >= start,
-        col(Ticket.assigned_at) < end,
+        col(Ticket.first_assigned_at) >= start,
+        col(Ticket.first_assigned_at) < end,
         col(Ticket.first_contact) == false(),
     ]
     n, secs = s.exec(
-        select(func.count(), func.sum(_seconds(s, Ticket.created_at, Ticket.assigned_at))).where(
+        select(func.count(), func.sum(_seconds(s, Ticket.created_at, Ticket.first_assigned_at))).where(
             *_team(where, team_id)
         )
     ).one()
@@ -356,44 +455,82 @@ def survey_part(s: Session, start: datetime, end: datetime, team_id: int | None 
     ).all()
     t = Tally()
     for agent_id, n, sat, sc in rows:
-        a = AgentTally(surveys=n, satisfied=sat or 0, answers=n * len(RATINGS), score_sum=sc or 0)
-        t.surveys += n
-        t.satisfied += a.satisfied
-        t.answers += a.answers
-        t.score_sum += a.score_sum
-        if agent_id is not None:
-            t.agent(agent_id).add(a)
+        t.credit(
+            agent_id, AgentTally(surveys=n, satisfied=sat or 0, answers=n * len(RATINGS), score_sum=sc or 0)
+        )
     return t
 
 
 def reopened_part(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Tally:
     """Reopens in the period (the partial index ix_ticket_event_reopened), by the ticket's assignee."""
-    where = [
-        col(TicketEvent.kind) == literal_column("'reopened'"),  # a literal: the partial index's own term
-        col(TicketEvent.at) >= start,
-        col(TicketEvent.at) < end,
-    ]
-    if team_id is not None:
-        where.append(col(Ticket.team_id) == team_id)
+    where = [_kind(EventKind.REOPENED), col(TicketEvent.at) >= start, col(TicketEvent.at) < end]
     rows = s.exec(
         select(Ticket.assignee_id, func.count())
         .select_from(TicketEvent)
         .join(Ticket, col(Ticket.id) == TicketEvent.ticket_id)
-        .where(*where)
+        .where(*_team(where, team_id))
         .group_by(col(Ticket.assignee_id))
     ).all()
     t = Tally()
     for agent_id, n in rows:
-        t.reopened += n
-        if agent_id is not None:
-            t.agent(agent_id).reopened += n
+        t.credit(agent_id, AgentTally(reopened=n))
     return t
 
 
+def contacts_part(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Tally:
+    """Calls handled and their talk and after-call work, from the consoles' state log (states that
+    ended in the period, so a past period is final; ix_agent_state_log_kpi), by agent."""
+    L = AgentStateLog
+    handled = and_(col(L.state) == presence.ON_CALL, col(L.handled) == true())
+    secs = _seconds(s, L.started_at, L.ended_at)
+    where = [
+        col(L.ended_at) >= start,
+        col(L.ended_at) < end,
+        col(L.state).in_((presence.ON_CALL, presence.AFTER_CALL)),
+    ]
+    if team_id is not None:
+        where.append(col(L.agent_id).in_(select(Agent.id).where(col(Agent.team_id) == team_id)))
+    rows = s.exec(
+        select(
+            L.agent_id,
+            _count(handled),
+            func.sum(case((handled, secs), else_=0.0)),
+            func.sum(case((col(L.state) == presence.AFTER_CALL, secs), else_=0.0)),
+        )
+        .where(*where)
+        .group_by(col(L.agent_id))
+    ).all()
+    t = Tally()
+    for agent_id, n, talk, acw in rows:
+        t.credit(
+            agent_id,
+            AgentTally(
+                contacts=n or 0,
+                talk_seconds=max(float(talk or 0), 0.0),
+                acw_seconds=max(float(acw or 0), 0.0),
+            ),
+        )
+    return t
+
+
+# A period's tally is the sum over its slices (days for the reports, hours for the monitor) of
+# SLICE_PARTS, which do not change once a slice is past (so the monitor keeps today's settled
+# hours; `still_open` excepted, which it counts from its open tickets), plus reopened_since_part,
+# read once for the whole period (its range runs to now). The reports and the monitor both add
+# exactly these.
+SLICE_PARTS = (created_part, resolved_part, handover_part, survey_part, reopened_part, contacts_part)
+
+
 def period_tally(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Tally:
-    """Every part of one period (a day, for the reports' progress)."""
-    t = created_part(s, start, end, team_id)
-    for part in (resolved_part, handover_part, survey_part, reopened_part):
+    """Every part of one period."""
+    return slice_tally(s, start, end, team_id).add(reopened_since_part(s, start, end, team_id))
+
+
+def slice_tally(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Tally:
+    """The additive parts of one slice of a period (an hour of the monitor's day; a day, for the
+    reports' progress)."""
+    t = Tally()
+    for part in SLICE_PARTS:
         t.add(part(s, start, end, team_id))
     return t
 
@@ -544,6 +681,7 @@ class AgentLine:
     avg_handle_seconds: float | None
     state: str
     since: datetime | None
+    reason: str = ""  # away: the reason's code
 
 
 @dataclass(frozen=True)
@@ -559,6 +697,7 @@ class MonitorView:
     arrivals: list[int]  # today's hours 0..23 (local), up to now
     arrivals_last_week: list[int]
     agents: list[AgentLine]
+    reasons: dict[str, tuple[str, str]]  # away reason code -> (name, name_zh)
     db_ms: float  # database time of this refresh
     full: bool  # the open tickets were (re)loaded
 
@@ -569,7 +708,7 @@ class Monitor:
 
     Not thread-safe: one caller at a time (the screen never runs two refreshes at once)."""
 
-    SETTLE = timedelta(minutes=2)  # an hour's arrivals are final this long after it ends
+    SETTLE = timedelta(minutes=2)  # an hour's settled parts are final this long after it ends
 
     def __init__(
         self,
@@ -593,8 +732,9 @@ class Monitor:
         self._last_week: list[int] = []
 
     def reload(self) -> None:
-        """Forget the open tickets: the next refresh loads them again."""
+        """Forget the open tickets and today's settled hours: the next refresh counts them again."""
         self.book = None
+        self._day = None
 
     def refresh(self, changed: Iterable[int] = (), now: datetime | None = None) -> MonitorView:
         """The figures at `now`, after re-reading the tickets named in `changed` (every open ticket
@@ -631,6 +771,10 @@ class Monitor:
                 query = select(Ticket.id, Ticket.number).where(col(Ticket.id).in_(oldest_ids.values()))
                 numbers = {i: n for i, n in s.exec(query).all() if i is not None}
             states = presence.read_states(s, timeout=self.presence_timeout, now=now)
+            reasons = {
+                r[0]: (r[1], r[2])
+                for r in s.exec(select(AwayReason.code, AwayReason.name, AwayReason.name_zh))
+            }
         db_ms = (time.perf_counter() - started) * 1000
         start = self._day
         assert start is not None
@@ -665,9 +809,10 @@ class Monitor:
                     team=team or "",
                     open=book.agent_open.get(agent_id, 0),
                     resolved_today=a.resolved,
-                    avg_handle_seconds=_ratio(a.handle_sum, a.handle_n),
+                    avg_handle_seconds=_aht(a),
                     state=p.state if p else presence.LOGGED_OUT,
                     since=p.since if p else None,
+                    reason=p.reason if p else "",
                 )
             )
         return MonitorView(
@@ -682,12 +827,14 @@ class Monitor:
             arrivals=per_hour,
             arrivals_last_week=list(self._last_week),
             agents=agent_lines,
+            reasons=reasons,
             db_ms=db_ms,
             full=full,
         )
 
     def _today(self, s: Session, now: datetime) -> tuple[Tally, list[int]]:
-        """Today's period figures: arrivals of settled hours from the cache, the rest read now."""
+        """Today's period figures: settled hours from the cache; the current hour and what became
+        of today's calls read now."""
         start = day_start(now, self.timezone)
         if start != self._day:
             self._day, self._hours = start, {}
@@ -699,13 +846,12 @@ class Monitor:
                 continue
             part = self._hours.get(a)
             if part is None:
-                part = created_part(s, a, min(b, now))
+                part = slice_tally(s, a, min(b, now))
                 if b + self.SETTLE <= now:
                     self._hours[a] = part
             per_hour.append(part.calls)
             total.add(part)
-        for fn in (resolved_part, handover_part, survey_part):
-            total.add(fn(s, start, now))
+        total.add(reopened_since_part(s, start, now))
         return total, per_hour
 
 
@@ -725,6 +871,7 @@ FIGURES = (
     "resolved",
     "sla_missed",
     "handover",
+    "reopened",
 )
 
 
@@ -756,7 +903,17 @@ def tickets_behind(
     running = col(T.status).in_(RUNNING)
     due = col(T.resolve_by)
     created_today = and_(col(T.created_at) >= start, col(T.created_at) < now)
-    resolved_today = and_(col(T.resolved_at) >= start, col(T.resolved_at) < now)
+    resolved_today = col(T.id).in_(select(TicketEvent.ticket_id).where(*_resolutions(start, now)))
+    met, _due = _in_sla()
+    missed = (
+        select(TicketEvent.ticket_id)
+        .join(Ticket, col(Ticket.id) == TicketEvent.ticket_id)
+        .where(*_resolutions(start, now), _due == 1, met == 0)
+    )
+    reopened_since = select(TicketEvent.ticket_id).where(
+        _kind(EventKind.REOPENED), col(TicketEvent.at) >= start
+    )
+    latest = col(T.updated_at).desc()
     where, order = {
         "backlog": ([is_open] + ([col(T.status) == figure.status] if figure.status else []), [due]),
         "pending": ([col(T.status) == Status.NEW], [col(T.created_at)]),
@@ -765,17 +922,37 @@ def tickets_behind(
         "waiting": ([col(T.status) == Status.NEW], [col(T.created_at)]),
         "agent_open": ([is_open, col(T.assignee_id) == figure.agent_id], [due]),
         "agent_resolved": (
-            [resolved_today, col(T.assignee_id) == figure.agent_id],
-            [col(T.resolved_at).desc()],
+            [
+                col(T.id).in_(
+                    select(TicketEvent.ticket_id).where(
+                        *_resolutions(start, now), col(TicketEvent.actor_id) == figure.agent_id
+                    )
+                )
+            ],
+            [latest],
         ),
         "calls": ([created_today], [col(T.created_at).desc()]),
-        "first_contact": ([created_today, col(T.first_contact) == true()], [col(T.created_at).desc()]),
-        "still_open": ([created_today, is_open], [col(T.created_at).desc()]),
-        "resolved": ([resolved_today], [col(T.resolved_at).desc()]),
-        "sla_missed": ([resolved_today, col(T.resolved_at) > due], [col(T.resolved_at).desc()]),
+        "first_contact": (
+            [created_today, col(T.first_contact) == true(), col(T.id).not_in(reopened_since)],
+            [col(T.created_at).desc()],
+        ),
+        "still_open": (  # not resolved yet
+            [created_today, is_open, col(T.id).not_in(reopened_since)],
+            [col(T.created_at).desc()],
+        ),
+        "resolved": ([resolved_today], [latest]),
+        "sla_missed": ([col(T.id).in_(missed)], [latest]),
         "handover": (
-            [col(T.assigned_at) >= start, col(T.assigned_at) < now, col(T.first_contact) == false()],
-            [col(T.assigned_at).desc()],
+            [
+                col(T.first_assigned_at) >= start,
+                col(T.first_assigned_at) < now,
+                col(T.first_contact) == false(),
+            ],
+            [col(T.first_assigned_at).desc()],
+        ),
+        "reopened": (
+            [col(T.id).in_(reopened_since.where(col(TicketEvent.at) < now))],
+            [latest],
         ),
     }[figure.kind]
     if figure.team_id is not None or not figure.all_teams:
@@ -821,9 +998,11 @@ def report(
     for i, (a, b) in enumerate(days):
         with db.read() as s:
             require_supervisor(s, actor)
-            total.add(period_tally(s, a, b, team_id))
+            total.add(slice_tally(s, a, b, team_id))
         if progress is not None:
             progress(i + 1, len(days))
+    with db.read() as s:  # once for the period: each day's read would run to now
+        total.add(reopened_since_part(s, start, end, team_id))
     return kpis(total), total
 
 

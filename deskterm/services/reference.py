@@ -8,7 +8,7 @@ import json
 from sqlmodel import Session, select
 
 from ..db import Database
-from ..models import Category, SlaCalendar, SlaPolicy, Team
+from ..models import AwayReason, Category, SlaCalendar, SlaPolicy, Team
 
 # (name, name_zh, tier)
 TEAMS = [
@@ -42,6 +42,25 @@ CATEGORIES = [
     ("Warranty and repair", "保修与维修", "Repair Centre"),
     ("Consultation", "咨询", "Service Desk"),
 ]
+# Contacts the first line cannot resolve (hardware in a workshop, rights that need approval, a
+# specialist team's work): left out of the net first-contact rate (services/kpi.py).
+NOT_FIRST_LINE = {
+    "Hardware/Server",
+    "Accounts/Access",
+    "ERP/Reports",
+    "Security/Virus and phishing",
+    "Warranty and repair",
+}
+
+# Why an agent is away, as the console offers it: (code, name, name_zh).
+AWAY_REASONS = [
+    ("break", "Break", "休息"),
+    ("lunch", "Lunch", "午餐"),
+    ("meeting", "Meeting", "会议"),
+    ("training", "Training", "培训"),
+    ("coaching", "Coaching", "辅导"),
+    ("admin", "Admin work", "事务性工作"),
+]
 
 BUSINESS_HOURS = {str(d): [["09:00", "18:00"]] for d in range(5)}
 CALENDARS = [
@@ -73,7 +92,15 @@ def seed_in(session: Session) -> None:
     have = set(session.exec(select(Category.path)).all())
     for path, path_zh, team in CATEGORIES:
         if path not in have:
-            session.add(Category(path=path, path_zh=path_zh, team_id=teams[team].id))
+            session.add(
+                Category(
+                    path=path, path_zh=path_zh, team_id=teams[team].id, first_line=path not in NOT_FIRST_LINE
+                )
+            )
+    have_reasons = set(session.exec(select(AwayReason.code)).all())
+    for position, (code, name, name_zh) in enumerate(AWAY_REASONS):
+        if code not in have_reasons:
+            session.add(AwayReason(code=code, name=name, name_zh=name_zh, position=position))
     calendars = {c.name: c for c in session.exec(select(SlaCalendar)).all()}
     for name, always, spec in CALENDARS:
         if name not in calendars:

@@ -522,6 +522,7 @@ def claim(db: Database, actor: Actor, number: str, *, version: int | None = None
         before = ticket.status
         ticket.assignee_id = actor.id
         ticket.assigned_at = now
+        ticket.first_assigned_at = ticket.first_assigned_at or now  # the first pick-up
         ticket.responded_at = ticket.responded_at or now
         touch(ticket, Status.ASSIGNED if before == Status.NEW else before)
         record_event(

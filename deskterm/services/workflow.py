@@ -450,6 +450,8 @@ def resolve(
         art = _article(s, article) if article else None
         now = clock.now()
         data = _set_status(s, t, Status.RESOLVED, now)
+        if t.resolve_by is not None:  # kept with the event: the KPIs' SLA figure never changes later
+            data["in_sla"] = now <= t.resolve_by
         t.resolved_at = now
         t.resolution = resolution
         _responded(t, now)
@@ -537,6 +539,7 @@ def assign(
         t.assignee_id = agent.id
         t.team_id = agent.team_id or t.team_id
         t.assigned_at = now
+        t.first_assigned_at = t.first_assigned_at or now  # the first pick-up (hand-over time)
         _responded(t, now)
         to = Status.ASSIGNED if t.status == Status.NEW else t.status
         data = _set_status(s, t, to, now) if to != t.status else _bump(t)
@@ -586,6 +589,7 @@ def transfer(
             if target.id == t.assignee_id:
                 raise InvalidInput({"to": f"{t.number} is {target.name}'s already"})
             t.assignee_id, t.assigned_at = target.id, now
+            t.first_assigned_at = t.first_assigned_at or now  # the first pick-up (hand-over time)
             t.team_id = target.team_id or t.team_id
             to, where = Status.ASSIGNED, target.name
         else:

@@ -11,6 +11,7 @@ from textual.widgets import DataTable
 
 from deskterm import clock
 from deskterm.db import open_database
+from deskterm.screens import monitor
 from deskterm.services import auth, presence, tickets, workflow
 from tests.factories import make_agent, make_ticket
 from tests.screens.helpers import log_in, make_app, wait_until
@@ -130,3 +131,63 @@ def test_monitor_snapshot(fixed_monitor_db, snap_compare):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(140, 40), run_before=ready)
+
+
+async def test_the_monitor_shows_another_console_on_a_call_at_once(db, monkeypatch):
+    """Point 16: an agent's state reaches the monitor through the change feed (PostgreSQL: NOTIFY;
+    SQLite: polling), not on the monitor's idle tick, which this test turns off."""
+    monkeypatch.setattr(monitor, "IDLE_SECONDS", 3600.0)
+    make_agent(db, "sue", role="supervisor", password="right-pw", team="Service Desk")
+    olga = make_agent(db, "olga", role="operator", team="Service Desk", tier=1, name="Olga")
+    presence.publish(db, olga, presence.AVAILABLE)
+    app = make_app(db)
+    async with app.run_test(size=(140, 42)) as pilot:
+        await log_in(pilot, "sue", "right-pw")
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: app.current_mode == "monitor" and app.screen.view is not None)
+        screen = app.screen
+        table = screen.query_one("#monitor-agents", DataTable)
+        await wait_until(pilot, lambda: _state_cell(table, olga.id).startswith("Available"))
+        other = open_database(str(db.engine.url))  # Olga's console, elsewhere
+        try:
+            presence.publish(other, olga, presence.ON_CALL)  # her intake's call timer started
+            await wait_until(pilot, lambda: _state_cell(table, olga.id).startswith("On a call"))
+            presence.publish(other, olga, presence.AWAY, reason="lunch")
+            await wait_until(pilot, lambda: _state_cell(table, olga.id).startswith("Away · Lunch"))
+        finally:
+            other.dispose()
+
+
+def _state_cell(table, agent_id: int) -> str:  # type: ignore[no-untyped-def]
+    try:
+        return table.get_cell(str(agent_id), "state").plain
+    except Exception:  # noqa: BLE001 - the row is not there yet
+        return ""
+
+
+@pytest.mark.parametrize(
+    ("lang", "sla", "past_due", "summary"),
+    [
+        ("en", "Resolved within SLA (today)", "Past due now", "Open past due now 0"),
+        ("zh", "今日解决且在 SLA 内", "当前超时", "当前超时未结 0"),
+    ],
+)
+async def test_each_figure_is_named_for_what_it_counts(sqlite_db, lang, sla, past_due, summary):
+    """Point 17: "SLA compliance 100 %" beside "Breached 103" read as a contradiction; the figures
+    now say what they count: resolutions within SLA today, open tickets past due now."""
+    make_agent(sqlite_db, "sue", role="supervisor", password="right-pw", team="Service Desk")
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(140, 42)) as pilot:
+        await log_in(pilot, "sue", "right-pw")
+        await wait_until(pilot, lambda: app.actor is not None)
+        if lang == "zh":
+            await pilot.press("ctrl+l")
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: app.current_mode == "monitor" and app.screen.view is not None)
+        await pilot.pause()
+        kpis = app.screen.query_one("#monitor-kpis", DataTable)
+        labels = [kpis.get_cell(key, "label").plain for key, _label in monitor.KPI_ROWS]
+        assert sla in labels
+        teams = app.screen.query_one("#monitor-teams", DataTable)
+        assert past_due in [c.label.plain for c in teams.ordered_columns]
+        assert summary in str(app.screen.query_one("#monitor-summary").render())

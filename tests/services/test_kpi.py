@@ -1,90 +1,101 @@
-"""KPI formulas on hand-built tickets with known answers (both backends, frozen clock), the monitor's
-live counts against a plain SQL recount, and the report agreeing with the monitor."""
+"""KPI formulas on tickets worked through the services with known answers (both backends, frozen
+clock), the monitor's live counts against a plain SQL recount, and the report agreeing with the
+monitor: reopens, first pick-ups, resolutions from the event log, gross and net first-contact
+resolution, and the average handle time from the consoles' state log."""
 
 from __future__ import annotations
 
+import itertools
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import col, select
 
 from deskterm import clock
-from deskterm.models import Status, Survey, Ticket
-from deskterm.services import kpi, presence, tickets, workflow
+from deskterm.db import open_database, upgrade
+from deskterm.models import Category, Status, Survey, Ticket
+from deskterm.services import intake, kpi, presence, reference, tickets, workflow
 from deskterm.services.errors import PermissionDenied
+from deskterm.services.intake import IntakeForm
+from tests.conftest import PG_ADMIN_URL, RUN_ID, _pg_drop
 from tests.factories import make_agent, make_ticket
 
+_serials = itertools.count(1)
 # Monday 2026-03-02 10:00 in Shanghai; the desk's day began at 2026-03-01 16:00 UTC.
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 DAY = datetime(2026, 3, 1, 16, 0, tzinfo=UTC)
 
 
 def _set(db, number: str, **values) -> None:  # type: ignore[no-untyped-def]
-    """Shape a test ticket directly (the times a real day would have produced)."""
+    """Shape a test ticket directly (a due time a real desk's policy would have produced)."""
     with db.write() as s:
         t = s.exec(select(Ticket).where(Ticket.number == number)).one()
         for key, value in values.items():
             setattr(t, key, value)
-        if "status" in values:
-            t.is_open = values["status"] not in (Status.RESOLVED, Status.CLOSED)
+
+
+def _talk(db, actor, start: datetime, talk: float, acw: float) -> datetime:  # type: ignore[no-untyped-def]
+    """What the agent's console publishes for one saved call: on a call, after-call work, ready."""
+    at = start
+    for state, seconds in ((presence.ON_CALL, talk), (presence.AFTER_CALL, acw)):
+        presence.publish(db, actor, state, at=at)
+        at += timedelta(seconds=seconds)
+    presence.publish(db, actor, presence.AVAILABLE, at=at)
+    return at
+
+
+def _first_contact(db, actor, summary: str, category: str = "Hardware/PC") -> str:  # type: ignore[no-untyped-def]
+    """A call solved on the phone (intake saves it resolved at first contact)."""
+    form = IntakeForm(
+        name="Li Lei",
+        organisation="Acme Ltd",
+        phone="13900001111",
+        device_model="Corvo L450",
+        device_serial=f"SN-{next(_serials)}",
+        description=summary,
+        category=category,
+        resolution="told how",
+    )
+    result = intake.save_call(db, actor, form)
+    assert result.first_contact
+    return result.number
 
 
 @pytest.fixture
 def desk(db):  # type: ignore[no-untyped-def]
     """Four tickets with known figures (times in UTC):
-    A  created 00:00 (call 300 s), picked up 00:30, resolved 00:50, in SLA, survey 1/2/3/4
-    B  created 00:10 (call 200 s), resolved at first contact
-    C  created 01:00 (call 100 s), still new, due 02:20 (at risk: within 30 minutes of 02:00)
-    D  created yesterday, picked up yesterday, resolved 01:40 after its due time (SLA missed)."""
-    frozen = clock.FrozenClock(NOW - timedelta(hours=2))
+    A  created 00:00 (call 300 s + 60 s wrap-up), claimed 00:30, resolved 00:50 in SLA, survey 1/2/3/4
+    B  created 00:10 (call 200 s + 30 s), resolved at first contact
+    C  created 01:00 (call 100 s + 20 s), still new, due 02:20 (at risk: within 30 minutes of 02:00)
+    D  created and claimed yesterday, resolved 01:40 after its due time (SLA missed)."""
+    frozen = clock.FrozenClock(NOW - timedelta(days=1))
     clock.set_clock(frozen)
     op = make_agent(db, "olga", role="operator", team="Service Desk", tier=1)
     eng = make_agent(db, "eddy", role="engineer", team="Desktop Support")
     sup = make_agent(db, "sue", role="supervisor", team="Service Desk")
-    made = {}
-    for name, minute, handle in (("A", 0, 300), ("B", 10, 200), ("C", 60, 100)):
-        frozen.time = NOW - timedelta(hours=2) + timedelta(minutes=minute)
-        made[name] = make_ticket(
-            db, op, f"ticket {name}", call_started_at=frozen.time - timedelta(seconds=handle)
-        )
-    frozen.time = NOW - timedelta(days=1)
-    made["D"] = make_ticket(db, op, "ticket D")
-    a, b, c, d = (made[k].number for k in "ABCD")
-    _set(
-        db,
-        a,
-        assignee_id=eng.id,
-        assigned_at=NOW - timedelta(minutes=90),
-        status=Status.RESOLVED,
-        resolved_at=NOW - timedelta(minutes=70),
-        resolution="fixed",
-    )
-    _set(
-        db,
-        b,
-        assignee_id=op.id,
-        assigned_at=NOW - timedelta(minutes=110),
-        first_contact=True,
-        status=Status.RESOLVED,
-        resolved_at=NOW - timedelta(minutes=110),
-        resolution="told how",
-    )
-    _set(db, c, resolve_by=NOW + timedelta(minutes=20))
-    _set(
-        db,
-        d,
-        assignee_id=eng.id,
-        assigned_at=NOW - timedelta(hours=23),
-        status=Status.RESOLVED,
-        resolve_by=NOW - timedelta(hours=1),
-        resolved_at=NOW - timedelta(minutes=20),
-        resolution="late",
-    )
+    d = make_ticket(db, op, "ticket D")
+    frozen.time = NOW - timedelta(hours=23)
+    tickets.claim(db, eng, d.number)
+    _set(db, d.number, resolve_by=NOW - timedelta(hours=1))
+    frozen.time = NOW - timedelta(hours=2)
+    a = make_ticket(db, op, "ticket A")
+    frozen.time = NOW - timedelta(minutes=110)
+    b = _first_contact(db, op, "ticket B")
+    frozen.time = NOW - timedelta(hours=1)
+    c = make_ticket(db, op, "ticket C")
+    _set(db, c.number, resolve_by=NOW + timedelta(minutes=20))
+    frozen.time = NOW - timedelta(minutes=90)
+    tickets.claim(db, eng, a.number)
+    frozen.time = NOW - timedelta(minutes=70)
+    workflow.resolve(db, eng, a.number, "fixed")
+    frozen.time = NOW - timedelta(minutes=20)
+    workflow.resolve(db, eng, d.number, "late")
     with db.write() as s:
         s.add(
             Survey(
-                ticket_id=made["A"].id,
+                ticket_id=a.id,
                 agent_id=op.id,
                 attitude=1,
                 quality=2,
@@ -95,7 +106,22 @@ def desk(db):  # type: ignore[no-untyped-def]
             )
         )
     frozen.time = NOW
-    return {"op": op, "eng": eng, "sup": sup, "frozen": frozen, **{k: v.number for k, v in made.items()}}
+    for created, talk, acw in (
+        (a.created_at, 300, 60),
+        (NOW - timedelta(minutes=110), 200, 30),
+        (c.created_at, 100, 20),
+    ):
+        _talk(db, op, created - timedelta(seconds=talk), talk, acw)
+    return {
+        "op": op,
+        "eng": eng,
+        "sup": sup,
+        "frozen": frozen,
+        "A": a.number,
+        "B": b,
+        "C": c.number,
+        "D": d.number,
+    }
 
 
 def test_period_kpis_have_the_known_answers(db, desk):
@@ -110,12 +136,12 @@ def test_period_kpis_have_the_known_answers(db, desk):
     assert k.avg_handover_seconds == pytest.approx(30 * 60)  # only A: B is first contact, D was yesterday
     assert k.sla_compliance == pytest.approx(2 / 3)  # D late
     assert k.csat == pytest.approx(2 / 4) and k.csat_score == pytest.approx(2.5) and k.surveys == 1
-    assert k.avg_handle_seconds == pytest.approx(200)
+    assert k.contacts_handled == 3 and k.avg_handle_seconds == pytest.approx((600 + 110) / 3)
     assert k.reopen_rate == 0
     eng = t.agents[desk["eng"].id]
     assert (eng.resolved, eng.sla_met, eng.sla_due, eng.surveys) == (2, 1, 2, 1)
     op = kpi.agent_kpis(desk["op"].id, "olga", "Olga", "Service Desk", t.agents[desk["op"].id])
-    assert (op.calls, op.resolved, op.handled) == (3, 1, 3)  # B logged and solved: counted once
+    assert (op.calls, op.resolved, op.handled, op.contacts) == (3, 1, 3, 3)  # B logged and solved: once
     assert op.first_contact_rate == pytest.approx(1 / 3)
 
 
@@ -139,6 +165,203 @@ def test_monitor_counts_and_report_agree(db, desk):
     assert view.kpis == figures  # the same definitions for the same period
     eddy = next(a for a in view.agents if a.login == "eddy")
     assert (eddy.open, eddy.resolved_today, eddy.state) == (0, 2, presence.LOGGED_OUT)
+    olga = next(a for a in view.agents if a.login == "olga")
+    assert olga.avg_handle_seconds == pytest.approx((600 + 110) / 3)
+
+
+def test_monitor_and_report_share_the_reopen_rate(db, desk):
+    """Point 12: the monitor said 0.0 where the report said 0.25 (it left the reopens out)."""
+    desk["frozen"].time = NOW - timedelta(minutes=10)
+    workflow.reopen(db, desk["eng"], desk["D"], "still late")
+    desk["frozen"].time = NOW
+    view = kpi.Monitor(db, desk["sup"]).refresh(now=NOW)
+    figures, _tally = kpi.report(db, desk["sup"], DAY, NOW)
+    assert figures.reopened == 1 and figures.reopen_rate == pytest.approx(1 / 3)
+    assert view.kpis == figures
+    rows = kpi.tickets_behind(db, desk["sup"], kpi.Figure("reopened"), now=NOW)
+    assert [r.number for r in rows] == [desk["D"]]
+
+
+def test_hand_over_is_timed_to_the_first_pick_up(db, desk):
+    """Point 13: a reassignment a day later once moved the hand-over time from 22 min to 1 d 10 h."""
+    frozen, sup = desk["frozen"], desk["sup"]
+    erin = make_agent(db, "erin", role="engineer", team="Desktop Support")
+    frozen.time = NOW
+    t = make_ticket(db, desk["op"], "Dock flickers")
+    moved = make_ticket(db, desk["op"], "Screen dark")
+    frozen.advance(minutes=22)
+    tickets.claim(db, desk["eng"], t.number)
+    workflow.transfer(db, sup, moved.number, reason="Erin knows docks", agent="erin")
+    frozen.advance(days=1, hours=10)
+    workflow.assign(db, sup, t.number, "erin", reason="Eddy is off")
+    workflow.transfer(db, sup, moved.number, reason="back to the queue", team="Desktop Support")
+    tickets.claim(db, erin, moved.number)
+    with db.read() as s:
+        first_day = kpi.kpis(kpi.period_tally(s, NOW, NOW + timedelta(hours=1)))
+        both_days = kpi.period_tally(s, NOW, frozen.time + timedelta(minutes=1))
+        later = kpi.handover_part(s, frozen.time - timedelta(hours=1), frozen.time + timedelta(minutes=1))
+    assert first_day.avg_handover_seconds == pytest.approx(22 * 60)  # both tickets, to their first pick-up
+    assert (both_days.handovers, both_days.handover_seconds) == (2, pytest.approx(2 * 22 * 60))
+    assert later.handovers == 0
+
+
+@pytest.fixture(params=["sqlite", "pg"])
+def old_desk(request, tmp_path):  # type: ignore[no-untyped-def]
+    """An empty desk database at revision 0005 (before this work), on each backend."""
+    if request.param == "sqlite":
+        database = open_database(f"sqlite:///{tmp_path / 'old.db'}")
+    else:
+        request.getfixturevalue("pg_template")  # skips without a server
+        name = f"deskterm_t{RUN_ID}_{uuid.uuid4().hex[:8]}"
+        database = open_database(f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}")
+    upgrade(database.engine, "0005")
+    yield database
+    database.dispose()
+    if request.param == "pg":
+        _pg_drop(name)
+
+
+def test_the_migration_backfills_the_first_pick_up_from_the_event_log(old_desk):
+    """Point 13: a desk upgraded to 0006 gets each ticket's first pick-up from its event log (and
+    its categories their first-line flag)."""
+    t0 = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
+    at = (lambda t: t.replace(tzinfo=None)) if old_desk.is_sqlite else (lambda t: t)  # as stored
+    with old_desk.engine.begin() as conn:
+        for cid, path in ((1, "Hardware/PC"), (2, "Warranty and repair")):
+            conn.execute(
+                text("INSERT INTO category (id, path, path_zh) VALUES (:id, :p, '')"), {"id": cid, "p": path}
+            )
+        conn.execute(
+            text(
+                "INSERT INTO agent (id, login, name, number, role, tier, email, password_hash, active, "
+                "kb_editor, created_at) VALUES (1, 'eddy', 'Eddy', '1', 'engineer', 2, '', 'x', :y, :n, :t)"
+            ),
+            {"t": at(t0), "y": True, "n": False},
+        )
+        for tid, assigned in (
+            (1, t0 + timedelta(days=1)),
+            (2, None),
+            (3, t0 + timedelta(hours=2)),
+            (4, None),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO ticket (id, number, kind, impact, urgency, priority, status, is_open, "
+                    "channel, service_mode, summary, description, warranty, tier, escalation_level, "
+                    "chase_count, sla_paused_seconds, first_contact, resolution, created_at, updated_at, "
+                    "assigned_at, version, category_id) VALUES (:id, :n, 'incident', 3, 3, 5, 'assigned', "
+                    ":y, 'phone', 'phone', 's', '', 'unknown', 1, 0, 0, 0, :no, '', :t, :t, :a, 1, 2)"
+                ),
+                {
+                    "id": tid,
+                    "n": f"SR-{tid}",
+                    "t": at(t0),
+                    "a": assigned and at(assigned),
+                    "y": True,
+                    "no": False,
+                },
+            )
+        events = [
+            (1, "claimed", t0 + timedelta(minutes=22), ""),  # then reassigned a day later
+            (1, "assigned", t0 + timedelta(days=1), '{"assignee": "erin"}'),
+            (2, "transferred", t0 + timedelta(minutes=5), '{"to_team": "Network", "to_agent": ""}'),
+            (2, "transferred", t0 + timedelta(minutes=9), '{"to_team": "Network", "to_agent": "eddy"}'),
+            # 3: assigned with no pick-up in its log (data from before the log said so): kept
+        ]
+        for tid, kind, when, data in events:
+            conn.execute(
+                text(
+                    "INSERT INTO ticket_event (ticket_id, actor_id, at, kind, body, public, data) "
+                    "VALUES (:tid, 1, :at, :kind, '', :no, :data)"
+                ),
+                {"tid": tid, "at": at(when), "kind": kind, "data": data, "no": False},
+            )
+    upgrade(old_desk.engine)
+    with old_desk.read() as s:
+        got = dict(s.exec(select(Ticket.id, Ticket.first_assigned_at)).all())
+        first_line = dict(s.exec(select(Category.path, Category.first_line)).all())
+    assert first_line == {"Hardware/PC": True, "Warranty and repair": False}
+    assert got == {
+        1: datetime(2026, 3, 1, 1, 22, tzinfo=UTC),
+        2: datetime(2026, 3, 1, 1, 9, tzinfo=UTC),
+        3: datetime(2026, 3, 1, 3, 0, tzinfo=UTC),
+        4: None,
+    }
+
+
+def test_a_later_reopen_does_not_change_a_period(db, desk):
+    """Point 14: resolutions are counted from the event log; a reopen (which clears resolved_at) or
+    a new due time afterwards changes nothing in a period already past."""
+    before, _t = kpi.report(db, desk["sup"], DAY, NOW)
+    desk["frozen"].time = NOW + timedelta(hours=1)
+    workflow.reopen(db, desk["eng"], desk["A"], "it broke again")
+    workflow.reopen(db, desk["eng"], desk["D"], "still broken")
+    _set(db, desk["D"], resolve_by=NOW + timedelta(days=3))  # a reopened ticket's new target
+    after, _t = kpi.report(db, desk["sup"], DAY, NOW)
+    assert after == before and after.resolved == 3 and after.sla_compliance == pytest.approx(2 / 3)
+    # the period with the reopens: reopens and resolutions counted on the same base
+    wider, _t = kpi.report(db, desk["sup"], DAY, NOW + timedelta(hours=2))
+    assert (wider.resolved, wider.reopened, wider.reopen_rate) == (3, 2, pytest.approx(2 / 3))
+    rows = kpi.tickets_behind(db, desk["sup"], kpi.Figure("resolved"), now=NOW + timedelta(hours=2))
+    assert {r.number for r in rows} == {desk["A"], desk["B"], desk["D"]}
+
+
+def test_first_contact_resolution_gross_and_net(db, desk):
+    """Point 15: a first-contact resolution reopened since is none; net leaves out the calls of
+    categories the first line cannot resolve (category data)."""
+    with db.read() as s:
+        flags = dict(s.exec(select(Category.path, Category.first_line)).all())
+    assert not flags["Warranty and repair"] and not flags["Hardware/Server"] and flags["Hardware/PC"]
+    assert {p for p, ok in flags.items() if not ok} == reference.NOT_FIRST_LINE
+    op, frozen = desk["op"], desk["frozen"]
+    frozen.time = NOW + timedelta(minutes=5)
+    reopened = _first_contact(db, op, "Printer offline")
+    _first_contact(db, op, "Repair status", category="Warranty and repair")  # solved, not first line
+    make_ticket(db, op, "Server down", category="Hardware/Server")
+    make_ticket(db, op, "VPN drops", category="Network/VPN")
+    frozen.time = NOW + timedelta(minutes=30)
+    workflow.reopen(db, op, reopened, "it is offline again")
+    end = NOW + timedelta(hours=1)
+    figures, _t = kpi.report(db, desk["sup"], DAY, end)
+    # 7 calls: A, B, C (first line) and four more; first contact: B, the printer (reopened), repair
+    assert figures.calls_logged == 7
+    assert figures.first_contact_rate == pytest.approx(2 / 7)
+    assert figures.net_first_contact_rate == pytest.approx(1 / 5)  # of A, B, C, printer, VPN: only B
+    view = kpi.Monitor(db, desk["sup"]).refresh(now=end)
+    assert view.kpis == figures
+    olga = kpi.agent_report(db, _t)
+    me = next(a for a in olga if a.login == "olga")
+    assert (me.first_contact_rate, me.net_first_contact_rate) == (pytest.approx(2 / 7), pytest.approx(1 / 5))
+    rows = kpi.tickets_behind(db, desk["sup"], kpi.Figure("first_contact"), now=end)
+    assert reopened not in {r.number for r in rows} and desk["B"] in {r.number for r in rows}
+
+
+def test_average_handle_time_is_talk_and_wrap_up_per_call_handled(db, desk):
+    """Point 16: AHT = (talk + after-call work) ÷ calls handled, from the consoles' state log; a call
+    dropped without saving is not a handled contact, time away is not handle time."""
+    frozen, eng = desk["frozen"], desk["eng"]
+    start = NOW + timedelta(minutes=1)
+    frozen.time = NOW + timedelta(hours=1)
+    presence.publish(db, eng, presence.ON_CALL, at=start)
+    presence.publish(db, eng, presence.AFTER_CALL, at=start + timedelta(seconds=300))
+    presence.publish(db, eng, presence.ON_CALL, at=start + timedelta(seconds=360))  # the next call at once
+    presence.publish(db, eng, presence.AFTER_CALL, at=start + timedelta(seconds=420))
+    presence.publish(db, eng, presence.AVAILABLE, at=start + timedelta(seconds=440))
+    presence.publish(db, eng, presence.ON_CALL, at=start + timedelta(seconds=500))
+    presence.publish(db, eng, presence.AVAILABLE, at=start + timedelta(seconds=530))  # dropped: not handled
+    presence.publish(db, eng, presence.AWAY, reason="lunch", at=start + timedelta(seconds=600))
+    period = (NOW, frozen.time)
+    with db.read() as s:
+        t = kpi.contacts_part(s, *period)
+    assert (t.contacts, t.talk_seconds, t.acw_seconds) == (2, pytest.approx(360), pytest.approx(80))
+    figures, tally = kpi.report(db, desk["sup"], *period)
+    assert figures.contacts_handled == 2 and figures.avg_handle_seconds == pytest.approx(220)
+    me = next(a for a in kpi.agent_report(db, tally) if a.login == "eddy")
+    assert (me.contacts, me.avg_handle_seconds) == (2, pytest.approx(220))
+    view = kpi.Monitor(db, desk["sup"]).refresh(now=frozen.time)
+    eddy = next(a for a in view.agents if a.login == "eddy")
+    assert (eddy.state, eddy.reason, eddy.since) == ("away", "lunch", start + timedelta(seconds=600))
+    assert eddy.avg_handle_seconds == pytest.approx(220) and view.reasons["lunch"] == ("Lunch", "午餐")
 
 
 def test_monitor_follows_changes_and_time(db, desk):
@@ -179,6 +402,8 @@ def test_tickets_behind_a_figure(db, desk):
     assert {r.number for r in calls} == {desk["A"], desk["B"], desk["C"]}
     mine = kpi.tickets_behind(db, desk["sup"], kpi.Figure("agent_resolved", agent_id=desk["eng"].id), now=NOW)
     assert {r.number for r in mine} == {desk["A"], desk["D"]}
+    handover = kpi.tickets_behind(db, desk["sup"], kpi.Figure("handover"), now=NOW)
+    assert [r.number for r in handover] == [desk["A"]]
 
 
 def test_only_supervisors_read_kpis(db, desk):
