@@ -33,10 +33,10 @@ async def _ticket_and_edit_dialog(pilot, number: str) -> tuple[str, str]:  # typ
     await log_in(pilot, "eddy", "secret-pw")
     await wait_until(pilot, lambda: app.actor is not None and app.current_mode)
     app.push_screen(TicketScreen(number))
-    await wait_until(pilot, lambda: isinstance(app.screen, TicketScreen) and app.screen.view is not None)
+    await wait_until(pilot, lambda: isinstance(app.screen, TicketScreen) and "Description" in on_screen(app))
     ticket = on_screen(app)
     await pilot.press("e")
-    await wait_until(pilot, lambda: app.screen.query("#f-description"))
+    await wait_until(pilot, lambda: f"Edit {number}" in on_screen(app))
     return ticket, on_screen(app)
 
 
@@ -50,7 +50,7 @@ async def _caller_pop(pilot, phone: str) -> str:  # type: ignore[no-untyped-def]
     await pilot.press("tab", "tab", *phone)
     await wait_until(pilot, lambda: app.screen.query_one("#intake-assist", OptionList).option_count == 1)
     await pilot.press("enter")
-    await wait_until(pilot, lambda: "Open tickets: 1" in str(app.screen.query_one("#intake-pop").render()))
+    await wait_until(pilot, lambda: "Open tickets: 1" in on_screen(app))
     return on_screen(app)
 
 
