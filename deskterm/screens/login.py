@@ -97,7 +97,7 @@ class LoginScreen(Screen[None]):
             app.database,  # type: ignore[attr-defined]
             login,
             password,
-            source="console",
+            source=getattr(app, "login_source", None) or "console",
             max_failures=settings.login_max_failures,
             lockout_seconds=settings.login_lockout_seconds,
             done=self._ok,
