@@ -105,8 +105,10 @@ class ConsoleSession(asyncssh.SSHServerSession[bytes]):
         self.session: DeskSession | None = None
         self.pending = b""  # keys not yet taken by the pseudo-terminal
         self.reading = False
-        self.closed = False
+        self.closed = False  # the connection is gone: nothing more to write
+        self.hung_up = False  # the client ended the session (EOF or gone)
         self.task: asyncio.Future[None] | None = None
+        self.command: str | None = None
 
     # --- requests --------------------------------------------------------------------------------
 
@@ -123,7 +125,8 @@ class ConsoleSession(asyncssh.SSHServerSession[bytes]):
         return True
 
     def exec_requested(self, command: str) -> bool:
-        return False  # the console only: no commands
+        self.command = command  # refused with a line once the session starts: the console only
+        return True
 
     def subsystem_requested(self, subsystem: str) -> bool:
         return False  # no sftp
@@ -141,6 +144,10 @@ class ConsoleSession(asyncssh.SSHServerSession[bytes]):
         chan = self.chan
         assert chan is not None
         login = str(chan.get_extra_info("username"))
+        if self.command is not None:
+            self._say("deskterm: this server runs the console only: connect without a command")
+            chan.exit(2)
+            return
         if self.term_type is None:
             self._say("deskterm: the console needs a terminal: connect with `ssh -t`")
             chan.exit(2)
@@ -163,7 +170,7 @@ class ConsoleSession(asyncssh.SSHServerSession[bytes]):
             if self.master is not None:
                 os.close(self.master)
                 self.master = None
-            self.ctx.supervisor.close(session, "client closed" if self.closed else "console quit")
+            self.ctx.supervisor.close(session, "client closed" if self.hung_up else "console quit")
         if session.end_reason == "idle":
             self._say(idle_message(self.ctx.idle_seconds / 60))
         if not self.closed:
@@ -190,7 +197,7 @@ class ConsoleSession(asyncssh.SSHServerSession[bytes]):
             os.close(slave)
         assert self.session is not None
         self.session.pid = proc.pid
-        if self.closed:  # the client left while the console started
+        if self.hung_up:  # the client left while the console started
             self.session.end("client closed")
         os.set_blocking(master, False)
         self._start_reading()
@@ -270,14 +277,14 @@ class ConsoleSession(asyncssh.SSHServerSession[bytes]):
         self._start_reading()
 
     def eof_received(self) -> bool:
-        self._hang_up()
-        return False
+        # The client sends no more: the console ends; what it says last still reaches the client.
+        self.hung_up = True
+        if self.session is not None:
+            self.session.end("client closed")
+        return True  # half-open until the console has quit
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._hang_up()
-
-    def _hang_up(self) -> None:
         """The client is gone: the console quits now (and says the agent logged out)."""
-        self.closed = True
+        self.hung_up = self.closed = True
         if self.session is not None:
             self.session.end("client closed")

@@ -177,5 +177,6 @@ def test_no_terminal_no_commands(desk, server, tmp_path):
         text=True,
         timeout=60,
     )
-    assert command.returncode != 0 and "root:" not in command.stdout
+    assert command.returncode == 2 and "root:" not in command.stdout
+    assert "the console only" in command.stdout + command.stderr
     assert server.consoles() == []
