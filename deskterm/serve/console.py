@@ -33,6 +33,7 @@ STOP_NOTICE_SECONDS = 1.5
 
 class ServedApp(DeskApp):
     CSS_PATH = Path(__file__).parent.parent / DeskApp.CSS_PATH  # type: ignore[operator]  # beside app.py
+    show_database_location = False  # the login screen names no server path or host to a client
 
     def on_mount(self) -> None:
         loop = asyncio.get_running_loop()
