@@ -88,6 +88,12 @@ def parse_public_key(text: str) -> ParsedKey:
         raise InvalidInput({"key": "the key's base64 text is damaged"}) from None
     if embedded != parts[0]:
         raise InvalidInput({"key": "the key's type does not match its data"})
+    import asyncssh  # the SSH server's own parser: a key it would not read is refused here
+
+    try:
+        asyncssh.import_public_key(f"{parts[0]} {parts[1]}")
+    except (asyncssh.KeyImportError, ValueError):
+        raise InvalidInput({"key": "the key's data is damaged"}) from None
     comment = parts[2].strip() if len(parts) > 2 else ""
     comment = "".join(ch for ch in comment if ch.isprintable())[:200]
     return ParsedKey(parts[0], blob, comment)
