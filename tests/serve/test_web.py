@@ -5,118 +5,15 @@ terminal emulator replays them), and a screenshot is kept as the test's artifact
 
 from __future__ import annotations
 
-import base64
 import re
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-import pyte
 import pytest
 
 from .conftest import PASSWORD, Desk
-from .helpers import IN_CI, Server, alive, need, wait_until
-
-# Before the page's scripts run: keep a copy of every frame the terminal's websocket receives, and
-# the size the page asks for, so the test can see what the browser draws.
-TAP = """
-window.__frames = []; window.__size = null;
-const Native = window.WebSocket;
-window.WebSocket = function (url, protocols) {
-  const ws = new Native(url, protocols);
-  const m = /width=(\\d+)&height=(\\d+)/.exec(url);
-  if (m) window.__size = [+m[1], +m[2]];
-  ws.addEventListener("message", (e) => {
-    if (typeof e.data !== "string") {
-      const bytes = new Uint8Array(e.data); let s = "";
-      for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
-      window.__frames.push(btoa(s));
-    }
-  });
-  const send = ws.send.bind(ws);
-  ws.send = (data) => {
-    const msg = JSON.parse(data);
-    if (msg[0] === "resize") window.__size = [msg[1].width, msg[1].height];
-    send(data);
-  };
-  return ws;
-};
-window.WebSocket.prototype = Native.prototype;
-"""
-
-
-class Browser:
-    """Headless Chromium through chromedriver (selenium); nothing is downloaded."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-
-        options = webdriver.ChromeOptions()
-        options.binary_location = need("chromium", "chromium")
-        for flag in (
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--no-first-run",
-            f"--user-data-dir={tmp_path / 'chromium'}",
-            "--window-size=1200,800",
-        ):
-            options.add_argument(flag)
-        self.driver = webdriver.Chrome(
-            options=options, service=Service(need("chromedriver", "chromium-driver"))
-        )
-        self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": TAP})
-        self.screen: pyte.Screen | None = None
-        self.stream: pyte.ByteStream | None = None
-
-    def open(self, url: str) -> None:
-        self.driver.get(url)
-        wait_until(lambda: self.driver.execute_script("return window.__size"), what="the terminal's size")
-        cols, rows = self.driver.execute_script("return window.__size")
-        self.screen = pyte.Screen(cols, rows)
-        self.stream = pyte.ByteStream(self.screen)
-
-    def text(self) -> str:
-        assert self.screen is not None and self.stream is not None
-        size = self.driver.execute_script("return window.__size")
-        if size and (size[0], size[1]) != (self.screen.columns, self.screen.lines):
-            self.screen.resize(size[1], size[0])
-        for frame in self.driver.execute_script("return window.__frames.splice(0)"):
-            self.stream.feed(base64.b64decode(frame))
-        return "\n".join(self.screen.display)
-
-    def wait_for(self, needle: str, timeout: float = 60.0) -> None:
-        try:
-            wait_until(lambda: needle in self.text(), timeout, what=repr(needle))
-        except AssertionError:
-            raise AssertionError(f"{needle!r} not drawn:\n{self.text()}") from None
-
-    def keys(self, *keys: str) -> None:
-        from selenium.webdriver.common.action_chains import ActionChains
-
-        self.driver.execute_script("document.querySelector('.xterm-helper-textarea').focus()")
-        ActionChains(self.driver).send_keys(*keys).perform()
-
-    def chord(self, modifier: str, key: str) -> None:
-        from selenium.webdriver.common.action_chains import ActionChains
-
-        self.driver.execute_script("document.querySelector('.xterm-helper-textarea').focus()")
-        ActionChains(self.driver).key_down(modifier).send_keys(key).key_up(modifier).perform()
-
-    def paste(self, text: str) -> None:
-        self.driver.execute_script(
-            "const t = document.querySelector('.xterm-helper-textarea'); t.focus();"
-            "const d = new DataTransfer(); d.setData('text/plain', arguments[0]);"
-            "t.dispatchEvent(new ClipboardEvent('paste', {clipboardData: d, bubbles: true}));",
-            text,
-        )
-
-    def quit(self) -> None:
-        if self.driver is not None:
-            self.driver.quit()
-            self.driver = None  # type: ignore[assignment]
+from .helpers import IN_CI, Browser, Server, alive, wait_until
 
 
 @pytest.fixture
