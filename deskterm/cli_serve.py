@@ -81,8 +81,9 @@ def serve_demo(url: str) -> None:
         serve_ssh=os.environ.get("DESKTERM_SERVE_SSH", "127.0.0.1:2222"),
         serve_web=os.environ.get("DESKTERM_SERVE_WEB", "127.0.0.1:8000"),
     ).settings
+    web, ssh = settings.serve_web, settings.serve_ssh.rpartition(":")
     out.print(
-        "The demo desk: open http://127.0.0.1:8000 in a browser, or `ssh -p 2222 operator@127.0.0.1`; "
+        f"The demo desk: open http://{web} in a browser, or `ssh -p {ssh[2]} operator@{ssh[0]}`; "
         "every demo login's password is 'demo'. Ctrl+C stops."
     )
     run_server(settings, open_db_at(url), demo=True)

@@ -72,13 +72,14 @@ def children(pid: int) -> list[int]:
 class Server:
     """`deskterm serve` on free ports of 127.0.0.1, its log collected line by line."""
 
-    def __init__(self, url: str, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, url: str, *args: str, command: list[str] | None = None) -> None:
+        ports = ["--ssh", "127.0.0.1:0", "--web", "127.0.0.1:0"]
         self.proc = subprocess.Popen(
-            [DESKTERM, "--db", url, "serve", "--ssh", "127.0.0.1:0", "--web", "127.0.0.1:0", *args],
+            command or [DESKTERM, "--db", url, "serve", *ports, *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env=env,
+            env={**os.environ, "DESKTERM_SERVE_SSH": "127.0.0.1:0", "DESKTERM_SERVE_WEB": "127.0.0.1:0"},
         )
         self.lines: list[str] = []
         threading.Thread(target=self._collect, daemon=True).start()

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import urllib.request
 
 import asyncssh
 
 from .conftest import PASSWORD, make_desk
-from .helpers import DESKTERM
+from .helpers import DESKTERM, Server
 
 
 def run(*args: str, as_password: str | None = PASSWORD) -> subprocess.CompletedProcess[str]:
@@ -58,3 +59,14 @@ def test_serve_refuses_a_bad_address_and_nothing_to_serve(sqlite_db):
     nothing = run("--db", url, "serve", "--ssh", "off", "--web", "off", as_password=None)
     assert nothing.returncode == 1 and "nothing to serve" in nothing.stderr
     assert "Traceback" not in bad.stderr + nothing.stderr
+
+
+def test_demo_serve_serves_the_demo_desk():
+    server = Server("", command=[DESKTERM, "demo", "--serve", "--tickets", "10"])
+    try:
+        page = urllib.request.urlopen(server.url, timeout=30).read().decode()
+        assert "<title>deskterm</title>" in page
+        assert "every demo login's password is 'demo'" in server.log
+    finally:
+        assert server.stop() == 0
+    assert server.log.endswith("stopped")
