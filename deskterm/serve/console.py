@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ctypes
 import fcntl
 import os
 import signal
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from ..app import DeskApp
 from ..i18n import _
-from .sessions import LOGIN_META
+from .sessions import LOGIN_META, SERVER_PID_ENV
 
 if TYPE_CHECKING:
     from ..services.auth import Actor
@@ -65,12 +66,23 @@ def _take_terminal() -> None:
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
+def _follow_parent() -> None:
+    """Quit (SIGHUP) when the server goes, however it goes (even killed): no console is left behind.
+    Linux's PR_SET_PDEATHSIG; a server gone already means quitting at once."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGHUP)  # 1: PR_SET_PDEATHSIG
+    server = os.environ.get(SERVER_PID_ENV)
+    if server and os.getppid() != int(server):
+        sys.exit(0)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="deskterm.serve.console")
     parser.add_argument("--agent", type=int, help="agent id, authenticated by the server")
     parser.add_argument("--source", default="console", help="where login tries come from")
     parser.add_argument("--demo", action="store_true", help="the demo desk (login hint)")
     args = parser.parse_args(argv)
+    _follow_parent()
     _take_terminal()
     app = ServedApp(session_agent_id=args.agent, login_source=args.source, demo=args.demo)
     app.run()

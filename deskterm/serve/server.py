@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from ..config import ConfigError, Settings, data_dir
 from ..db import Database
-from .sessions import Supervisor
+from .sessions import SERVER_PID_ENV, Supervisor
 
 log = logging.getLogger("deskterm.serve")
 
@@ -69,6 +70,7 @@ async def serve(
     # COLUMNS and LINES would override the size of each session's own terminal.
     child_env = {k: v for k, v in (env or {}).items() if k not in ("COLUMNS", "LINES", "ROWS")}
     child_env["DESKTERM_DATABASE_URL"] = settings.database_url
+    child_env[SERVER_PID_ENV] = str(os.getpid())
     ctx = ServeContext(settings, database, supervisor, demo=demo, child_env=child_env)
 
     stop = asyncio.Event()

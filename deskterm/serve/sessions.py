@@ -18,6 +18,7 @@ log = logging.getLogger("deskterm.serve")
 # keeps the draft and quits; SIGHUP quits at once (the connection is gone, or the session was idle).
 STOP = signal.SIGTERM
 HANG_UP = signal.SIGHUP
+SERVER_PID_ENV = "DESKTERM_SERVE_PID"  # a console whose parent is not this server any more quits
 LOGIN_META = "deskterm_login"  # a browser tab's console tells the server who logged in (for the log)
 
 

@@ -108,3 +108,21 @@ def test_the_host_key_is_made_once_and_kept(tmp_path):
     again = host_key(tmp_path / "serve")
     assert first.get_fingerprint() == again.get_fingerprint()
     assert (tmp_path / "serve" / "ssh_host_ed25519_key").stat().st_mode & 0o777 == 0o600
+
+
+async def test_a_killed_server_leaves_no_console_behind(sqlite_db, tmp_path):
+    """Even SIGKILL: every console (SSH and browser tab) follows its server out."""
+    import aiohttp
+
+    desk = make_desk(sqlite_db)
+    server = Server(desk.url)
+    term = Terminal(ssh_argv(server.ssh_port, "olga"), env=askpass_env(tmp_path, PASSWORD))
+    async with aiohttp.ClientSession() as http, http.ws_connect(f"{server.url}/ws?width=80&height=24") as tab:
+        term.wait_for("How can I help you?")
+        await tab.receive(timeout=60)  # the tab's console has started and draws
+        consoles = server.consoles()
+        assert len(consoles) == 2
+        server.proc.kill()
+        server.proc.wait(timeout=30)
+        wait_until(lambda: not any(alive(pid) for pid in consoles), what="every console gone")
+    term.close()
