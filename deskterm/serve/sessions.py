@@ -73,18 +73,23 @@ class Supervisor:
 
     def open(self, kind: str, peer: str, agent: str = "") -> DeskSession | None:
         """A new session, or None (and a log line) when the server is full or stopping."""
-        if self.stopping:
-            log.info("refused: %s via %s from %s: the server is stopping", agent or "-", kind, peer)
-            return None
-        if len(self.sessions) >= self.max_sessions:
-            log.info(
-                "refused: %s via %s from %s: full (%d sessions)", agent or "-", kind, peer, len(self.sessions)
-            )
+        if self.full():
+            why = "stopping" if self.stopping else f"full ({len(self.sessions)} sessions)"
+            log.info("refused: %s via %s from %s: %s", agent or "-", kind, peer, why)
             return None
         session = DeskSession(next(self._numbers), kind, peer, agent)
         self.sessions.add(session)
         log.info("session %d start: %s", session.number, session.describe())
         return session
+
+    def refusal(self) -> str:
+        """Why a session was refused (one line for the client)."""
+        if self.stopping:
+            return "deskterm: the desk server is stopping: try again in a minute"
+        return full_message(self.max_sessions)
+
+    def full(self) -> bool:
+        return self.stopping or len(self.sessions) >= self.max_sessions
 
     def logged_in(self, session: DeskSession, agent: str) -> None:
         session.agent = agent

@@ -19,7 +19,7 @@ import asyncssh
 
 from ..services import auth, remote
 from ..services.errors import LoginFailed
-from .sessions import DeskSession, full_message, idle_message
+from .sessions import DeskSession, idle_message
 
 if TYPE_CHECKING:
     from .server import ServeContext
@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("deskterm.serve")
 
 HOST_KEY_NAME = "ssh_host_ed25519_key"
-# Client environment a console may take (ssh's SendEnv); TERM comes with the pty request.
-PASSED_ENV = ("COLORTERM", "LANG", "LC_ALL", "LC_CTYPE")
+# Client environment a console may take (ssh's SendEnv: truecolour terminals); TERM comes with the pty.
+PASSED_ENV = ("COLORTERM",)
 
 
 def host_key(directory: Path) -> asyncssh.SSHKey:
@@ -159,7 +159,7 @@ class ConsoleSession(asyncssh.SSHServerSession[bytes]):
             return
         session = self.ctx.supervisor.open("ssh", self.peer, login)
         if session is None:
-            self._say(full_message(self.ctx.supervisor.max_sessions))
+            self._say(self.ctx.supervisor.refusal())
             chan.exit(1)
             return
         self.session = session
@@ -168,6 +168,7 @@ class ConsoleSession(asyncssh.SSHServerSession[bytes]):
         finally:
             self._stop_reading()
             if self.master is not None:
+                asyncio.get_running_loop().remove_writer(self.master)
                 os.close(self.master)
                 self.master = None
             self.ctx.supervisor.close(session, "client closed" if self.hung_up else "console quit")

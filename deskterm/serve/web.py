@@ -17,7 +17,7 @@ from aiohttp import WSMsgType, web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
-from .sessions import LOGIN_META, DeskSession, full_message, idle_message
+from .sessions import LOGIN_META, DeskSession, idle_message
 
 if TYPE_CHECKING:
     from .server import ServeContext
@@ -93,13 +93,8 @@ class DeskWebServer(Server):
         return await self._make_app()
 
     async def handle_index(self, request: web.Request) -> web.StreamResponse:
-        supervisor = self.ctx.supervisor
-        if supervisor.stopping or len(supervisor.sessions) >= supervisor.max_sessions:
-            text = (
-                "deskterm: the server is stopping"
-                if supervisor.stopping
-                else full_message(supervisor.max_sessions)
-            )
+        if self.ctx.supervisor.full():
+            text = self.ctx.supervisor.refusal()
             return web.Response(status=503, text=text + "\n", headers={"Retry-After": "60"})
         # Without a configured public URL, the address the browser used (works on any interface).
         base = (self.configured_url or f"{request.scheme}://{request.host}").rstrip("/")
@@ -119,7 +114,7 @@ class DeskWebServer(Server):
         await websocket.prepare(request)
         session = self.ctx.supervisor.open("web", client_address(request))
         if session is None:
-            await websocket.send_bytes(f"\r\n{full_message(self.ctx.supervisor.max_sessions)}\r\n".encode())
+            await websocket.send_bytes(f"\r\n{self.ctx.supervisor.refusal()}\r\n".encode())
             await websocket.close(code=1013, message=b"full")  # 1013: try again later
             return websocket
         args = ["--source", f"web:{session.peer}"] + (["--demo"] if self.ctx.demo else [])

@@ -89,3 +89,22 @@ def test_a_browser_logs_in_and_works_with_keys_paste_and_resize(desk: Desk, brow
         wait_until(lambda: "session 1 end: olga via web from 127.0.0.1" in server.log, what="end logged")
     finally:
         server.stop()
+
+
+def test_the_clients_address_behind_the_proxy_and_without_one():
+    """Throttling and the log key on it: a browser must not choose its own address."""
+    from unittest import mock
+
+    from aiohttp.test_utils import make_mocked_request
+
+    from deskterm.serve.web import client_address
+
+    def request(peer: str, forwarded: str | None) -> object:
+        headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+        req = make_mocked_request("GET", "/ws", headers=headers)
+        return mock.Mock(remote=peer, headers=req.headers)
+
+    assert client_address(request("10.2.0.17", None)) == "10.2.0.17"
+    assert client_address(request("10.2.0.17", "127.0.0.1")) == "10.2.0.17"  # not from the proxy: ignored
+    assert client_address(request("127.0.0.1", "6.6.6.6, 10.2.0.17")) == "10.2.0.17"  # the proxy's entry
+    assert client_address(request("127.0.0.1", None)) == "127.0.0.1"
