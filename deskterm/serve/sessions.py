@@ -40,10 +40,17 @@ class DeskSession:
     started: float = field(default_factory=time.monotonic)
     last_input: float = field(default_factory=time.monotonic)
     end_reason: str = ""  # set by whoever ends the session first
+    drawn: bool = False  # the console has drawn its first screen
     ended: asyncio.Event = field(default_factory=asyncio.Event)
 
     def touch(self) -> None:
         self.last_input = time.monotonic()
+
+    def output(self) -> None:
+        """The console drew: the idle clock starts at its first screen (a slow start is not idling)."""
+        if not self.drawn:
+            self.drawn = True
+            self.touch()
 
     def end(self, reason: str, sig: int = HANG_UP) -> None:
         """Ask the console to quit; the first reason given is the one logged."""

@@ -227,6 +227,8 @@ class ConsoleSession(asyncssh.SSHServerSession[bytes]):
                 raise
             self._stop_reading()
             return
+        if data and self.session is not None:
+            self.session.output()
         if data and self.chan is not None and not self.closed:
             self.chan.write(data)
 

@@ -58,6 +58,10 @@ class ConsoleService(AppService):
         environment.update(self.env)
         return environment
 
+    async def on_data(self, payload: bytes) -> None:
+        self.session.output()
+        await super().on_data(payload)
+
     async def on_meta(self, data: bytes) -> None:
         meta = json.loads(data)
         if meta.get("type") == LOGIN_META:

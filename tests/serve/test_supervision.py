@@ -60,13 +60,13 @@ def test_one_session_more_than_the_limit_is_refused_with_a_clear_line(sqlite_db,
 
 def test_an_idle_session_ends_and_keeps_its_draft(sqlite_db, tmp_path):
     desk = make_desk(sqlite_db)
-    server = Server(desk.url, "--idle-minutes", "0.05")  # 3 s without a key
+    server = Server(desk.url, "--idle-minutes", "0.2")  # 12 s without a key (from the first screen)
     term = Terminal(ssh_argv(server.ssh_port, "olga"), env=askpass_env(tmp_path, PASSWORD))
     try:
         term.wait_for("How can I help you?")
         term.send("Jane Idle")  # the caller's name, then nothing more
         assert term.wait_exit(timeout=60) == 0
-        term.wait_for("the session ended after 0.05 min without input; your draft is kept")
+        term.wait_for("the session ended after 0.2 min without input; your draft is kept")
         assert draft_of("olga")["name"] == "Jane Idle"
         assert "(idle)" in server.log and "session 1 end: olga via ssh" in server.log
         wait_until(lambda: not present(desk, desk.olga.id), what="logged out")
