@@ -7,8 +7,9 @@ a desk with demo data, and scripted clients (asyncssh's client; headless Chromiu
    F3 on the Work queue (PSS shares the Python libraries fairly between consoles).
 3. Capacity: sessions are added in steps; every session types one key a second (staggered) into the
    caller's name, and the time from sending the key to the client's screen showing it is measured.
-   Each step reports p50/p95 over `--seconds`; the ramp stops at the first step whose p95 reaches
-   100 ms (or at --max). Then what that means for a 500-agent desk.
+   Each step reports p50/p95 over `--seconds` and the CPU the server and its consoles spent per key
+   (a figure that does not depend on what else runs on the machine, unlike the latencies); the ramp
+   stops at the first step whose p95 reaches 100 ms. Then what that means for a 500-agent desk.
 4. Browser page load -> login screen drawn (headless Chromium, a fresh browser each time).
 
 usage: python scripts/bench_serve.py [--db URL] [--steps 10,20,...] [--seconds S] [--samples N]
@@ -46,6 +47,12 @@ def pct(samples: list[float], q: int) -> float:
 
 def summary(samples: list[float]) -> str:
     return f"p50 {pct(samples, 50):6.1f} ms  p95 {pct(samples, 95):6.1f} ms  (n={len(samples)})"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (load-independent, unlike wall time)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def memory_of(pid: int) -> tuple[float, float]:
@@ -174,8 +181,11 @@ async def connect_figures(port: int, samples: int) -> list[float]:
 
 async def memory_figures(port: int, server_pid: int) -> dict[str, tuple[float, float]]:
     client, _took = await Client.open(port, "bench001")
-    await asyncio.sleep(3)  # settled: the first paint's work is done, the feed is running
     (pid,) = consoles(server_pid)
+    print(
+        f"CPU time of one console from its start to the landing screen: {cpu_seconds(pid):.2f} s", flush=True
+    )
+    await asyncio.sleep(3)  # settled: the first paint's work is done, the feed is running
     out = {"Intake": memory_of(pid)}
     client.send("\x1bOR")  # F3
     await client.until(lambda: "Work queue │" in client.text())
@@ -198,14 +208,18 @@ async def capacity(port: int, server_pid: int, steps: list[int], seconds: float)
             clients += [c for c, _t in opened]
         await asyncio.sleep(3)
         latencies: list[float] = []
+        pids = [server_pid, *consoles(server_pid)]
+        cpu_before = sum(cpu_seconds(pid) for pid in pids)
         await asyncio.gather(*(c.typing(seconds, latencies) for c in clients))
+        cpu_per_key = (sum(cpu_seconds(pid) for pid in pids) - cpu_before) / len(latencies)
         pss = sum(memory_of(pid)[1] for pid in consoles(server_pid))
         load = os.getloadavg()[0]
         row = (n, pct(latencies, 50), pct(latencies, 95), max(latencies) * 1000, pss, load, len(latencies))
         rows.append(row)
         print(
             f"  {n:4d} sessions: key-to-screen p50 {row[1]:6.1f} ms  p95 {row[2]:6.1f} ms"
-            f"  max {row[3]:7.1f} ms  (n={row[6]});  consoles' PSS {pss / 1024:5.2f} GiB;  load {load:4.1f}",
+            f"  max {row[3]:7.1f} ms  (n={row[6]});  server CPU {cpu_per_key * 1000:5.1f} ms a key;"
+            f"  consoles' PSS {pss / 1024:5.2f} GiB;  load {load:4.1f}",
             flush=True,
         )
         if row[2] >= BUDGET_MS:
