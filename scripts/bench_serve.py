@@ -13,7 +13,8 @@ a desk with demo data, and scripted clients (asyncssh's client; headless Chromiu
 4. Browser page load -> login screen drawn (headless Chromium, a fresh browser each time).
 
 usage: python scripts/bench_serve.py [--db URL] [--steps 10,20,...] [--seconds S] [--samples N]
-(the database must be migrated; without --db a temporary SQLite desk with 3,000 tickets is made)
+(--db: an existing, possibly empty database, migrated here; without it a temporary SQLite desk; an empty
+desk gets 3,000 demo tickets; bench agents bench001… are added)
 """
 
 from __future__ import annotations
@@ -139,18 +140,20 @@ class Client(asyncssh.SSHClientSession[bytes]):
 
 
 def make_desk(url: str | None, tmp: Path, agents: int) -> str:
+    from sqlalchemy import text
+
     from deskterm.db import open_database, upgrade
     from deskterm.services import agents as agent_service
     from deskterm.services import demo, reference
 
-    if url is None:
-        url = f"sqlite:///{tmp / 'bench.db'}"
-        db = open_database(url)
-        upgrade(db.engine)
-        reference.seed(db)
+    url = url or f"sqlite:///{tmp / 'bench.db'}"
+    db = open_database(url)
+    upgrade(db.engine)
+    reference.seed(db)
+    with db.read() as s:
+        empty = not s.execute(text("SELECT 1 FROM ticket LIMIT 1")).first()
+    if empty:
         demo.generate(db, tickets=3000, seed=7)
-    else:
-        db = open_database(url)
     existing = set(agent_service.agent_logins(db))
     for n in range(1, agents + 1):
         login = f"bench{n:03d}"
