@@ -57,11 +57,16 @@ class DeskApp(App[str | None]):
         settings: Settings | None = None,
         database: Database | None = None,
         watch_changes: bool = True,
+        session_agent_id: int | None = None,
+        login_source: str | None = None,
     ) -> None:
         super().__init__()
         self.db_url = db_url
         self.login_as = login_as
         self.demo = demo
+        # Set only by `deskterm serve`, which authenticated this agent before starting the console.
+        self.session_agent_id = session_agent_id
+        self.login_source = login_source  # where the login screen's tries come from (throttling)
         self.settings: Settings | None = settings
         self.database: Database | None = database
         self.actor: Actor | None = None
@@ -123,7 +128,26 @@ class DeskApp(App[str | None]):
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
         self.refresh_header()
+        if self.session_agent_id is not None and self.actor is None:
+            self._session_login(self.session_agent_id)
+            return
         self.screen.post_message(Connected())
+
+    def _session_login(self, agent_id: int) -> None:
+        """The server authenticated this agent: open their console without asking again."""
+        from .screens.base import call_service
+        from .services import remote
+
+        def done(actor: Actor) -> None:
+            self.pop_screen()  # the login screen
+            self.logged_in(actor)
+
+        def refused(error: Exception) -> None:
+            self.exit(return_code=4, message=str(error))
+
+        call_service(
+            self, remote.session_actor, self.database, agent_id, done=done, failed=refused, group="login"
+        )
 
     def _connect_failed(self, message: str) -> None:
         self.connected = False

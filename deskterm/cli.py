@@ -193,6 +193,7 @@ def demo(
     as_: str = typer.Option("operator", "--as", metavar="LOGIN", help=DEMO_LOGINS),
     reset: bool = typer.Option(False, "--reset", help="Delete the demo database and start afresh."),
     tickets: int = typer.Option(3000, "--tickets", help="Tickets to generate the first time."),
+    serve: bool = typer.Option(False, "--serve", help="Serve the demo desk to browsers and SSH instead."),
 ) -> None:
     """Open the console on a demo database (created and filled the first time), logged in."""
     from pathlib import Path
@@ -221,6 +222,8 @@ def demo(
             demo_data.generate(database, tickets=tickets, progress=bar)
         kb.import_demo_articles(database)
     database.dispose()
+    if serve:
+        return cli_serve.serve_demo(url)
     if as_ not in {a[0] for a in demo_data.DEMO_AGENTS}:
         fail(f"no demo agent {as_!r}. {DEMO_LOGINS}", 2)
     run_console(db_url=url, login_as=as_, demo=True)
@@ -659,4 +662,4 @@ if __name__ == "__main__":
 
 
 # Commands of other areas register themselves on the Typer apps above.
-from . import cli_intake, cli_kb, cli_report, cli_watch, cli_work  # noqa: E402, F401
+from . import cli_intake, cli_kb, cli_report, cli_serve, cli_watch, cli_work  # noqa: E402, F401

@@ -114,6 +114,17 @@ class Settings(BaseSettings):
     smtp_user: str = ""
     smtp_password: SecretStr = SecretStr("")
     smtp_starttls: bool = False
+    # --- the desk server (`deskterm serve`) ---
+    # Where it listens, "host:port" (port 0: any free port), or "off".
+    serve_ssh: str = "0.0.0.0:2222"
+    serve_web: str = "127.0.0.1:8000"
+    # The address browsers use when the desk's TLS reverse proxy is in front (https://desk.example.com).
+    serve_public_url: str | None = None
+    serve_max_sessions: int = Field(default=100, ge=1)
+    # A session without a key pressed for this long ends (the intake draft is kept).
+    serve_idle_minutes: float = Field(default=60.0, gt=0)
+    # Where the SSH host key is kept (default: "serve" under the data directory).
+    serve_dir: str | None = None
 
     @field_validator("priority_matrix")
     @classmethod

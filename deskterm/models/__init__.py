@@ -1,6 +1,7 @@
 """The tables, one module per aggregate; importing this package registers them all."""
 
 from .agent import Agent, AgentPresence, AgentStateLog, AwayReason, LoginAttempt, Team
+from .agent_key import AgentKey
 from .base import Role, UtcDateTime, metadata
 from .customer import Customer, CustomerPhone, Device, Organisation
 from .desk import (
@@ -33,6 +34,7 @@ __all__ = [
     "OPEN_STATUSES",
     "PENDING_STATUSES",
     "Agent",
+    "AgentKey",
     "AgentPresence",
     "AgentStateLog",
     "AwayReason",

@@ -47,6 +47,8 @@ class LoginScreen(Screen[None]):
             if target is not None and target.get_backend_name() == "sqlite"
             else (f"{target.host}:{target.port or 5432}/{target.database}" if target is not None else "")
         )
+        if not getattr(app, "show_database_location", True):  # a served console: no server paths
+            where = ""
         self.query_one("#login-status", Static).update(
             _("Connected to {backend} {where}", backend=app.backend_label, where=where)  # type: ignore[attr-defined]
         )

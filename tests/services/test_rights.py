@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncssh
 import pytest
 from sqlmodel import select
 
@@ -32,12 +33,15 @@ from deskterm.services import (
     notify,
     presence,
     queue,
+    remote,
     sla_admin,
     tickets,
     workflow,
     worksheet,
 )
 from deskterm.services.auth import Actor, RightsChanged
+
+KEY = asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode()
 from deskterm.services.errors import Conflict, InvalidInput, LoginFailed, PermissionDenied
 from tests.factories import make_agent, make_ticket
 
@@ -292,6 +296,9 @@ CALLS: list[tuple[str, Callable[[Desk], Any]]] = [
     ("intake.find_duplicates", lambda d: intake.find_duplicates(d.db, d.actor, FORM)),
     ("intake.save_call", lambda d: intake.save_call(d.db, d.actor, FORM, on_duplicate="create")),
     ("intake.chase", lambda d: intake.chase(d.db, d.actor, d.open_no, words="again")),
+    ("remote.add_key", lambda d: remote.add_key(d.db, d.actor, d.actor.login, KEY)),
+    ("remote.list_keys", lambda d: remote.list_keys(d.db, d.actor)),
+    ("remote.remove_key", lambda d: remote.remove_key(d.db, d.actor, d.actor.login, "1")),
     ("intake.restore_draft", lambda d: intake.restore_draft(d.db, d.actor, {})),
     ("kb.solved_it", lambda d: kb.solved_it(d.db, d.actor, d.open_no, d.article_id)),
     ("kb.copy_to_note", lambda d: kb.copy_to_note(d.db, d.actor, d.open_no, d.article_id)),
