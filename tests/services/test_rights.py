@@ -40,11 +40,10 @@ from deskterm.services import (
     worksheet,
 )
 from deskterm.services.auth import Actor, RightsChanged
-
-KEY = asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode()
 from deskterm.services.errors import Conflict, InvalidInput, LoginFailed, PermissionDenied
 from tests.factories import make_agent, make_ticket
 
+KEY = asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode()
 TEAM, OTHER_TEAM = "Desktop Support", "Network"
 
 # --- point 9: actor role x target role x action -----------------------------------------------------
