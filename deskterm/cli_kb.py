@@ -11,6 +11,7 @@ from rich.table import Table
 
 from .cli import (
     AS,
+    AS_OPTIONAL,
     _progress,
     app,
     authenticate,
@@ -35,16 +36,17 @@ app.add_typer(kb_app, name="kb")
 @user_errors
 def kb_import(
     file: Path = typer.Argument(..., help="A JSONL file of solutions (one JSON object a line)."),
-    as_: str = AS,
+    as_: str | None = AS_OPTIONAL,
 ) -> None:
-    """Import solutions (KB editors; idempotent by id; identical statements stored once)."""
+    """Import solutions (KB editors; idempotent by id; identical statements stored once). Without
+    --as only into a new desk that has no agents yet."""
     from .services import kb
 
     if not file.is_file():
         fail(f"no file {file}", 2)
     lines = read_input(str(file)).splitlines()  # a line with bad UTF-8 is reported with its number
     database = open_db()
-    actor = authenticate(database, as_)
+    actor = authenticate(database, as_) if as_ else None
     started = time.perf_counter()
     with _progress() as bar:
         report = kb.import_solutions(database, actor, lines, progress=bar)

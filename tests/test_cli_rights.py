@@ -127,3 +127,18 @@ def test_demo_data_adds_its_logins_to_a_desk_with_agents_only_when_asked(db: Dat
     done = cli(db, "demo-data", "--tickets", "5", "--as", "root", "--with-demo-logins")
     assert done.exit_code == 0, done.output
     assert auth.login(db, "operator", demo.DEMO_PASSWORD).role == "operator"
+
+
+def test_a_new_desk_without_agents_takes_its_knowledge_base_without_an_agent(
+    db: Database, tmp_path: Path
+) -> None:
+    """Setting up a desk (as kb-eval does: db upgrade, kb import, kb search) needs nobody to act for
+    while the desk has no agents; once it has one, an import names a knowledge editor."""
+    line = '{"id": "KB-9001", "title": "Printer offline", "statements": ["Turn the printer on."]}\n'
+    jsonl = tmp_path / "kb.jsonl"
+    jsonl.write_text(line, encoding="utf-8")
+    first = cli(db, "kb", "import", str(jsonl), password=None)
+    assert first.exit_code == 0, first.output
+    make_agent(db, "olga", role="operator", team="Service Desk", tier=1)
+    later = cli(db, "kb", "import", str(jsonl), password=None)
+    assert later.exit_code == 4 and "--as LOGIN" in later.output

@@ -39,7 +39,7 @@ from ..models import (
 )
 from . import inputs
 from .auth import Actor, require
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .tickets import find_ticket, normalise_number, record_event
 
 # How often a search looks for articles changed by others (seconds).
@@ -876,11 +876,15 @@ def remove_synonyms(db: Database, actor: Actor, synonym_id: int) -> None:
 
 
 def import_solutions(
-    db: Database, actor: Actor, lines: list[str], *, progress: store.Progress | None = None
+    db: Database, actor: Actor | None, lines: list[str], *, progress: store.Progress | None = None
 ) -> store.ImportReport:
-    """Import solutions from JSONL lines (KB editors): `kb import`."""
+    """Import solutions from JSONL lines (KB editors): `kb import`. `actor` None: setting up a new
+    desk that has no agents yet (as its first admin is added), when there is nobody to act for."""
     with db.read() as s:
-        require_editor(s, actor)
+        if actor is not None:
+            require_editor(s, actor)
+        elif s.exec(select(Agent.id).limit(1)).first() is not None:
+            raise PermissionDenied("this desk has agents: a knowledge editor imports (--as LOGIN)")
     return store.import_jsonl(db, lines, total=len(lines), progress=progress)
 
 
