@@ -55,3 +55,10 @@ def make_ticket(
 ) -> tickets.TicketDetail:  # type: ignore[no-untyped-def]
     fields.setdefault("category", "Hardware/PC")
     return tickets.create_ticket(db, actor, summary=summary, **fields)
+
+
+def set_active(db: Database, login: str, active: bool) -> None:
+    """Deactivate or activate an agent behind the services' back (tests of what others then see)."""
+    with db.write() as s:
+        agent = s.exec(select(Agent).where(Agent.login == login)).one()
+        agent.active = active

@@ -8,8 +8,7 @@ from sqlmodel import select
 from textual.widgets import Input
 
 from deskterm.models import LoginAttempt
-from deskterm.services import agents
-from tests.factories import make_agent
+from tests.factories import make_agent, set_active
 from tests.screens.helpers import log_in, make_app, wait_until
 
 
@@ -26,7 +25,7 @@ async def test_a_served_console_opens_logged_in_without_asking(db):
 
 async def test_a_served_console_for_a_deactivated_agent_quits_with_the_reason(db):
     chen = make_agent(db, "chen", role="engineer")
-    agents.set_active(db, None, "chen", False)
+    set_active(db, "chen", False)
     app = make_app(db, watch_changes=False, session_agent_id=chen.id)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: app.return_code is not None)

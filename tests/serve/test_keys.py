@@ -9,9 +9,9 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from deskterm.services import agents, remote
+from deskterm.services import remote
 from deskterm.services.errors import Conflict, InvalidInput, LoginFailed, NotFound, PermissionDenied
-from tests.factories import make_agent
+from tests.factories import make_agent, set_active
 
 from .helpers import need
 
@@ -61,10 +61,10 @@ def test_a_key_opens_its_agents_login_only_while_registered_and_active(db, tmp_p
         remote.add_key(db, chen, "chen", text)  # once is enough
     with pytest.raises(Conflict):
         remote.add_key(db, admin, "dora", text)  # and a key belongs to one agent
-    agents.set_active(db, None, "chen", False)
+    set_active(db, "chen", False)
     assert not remote.key_opens(db, "chen", blob)
     assert remote.agent_id_of(db, "chen") is None
-    agents.set_active(db, None, "chen", True)
+    set_active(db, "chen", True)
     assert remote.agent_id_of(db, "chen") == chen.id
     assert remote.remove_key(db, chen, "chen", fingerprint).fingerprint == fingerprint
     assert not remote.key_opens(db, "chen", blob)
@@ -105,7 +105,7 @@ def test_who_may_manage_whose_keys(db, tmp_path):
     # Without a login: every key the actor may manage, no others.
     assert {k.login for k in remote.list_keys(db, actors["sue"])} == {"eng", "sue"}
     assert {k.login for k in remote.list_keys(db, actors["olga"])} == {"olga"}
-    agents.set_active(db, None, "eng", False)
+    set_active(db, "eng", False)
     with pytest.raises(PermissionDenied, match="deactivated"):
         remote.list_keys(db, actors["eng"])
 
@@ -113,7 +113,7 @@ def test_who_may_manage_whose_keys(db, tmp_path):
 def test_the_actor_of_a_served_session(db):
     chen = make_agent(db, "chen", role="engineer")
     assert remote.session_actor(db, chen.id) == chen
-    agents.set_active(db, None, "chen", False)
+    set_active(db, "chen", False)
     with pytest.raises(LoginFailed):
         remote.session_actor(db, chen.id)
     with pytest.raises(LoginFailed):

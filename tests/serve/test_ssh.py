@@ -8,8 +8,8 @@ import subprocess
 from pathlib import Path
 
 from deskterm.models import AgentPresence
-from deskterm.services import agents, remote
-from tests.factories import make_ticket
+from deskterm.services import remote
+from tests.factories import make_ticket, set_active
 
 from .conftest import PASSWORD, Desk
 from .helpers import F3, Server, Terminal, alive, askpass_env, need, ssh_argv, wait_until
@@ -106,10 +106,10 @@ def test_wrong_password_unknown_login_and_deactivated_agent_are_refused_alike(de
     unknown = refused(server, tmp_path, "nobody", "whatever-pw")
     assert "Permission denied" in wrong
     assert wrong == unknown  # nothing tells whether the login exists
-    agents.set_active(desk.db, None, "eng", False)
+    set_active(desk.db, "eng", False)
     gone = refused(server, tmp_path, "eng", PASSWORD)
     assert "Permission denied" in gone
-    agents.set_active(desk.db, None, "ella", False)
+    set_active(desk.db, "ella", False)
     by_key = subprocess.run(
         ssh_argv(server.ssh_port, "ella", key=key, extra=("-T",)), capture_output=True, text=True
     )
