@@ -38,7 +38,7 @@ escalation list                                                      2     0    
 escalation add late --trigger complaint --hierarchical               2     4         0
 escalation disable late                                              2     4         0
 escalation enable late                                               2     4         0
-kb import {kb}                                                       2     4         0
+kb import {kb}                                                       4     4         0
 kb export -                                                          2     0         0
 kb synonyms                                                          2     0         0
 kb synonyms --add pc,computer                                        2     4         0

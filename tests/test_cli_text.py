@@ -32,7 +32,13 @@ C1_CSI = "\x9b31m"
 ACTIVE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+ADMIN_COMMANDS = ("agent", "report", "escalation", "sla", "kb import", "kb export")
+
+
 def deskterm(db, *args: str, stdin: str | bytes | None = None):  # type: ignore[no-untyped-def]
+    """The CLI as a script runs it; desk-wide commands act as the desk's admin (`root`)."""
+    if "--as" not in args and " ".join(args).startswith(ADMIN_COMMANDS):
+        args = (*args, "--as", "root")
     result = CliRunner().invoke(
         app, ["--db", str(db.engine.url), *args], input=stdin, env={"DESKTERM_PASSWORD": "secret-pw"}
     )
@@ -55,6 +61,7 @@ def one_line(result, code: int, words: str) -> None:  # type: ignore[no-untyped-
 
 @pytest.fixture
 def desk(sqlite_db):  # type: ignore[no-untyped-def]
+    make_agent(sqlite_db, "root", role="admin", team="Service Desk", tier=3)
     make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1)
     make_agent(sqlite_db, "eddy", team="Desktop Support")
     return sqlite_db

@@ -16,6 +16,6 @@ async def test_the_console_of_a_deactivated_agent_closes_with_the_reason(sqlite_
         await log_in(pilot, "eddy", "right-pw")
         await wait_until(pilot, lambda: app.actor is not None)
         agents.set_active(sqlite_db, boss, "eddy", False)
-        app.set_presence(presence.AWAY)  # any service call: this one is the console's own
+        app.set_agent_state(presence.ON_CALL)  # any service call: this one is the console's own
         await wait_until(pilot, lambda: app.return_code == 4)
     assert auth.login_log(sqlite_db, boss, "eddy")[0].source.startswith("console:")  # its terminal
