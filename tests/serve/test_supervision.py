@@ -21,8 +21,10 @@ from .helpers import Server, Terminal, alive, askpass_env, ssh_argv, wait_until
 
 
 def draft_of(login: str) -> dict:  # type: ignore[type-arg]
-    path = Path(os.environ["XDG_DATA_HOME"]) / "deskterm" / "drafts" / f"intake-{login}.json"
-    wait_until(path.exists, what=f"{path} written")
+    """The one draft of `login` (drafts are named by login and desk: services/drafts.py)."""
+    folder = Path(os.environ["XDG_DATA_HOME"]) / "deskterm" / "drafts"
+    wait_until(lambda: any(folder.glob(f"intake-{login}-*.json")), what=f"{login}'s draft written")
+    (path,) = folder.glob(f"intake-{login}-*.json")
     return json.loads(path.read_text())["form"]
 
 
