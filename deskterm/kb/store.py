@@ -16,7 +16,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlmodel import Session, col
 
 from .. import clock
-from ..db import Database, bulk_insert
+from ..db import Database, _fmt, bulk_insert
 from ..models import KbArticle, KbArticleStatement, KbStatement, KbSynonym
 from ..services import inputs
 from .engine import KbDoc
@@ -139,11 +139,18 @@ def article_changes(
 def record(session: Session, rows: Iterable[tuple[Any, ...]]) -> int:
     """Append versions to the history: (article id, statement id, version, actor id, time, action,
     changes) rows; one of the two ids is None."""
+    rows = list(rows)
+    # an import's rows share one time: format it once, not per row (a tenth of an import's cost)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    stamps = {row[4]: _fmt(row[4], sqlite) for row in rows}
     return bulk_insert(
         session.connection(),
         "kb_revision",
         ["article_id", "statement_id", "version", "actor_id", "at", "action", "changes"],
-        [(*row[:6], json.dumps(row[6], ensure_ascii=False)) for row in rows],
+        [
+            (*row[:4], stamps[row[4]], row[5], json.dumps(row[6], ensure_ascii=False) if row[6] else "{}")
+            for row in rows
+        ],
     )
 
 

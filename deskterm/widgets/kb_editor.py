@@ -295,9 +295,9 @@ class SolutionEditor(DeskModal[int | None]):
         elif isinstance(error, Conflict) and self.base is not None:
             # nothing typed is lost: the form stays as it is until the editor reloads
             hint = _("What you typed is kept. Ctrl+R: reload the current version with your changes on top.")
-            self.query_one("#e-form", Static).update(f"{error}\n{hint}")
+            self.query_one("#e-form", Static).update(f"{clean(error)}\n{hint}")
         else:
-            self.query_one("#e-form", Static).update(str(error))
+            self.query_one("#e-form", Static).update(clean(error))
 
     # --- reloading after someone else's save, and the history ---------------------------------
 
@@ -407,7 +407,9 @@ class StatementDialog(DeskModal[kb.StatementView | None]):
 
     def _refused(self, error: Exception) -> None:
         message = (
-            "; ".join(_(r) for r in error.errors.values()) if isinstance(error, InvalidInput) else str(error)
+            "; ".join(_(r) for r in error.errors.values())
+            if isinstance(error, InvalidInput)
+            else clean(error)
         )
         if isinstance(error, Conflict):
             message += "\n" + _(

@@ -15,7 +15,7 @@ from deskterm.kb import store
 from deskterm.models import KbRevision, KbStatement
 from deskterm.services import kb
 from deskterm.services.errors import Conflict
-from tests.factories import make_agent
+from tests.factories import make_agent, make_ticket
 
 ARTICLES = [
     {
@@ -206,6 +206,16 @@ def test_a_status_change_from_a_stale_version_is_refused(db):
     assert kb.set_status(db, sue, article.id, "draft", version=article.version) == article.version + 1
     with pytest.raises(Conflict, match=r"by Sue Lin .*status “published” → “draft”"):
         kb.set_status(db, sue, article.id, "retired", version=article.version)
+
+
+def test_a_solution_solving_a_ticket_is_no_edit(db):
+    """The score and usage count are not content: "this solved it" meanwhile refuses no editor."""
+    load(db)
+    sue = make_agent(db, "sue", role="supervisor")
+    article = kb.get_article_by_external_id(db, "KB-0012")
+    kb.solved_it(db, sue, make_ticket(db, sue).number, article.id)
+    save(db, sue, article, title="Paper jam (LP-2100)")
+    assert kb.get_article(db, article.id).score == 1.0
 
 
 def test_the_history_is_append_only(db):
