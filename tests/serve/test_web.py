@@ -29,7 +29,7 @@ def browser(tmp_path: Path) -> Iterator[Browser]:
     b.quit()
 
 
-def test_the_page_is_desktermss_own_and_loads_nothing_from_elsewhere(sqlite_db):
+def test_the_page_is_deskterms_own_and_loads_nothing_from_elsewhere(sqlite_db):
     from .conftest import make_desk
 
     server = Server(make_desk(sqlite_db).url)
