@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 import termios
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 
 # Long enough for the notice to be read and for the intake screen's draft flush (every 0.5 s).
 STOP_NOTICE_SECONDS = 1.5
+# After a hang-up, how long a clean exit may take before the process leaves anyway.
+HANGUP_GRACE_SECONDS = 5.0
 
 
 class ServedApp(DeskApp):
@@ -40,7 +43,16 @@ class ServedApp(DeskApp):
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.server_stopping)
-        loop.add_signal_handler(signal.SIGHUP, self.exit)
+        loop.add_signal_handler(signal.SIGHUP, self.hang_up)
+
+    def hang_up(self) -> None:
+        """The connection or the server is gone: quit. A terminal or pipe whose other end is gone can
+        stall the last writes of a clean exit, so the process leaves anyway after a grace period
+        (the draft is written on every change; the heartbeat's timeout marks a stalled console out)."""
+        timer = threading.Timer(HANGUP_GRACE_SECONDS, os._exit, (0,))
+        timer.daemon = True
+        timer.start()
+        self.exit()
 
     def server_stopping(self) -> None:
         self.notify(
