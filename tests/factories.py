@@ -62,3 +62,19 @@ def set_active(db: Database, login: str, active: bool) -> None:
     with db.write() as s:
         agent = s.exec(select(Agent).where(Agent.login == login)).one()
         agent.active = active
+
+
+def escalation_desk(db: Database) -> dict[str, Actor]:
+    """The escalation chain the escalation and clock tests share: head ← lead ← eng, eng2 (Desktop
+    Support), lead ← spec (Server Specialists); head ← sup ← op (Service Desk); other (Network)."""
+    people = {
+        "head": make_agent(db, "head", role="supervisor", team="Service Desk", tier=3),
+        "sup": make_agent(db, "sup", role="supervisor", team="Service Desk", manager="head"),
+        "lead": make_agent(db, "lead", role="supervisor", team="Desktop Support", tier=3, manager="head"),
+    }
+    people["eng"] = make_agent(db, "eng", manager="lead")
+    people["eng2"] = make_agent(db, "eng2", manager="lead")
+    people["op"] = make_agent(db, "op", role="operator", team="Service Desk", tier=1, manager="sup")
+    people["other"] = make_agent(db, "other", team="Network", manager="head")
+    people["spec"] = make_agent(db, "spec", team="Server Specialists", tier=3, manager="lead")
+    return people

@@ -17,7 +17,7 @@ from deskterm.models import Callback, Status, Ticket, TicketEvent
 from deskterm.services import callbacks, escalation, intake, kpi, sla, tickets, workflow
 from deskterm.services.intake import IntakeForm, IntakeRules
 from deskterm.services.sla_calendar import due_time
-from tests.factories import make_agent, make_ticket
+from tests.factories import escalation_desk, make_ticket
 
 SH = ZoneInfo("Asia/Shanghai")
 MONDAY_9 = datetime(2026, 3, 9, 9, 0, tzinfo=SH)  # a working Monday in Shanghai
@@ -33,17 +33,7 @@ def clk() -> clock.FrozenClock:
 
 @pytest.fixture
 def desk(db: Database) -> dict:
-    """head ← lead ← eng, eng2 (Desktop Support), lead ← spec (Server Specialists); sup ← op (desk)."""
-    people = {
-        "head": make_agent(db, "head", role="supervisor", team="Service Desk", tier=3),
-        "sup": make_agent(db, "sup", role="supervisor", team="Service Desk", manager="head"),
-        "lead": make_agent(db, "lead", role="supervisor", team="Desktop Support", tier=3, manager="head"),
-    }
-    people["eng"] = make_agent(db, "eng", manager="lead")
-    people["eng2"] = make_agent(db, "eng2", manager="lead")
-    people["op"] = make_agent(db, "op", role="operator", team="Service Desk", tier=1, manager="sup")
-    people["spec"] = make_agent(db, "spec", team="Server Specialists", tier=3, manager="lead")
-    return people
+    return escalation_desk(db)
 
 
 def row(db: Database, number: str) -> Ticket:

@@ -17,7 +17,7 @@ from deskterm.db import Database, open_database
 from deskterm.models import Agent, EscalationFiring, Notification, Ticket, TicketEvent
 from deskterm.services import auth, escalation, notify, tickets
 from deskterm.services.errors import Conflict, InvalidInput, PermissionDenied
-from tests.factories import make_agent, make_ticket
+from tests.factories import escalation_desk, make_agent, make_ticket
 
 SH = ZoneInfo("Asia/Shanghai")
 MONDAY_10 = datetime(2026, 3, 9, 10, 0, tzinfo=SH)  # a working Monday in Shanghai
@@ -32,18 +32,7 @@ def clk() -> clock.FrozenClock:
 
 @pytest.fixture
 def desk(db: Database) -> dict:
-    """head ← lead ← eng (Desktop Support), sup ← op (Service Desk), other (Network)."""
-    people = {
-        "head": make_agent(db, "head", role="supervisor", team="Service Desk", tier=3),
-        "sup": make_agent(db, "sup", role="supervisor", team="Service Desk", manager="head"),
-        "lead": make_agent(db, "lead", role="supervisor", team="Desktop Support", tier=3, manager="head"),
-    }
-    people["eng"] = make_agent(db, "eng", manager="lead")
-    people["eng2"] = make_agent(db, "eng2", manager="lead")
-    people["op"] = make_agent(db, "op", role="operator", team="Service Desk", tier=1, manager="sup")
-    people["other"] = make_agent(db, "other", team="Network", manager="head")
-    people["spec"] = make_agent(db, "spec", team="Server Specialists", tier=3, manager="lead")
-    return people
+    return escalation_desk(db)
 
 
 def rule(db: Database, name: str, when: dict, then: dict) -> escalation.Rule:
