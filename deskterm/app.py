@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from . import clock, i18n, memory, screens
 from .i18n import _
 from .messages import Connected, ConnectFailed
 from .text import clean
+from .widgets.service import ServiceFailed
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -135,8 +136,8 @@ class DeskApp(App[str | None]):
 
     def _session_login(self, agent_id: int) -> None:
         """The server authenticated this agent: open their console without asking again."""
-        from .screens.base import call_service
         from .services import remote
+        from .widgets.service import call_service
 
         def done(actor: Actor) -> None:
             self.pop_screen()  # the login screen
@@ -382,8 +383,9 @@ class DeskApp(App[str | None]):
         text, stored before it was cleaned where it entered): never markup."""
         super().notify(clean(message), title=clean(title), markup=False, **options)
 
-    def handle_service_error(self, error: Exception, failed: Any = None) -> None:
-        """One place for what workers raise: users' errors become messages, bugs are logged loudly."""
+    def sort_service_error(self, error: Exception, user_error: Callable[[Exception], Any]) -> None:
+        """One place for what workers raise: an error the user caused goes to `user_error` (which
+        posts a ServiceFailed where the call was made); bugs are logged and shown as internal errors."""
         from sqlalchemy.exc import OperationalError
 
         from .db import DatabaseError, describe_failure
@@ -396,24 +398,24 @@ class DeskApp(App[str | None]):
             self.exit(return_code=4, message=Text(f"deskterm: {error}"))
             return
         if isinstance(error, DeskError | DatabaseError):
-            if failed is not None:
-                failed(error)
-            else:
-                self.notify(str(error), severity="warning", markup=False)
+            user_error(error)
             return
         if isinstance(error, OperationalError) and self.database is not None:
             self.connected = False
             self.refresh_header()
-            message = describe_failure(self.database.engine, error)
-            if failed is not None:
-                failed(DatabaseError(message))
-            else:
-                self.notify(message, severity="error", markup=False)
+            user_error(DatabaseError(describe_failure(self.database.engine, error)))
             return
         self.log.error(error)
         self.notify(
             f"{type(error).__name__}: {error}", title=_("Internal error"), severity="error", markup=False
         )
+
+    def on_service_failed(self, message: ServiceFailed) -> None:
+        """A refusal no screen or dialog showed in place: the banner shows it."""
+        from .db import DatabaseError
+
+        severity = "error" if isinstance(message.error, DatabaseError) else "warning"
+        self.notify(str(message.error), severity=severity, markup=False)
 
     def refresh_header(self) -> None:
         from .widgets.chrome import DeskHeader

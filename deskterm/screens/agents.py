@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Select, Static
 
+from ..dialogs.base import ConfirmDialog, DeskModal
 from ..i18n import _
 from ..services import agents
 from ..services.errors import DeskError, InvalidInput
@@ -19,7 +20,7 @@ from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
 from ..widgets.table import FastTable
 from ..widgets.ticket_format import cell
-from .base import DeskModal, DeskScreen
+from .base import DeskScreen
 
 COLUMNS = ("Login", "Name", "No.", "Role", "Tier", "Team", "Manager", "Active")
 ROLES = ("operator", "engineer", "supervisor", "admin")
@@ -121,26 +122,6 @@ class AgentsScreen(DeskScreen):
     def _password_set(self, login: str | None) -> None:
         if login:
             self.notify(_("Password of {login} reset.", login=login), markup=False)
-
-
-class ConfirmDialog(DeskModal[bool]):
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes", id="dialog.yes"),
-        Binding("n", "answer(False)", "No", id="dialog.no"),
-        Binding("escape", "answer(False)", "Cancel", id="dialog.cancel"),
-    ]
-
-    def __init__(self, question: str) -> None:
-        super().__init__()
-        self.question = question
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(self.question, markup=False)
-            yield Static(_("y: yes · n: no"), classes="dialog-hint", markup=False)
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Input, Static
 
 from .. import clock, i18n
+from ..dialogs.base import DeskModal
 from ..i18n import _
 from ..services import callbacks
 from ..services.errors import InvalidInput
@@ -23,7 +24,7 @@ from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
 from ..widgets.table import FastTable
 from ..widgets.ticket_format import cell, local, priority_text, span
-from .base import DeskModal, DeskScreen
+from .base import DeskScreen
 
 COLUMNS = (
     ("number", "Number"),

@@ -13,10 +13,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Select, Static
 
+from ..dialogs.base import DeskModal
 from ..i18n import _
 from ..services import escalation
 from ..services.errors import DeskError, InvalidInput
-from .base import DeskModal
 
 
 class EscalateDialog(DeskModal["escalation.EscalationResult | None"]):

@@ -12,14 +12,16 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 
+from ..dialogs.base import DeskModal
 from ..i18n import _
 from ..services import notify
 from ..services.changes import FeedPosition
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
+from ..widgets.service import call_service
 from ..widgets.table import FastTable
 from ..widgets.ticket_format import cell, local
-from .base import DeskModal, DeskScreen, call_service
+from .base import DeskScreen
 
 if TYPE_CHECKING:
     from ..app import DeskApp

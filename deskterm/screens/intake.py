@@ -23,11 +23,12 @@ from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from .. import clock
+from ..dialogs.base import ConfirmDialog, DeskModal
 from ..i18n import _, language
 from ..text import clean, shorten
 from ..widgets.chrome import DeskFooter, DeskHeader
 from ..widgets.intake_fields import ChoiceField
-from .base import DeskModal, DeskScreen
+from .base import DeskScreen
 
 # (field, label) in the script's order; the widgets are #f-<field>.
 TEXT_FIELDS = ("name", "organisation", "phone", "device_model", "device_serial")
@@ -1234,30 +1235,6 @@ def _warranty_text(status: str, end: Any) -> str:
 
 
 # --- dialogs ---------------------------------------------------------------------------------------
-
-
-class ConfirmDialog(DeskModal[bool]):
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes", id="dialog.yes"),
-        Binding("n", "answer(False)", "No", id="dialog.no"),
-        Binding("escape", "answer(False)", "Cancel", id="dialog.cancel"),
-    ]
-
-    def __init__(self, question: str, *, yes: str = "", no: str = "") -> None:
-        super().__init__()
-        self.question = question
-        self.yes = yes or _("yes")
-        self.no = no or _("no")
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(self.question, markup=False)
-            yield Static(
-                _("y: {yes} · n: {no}", yes=self.yes, no=self.no), classes="dialog-hint", markup=False
-            )
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
 
 
 class CallerDialog(DeskModal[str]):

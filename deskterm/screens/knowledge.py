@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
+from ..dialogs.base import DeskModal
 from ..i18n import _
 from ..services import kb
 from ..services.tickets import normalise_number
@@ -25,7 +26,7 @@ from ..widgets.chrome import DeskFooter, DeskHeader
 from ..widgets.kb_editor import HistoryDialog, SolutionEditor, used_label
 from ..widgets.table import FastTable
 from ..widgets.ticket_format import cell
-from .base import DeskModal, DeskScreen
+from .base import DeskScreen
 
 DEBOUNCE = 0.12  # seconds of quiet typing before a search runs
 POLL = 0.5  # how often a visible screen asks whether the index changed (others' edits)

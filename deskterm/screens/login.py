@@ -12,7 +12,7 @@ from textual.widgets import Input, Static
 from ..i18n import _
 from ..messages import Connected, ConnectFailed
 from ..widgets.chrome import DeskFooter, DeskHeader
-from .base import call_service
+from ..widgets.service import call_service
 
 DEMO_PASSWORD = "demo"
 DEMO_HINT = "Demo logins, password 'demo': operator · engineer · expert · supervisor · head · admin"

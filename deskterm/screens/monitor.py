@@ -24,6 +24,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker
 
 from .. import clock
+from ..dialogs.base import DeskModal
 from ..i18n import _, language
 from ..services import kpi, workflow
 from ..services.tickets import TicketRow
@@ -31,7 +32,7 @@ from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
 from ..widgets.table import FastTable
 from ..widgets.ticket_format import cell, countdown, priority_text, span, status_label
-from .base import DeskModal, DeskScreen
+from .base import DeskScreen
 
 STATUS_COLUMNS = ("new", "assigned", "in_progress", "pending_customer", "pending_third_party")
 TEAM_COLUMNS = (

@@ -9,10 +9,10 @@ from textual.containers import Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from ..dialogs.base import DeskModal
 from ..i18n import _, language
 from ..services import presence
 from ..text import clean
-from .base import DeskModal
 
 READY = "available"
 

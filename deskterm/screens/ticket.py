@@ -20,13 +20,14 @@ from textual.widgets import Checkbox, Input, OptionList, Select, Static, TextAre
 from textual.widgets.option_list import Option
 
 from .. import clock
+from ..dialogs.base import DeskModal, ServiceDialog
 from ..i18n import _
 from ..services import tickets, workflow, worksheet
-from ..services.errors import InvalidInput, NotFound
+from ..services.errors import NotFound
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
 from ..widgets.ticket_format import countdown, local, priority_text, span, status_label
-from .base import DeskModal, DeskScreen
+from .base import DeskScreen
 
 EVENT_LABELS = {
     "created": "created",
@@ -371,45 +372,7 @@ def _event_extra(data: dict[str, Any]) -> str:
 # --- dialogs ---------------------------------------------------------------------------------------
 
 
-class _ServiceDialog(DeskModal[bool]):
-    """A dialog that calls one service and closes on success, showing a refusal in place (the
-    user's input stays)."""
-
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="dialog.save"),
-        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
-    ]
-
-    def hint(self) -> ComposeResult:
-        yield Static("", id="e-form", classes="form-error", markup=False)
-        yield Static(_("Ctrl+S: save · Esc: cancel"), classes="dialog-hint", markup=False)
-
-    def submit(self, fn: Any, *args: Any, **kwargs: Any) -> None:
-        self.query_one("#e-form", Static).update("")
-        self.call(fn, *args, done=lambda _r: self.dismiss(True), failed=self.refused, **kwargs)
-
-    def refused(self, error: Exception) -> None:
-        if isinstance(error, InvalidInput):
-            text = "; ".join(f"{_(k)}: {_(v)}" for k, v in error.errors.items())
-        else:
-            text = str(error)
-        self.query_one("#e-form", Static).update(text)
-
-    def labelled(self, label: str, widget: Any) -> ComposeResult:
-        with Horizontal(classes="form-row"):
-            yield Static(_(label), classes="form-label", markup=False)
-            yield widget
-
-    @property
-    def db(self) -> Any:
-        return self.desk.database
-
-    @property
-    def actor(self) -> Any:
-        return self.desk.actor
-
-
-class NoteDialog(_ServiceDialog):
+class NoteDialog(ServiceDialog):
     def __init__(self, number: str) -> None:
         super().__init__()
         self.number = number
@@ -435,7 +398,7 @@ class NoteDialog(_ServiceDialog):
         )
 
 
-class StatusDialog(_ServiceDialog):
+class StatusDialog(ServiceDialog):
     """Pick the next status among the legal moves (Enter)."""
 
     def __init__(self, view: workflow.TicketView) -> None:
@@ -481,7 +444,7 @@ class StatusDialog(_ServiceDialog):
         )
 
 
-class ResolveDialog(_ServiceDialog):
+class ResolveDialog(ServiceDialog):
     def __init__(self, view: workflow.TicketView) -> None:
         super().__init__()
         self.view = view
@@ -513,7 +476,7 @@ class ResolveDialog(_ServiceDialog):
         )
 
 
-class ReopenDialog(_ServiceDialog):
+class ReopenDialog(ServiceDialog):
     def __init__(self, view: workflow.TicketView) -> None:
         super().__init__()
         self.view = view
@@ -540,7 +503,7 @@ class ReopenDialog(_ServiceDialog):
         )
 
 
-class TransferDialog(_ServiceDialog):
+class TransferDialog(ServiceDialog):
     """To another team's queue, or to an agent; a reason is required."""
 
     def __init__(self, view: workflow.TicketView) -> None:
@@ -586,7 +549,7 @@ def _targets(db: Any) -> list[tuple[str, str]]:
     return teams + agents
 
 
-class AssignDialog(_ServiceDialog):
+class AssignDialog(ServiceDialog):
     def __init__(self, view: workflow.TicketView) -> None:
         super().__init__()
         self.view = view
@@ -629,7 +592,7 @@ KINDS = ("incident", "request", "consultation", "complaint")
 LEVELS = ((1, "1 high"), (2, "2 medium"), (3, "3 low"))
 
 
-class EditDialog(_ServiceDialog):
+class EditDialog(ServiceDialog):
     """Edit the fields as of the version shown; if someone changed the ticket meanwhile the save is
     refused with what changed, and the input stays here."""
 
@@ -744,7 +707,7 @@ def parse_parts(text: str) -> list[worksheet.Part]:
     return parts
 
 
-class WorkSheetDialog(_ServiceDialog):
+class WorkSheetDialog(ServiceDialog):
     """The on-site work sheet (派工单): Ctrl+S saves, Ctrl+O shows it as printable text."""
 
     BINDINGS = [

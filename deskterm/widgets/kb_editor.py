@@ -20,8 +20,8 @@ from textual.timer import Timer
 from textual.widgets import Input, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
+from ..dialogs.base import DeskModal
 from ..i18n import _
-from ..screens.base import DeskModal
 from ..services import kb
 from ..services.errors import Conflict, InvalidInput
 from ..text import clean
