@@ -30,8 +30,9 @@ from ..services import kpi, workflow
 from ..services.tickets import TicketRow
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
+from ..widgets.labels import status_label
 from ..widgets.table import FastTable
-from ..widgets.ticket_format import cell, countdown, priority_text, span, status_label
+from ..widgets.ticket_format import cell, countdown, priority_text, span
 from .base import DeskScreen
 
 STATUS_COLUMNS = ("new", "assigned", "in_progress", "pending_customer", "pending_third_party")

@@ -22,8 +22,9 @@ from ..i18n import _
 from ..services import queue, tickets, workflow
 from ..services.errors import Conflict
 from ..widgets.chrome import DeskFooter, DeskHeader
+from ..widgets.labels import status_label
 from ..widgets.table import FastTable
-from ..widgets.ticket_format import age, cell, countdown, priority_text, status_label
+from ..widgets.ticket_format import age, cell, countdown, priority_text
 from .base import DeskScreen
 from .ticket import AssignDialog, TicketScreen
 

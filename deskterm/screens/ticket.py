@@ -26,7 +26,8 @@ from ..services import tickets, workflow, worksheet
 from ..services.errors import NotFound
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
-from ..widgets.ticket_format import countdown, local, priority_text, span, status_label
+from ..widgets.labels import status_label
+from ..widgets.ticket_format import countdown, local, priority_text, span
 from .base import DeskScreen
 
 EVENT_LABELS = {

@@ -11,21 +11,8 @@ from rich.text import Text
 from ..i18n import _
 from ..text import clean
 
-STATUS_LABELS = {
-    "new": "New",
-    "assigned": "Assigned",
-    "in_progress": "In progress",
-    "pending_customer": "Pending customer",
-    "pending_third_party": "Pending third party",
-    "resolved": "Resolved",
-    "closed": "Closed",
-}
 PRIORITY_STYLES = {1: "bold red", 2: "bold yellow", 3: "", 4: "dim", 5: "dim"}
 SOON = timedelta(hours=1)  # a due time this close shows in warning colours
-
-
-def status_label(status: str) -> str:
-    return _(STATUS_LABELS.get(status, status))
 
 
 def priority_text(priority: int) -> Text:

@@ -1,0 +1,94 @@
+"""Every label the console shows for a stored code, in one place: statuses, ticket kinds, levels,
+service modes, warranty, timeline events, notification kinds and agent states. Codes are stored in
+English; these texts are translated when shown (i18n), so no internal code reaches the screen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..i18n import _
+
+# A ticket's status as a column or a heading shows it.
+STATUS = {
+    "new": "New",
+    "assigned": "Assigned",
+    "in_progress": "In progress",
+    "pending_customer": "Pending customer",
+    "pending_third_party": "Pending third party",
+    "resolved": "Resolved",
+    "closed": "Closed",
+}
+# The same status inside a sentence read to a caller ("SR-000123 is waiting for the customer").
+STATUS_IN_SENTENCE = {
+    "new": "new",
+    "assigned": "assigned",
+    "in_progress": "in progress",
+    "pending_customer": "waiting for the customer",
+    "pending_third_party": "waiting for a third party",
+    "resolved": "resolved",
+    "closed": "closed",
+}
+TICKET_KINDS = {
+    "incident": "Incident",
+    "request": "Request",
+    "consultation": "Consultation",
+    "complaint": "Complaint",
+}
+LEVELS = {1: "High", 2: "Medium", 3: "Low"}  # impact and urgency
+PRIORITIES = {p: f"P{p}" for p in range(1, 6)}
+SERVICE_MODES = {
+    "phone": "Phone answer",
+    "on_site": "On-site",
+    "carry_in": "Carry-in",
+    "mail_in": "Mail-in",
+    "paid": "Paid",
+    "exchange": "Exchange",
+}
+WARRANTY = {"in": "In warranty", "out": "Out of warranty", "unknown": "Unknown"}
+# A ticket's timeline, by event kind.
+EVENTS = {
+    "created": "created",
+    "note": "note",
+    "status": "status",
+    "assigned": "assigned",
+    "claimed": "claimed",
+    "transferred": "transferred",
+    "updated": "edited",
+    "escalated": "escalated",
+    "chased": "chased",
+    "linked": "linked",
+    "resolved": "resolved",
+    "reopened": "reopened",
+    "callback": "callback",
+    "survey": "survey",
+    "closed": "closed",
+    "worksheet": "work sheet",
+}
+NOTIFICATION_KINDS = {
+    "escalated": "Escalated",
+    "assigned": "Assigned",
+    "breach": "SLA",
+    "mention": "Mention",
+}
+# An agent's presence: label and the style the monitor gives it.
+AGENT_STATES = {
+    "available": ("Available", "green"),
+    "on_call": ("On a call", "bold yellow"),
+    "after_call": ("After-call work", "cyan"),
+    "away": ("Away", "dim"),
+    "logged_out": ("Logged out", "dim"),
+}
+
+
+def label(table: dict[Any, str], code: Any) -> str:
+    """The translated label of `code`; a code the table does not know is shown as it is."""
+    return _(table.get(code, str(code)))
+
+
+def choices(table: dict[Any, str]) -> list[tuple[str, Any]]:
+    """(translated label, code) pairs in the table's order, for a Select or a ChoiceField."""
+    return [(_(text), code) for code, text in table.items()]
+
+
+def status_label(status: str) -> str:
+    return label(STATUS, status)
