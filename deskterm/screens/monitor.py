@@ -19,14 +19,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, OptionList, Sparkline, Static
-from textual.widgets.option_list import Option
+from textual.widgets import DataTable, Sparkline, Static
 from textual.worker import Worker
 
 from .. import clock
-from ..dialogs.base import DeskModal
+from ..dialogs.assign import AssignDialog
 from ..i18n import _, language
-from ..services import kpi, workflow
+from ..services import kpi
 from ..services.tickets import TicketRow
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
@@ -538,54 +537,10 @@ class DrillScreen(DeskScreen):
         if number is not None:
             # the version shown: a ticket changed since is refused, not silently reassigned
             version = next(r.version for r in self.rows if r.number == number)
-            self.app.push_screen(AssignDialog(number, version), self._assigned)
+            dialog = AssignDialog(number, version, reason=_("reassigned from the monitor"))
+            self.app.push_screen(dialog, lambda ok: self._assigned(number, ok))
 
-    def _assigned(self, done: str | None) -> None:
-        if done:
-            self.notify(done, markup=False)
+    def _assigned(self, number: str, ok: bool | None) -> None:
+        if ok:
+            self.notify(_("{number} assigned.", number=number), markup=False)
             self.reload()
-
-
-class AssignDialog(DeskModal[str | None]):
-    """Pick the agent who takes the ticket (supervisors; workflow.assign checks it again)."""
-
-    def __init__(self, number: str, version: int) -> None:
-        super().__init__()
-        self.number = number
-        self.version = version
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(_("Reassign {number} to", number=self.number), classes="dialog-title", markup=False)
-            yield OptionList(id="assign-agents")
-            yield Static("", id="e-form", classes="form-error", markup=False)
-            yield Static(_("Enter: assign · Esc: cancel"), classes="dialog-hint", markup=False)
-
-    def on_mount(self) -> None:
-        self.call(workflow.list_agents, self.desk.database, done=self._agents)
-
-    def _agents(self, agents: list[tuple[str, str, str]]) -> None:
-        options = self.query_one(OptionList)
-        for login, name, team in agents:
-            label = Text(clean(name, single_line=True))
-            if team:
-                label.append(f"  {clean(team, single_line=True)}", style="dim")
-            options.add_option(Option(label, id=login))
-        options.focus()
-
-    @on(OptionList.OptionSelected)
-    def _pick(self, event: OptionList.OptionSelected) -> None:
-        login = event.option.id
-        if login is None:
-            return
-        self.call(
-            workflow.assign,
-            self.desk.database,
-            self.desk.actor,
-            self.number,
-            login,
-            reason=_("reassigned from the monitor"),
-            version=self.version,
-            done=lambda _v: self.dismiss(_("{number} assigned to {login}.", number=self.number, login=login)),
-            failed=lambda e: self.query_one("#e-form", Static).update(str(e)),
-        )

@@ -18,6 +18,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
 from .. import clock
+from ..dialogs.assign import AssignDialog
 from ..i18n import _
 from ..services import queue, tickets, workflow
 from ..services.errors import Conflict
@@ -26,7 +27,7 @@ from ..widgets.labels import status_label
 from ..widgets.table import FastTable
 from ..widgets.ticket_format import age, cell, countdown, priority_text
 from .base import DeskScreen
-from .ticket import AssignDialog, TicketScreen
+from .ticket import TicketScreen
 
 VIEW_TITLES = {
     "mine": "Mine",
@@ -575,7 +576,9 @@ class QueueScreen(DeskScreen):
                 )
                 self.refresh_window()
                 return
-            self.app.push_screen(AssignDialog(view), lambda ok: self.refresh_window() if ok else None)
+            self.app.push_screen(
+                AssignDialog.for_view(view), lambda ok: self.refresh_window() if ok else None
+            )
 
         self.call(workflow.get_view, self.desk.database, self.desk.actor, row.number, done=show)
 

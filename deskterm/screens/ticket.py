@@ -20,6 +20,7 @@ from textual.widgets import Checkbox, Input, OptionList, Select, Static, TextAre
 from textual.widgets.option_list import Option
 
 from .. import clock
+from ..dialogs.assign import AssignDialog
 from ..dialogs.base import DeskModal, ServiceDialog
 from ..i18n import _
 from ..services import tickets, workflow, worksheet
@@ -302,7 +303,7 @@ class TicketScreen(DeskScreen):
         self._open_on_view(TransferDialog)
 
     def action_assign(self) -> None:
-        self._open_on_view(AssignDialog)
+        self._open_on_view(AssignDialog.for_view)
 
     def action_edit(self) -> None:
         self._open_on_view(EditDialog)
@@ -548,45 +549,6 @@ def _targets(db: Any) -> list[tuple[str, str]]:
     teams = [(_("Team: {name}", name=t), f"team:{t}") for t in workflow.list_teams(db)]
     agents = [(f"{name} ({team})", f"agent:{login}") for login, name, team in workflow.list_agents(db)]
     return teams + agents
-
-
-class AssignDialog(ServiceDialog):
-    def __init__(self, view: workflow.TicketView) -> None:
-        super().__init__()
-        self.view = view
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog form"):
-            yield Static(_("Assign {number}", number=self.view.number), classes="dialog-title", markup=False)
-            yield from self.labelled("Agent", Select([], id="f-agent", prompt=_("agent"), compact=True))
-            yield from self.labelled("Reason", Input(id="f-reason", compact=True))
-            yield from self.hint()
-
-    def on_mount(self) -> None:
-        self.call(workflow.list_agents, self.db, done=self._agents)
-        self.query_one("#f-agent", Select).focus()
-
-    def _agents(self, agents: list[tuple[str, str, str]]) -> None:
-        self.query_one("#f-agent", Select).set_options(
-            [(Text(clean(f"{name} ({team})")), login) for login, name, team in agents]
-        )
-
-    @on(Input.Submitted)
-    def action_save(self) -> None:
-        agent = self.query_one("#f-agent", Select).value
-        if not isinstance(agent, str):
-            self.query_one("#e-form", Static).update(_("Choose an agent."))
-            return
-        self.submit(
-            workflow.assign,
-            self.db,
-            self.actor,
-            self.view.number,
-            agent,
-            reason=self.query_one("#f-reason", Input).value,
-            version=self.view.version,
-            seen=workflow.snapshot(self.view.detail),
-        )
 
 
 KINDS = ("incident", "request", "consultation", "complaint")
