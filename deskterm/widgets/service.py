@@ -27,7 +27,10 @@ T = TypeVar("T")
 
 
 class ServiceDone(Message, Generic[T]):
-    """A service call returned `value`. Subclass it once per kind of result."""
+    """A service call returned `value`. Subclass it once per kind of result. It goes to the node
+    that made the call and no further (a result is its caller's business)."""
+
+    bubble = False
 
     def __init__(self, value: T) -> None:
         super().__init__()
