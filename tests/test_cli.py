@@ -115,3 +115,32 @@ def test_config_show_masks_the_password(home):
     )
     data = json.loads(shown.stdout)
     assert data["database_url"] == {"value": "postgresql://desk:***@db:5432/desk", "source": "flag"}
+
+
+CLI_MODULES = sorted(p.stem for p in (Path(__file__).parents[1] / "deskterm" / "cli").glob("[!_]*.py"))
+HEAVY = ("sqlalchemy", "sqlmodel", "pydantic_settings", "deskterm.db", "deskterm.config", "deskterm.services")
+
+
+@pytest.mark.parametrize("module", CLI_MODULES)
+def test_each_cli_module_imports_alone(module):
+    done = subprocess.run(
+        [sys.executable, "-c", f"import deskterm.cli.{module}"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_help_loads_no_database_settings_or_services(home):
+    """`deskterm --help` is answered by Typer alone: the commands import what they use when they run."""
+    script = (
+        "import sys\n"
+        "from deskterm.launcher import main\n"
+        "sys.argv = ['deskterm', '--help']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print(sorted(m for m in sys.modules if m.startswith({HEAVY!r})), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=home)
+    assert "Usage:" in done.stdout and "ticket" in done.stdout
+    assert done.stderr.strip() == "[]", done.stderr

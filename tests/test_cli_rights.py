@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from deskterm.cli import app
+from deskterm.cli import make_app
 from deskterm.db import Database
 from deskterm.services import agents, auth, demo
 from tests.factories import make_agent, make_ticket
@@ -54,7 +54,7 @@ LOGIN = {"operator": "olga", "admin": "root"}
 def cli(db: Database, *args: str, password: str | None = "secret-pw", stdin: str | None = None):  # type: ignore[no-untyped-def]
     url = db.engine.url.render_as_string(hide_password=False)
     env = {"DESKTERM_PASSWORD": password}
-    return CliRunner().invoke(app, ["--db", url, *args], env=env, input=stdin)
+    return CliRunner().invoke(make_app(), ["--db", url, *args], env=env, input=stdin)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from deskterm import clock
-from deskterm.cli import app
+from deskterm.cli import make_app
 from deskterm.models import TicketEvent
 from deskterm.services import intake, tickets, workflow, worksheet
 from deskterm.services.auth import login
@@ -40,7 +40,7 @@ def deskterm(db, *args: str, stdin: str | bytes | None = None):  # type: ignore[
     if "--as" not in args and " ".join(args).startswith(ADMIN_COMMANDS):
         args = (*args, "--as", "root")
     result = CliRunner().invoke(
-        app, ["--db", str(db.engine.url), *args], input=stdin, env={"DESKTERM_PASSWORD": "secret-pw"}
+        make_app(), ["--db", str(db.engine.url), *args], input=stdin, env={"DESKTERM_PASSWORD": "secret-pw"}
     )
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result

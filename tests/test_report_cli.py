@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from deskterm.cli_report import AGENT_COLUMNS, KPI_COLUMNS
+from deskterm.cli.report import AGENT_COLUMNS, KPI_COLUMNS
 from deskterm.services import tickets, workflow
 from tests.factories import make_agent, make_ticket
 from tests.test_cli import run

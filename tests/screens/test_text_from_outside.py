@@ -10,7 +10,7 @@ import re
 from sqlalchemy import text
 from textual.widgets import Input, OptionList, TextArea
 
-from deskterm.cli_intake import form_from_json
+from deskterm.cli.ticket import form_from_json
 from deskterm.screens.intake import IntakeScreen
 from deskterm.screens.ticket import TicketScreen
 from deskterm.services import intake, tickets

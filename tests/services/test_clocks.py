@@ -266,17 +266,17 @@ def test_intake_promises_what_the_rule_keeps_from_one_setting(db: Database, desk
 def test_the_watch_command_uses_the_handover_setting(db: Database, desk: dict, clk) -> None:
     from typer.testing import CliRunner
 
-    from deskterm.cli import app
+    from deskterm.cli import make_app
 
     url = db.engine.url.render_as_string(hide_password=False)
     escalation.seed_rules(db)
     t = make_ticket(db, desk["op"])
     env = {"DESKTERM_HANDOVER_MINUTES": "20"}
     clk.advance(minutes=15)
-    assert CliRunner().invoke(app, ["--db", url, "watch", "--once"], env=env).exit_code == 0
+    assert CliRunner().invoke(make_app(), ["--db", url, "watch", "--once"], env=env).exit_code == 0
     assert row(db, t.number).escalated_to_id is None
     clk.advance(minutes=5)
-    assert CliRunner().invoke(app, ["--db", url, "watch", "--once"], env=env).exit_code == 0
+    assert CliRunner().invoke(make_app(), ["--db", url, "watch", "--once"], env=env).exit_code == 0
     assert row(db, t.number).escalated_to_id == desk["lead"].id
 
 

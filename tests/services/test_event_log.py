@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from deskterm import clock
-from deskterm.cli import app
+from deskterm.cli import make_app
 from deskterm.db import Database, ensure_current, open_database
 from deskterm.services import auth, escalation, tickets, workflow
 from tests.factories import make_agent, make_ticket
@@ -90,7 +90,7 @@ def test_no_sql_rewrites_or_removes_an_event(db):
 
 def _cli(db: Database, *args: str):  # type: ignore[no-untyped-def]
     url = db.engine.url.render_as_string(hide_password=False)
-    return CliRunner().invoke(app, ["--db", url, *args])
+    return CliRunner().invoke(make_app(), ["--db", url, *args])
 
 
 def test_grant_runtime_is_refused_on_sqlite_with_one_line(sqlite_db):

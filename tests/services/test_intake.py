@@ -399,10 +399,12 @@ def test_scripts_ship_both_languages_and_config_overrides_lines():
 def run_cli(db, *args, stdin=None):  # type: ignore[no-untyped-def]
     from typer.testing import CliRunner
 
-    from deskterm.cli import app
+    from deskterm.cli import make_app
 
     url = db.engine.url.render_as_string(hide_password=False)
-    return CliRunner().invoke(app, ["--db", url, *args], input=stdin, env={"DESKTERM_PASSWORD": "secret-pw"})
+    return CliRunner().invoke(
+        make_app(), ["--db", url, *args], input=stdin, env={"DESKTERM_PASSWORD": "secret-pw"}
+    )
 
 
 def test_cli_create_validates_checks_duplicates_and_saves(db, tmp_path):

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from deskterm.cli import app
+from deskterm.cli import make_app
 from deskterm.models import Status
 from deskterm.services import escalation, tickets, workflow
 from tests.factories import make_agent, make_ticket
@@ -51,7 +51,7 @@ def test_the_console_and_the_cli_always_pass_the_version_they_acted_on():
 
 def _cli(db, *args: str):  # type: ignore[no-untyped-def]
     url = db.engine.url.render_as_string(hide_password=False)
-    return CliRunner().invoke(app, ["--db", url, *args], env={"DESKTERM_PASSWORD": "secret-pw"})
+    return CliRunner().invoke(make_app(), ["--db", url, *args], env={"DESKTERM_PASSWORD": "secret-pw"})
 
 
 # command, the service it calls, the ticket's state before (claimed by eddy; resolved)

@@ -473,10 +473,10 @@ def test_work_sheet_save_conflict_and_text(desk, frozen):
 def _cli(db, *args):  # type: ignore[no-untyped-def]
     from typer.testing import CliRunner
 
-    from deskterm.cli import app
+    from deskterm.cli import make_app
 
     url = db.engine.url.render_as_string(hide_password=False)
-    return CliRunner().invoke(app, ["--db", url, *args], env={"DESKTERM_PASSWORD": "secret-pw"})
+    return CliRunner().invoke(make_app(), ["--db", url, *args], env={"DESKTERM_PASSWORD": "secret-pw"})
 
 
 def test_cli_work_commands_and_their_exit_codes(desk):

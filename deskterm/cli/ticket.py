@@ -1,4 +1,5 @@
-"""Command-line commands for the intake area; they register on the Typer apps of deskterm.cli.
+"""`deskterm ticket`: list and show tickets, and log one through intake (`ticket create`); the
+commands that work a ticket are in cli/work.py, on the same group.
 
 `deskterm ticket create` is intake for e-mail and telephony gateways and scripts: the same
 service as the console, so the same validation, duplicate check, SLA clocks and queue hand-off."""
@@ -6,23 +7,34 @@ service as the console, so the same validation, duplicate check, SLA clocks and 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.table import Table
 from rich.text import Text
 
-from .cli import (
+from ..text import clean
+from . import work
+from .common import (
+    AS_OPTIONAL,
+    TABLE_OR_JSON,
     authenticate,
     cell,
     err,
+    maybe_authenticate,
     open_db,
     out,
     print_json,
+    print_table,
     read_input,
     settings,
-    ticket_app,
     user_errors,
 )
+
+if TYPE_CHECKING:
+    from ..services.intake import IntakeForm
+
+app = typer.Typer(help="List, show and work tickets from scripts.", no_args_is_help=True)
 
 # Fields of `ticket show --format json` that describe a ticket already saved: accepted (so its
 # output can be fed back) and ignored.
@@ -51,10 +63,10 @@ READ_ONLY = {
 RENAMED = {"customer": "name"}
 
 
-def form_from_json(data: Any):  # type: ignore[no-untyped-def]
+def form_from_json(data: Any) -> tuple[IntakeForm, Any]:
     """The intake form from a JSON object named like `ticket show --format json`."""
-    from .services.errors import InvalidInput
-    from .services.intake import IntakeForm
+    from ..services.errors import InvalidInput
+    from ..services.intake import IntakeForm
 
     if not isinstance(data, dict):
         raise InvalidInput({"json": "expected one JSON object with the ticket's fields"})
@@ -89,7 +101,97 @@ def form_from_json(data: Any):  # type: ignore[no-untyped-def]
     return form, article
 
 
-@ticket_app.command("create")
+@app.command("list")
+@user_errors
+def ticket_list(
+    status: str | None = typer.Option(
+        None,
+        "--status",
+        help="new | assigned | in_progress | pending_customer | pending_third_party | resolved | closed",
+    ),
+    assignee: str | None = typer.Option(None, "--assignee", metavar="LOGIN"),
+    team: str | None = typer.Option(None, "--team"),
+    limit: int = typer.Option(50, "--limit", min=1, max=10_000),
+    fmt: str = TABLE_OR_JSON,
+    as_: str | None = AS_OPTIONAL,
+) -> None:
+    """List tickets, newest first (every role may read tickets: --as is optional)."""
+    from ..services import tickets
+
+    database = open_db()
+    actor = maybe_authenticate(database, as_)
+    rows = tickets.list_tickets(database, actor, status=status, assignee=assignee, team=team, limit=limit)
+    if fmt == "json":
+        print_json({"tickets": [r.as_json() for r in rows]})
+        return
+    print_table(
+        ("number", "P", "status", "summary", "customer", "team", "assignee", "created"),
+        (
+            (
+                r.number,
+                f"P{r.priority}",
+                r.status,
+                cell(r.summary),
+                cell(r.customer),
+                cell(r.team),
+                cell(r.assignee),
+                r.created_at.strftime("%Y-%m-%d %H:%M"),
+            )
+            for r in rows
+        ),
+    )
+
+
+SHOWN = (
+    "number",
+    "status",
+    "priority",
+    "kind",
+    "category",
+    "summary",
+    "customer",
+    "organisation",
+    "phone",
+    "device_model",
+    "device_serial",
+    "team",
+    "assignee",
+    "respond_by",
+    "resolve_by",
+    "created_at",
+    "resolution",
+)
+
+
+@app.command("show")
+@user_errors
+def ticket_show(number: str, fmt: str = TABLE_OR_JSON, as_: str | None = AS_OPTIONAL) -> None:
+    """Show a ticket's fields and its whole event history (--as is optional)."""
+    from ..services import tickets
+
+    database = open_db()
+    detail = tickets.get_ticket(database, maybe_authenticate(database, as_), number)
+    if fmt == "json":
+        print_json(detail.as_json())
+        return
+    fields = Table.grid(padding=(0, 2))
+    for key in SHOWN:
+        value = getattr(detail, key)
+        fields.add_row(
+            Text(key, style="bold"),
+            cell(value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else value),
+        )
+    out.print(fields)
+    if detail.description:
+        out.print(Text(clean(detail.description)))
+    print_table(
+        ("time", "event", "by", "text"),
+        ((e.at.strftime("%Y-%m-%d %H:%M"), e.kind, cell(e.actor), cell(e.body)) for e in detail.events),
+        title="history",
+    )
+
+
+@app.command("create")
 @user_errors
 def ticket_create(
     as_: str = typer.Option(..., "--as", metavar="LOGIN", help="The agent logging the ticket."),
@@ -112,8 +214,8 @@ def ticket_create(
     fmt: str = typer.Option("text", "--format", help="text | json"),
 ) -> None:
     """Log a ticket through intake (fields as named in `ticket show --format json`)."""
-    from .services import intake, kb
-    from .services.errors import InvalidInput
+    from ..services import intake, kb
+    from ..services.errors import InvalidInput
 
     if on_duplicate is not None and on_duplicate not in intake.ON_DUPLICATE:
         raise InvalidInput({"--on-duplicate": "chase, link or create"})
@@ -150,3 +252,6 @@ def ticket_create(
         out.print(f"{result.number} chased ({result.chase_count})")
     else:
         out.print(result.number)
+
+
+app.add_typer(work.app)  # claim, assign, …: after list, show and create in `deskterm ticket --help`

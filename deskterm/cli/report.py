@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import csv
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.table import Table
 
-from .cli import _progress, app, authenticate, cell, err, open_db, out, print_json, settings, user_errors
-from .text import clean
+from ..text import clean
+from .common import authenticate, cell, err, open_db, print_json, print_table, progress, settings, user_errors
 
-report_app = typer.Typer(help="KPI and agent reports over a period.", no_args_is_help=True)
-app.add_typer(report_app, name="report")
+if TYPE_CHECKING:
+    from ..db import Database
+    from ..services.kpi import Kpis, Tally
+
+app = typer.Typer(help="KPI and agent reports over a period.", no_args_is_help=True)
 
 KPI_COLUMNS = (
     "from",
@@ -80,10 +82,10 @@ LONG = 7  # days: a longer period shows a progress bar
 
 def _period(start: str | None, end: str | None, tz: str) -> tuple[datetime, datetime, date, date]:
     """[--from 00:00, the day after --to 00:00) in the desk's time zone; default the last 7 days."""
-    from .services.errors import InvalidInput
+    from ..services.errors import InvalidInput
 
     zone = ZoneInfo(tz)
-    from .clock import now
+    from ..clock import now
 
     today = now().astimezone(zone).date()
     try:
@@ -98,13 +100,29 @@ def _period(start: str | None, end: str | None, tz: str) -> tuple[datetime, date
     return begin, stop, first, last
 
 
-def _run(
-    start: str | None, end: str | None, team: str | None, fmt: str, as_: str
-) -> tuple[Any, Any, Any, date, date, Any]:
-    from .services import kpi
+@dataclass
+class Period:
+    """A report's figures over [first, last] (days in the desk's time zone), of one team or all."""
+
+    database: Database
+    figures: Kpis
+    tally: Tally
+    first: date
+    last: date
+    team: str | None
+
+    def head(self) -> dict[str, str]:
+        return {"from": self.first.isoformat(), "to": self.last.isoformat(), "team": self.team or ""}
+
+    def title(self, what: str) -> str:
+        return f"{what} {self.first} – {self.last}" + (f" · {self.team}" if self.team else "")
+
+
+def _run(start: str | None, end: str | None, team: str | None, fmt: str, as_: str) -> Period:
+    from ..services import kpi
 
     if fmt not in FORMATS:
-        from .services.errors import InvalidInput
+        from ..services.errors import InvalidInput
 
         raise InvalidInput({"format": "table, csv or json"})
     database = open_db()
@@ -112,13 +130,13 @@ def _run(
     begin, stop, first, last = _period(start, end, settings().timezone)
     days = (last - first).days + 1
     if days > LONG:
-        with _progress() as bar:
+        with progress() as bar:
             figures, tally = kpi.report(
                 database, actor, begin, stop, team=team, progress=lambda d, n: bar("days", d, n)
             )
     else:
         figures, tally = kpi.report(database, actor, begin, stop, team=team)
-    return database, figures, tally, first, last, kpi
+    return Period(database, figures, tally, first, last, team)
 
 
 def _seconds(value: float | None) -> str:
@@ -149,63 +167,71 @@ def _csv_value(value: Any) -> str:
     return clean(value, single_line=True)  # names: nothing a terminal acts on when the CSV is shown
 
 
-def _write_csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_csv_value(row.get(c)) for c in columns])
+def _printed_as_data(fmt: str, value: Any, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> bool:
+    """--format json (the value) or csv (the rows): printed, True; a table is the caller's."""
+    if fmt == "json":
+        print_json(value)
+        return True
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_csv_value(row.get(c)) for c in columns])
+        return True
+    return False
 
 
-@report_app.command("kpi")
+FROM = typer.Option(None, "--from", metavar="DATE", help="First day (YYYY-MM-DD).")
+TO = typer.Option(None, "--to", metavar="DATE", help="Last day, included (default today).")
+FORMAT = typer.Option("table", "--format", help="table | csv | json")
+SUPERVISOR = typer.Option(..., "--as", metavar="LOGIN", help="A supervisor or an admin.")
+
+
+@app.command("kpi")
 @user_errors
 def report_kpi(
-    start: str | None = typer.Option(None, "--from", metavar="DATE", help="First day (YYYY-MM-DD)."),
-    end: str | None = typer.Option(None, "--to", metavar="DATE", help="Last day, included (default today)."),
+    start: str | None = FROM,
+    end: str | None = TO,
     team: str | None = typer.Option(None, "--team", help="Only the tickets of this team."),
-    fmt: str = typer.Option("table", "--format", help="table | csv | json"),
-    as_: str = typer.Option(..., "--as", metavar="LOGIN", help="A supervisor or an admin."),
+    fmt: str = FORMAT,
+    as_: str = SUPERVISOR,
 ) -> None:
     """The desk's KPIs over a period (the monitor's definitions; see docs/KPIS.md)."""
-    _db, figures, _tally, first, last, _kpi = _run(start, end, team, fmt, as_)
-    row = {"from": first.isoformat(), "to": last.isoformat(), "team": team or "", **asdict(figures)}
-    if fmt == "json":
-        print_json(row)
+    period = _run(start, end, team, fmt, as_)
+    row = {**period.head(), **asdict(period.figures)}
+    if _printed_as_data(fmt, row, KPI_COLUMNS, [row]):
         return
-    if fmt == "csv":
-        _write_csv(KPI_COLUMNS, [row])
-        return
-    title = f"KPIs {first} – {last}" + (f" · {team}" if team else "")
-    table = Table("figure", "value", title=title)
-    for key in KPI_LABELS:
-        table.add_row(KPI_LABELS[key], _show(key, row[key]))
-    out.print(table)
+    print_table(
+        ("figure", "value"),
+        ((label, _show(key, row[key])) for key, label in KPI_LABELS.items()),
+        title=period.title("KPIs"),
+    )
 
 
-@report_app.command("agents")
+@app.command("agents")
 @user_errors
 def report_agents(
-    start: str | None = typer.Option(None, "--from", metavar="DATE", help="First day (YYYY-MM-DD)."),
-    end: str | None = typer.Option(None, "--to", metavar="DATE", help="Last day, included (default today)."),
+    start: str | None = FROM,
+    end: str | None = TO,
     team: str | None = typer.Option(None, "--team", help="Only this team's tickets and members."),
-    fmt: str = typer.Option("table", "--format", help="table | csv | json"),
-    as_: str = typer.Option(..., "--as", metavar="LOGIN", help="A supervisor or an admin."),
+    fmt: str = FORMAT,
+    as_: str = SUPERVISOR,
 ) -> None:
     """Workload and quality per agent: handled, resolved, FCR, handle and resolution times, SLA,
     CSAT and reopen rate."""
-    database, _figures, tally, first, last, kpi = _run(start, end, team, fmt, as_)
-    rows = [asdict(a) for a in kpi.agent_report(database, tally, team=team)]
-    if fmt == "json":
-        print_json({"from": first.isoformat(), "to": last.isoformat(), "team": team or "", "agents": rows})
+    from ..services import kpi
+
+    period = _run(start, end, team, fmt, as_)
+    rows = [asdict(a) for a in kpi.agent_report(period.database, period.tally, team=team)]
+    if _printed_as_data(fmt, {**period.head(), "agents": rows}, AGENT_COLUMNS, rows):
         return
-    if fmt == "csv":
-        _write_csv(AGENT_COLUMNS, rows)
-        return
-    title = f"Agents {first} – {last}" + (f" · {team}" if team else "")
-    table = Table(*(c.replace("_seconds", "").replace("_", " ") for c in AGENT_COLUMNS), title=title)
-    for r in rows:
-        table.add_row(
-            *(cell(r[c]) if c in ("login", "name", "team") else _show(c, r[c]) for c in AGENT_COLUMNS)
-        )
-    out.print(table)
+    print_table(
+        (c.replace("_seconds", "").replace("_", " ") for c in AGENT_COLUMNS),
+        (
+            (cell(r[c]) if c in ("login", "name", "team") else _show(c, r[c]) for c in AGENT_COLUMNS)
+            for r in rows
+        ),
+        title=period.title("Agents"),
+    )
     if not rows:
         err.print("no agent had calls, resolutions or surveys in this period")

@@ -7,32 +7,30 @@ import time
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from .cli import (
+from ..text import dumps
+from .common import (
     AS,
     AS_OPTIONAL,
-    _progress,
-    app,
+    TABLE_OR_JSON,
     authenticate,
     cell,
     err,
     fail,
+    maybe_authenticate,
     open_db,
     out,
     print_json,
+    print_table,
+    progress,
     read_input,
     user_errors,
 )
-from .text import dumps
 
-kb_app = typer.Typer(
-    help="The knowledge base: import, export, search, history, synonyms.", no_args_is_help=True
-)
-app.add_typer(kb_app, name="kb")
+app = typer.Typer(help="The knowledge base: import, export, search, history, synonyms.", no_args_is_help=True)
 
 
-@kb_app.command("import")
+@app.command("import")
 @user_errors
 def kb_import(
     file: Path = typer.Argument(..., help="A JSONL file of solutions (one JSON object a line)."),
@@ -40,15 +38,15 @@ def kb_import(
 ) -> None:
     """Import solutions (KB editors; idempotent by id; identical statements stored once). Without
     --as only into a new desk that has no agents yet."""
-    from .services import kb
+    from ..services import kb
 
     if not file.is_file():
         fail(f"no file {file}", 2)
     lines = read_input(str(file)).splitlines()  # a line with bad UTF-8 is reported with its number
     database = open_db()
-    actor = authenticate(database, as_) if as_ else None
+    actor = maybe_authenticate(database, as_)
     started = time.perf_counter()
-    with _progress() as bar:
+    with progress() as bar:
         report = kb.import_solutions(database, actor, lines, progress=bar)
     for number, reason in report.errors:
         err.print(f"{file}:{number}: {reason}")
@@ -61,14 +59,14 @@ def kb_import(
         raise typer.Exit(2)
 
 
-@kb_app.command("export")
+@app.command("export")
 @user_errors
 def kb_export(
     file: Path = typer.Argument(..., help="Where to write the JSONL file ('-' for standard output)."),
     as_: str = AS,
 ) -> None:
     """Export every solution in the import format (round-trips)."""
-    from .kb import store
+    from ..kb import store
 
     database = open_db()
     authenticate(database, as_)  # every agent reads the knowledge base; a bulk export names who took it
@@ -84,7 +82,7 @@ def kb_export(
     err.print(f"{count} solutions exported")
 
 
-@kb_app.command("search")
+@app.command("search")
 @user_errors
 def kb_search(
     query: str | None = typer.Argument(None, help="The query; without it, read one query a line from stdin."),
@@ -95,7 +93,7 @@ def kb_search(
     lang: str | None = typer.Option(None, "--lang", help="en | zh"),
 ) -> None:
     """Search solutions. Batch mode: no QUERY and --format jsonl reads queries from stdin."""
-    from .services import kb
+    from ..services import kb
 
     database = open_db()
     if query is None:
@@ -132,13 +130,13 @@ def kb_search(
             ]
         )
         return
-    table = Table("id", "title", "category", "score")
-    for f in found:
-        table.add_row(f.external_id, cell(f.title), cell(f.category), f"{f.score:.2f}")
-    out.print(table)
+    print_table(
+        ("id", "title", "category", "score"),
+        ((f.external_id, cell(f.title), cell(f.category), f"{f.score:.2f}") for f in found),
+    )
 
 
-@kb_app.command("synonyms")
+@app.command("synonyms")
 @user_errors
 def kb_synonyms(
     add: str | None = typer.Option(
@@ -148,7 +146,7 @@ def kb_synonyms(
     as_: str = AS,
 ) -> None:
     """List, add or remove synonym groups (on top of the shipped list; effective at once)."""
-    from .services import kb
+    from ..services import kb
 
     database = open_db()
     actor = authenticate(database, as_)
@@ -163,22 +161,29 @@ def kb_synonyms(
             out.print(f"{number}: ", cell(terms))
 
 
-@kb_app.command("history")
+@app.command("history")
 @user_errors
 def kb_history(
     article: str = typer.Argument(..., help="The solution's id, e.g. KB-0012."),
-    fmt: str = typer.Option("table", "--format", help="table | json"),
+    fmt: str = TABLE_OR_JSON,
 ) -> None:
     """A solution's versions, newest first: who, when (UTC), what changed; edits of the statements
     it uses are listed with their own versions."""
-    from .services import kb
+    from ..services import kb
 
     versions = kb.history(open_db(), article.strip())
     if fmt == "json":
         print_json({"article": article.strip(), "versions": [v.as_json() for v in versions]})
         return
-    table = Table("version", "time", "by", "what changed")
-    for v in versions:
-        label = f"v{v.version}" if v.statement_id is None else f"#{v.statement_id} v{v.version}"
-        table.add_row(label, v.at.strftime("%Y-%m-%d %H:%M"), cell(v.by), cell(v.summary))
-    out.print(table)
+    print_table(
+        ("version", "time", "by", "what changed"),
+        (
+            (
+                f"v{v.version}" if v.statement_id is None else f"#{v.statement_id} v{v.version}",
+                v.at.strftime("%Y-%m-%d %H:%M"),
+                cell(v.by),
+                cell(v.summary),
+            )
+            for v in versions
+        ),
+    )

@@ -1,0 +1,5 @@
+"""`python -m deskterm`: the same as the `deskterm` command."""
+
+from .launcher import main
+
+main()

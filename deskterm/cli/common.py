@@ -1,0 +1,209 @@
+"""What every command group shares: the consoles, the one-line errors, the database and the acting agent.
+
+Errors a user can cause print one line on stderr and exit non-zero (2 bad input, 3 conflict,
+4 not allowed, 1 anything else the user can fix); only bugs print tracebacks.
+
+Importing this module stays light (Typer and Rich): the settings, the database and the services are
+imported by the commands that use them, so `deskterm --help` loads none of them."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..text import clean, dumps
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from ..config import Settings
+    from ..db import Database
+    from ..services.auth import Actor
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class PlainConsole(Console):
+    """Prints people's text literally: no markup, no :emoji: codes, and every string it renders
+    (printed, or a table cell or title) cleaned of escape sequences and control characters (defence
+    in depth: text stored before it was cleaned where it entered). Build Text objects with cell()."""
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        return super().render_str(clean(text), **options)
+
+
+out = PlainConsole(highlight=False, soft_wrap=True, markup=False, emoji=False)
+err = PlainConsole(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
+
+
+class State:
+    db_url: str | None = None
+
+
+STATE = State()
+
+AS = typer.Option(
+    ..., "--as", metavar="LOGIN", help="Act as this agent (password: DESKTERM_PASSWORD or a prompt)."
+)
+AS_OPTIONAL = typer.Option(
+    None, "--as", metavar="LOGIN", help="Act as this agent (password: DESKTERM_PASSWORD or a prompt)."
+)
+TABLE_OR_JSON = typer.Option("table", "--format", help="table | json")
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(Text(f"deskterm: {clean(message, single_line=True)}", style="red"))
+    raise typer.Exit(code)
+
+
+def user_errors(fn: F) -> F:
+    """Turn the errors a user can cause into one clear line and an exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from ..config import ConfigError
+        from ..db import DatabaseError
+        from ..services.errors import DeskError, InvalidInput
+
+        try:
+            return fn(*args, **kwargs)
+        except InvalidInput as e:
+            for field, reason in e.errors.items():
+                err.print(Text(f"deskterm: {field}: {clean(reason, single_line=True)}", style="red"))
+            raise typer.Exit(e.exit_code) from None
+        except DeskError as e:
+            fail(str(e), e.exit_code)
+        except (DatabaseError, ConfigError) as e:
+            fail(str(e))
+        except UnicodeDecodeError as e:  # a file or standard input that is not UTF-8
+            fail(f"the input is not valid UTF-8 text (byte {e.start + 1}): nothing was done", 2)
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+
+    return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature Typer reads
+
+
+def settings() -> Settings:
+    from ..config import load_settings
+
+    return load_settings(database_url=STATE.db_url).settings
+
+
+def open_db(*, check: bool = True) -> Database:
+    """The configured database, refused unless it is at the current revision."""
+    from ..config import mask_url
+    from ..db import DatabaseError, ensure_current, open_database
+
+    s = settings()
+    try:
+        db = open_database(s.database_url, busy_timeout_ms=s.sqlite_busy_timeout_ms, pool_size=s.pg_pool_size)
+    except Exception as e:  # a malformed URL is the user's to fix
+        if isinstance(e, DatabaseError):
+            raise
+        raise DatabaseError(f"bad database URL {mask_url(s.database_url)}: {e}") from None
+    if check:
+        ensure_current(db)
+    return db
+
+
+def authenticate(db: Database, login: str) -> Actor:
+    """--as LOGIN: the password from DESKTERM_PASSWORD or a prompt. Every command that changes data
+    or reads desk-wide data takes it; the services check what the agent may do."""
+    from ..services import auth
+
+    password = os.environ.get("DESKTERM_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            fail(f"--as {login}: set DESKTERM_PASSWORD or run in a terminal to be asked for the password")
+        password = typer.prompt(f"Password for {login}", hide_input=True)
+    s = settings()
+    return auth.login(
+        db,
+        login,
+        password,
+        source=auth.terminal_source("cli"),
+        max_failures=s.login_max_failures,
+        lockout_seconds=s.login_lockout_seconds,
+    )
+
+
+def maybe_authenticate(db: Database, login: str | None) -> Actor | None:
+    """An optional --as: the agent if one was named, else nobody (the services decide what that may do)."""
+    return authenticate(db, login) if login else None
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(dumps(value, indent=2) + "\n")
+
+
+def print_table(
+    columns: Iterable[str], rows: Iterable[Iterable[str | Text]], *, title: str | None = None
+) -> None:
+    """A table on standard output: one row a record; people's text in it as cell()s."""
+    table = Table(*columns, title=title)
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+
+
+def read_input(path: str) -> str:
+    """A file's text ('-': standard input). Bad UTF-8 is kept as lone surrogates, which the services
+    refuse field by field (inputs.py), so a JSON file with one bad name says which field it is."""
+    try:
+        if path == "-":
+            raw = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as f:
+                raw = f.read()
+    except OSError as e:
+        fail(f"cannot read {path}: {e.strerror}", 2)
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def cell(value: Any) -> Text:
+    """People's text goes into tables literally (no markup), control characters neutralised."""
+    return Text(clean("" if value is None else value, single_line=True))
+
+
+def yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+class progress:  # used like a function: `with progress() as bar:`
+    """A rich progress bar on stderr fed by services' (stage, done, total) callbacks."""
+
+    def __enter__(self) -> progress:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        self.progress: Progress = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+        )
+        self.tasks: dict[str, TaskID] = {}
+        self.progress.__enter__()
+        return self
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=total)
+        self.progress.update(self.tasks[stage], completed=done, total=total)
+
+    def __exit__(self, *exc: Any) -> None:
+        self.progress.__exit__(*exc)
+
+
+def run_console(*, db_url: str | None = None, login_as: str | None = None, demo: bool = False) -> None:
+    from ..app import DeskApp
+
+    DeskApp(db_url=db_url, login_as=login_as, demo=demo).run()
