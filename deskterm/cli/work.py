@@ -60,6 +60,12 @@ def _change(
     return action(database, actor, number, *args, version=based_on(database, number, version), **kwargs)
 
 
+def _changed(done: str, action: Callable[..., int], number: str, as_: str, *args: Any, **kwargs: Any) -> None:
+    """_change(), then `SR-000123 <done> (version N)`."""
+    version = _change(action, number, as_, *args, **kwargs)
+    out.print(f"{_number(number)} {done} (version {version})")
+
+
 def _number(number: str) -> str:
     from ..services.tickets import normalise_number
 
@@ -128,8 +134,7 @@ def ticket_assign(
     """Assign a ticket to an agent (supervisors)."""
     from ..services import workflow
 
-    v = _change(workflow.assign, number, as_, agent, reason=reason, version=version)
-    out.print(f"{_number(number)} assigned to {agent} (version {v})")
+    _changed(f"assigned to {agent}", workflow.assign, number, as_, agent, reason=reason, version=version)
 
 
 @app.command("transfer")
@@ -145,8 +150,16 @@ def ticket_transfer(
     """Transfer a ticket to another team or agent, with a reason."""
     from ..services import workflow
 
-    v = _change(workflow.transfer, number, as_, reason=reason, team=team, agent=agent, version=version)
-    out.print(f"{_number(number)} transferred to {team or agent} (version {v})")
+    _changed(
+        f"transferred to {team or agent}",
+        workflow.transfer,
+        number,
+        as_,
+        reason=reason,
+        team=team,
+        agent=agent,
+        version=version,
+    )
 
 
 @app.command("note")
@@ -180,8 +193,7 @@ def ticket_status(
     """Move a ticket along its life cycle; illegal moves are refused with the reason."""
     from ..services import workflow
 
-    v = _change(workflow.change_status, number, as_, status, version=version, note=note)
-    out.print(f"{_number(number)} is {status} (version {v})")
+    _changed(f"is {status}", workflow.change_status, number, as_, status, version=version, note=note)
 
 
 @app.command("resolve")
@@ -198,8 +210,7 @@ def ticket_resolve(
     """Resolve a ticket with its resolution; optionally link the article that solved it."""
     from ..services import workflow
 
-    v = _change(workflow.resolve, number, as_, resolution, article=article, version=version)
-    out.print(f"{_number(number)} resolved (version {v})")
+    _changed("resolved", workflow.resolve, number, as_, resolution, article=article, version=version)
 
 
 @app.command("reopen")
@@ -213,8 +224,7 @@ def ticket_reopen(
     """Reopen a resolved ticket (a closed one: supervisors only)."""
     from ..services import workflow
 
-    v = _change(workflow.reopen, number, as_, reason, version=version)
-    out.print(f"{_number(number)} reopened (version {v})")
+    _changed("reopened", workflow.reopen, number, as_, reason, version=version)
 
 
 @app.command("sheet")
