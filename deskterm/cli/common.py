@@ -69,26 +69,36 @@ def user_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from ..config import ConfigError
-        from ..db import DatabaseError
-        from ..services.errors import DeskError, InvalidInput
-
         try:
             return fn(*args, **kwargs)
-        except InvalidInput as e:
-            for field, reason in e.errors.items():
-                err.print(Text(f"deskterm: {field}: {clean(reason, single_line=True)}", style="red"))
-            raise typer.Exit(e.exit_code) from None
-        except DeskError as e:
-            fail(str(e), e.exit_code)
-        except (DatabaseError, ConfigError) as e:
-            fail(str(e))
+        except typer.Exit:
+            raise
         except UnicodeDecodeError as e:  # a file or standard input that is not UTF-8
             fail(f"the input is not valid UTF-8 text (byte {e.start + 1}): nothing was done", 2)
         except KeyboardInterrupt:
             fail("interrupted", 130)
+        except Exception as e:
+            _explain(e)
+            raise  # not the user's: a bug, with its traceback
 
     return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature Typer reads
+
+
+def _explain(e: Exception) -> None:
+    """The one line (and exit) for an error of the desk's; returns for any other. Imported here, once
+    something failed, so that a command that needs no database never loads it."""
+    from ..config import ConfigError
+    from ..db import DatabaseError
+    from ..services.errors import DeskError, InvalidInput
+
+    if isinstance(e, InvalidInput):
+        for field, reason in e.errors.items():
+            err.print(Text(f"deskterm: {field}: {clean(reason, single_line=True)}", style="red"))
+        raise typer.Exit(e.exit_code) from None
+    if isinstance(e, DeskError):
+        fail(str(e), e.exit_code)
+    if isinstance(e, (DatabaseError, ConfigError)):
+        fail(str(e))
 
 
 def settings() -> Settings:
