@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     # kind, warranty (in|out|unknown), customer_class (key|standard), device (true|false); a list
     # means "any of". Modes: phone, on_site, carry_in, mail_in, paid, exchange.
     service_mode_rules: list[dict[str, Any]] = Field(
-        default_factory=lambda: [
+        default_factory=lambda: [  # type: ignore[arg-type]  # pydantic types the factory by its list literal
             {"kind": "consultation", "mode": "phone"},
             {"device": True, "warranty": "out", "mode": "paid"},
             {"device": True, "customer_class": "key", "mode": "on_site"},

@@ -63,7 +63,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 5) 
 
 def _sqlite_setup(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
-    def _connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is always DEFERRED).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
@@ -74,7 +74,7 @@ def _sqlite_setup(engine: Engine, busy_timeout_ms: int) -> None:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(conn):  # type: ignore[no-untyped-def]
+    def _begin(conn: Any) -> None:
         # A read-then-write transaction begun DEFERRED fails with "database is locked" under
         # contention whatever the busy timeout: every write unit of work begins IMMEDIATE.
         mode = "IMMEDIATE" if conn.get_execution_options().get("deskterm_write") else "DEFERRED"
@@ -142,7 +142,7 @@ def open_database(url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 5
 # --- migrations ---------------------------------------------------------------------------
 
 
-def alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
+def alembic_config(engine: Engine) -> Any:
     from alembic.config import Config
 
     cfg = Config()

@@ -22,6 +22,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from textual.drivers.web_driver import WebDriver
+
 from ..app import DeskApp
 from ..i18n import _
 from .sessions import LOGIN_META, SERVER_PID_ENV
@@ -36,7 +38,7 @@ HANGUP_GRACE_SECONDS = 5.0
 
 
 class ServedApp(DeskApp):
-    CSS_PATH = Path(__file__).parent.parent / DeskApp.CSS_PATH  # type: ignore[operator]  # beside app.py
+    CSS_PATH = str(Path(__file__).parent.parent / str(DeskApp.CSS_PATH))  # beside app.py
     show_database_location = False  # the login screen names no server path or host to a client
 
     def on_mount(self) -> None:
@@ -66,7 +68,7 @@ class ServedApp(DeskApp):
 
     def logged_in(self, actor: Actor) -> None:
         super().logged_in(actor)
-        if self.is_web and self._driver is not None:
+        if self.is_web and isinstance(self._driver, WebDriver):
             self._driver.write_meta({"type": LOGIN_META, "login": actor.login})
 
 

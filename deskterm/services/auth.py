@@ -166,15 +166,17 @@ def require(session: Session, actor: Actor, permission: str | None = None) -> No
 
     In a write transaction on PostgreSQL the row is read FOR SHARE, so a deactivation or demotion
     cannot commit between this check and the write (SQLite's BEGIN IMMEDIATE serialises writers)."""
-    query = select(Agent.active, Agent.role, Agent.team_id, Agent.kb_editor).where(Agent.id == actor.id)
+    query = select(col(Agent.active), col(Agent.role), col(Agent.team_id), col(Agent.kb_editor)).where(
+        col(Agent.id) == actor.id
+    )
     if session.info.get("write") and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(read=True)
     row = session.exec(query).first()
-    if row is None or not row.active:
+    if row is None or not row[0]:
         raise RightsChanged(f"{actor.login} has been deactivated: log in again or ask a supervisor")
-    holds = (row.role, row.team_id, _kb_editor(row.kb_editor, row.role))
-    if holds != (actor.role, actor.team_id, actor.kb_editor):
-        raise RightsChanged(f"the rights of {actor.login} have changed (now {row.role}): log in again")
+    _active, role, team_id, kb_editor = row
+    if (role, team_id, _kb_editor(kb_editor, role)) != (actor.role, actor.team_id, actor.kb_editor):
+        raise RightsChanged(f"the rights of {actor.login} have changed (now {role}): log in again")
     if permission is not None and not can(actor, permission):
         raise PermissionDenied(f"{actor.login} ({actor.role}) may not {PERMISSIONS[permission][1]}")
 

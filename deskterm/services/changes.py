@@ -11,8 +11,10 @@ import time
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_
+from sqlalchemy import select as select_columns
 from sqlmodel import col, select
 
 from ..db import Database
@@ -47,21 +49,21 @@ def events_after(db: Database, after_id: int, limit: int = 500, also: Collection
     key: cheap on 1M+ rows)."""
     newer = col(TicketEvent.id) > after_id
     with db.read() as s:
-        rows = s.exec(
-            select(
-                TicketEvent.id,
-                TicketEvent.ticket_id,
-                Ticket.number,
-                TicketEvent.kind,
-                TicketEvent.actor_id,
-                TicketEvent.at,
+        rows = s.execute(
+            select_columns(  # sqlmodel types select() up to 4 columns
+                col(TicketEvent.id),
+                col(TicketEvent.ticket_id),
+                col(Ticket.number),
+                col(TicketEvent.kind),
+                col(TicketEvent.actor_id),
+                col(TicketEvent.at),
             )
             .join(Ticket, col(Ticket.id) == TicketEvent.ticket_id)
             .where(or_(newer, col(TicketEvent.id).in_(also)) if also else newer)
             .order_by(col(TicketEvent.id))
             .limit(limit)
         ).all()
-    return [Change(*r) for r in rows]  # type: ignore[arg-type]
+    return [Change(*r) for r in rows]
 
 
 class FeedPosition:
@@ -126,7 +128,7 @@ class ChangeWaiter:
     def __init__(self, db: Database, interval: float = 0.2) -> None:
         self.db = db
         self.interval = interval
-        self._conn = None  # type: ignore[var-annotated]
+        self._conn: Any = None  # a psycopg or sqlite3 connection, by backend
         self._last_version: int | None = None
         self._last_id = latest_event_id(db)
         if not db.is_sqlite:
@@ -139,7 +141,7 @@ class ChangeWaiter:
         changed, self.presence_changed = self.presence_changed, False
         return changed
 
-    def _pg(self):  # type: ignore[no-untyped-def]
+    def _pg(self) -> Any:
         if self._conn is None or self._conn.closed:
             import psycopg
 
@@ -177,7 +179,7 @@ class ChangeWaiter:
                 return False
             time.sleep(min(self.interval, left))
 
-    def _sqlite(self):  # type: ignore[no-untyped-def]
+    def _sqlite(self) -> Any:
         # One dedicated connection: data_version is only comparable on the same connection.
         if self._conn is None:
             import sqlite3

@@ -13,7 +13,7 @@ SHIPPED = Path(__file__).resolve().parent.parent / "scripts_data" / "scripts.tom
 LANGS = ("en", "zh")
 
 
-class _Keep(dict):  # type: ignore[type-arg]
+class _Keep(dict[str, Any]):
     """format_map values: a placeholder the line does not get stays as written."""
 
     def __missing__(self, key: str) -> str:

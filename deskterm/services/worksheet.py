@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, delete, select
@@ -64,7 +65,7 @@ def get_sheet(db: Database, actor: Actor | None, number: str) -> SheetView:
 
 def _view(s: Session, t: Ticket) -> SheetView:
     customer, org, phone, device = tickets.contact_of(s, t)
-    head = {
+    head: dict[str, Any] = {
         "number": t.number,
         "summary": t.summary,
         "customer": customer.name if customer else "",

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable
@@ -14,6 +12,7 @@ from deskterm.db import open_database
 from deskterm.screens import monitor
 from deskterm.services import auth, presence, tickets, workflow
 from tests.factories import make_agent, make_ticket
+from tests.screens.fixed_path import fixed_path_db
 from tests.screens.helpers import log_in, make_app, wait_until
 
 
@@ -85,19 +84,16 @@ async def test_drill_down_and_reassign(sqlite_db):
         await wait_until(pilot, lambda: _team(app, "Desktop Support").counts["assigned"] == 1)
 
 
-SNAP = Path("/tmp/deskterm-snapshots/monitor.db")
-
-
 @pytest.fixture
 def fixed_monitor_db(sqlite_template):  # type: ignore[no-untyped-def]
-    SNAP.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{SNAP}{suffix}").unlink(missing_ok=True)
-    shutil.copy(sqlite_template, SNAP)
+    with fixed_path_db("monitor.db", sqlite_template) as db:
+        yield from _monitor_desk(db)
+
+
+def _monitor_desk(db):  # type: ignore[no-untyped-def]
     now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
     frozen = clock.FrozenClock(now - timedelta(hours=3))
     clock.set_clock(frozen)
-    db = open_database(f"sqlite:///{SNAP}")
     # fixed agent numbers (the factory's numbering depends on which tests ran before)
     for login, name, number, role, team in (
         ("sue", "Sarah Lin", "801", "supervisor", "Service Desk"),
@@ -117,7 +113,6 @@ def fixed_monitor_db(sqlite_template):  # type: ignore[no-untyped-def]
     presence.publish(db, sue, presence.AVAILABLE)
     presence.publish(db, op, presence.ON_CALL)
     yield db
-    db.dispose()
 
 
 def test_monitor_snapshot(fixed_monitor_db, snap_compare):

@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from deskterm import clock
-from deskterm.db import open_database
 from tests.factories import make_agent
+from tests.screens.fixed_path import fixed_path_db
 from tests.screens.helpers import log_in, make_app, wait_until
-
-FIXED = Path("/tmp/deskterm-snapshots/desk.db")  # a fixed path: the login screen names the database
 
 
 @pytest.fixture
 def fixed_db(sqlite_template):  # type: ignore[no-untyped-def]
-    FIXED.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{FIXED}{suffix}").unlink(missing_ok=True)
-    shutil.copy(sqlite_template, FIXED)
-    clock.set_clock(clock.FrozenClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC)))
-    db = open_database(f"sqlite:///{FIXED}")
-    yield db
-    db.dispose()
+    # a fixed path: the login screen names the database
+    with fixed_path_db("desk.db", sqlite_template) as db:
+        clock.set_clock(clock.FrozenClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC)))
+        yield db
 
 
 def test_login_screen(fixed_db, snap_compare):

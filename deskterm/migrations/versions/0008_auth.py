@@ -7,7 +7,7 @@ Create Date: 2026-12-04 22:00:00
 
 from collections.abc import Sequence
 
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0008"
