@@ -12,11 +12,11 @@ from datetime import date
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
-from .. import clock
 from ..db import Database
 from ..models import Category, Customer, CustomerPhone, Device, Organisation, Ticket
 from . import inputs
 from .auth import Actor, require
+from .directory import warranty_status
 from .phones import lookup_variants, prefix_bounds
 from .tickets import TicketRow, _row_query, _to_row
 
@@ -57,12 +57,6 @@ class CallerPop:
     open_tickets: list[TicketRow]
     recent: list[TicketRow]  # the last five tickets, newest first
     devices: list[DeviceView]
-
-
-def warranty_status(end: date | None, today: date | None = None) -> str:
-    if end is None:
-        return "unknown"
-    return "in" if end >= (today or clock.now().date()) else "out"
 
 
 def lookup(db: Database, actor: Actor, typed: str, *, limit: int = 8) -> list[CallerMatch]:

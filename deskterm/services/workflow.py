@@ -735,23 +735,3 @@ def watch(db: Database, actor: Actor, number: str, on: bool = True) -> bool:
     return on
 
 
-def list_teams(db: Database) -> list[str]:
-    with db.read() as s:
-        return list(s.exec(select(Team.name).order_by(Team.name)).all())
-
-
-def list_agents(db: Database) -> list[tuple[str, str, str]]:
-    """(login, name, team) of the active agents who can take tickets."""
-    with db.read() as s:
-        rows = s.exec(
-            select(Agent.login, Agent.name, Team.name)
-            .join(Team, col(Team.id) == Agent.team_id, isouter=True)
-            .where(col(Agent.active).is_(True))
-            .order_by(Agent.name)
-        ).all()
-    return [(a, b, c or "") for a, b, c in rows]
-
-
-def list_categories(db: Database) -> list[str]:
-    with db.read() as s:
-        return list(s.exec(select(Category.path).order_by(Category.path)).all())
