@@ -4,7 +4,8 @@ A policy is chosen by the ticket's priority and its customer's class (a policy f
 over the one for any class, ""). Due times are computed at creation and recomputed whenever the
 priority, the policy or the pause state changes (`recompute_due_times`). The clock starts when the
 ticket is created and again, with the whole targets, when it is reopened (`restart`: the latest
-`reopened` event); it stops during every pause, which the event that ends it records as data
+`reopened` event); it stops during every pause (`stop` when the ticket starts waiting on the customer
+or a third party, `resume` when it stops waiting), which the event that ends it records as data
 {"pause": [start, end]}. While a pause is open (`sla_paused_at`) a due time is unknown (None:
 never breached) unless it fell before the pause."""
 
@@ -173,6 +174,11 @@ def clock_of(session: Session, ticket: Ticket) -> tuple[datetime, list[Pause]]:
     return clock_from_rows(ticket.created_at, [(kind, at, data) for _tid, kind, at, data in rows])
 
 
+def pauses(session: Session, ticket: Ticket) -> list[Pause]:
+    """The ticket's closed pauses, from the events that ended them."""
+    return clock_of(session, ticket)[1]
+
+
 def due_times(
     respond_minutes: int, resolve_minutes: int, cal: BusinessCalendar, start: datetime, pauses: list[Pause]
 ) -> tuple[datetime | None, datetime | None]:
@@ -211,6 +217,23 @@ def recompute_due_times(
     if ticket.responded_at is None:
         ticket.respond_by = respond
     return (ticket.respond_by, ticket.resolve_by) != before
+
+
+def stop(session: Session, ticket: Ticket, now: datetime) -> None:
+    """The ticket waits on the customer or a third party: its clock stops (`sla_paused_at` marks
+    the open pause) and its due times are unknown until it runs again, unless they fell before."""
+    ticket.sla_paused_at = now
+    recompute_due_times(session, ticket)
+
+
+def resume(session: Session, ticket: Ticket, now: datetime) -> Pause:
+    """The wait is over: the clock runs again; the due times move by the pause, which is returned
+    for the event that ends it to record as data {"pause": [start, end]}."""
+    start = ticket.sla_paused_at or now
+    ticket.sla_paused_seconds += int((now - start).total_seconds())
+    ticket.sla_paused_at = None
+    recompute_due_times(session, ticket, ended=(start, now))
+    return start, now
 
 
 def restart(session: Session, ticket: Ticket, at: datetime) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from ...db import Database
 from ...models import Agent, Category, EscalationRule, Kind, Role, Team
-from .. import inputs
+from .. import directory, inputs
 from ..auth import Actor, require
 from ..errors import Conflict, InvalidInput, NotFound
 
@@ -314,10 +314,7 @@ def set_enabled(db: Database, actor: Actor, name: str, enabled: bool) -> Rule:
 
 
 def _rule_row(s: Session, name: str) -> EscalationRule:
-    ref = inputs.key(name)
-    row = s.exec(select(EscalationRule).where(EscalationRule.name == ref)).first()
-    if row is None and ref.isdigit():
-        row = s.get(EscalationRule, int(ref))
+    row = directory.by_name_or_id(s, EscalationRule, EscalationRule.name, name)
     if row is None:
         raise NotFound(f"no escalation rule {name!r}")
     return row
