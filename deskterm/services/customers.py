@@ -18,7 +18,7 @@ from . import inputs
 from .auth import Actor, require
 from .directory import warranty_status
 from .phones import lookup_variants, prefix_bounds
-from .tickets import TicketRow, _row_query, _to_row
+from .tickets import TicketRow, row_query, to_row
 
 MIN_DIGITS = 4
 # From this many digits on, a number typed without its country or area prefix is also found by
@@ -185,7 +185,7 @@ def caller(session: Session, customer_id: int) -> CallerMatch | None:
 
 def caller_pop(db: Database, actor: Actor, customer_id: int, *, open_limit: int = 20) -> CallerPop:
     """The screen pop: the caller, their open tickets (most urgent first), last five, devices."""
-    query, _ = _row_query()
+    query, _ = row_query()
     with db.read() as s:
         require(s, actor, "tickets.read")
         who = caller(s, customer_id)
@@ -205,7 +205,7 @@ def caller_pop(db: Database, actor: Actor, customer_id: int, *, open_limit: int 
             select(Device).where(Device.customer_id == customer_id).order_by(col(Device.id))
         ).all()
         views = [_device_view(s, d, who.name, who.organisation) for d in devices]
-    return CallerPop(who, [_to_row(r) for r in open_rows], [_to_row(r) for r in recent], views)
+    return CallerPop(who, [to_row(r) for r in open_rows], [to_row(r) for r in recent], views)
 
 
 def find_device(session: Session, serial: str) -> Device | None:
