@@ -8,8 +8,10 @@ import threading
 import weakref
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import and_, or_
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from ..db import Database
@@ -146,15 +148,15 @@ def warm_up(db: Database) -> None:
         _suffixes(db).ending_with(s, "0" * SUFFIX_DIGITS, 0)
 
 
-def _match_query():  # type: ignore[no-untyped-def]
+def _match_query() -> Any:
     return (
-        select(
-            CustomerPhone.customer_id,
-            CustomerPhone.number,
-            CustomerPhone.digits,
-            Customer.name,
-            Organisation.name,
-            Organisation.customer_class,
+        select_columns(
+            col(CustomerPhone.customer_id),
+            col(CustomerPhone.number),
+            col(CustomerPhone.digits),
+            col(Customer.name),
+            col(Organisation.name),
+            col(Organisation.customer_class),
         )
         .join(Customer, col(Customer.id) == CustomerPhone.customer_id)
         .join(Organisation, col(Organisation.id) == Customer.organisation_id, isouter=True)

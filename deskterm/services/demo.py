@@ -905,5 +905,3 @@ TICKET_COLUMNS = [
     "closed_at",
     "version",
 ]
-
-

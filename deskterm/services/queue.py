@@ -274,7 +274,8 @@ def _by_offset(
     }[sort]
     down = descending != (sort == "age")  # "age" ascending: the youngest (newest created) first
     first = col(column).desc().nulls_last() if down else col(column).asc().nulls_last()
-    ids = ids.order_by(first, col(Ticket.id).desc() if down else Ticket.id).offset(offset).limit(limit + 1)
+    then = col(Ticket.id).desc() if down else col(Ticket.id)
+    ids = ids.order_by(first, then).offset(offset).limit(limit + 1)
     found = list(s.exec(ids).all())
     return [("", 0, None, i) for i in found[:limit]], len(found) > limit
 

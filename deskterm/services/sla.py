@@ -12,7 +12,7 @@ never breached) unless it fell before the pause."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -26,6 +26,7 @@ from ..models import Customer, EventKind, Organisation, SlaCalendar, SlaPolicy, 
 from .sla_calendar import BusinessCalendar, add_business_minutes, due_time
 
 Pause = tuple[datetime, datetime]
+Span = tuple[datetime, datetime | None]  # a pause, or (end None) the open one
 ALWAYS_OPEN = BusinessCalendar(always_open=True)
 
 
@@ -151,7 +152,7 @@ def clock_events(ticket_ids: Iterable[int | None]) -> Any:
     (the clock starts again) and the ends of pauses."""
     return select(TicketEvent.ticket_id, TicketEvent.kind, TicketEvent.at, TicketEvent.data).where(
         col(TicketEvent.ticket_id).in_(list(ticket_ids)),
-        or_(TicketEvent.kind == EventKind.REOPENED, col(TicketEvent.data).contains('"pause"')),
+        or_(col(TicketEvent.kind) == EventKind.REOPENED, col(TicketEvent.data).contains('"pause"')),
     )
 
 
@@ -180,7 +181,7 @@ def pauses(session: Session, ticket: Ticket) -> list[Pause]:
 
 
 def due_times(
-    respond_minutes: int, resolve_minutes: int, cal: BusinessCalendar, start: datetime, pauses: list[Pause]
+    respond_minutes: int, resolve_minutes: int, cal: BusinessCalendar, start: datetime, pauses: Sequence[Span]
 ) -> tuple[datetime | None, datetime | None]:
     """(respond-by, resolve-by) of a clock started at `start` and stopped during `pauses`."""
     return due_time(cal, start, respond_minutes, pauses), due_time(cal, start, resolve_minutes, pauses)
@@ -204,7 +205,7 @@ def recompute_due_times(
     policy, cal = policy_for(session, ticket.priority, customer_class_of(session, ticket))
     if pauses is None:
         start, pauses = clock_of(session, ticket)
-    spans: list[tuple[datetime, datetime | None]] = [*pauses]
+    spans: list[Span] = [*pauses]
     if ended is not None:
         spans.append(ended)
     if ticket.sla_paused_at is not None:

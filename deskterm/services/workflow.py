@@ -19,7 +19,7 @@ version."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -285,23 +285,23 @@ def _check_version(s: Session, t: Ticket, version: int | None, seen: Mapping[str
         .order_by(col(TicketEvent.id).desc())
         .limit(20)
     ).all()
-    newer = []
-    for e in events:  # newest first, back to the first event at or below the version read
-        v = json.loads(e[2] or "{}").get("version")
+    newer: list[tuple[str, int | None]] = []
+    for kind, actor_id, data in events:  # newest first, back to the first event at or below the version read
+        v = json.loads(data or "{}").get("version")
         if v is not None and v <= version:
             break
-        newer.append(e)
-    newer = newer or list(events[:1])
-    who = sorted({_name(s, e[1]) for e in newer})
+        newer.append((kind, actor_id))
+    newer = newer or [(kind, actor_id) for kind, actor_id, _data in events[:1]]
+    who = sorted({_name(s, actor_id) for _kind, actor_id in newer})
     if not diffs:
-        diffs = sorted({_EVENT_WORDS.get(e[0], e[0]) for e in newer})
+        diffs = sorted({_EVENT_WORDS.get(kind, kind) for kind, _actor_id in newer})
     raise Conflict(
         f"{t.number} was changed meanwhile by {', '.join(who) or 'someone'}: {'; '.join(diffs)}. "
         "Nothing was saved: look at the ticket again and redo your change."
     )
 
 
-_EVENT_WORDS = {
+_EVENT_WORDS: dict[str, str] = {
     EventKind.STATUS: "status changed",
     EventKind.ASSIGNED: "assigned",
     EventKind.CLAIMED: "claimed",
@@ -351,7 +351,7 @@ def _responded(t: Ticket, now: datetime) -> None:
 # --- actions -------------------------------------------------------------------------------------
 
 
-def _write(db: Database, fn):  # type: ignore[no-untyped-def]
+def _write(db: Database, fn: Callable[[Session], int]) -> int:
     return db.retrying(fn)
 
 
@@ -714,5 +714,3 @@ def watch(db: Database, actor: Actor, number: str, on: bool = True) -> bool:
         elif not on and row is not None:
             s.delete(row)
     return on
-
-

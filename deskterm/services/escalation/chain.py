@@ -16,10 +16,11 @@ def team_lead(s: Session, team_id: int | None) -> Agent | None:
     row = s.exec(
         select(Agent.manager_id, func.count())
         .where(Agent.team_id == team_id, col(Agent.active).is_(True), col(Agent.manager_id).is_not(None))
-        .group_by(Agent.manager_id)
+        .group_by(col(Agent.manager_id))
         .order_by(func.count().desc(), col(Agent.manager_id))
     ).first()
-    lead = s.get(Agent, row[0]) if row else None
+    lead_id, _members = row if row else (None, 0)
+    lead = s.get(Agent, lead_id) if lead_id is not None else None
     if lead is not None and lead.active:
         return lead
     return s.exec(

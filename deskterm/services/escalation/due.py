@@ -5,11 +5,12 @@ step the tickets that have reached it and have not fired it yet."""
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, literal, or_, text
+from sqlalchemy import select as select_columns
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -98,7 +99,9 @@ def _left(tg: sla.Target, what: str, step: str) -> tuple[int, float]:
     return total, total - used
 
 
-def _due_bounds(tg: sla.Target, what: str, step: str, now: datetime, window_from: datetime):  # type: ignore[no-untyped-def]
+def _due_bounds(
+    tg: sla.Target, what: str, step: str, now: datetime, window_from: datetime
+) -> tuple[datetime, datetime]:
     """(low, high) for the stored due time: a ticket can have reached `step` by now only if
     due <= high, and had reached it already at window_from if due <= low. Exact per calendar."""
     _total, left = _left(tg, what, step)
@@ -175,7 +178,8 @@ def _scope_ids(
     handover_minutes: float,
 ) -> set[int]:
     if scope is None:
-        return set(s.exec(select(Ticket.id).where(Ticket.is_open == True)).all())  # noqa: E712
+        rows = s.connection().execute(select(Ticket.id).where(col(Ticket.is_open) == True))  # noqa: E712
+        return {tid for (tid,) in rows}
     ids = _window_ids(s, rules, book, now, scope.window_from, handover_minutes) | set(scope.recent)
     if scope.sweep is not None:  # a primary-key range; the open ones are kept here, not in SQL
         rows = s.connection().execute(
@@ -190,26 +194,12 @@ def _scope_ids(
 def _load(s: Session, ids: set[int], classes: bool) -> list[_Facts]:
     """The open tickets among `ids`; their customer class only when a rule or a policy needs it."""
     klass = func.coalesce(Organisation.customer_class, "standard") if classes else literal("standard")
+    columns = [col(getattr(Ticket, f.name)) for f in fields(_Facts) if f.name != "customer_class"]
     out: list[_Facts] = []
     ordered = sorted(ids)
     for i in range(0, len(ordered), 1000):
         query = (
-            select(
-                Ticket.is_open,
-                Ticket.id,
-                Ticket.priority,
-                Ticket.kind,
-                Ticket.category_id,
-                Ticket.team_id,
-                Ticket.assignee_id,
-                Ticket.status,
-                Ticket.chase_count,
-                Ticket.created_at,
-                Ticket.respond_by,
-                Ticket.resolve_by,
-                Ticket.responded_at,
-                klass,
-            )
+            select_columns(col(Ticket.is_open), *columns, klass.label("customer_class"))
             # by primary key only: a condition on is_open would tempt SQLite into scanning its index
             .where(_id_in(s, Ticket.id, ordered[i : i + 1000]))
         )
@@ -217,7 +207,9 @@ def _load(s: Session, ids: set[int], classes: bool) -> list[_Facts]:
             query = query.join(Customer, col(Customer.id) == Ticket.customer_id, isouter=True).join(
                 Organisation, col(Organisation.id) == Customer.organisation_id, isouter=True
             )
-        out.extend(_Facts(*r[1:]) for r in s.connection().execute(query) if r[0])
+        for r in s.connection().execute(query):
+            if r.is_open:
+                out.append(_Facts(**{k: v for k, v in r._mapping.items() if k != "is_open"}))
     return out
 
 
@@ -237,8 +229,8 @@ def _fired_keys(s: Session, rules: list[Rule], ids: list[int]) -> set[tuple[int,
     for rule in rules:
         for i in range(0, len(ids), 1000):
             out.update(
-                tuple(r)
-                for r in s.connection().execute(
+                (rule_id, ticket_id, threshold)
+                for rule_id, ticket_id, threshold in s.connection().execute(
                     select(
                         EscalationFiring.rule_id, EscalationFiring.ticket_id, EscalationFiring.threshold
                     ).where(
@@ -259,15 +251,19 @@ class _Narrowing:
 
     @classmethod
     def of(cls, s: Session, rule: Rule) -> _Narrowing:
-        teams = categories = None
+        teams: frozenset[int] | None = None
+        categories: frozenset[int] | None = None
         if rule.team:
-            teams = frozenset(s.exec(select(Team.id).where(col(Team.name).in_(rule.team))).all())
+            named = s.exec(select(Team.id).where(col(Team.name).in_(rule.team))).all()
+            teams = frozenset(i for i in named if i is not None)
         if rule.category:
             paths = s.exec(select(Category.id, Category.path)).all()
             categories = frozenset(
-                i for i, p in paths if any(p == c or p.startswith(c + "/") for c in rule.category)
+                i
+                for i, p in paths
+                if i is not None and any(p == c or p.startswith(c + "/") for c in rule.category)
             )
-        return cls(teams, categories)  # type: ignore[arg-type]
+        return cls(teams, categories)
 
     def matches(self, rule: Rule, f: _Facts) -> bool:
         return (
@@ -347,7 +343,7 @@ def _queued_since(s: Session, ticket_ids: list[int]) -> dict[int, datetime]:
                         col(TicketEvent.kind).in_([EventKind.TRANSFERRED, EventKind.ESCALATED]),
                         col(TicketEvent.data).contains('"to_team"'),
                     ),
-                    TicketEvent.kind == EventKind.REOPENED,
+                    col(TicketEvent.kind) == EventKind.REOPENED,
                 ),
             )
         ).all()
@@ -364,9 +360,11 @@ def _counter(s: Session, name: str) -> int | None:
 def _set_counters(db: Database, values: dict[str, int]) -> None:
     with db.write() as s:
         for name, value in values.items():
-            done = s.execute(
-                text("UPDATE counter SET value = :v WHERE name = :n"), {"v": value, "n": name}
-            ).rowcount
+            done = (
+                s.connection()
+                .execute(text("UPDATE counter SET value = :v WHERE name = :n"), {"v": value, "n": name})
+                .rowcount
+            )
             if not done:
                 s.execute(text("INSERT INTO counter (name, value) VALUES (:n, :v)"), {"n": name, "v": value})
 

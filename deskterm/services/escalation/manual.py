@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ... import clock
 from ...db import Database
@@ -75,7 +75,7 @@ def escalation_options(db: Database, actor: Actor, number: str) -> EscalationOpt
         team = s.get(Team, t.team_id) if t.team_id else None
         nxt = next_tier_team(s, t)
         person = next_up(s, t)
-        teams = [(n, tier) for n, tier in s.exec(select(Team.name, Team.tier).order_by(Team.tier, Team.name))]
+        teams = list(s.exec(select(Team.name, Team.tier).order_by(col(Team.tier), col(Team.name))).all())
         return EscalationOptions(
             number=t.number,
             version=t.version,

@@ -133,10 +133,16 @@ def _fire(
         return None
 
 
+def _active_agents(s: Session, *where: Any) -> list[int]:
+    """The ids of the active agents who meet the conditions."""
+    query = select(Agent.id).where(*where, col(Agent.active).is_(True))
+    return [i for i in s.exec(query).all() if i is not None]
+
+
 def _role_members(s: Session, role: str, team_id: int | None) -> list[int]:
-    base = select(Agent.id).where(Agent.role == role, col(Agent.active).is_(True))
-    ids = list(s.exec(base.where(Agent.team_id == team_id)).all()) if team_id else []
-    return ids or list(s.exec(base).all())
+    """The role's members in the team, else (none there) the role's members anywhere."""
+    in_team = _active_agents(s, col(Agent.role) == role, col(Agent.team_id) == team_id) if team_id else []
+    return in_team or _active_agents(s, col(Agent.role) == role)
 
 
 def _apply(s: Session, rule: Rule, level: int, t: Ticket, headline: str, key: str) -> list[str]:
@@ -191,9 +197,7 @@ def _apply(s: Session, rule: Rule, level: int, t: Ticket, headline: str, key: st
     if rule.notify_assignee and t.assignee_id is not None:
         recipients.setdefault(t.assignee_id, rule.notice)
     if rule.notify_agents:
-        for agent_id in s.exec(
-            select(Agent.id).where(col(Agent.login).in_(rule.notify_agents), col(Agent.active).is_(True))
-        ).all():
+        for agent_id in _active_agents(s, col(Agent.login).in_(rule.notify_agents)):
             recipients.setdefault(agent_id, rule.notice)
     for role in rule.notify_roles:
         for agent_id in _role_members(s, role, t.team_id):
