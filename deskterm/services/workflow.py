@@ -154,6 +154,10 @@ class TicketView:
         return self.detail.version
 
 
+# TicketView's fields that are the ticket's own, as stored
+VIEW_FIELDS = ("assignee_id", "team_id", "responded_at", "sla_paused_at", "sla_paused_seconds")
+
+
 def get_view(db: Database, actor: Actor, number: str) -> TicketView:
     with db.read() as s:
         require(s, actor, "tickets.read")
@@ -170,12 +174,8 @@ def get_view(db: Database, actor: Actor, number: str) -> TicketView:
         watching = s.get(TicketWatch, (actor.id, t.id)) is not None
         return TicketView(
             detail=detail,
-            assignee_id=t.assignee_id,
-            team_id=t.team_id,
+            **{k: getattr(t, k) for k in VIEW_FIELDS},
             escalated_to=escalated.name if escalated else "",
-            responded_at=t.responded_at,
-            sla_paused_at=t.sla_paused_at,
-            sla_paused_seconds=t.sla_paused_seconds,
             customer_email=customer.email if customer else "",
             customer_class=sla.customer_class_of(s, t),
             device_warranty_end=device.warranty_end if device else None,

@@ -26,7 +26,6 @@ SLA_TRIGGERS = ("not_responded", "not_resolved")
 TRIGGERS = (*SLA_TRIGGERS, "unassigned", "chased", "complaint")
 NOTICES = ("escalated", "breach")
 NAME_MAX = 200  # a team, category or login a rule names (none is longer)
-_STEP = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%|m|h)?\s*$")
 
 
 # --- rules: parsing and validation ---------------------------------------------------------------
@@ -108,6 +107,10 @@ def _strings(value: Any, key: str, errors: dict[str, str]) -> tuple[str, ...]:
         errors[key] = "a list of names"
         return ()
     return tuple(inputs.line(v, key, NAME_MAX, errors=errors) for v in value)
+
+
+# a threshold: a number of minutes (m, the default), hours (h) or per cent (%)
+_STEP = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%|m|h)?\s*$")
 
 
 def _step(trigger: str, raw: Any, errors: dict[str, str]) -> str:
