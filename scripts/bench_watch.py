@@ -40,7 +40,7 @@ def mark_backlog(db: Database) -> int:
     """Record every firing due now as done without acting (as if a watcher had always run)."""
     now = clock.now()
     with db.read() as s:
-        rules = [escalation._rule_from_row(r) for r in s.exec(select(EscalationRule)).all() if r.enabled]
+        rules = [escalation.rule_from_row(r) for r in s.exec(select(EscalationRule)).all() if r.enabled]
     total = 0
     while True:  # a later threshold becomes due once the earlier one is marked
         plan, _looked = escalation.due_firings(db, rules, now, None)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from deskterm.cli import make_app
 from deskterm.db import Database
-from deskterm.services import agents, auth, demo
+from deskterm.services import agents, auth, demo, directory
 from tests.factories import make_agent, make_ticket
 
 # Exit codes: 0 done, 2 no --as given (a usage error), 4 not allowed (the service's refusal).
@@ -81,7 +81,7 @@ def test_every_command_that_changes_or_reads_desk_data_needs_an_agent_allowed_to
         want[" ".join(args)] = expected[who]
     assert got == want
     if who != "admin":  # nothing changed
-        assert [a.login for a in agents.list_agents(db, auth.login(db, "root", "secret-pw"))] == [
+        assert [a.login for a in directory.agents(db, auth.login(db, "root", "secret-pw"))] == [
             "eddy",
             "olga",
             "root",

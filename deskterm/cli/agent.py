@@ -97,10 +97,10 @@ def agent_add(
 @user_errors
 def agent_list(fmt: str = TABLE_OR_JSON, as_: str = AS) -> None:
     """List agents with their team, tier, role and manager (supervisors and admins)."""
-    from ..services import agents
+    from ..services import directory
 
     database = open_db()
-    rows = agents.list_agents(database, authenticate(database, as_))
+    rows = directory.agents(database, authenticate(database, as_))
     if fmt == "json":
         print_json([asdict(r) for r in rows])
         return
@@ -120,9 +120,9 @@ def agent_list(fmt: str = TABLE_OR_JSON, as_: str = AS) -> None:
 @user_errors
 def agent_teams() -> None:
     """List the teams."""
-    from ..services import agents
+    from ..services import directory
 
-    for name in agents.list_teams(open_db()):
+    for name in directory.teams(open_db(), by_tier=True):
         out.print(cell(name))
 
 

@@ -14,7 +14,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..i18n import _
-from ..services import workflow
+from ..services import directory, workflow
 from ..text import clean
 from ..widgets.service import ServiceDone
 from .base import ServiceDialog
@@ -49,7 +49,7 @@ class AssignDialog(ServiceDialog):
             yield Static(_("Enter: assign · Esc: cancel"), classes="dialog-hint", markup=False)
 
     def on_mount(self) -> None:
-        self.call(workflow.list_agents, self.db, result=AgentsLoaded, group="agents")
+        self.call(directory.assignees, self.db, result=AgentsLoaded, group="agents")
 
     def on_agents_loaded(self, message: AgentsLoaded) -> None:
         options = self.query_one(OptionList)

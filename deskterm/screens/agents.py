@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from ..dialogs.base import ConfirmDialog, DeskModal
 from ..i18n import _
-from ..services import agents
+from ..services import agents, directory
 from ..services.errors import DeskError, InvalidInput
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
@@ -52,9 +52,9 @@ class AgentsScreen(DeskScreen):
         self.call_after_refresh(self.on_mount)
 
     def reload(self) -> None:
-        self.call(agents.list_agents, self.desk.database, self.desk.actor, done=self._show)
+        self.call(directory.agents, self.desk.database, self.desk.actor, done=self._show)
 
-    def _show(self, rows: list[agents.AgentRow]) -> None:
+    def _show(self, rows: list[directory.AgentRow]) -> None:
         table = self.query_one(DataTable)
         cursor = table.cursor_row
         table.clear()
@@ -181,7 +181,7 @@ class AddAgentDialog(DeskModal[str | None]):
         return mine or ["operator"]
 
     def on_mount(self) -> None:
-        self.call(agents.list_teams, self.desk.database, done=self._teams)
+        self.call(directory.teams, self.desk.database, by_tier=True, done=self._teams)
         self.query_one("#f-login", Input).focus()
 
     def _teams(self, names: list[str]) -> None:

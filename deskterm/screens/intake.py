@@ -246,9 +246,9 @@ class IntakeScreen(DeskScreen):
         )
 
     def _load_categories(self) -> list[Any]:
-        from ..services import intake
+        from ..services import directory
 
-        return intake.categories(self.desk.database)  # type: ignore[arg-type]
+        return directory.categories(self.desk.database)  # type: ignore[arg-type]
 
     def _categories_loaded(self, rows: list[Any]) -> None:
         self.categories = rows

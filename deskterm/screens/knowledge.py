@@ -19,7 +19,7 @@ from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
 from ..dialogs.base import DeskModal
 from ..i18n import _
-from ..services import kb
+from ..services import directory, kb
 from ..services.tickets import normalise_number
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
@@ -222,7 +222,7 @@ class KnowledgeScreen(ArticleActions, DeskScreen):
         table.add_column(_("Score"), key="score", width=6)
         self.query_one("#kb-query", Input).focus()
         self.call(kb.warm_up, self.desk.database, group="kb-warm")
-        self.call(kb.categories, self.desk.database, group="kb-categories", done=self._categories)
+        self.call(directory.kb_categories, self.desk.database, group="kb-categories", done=self._categories)
         self.set_interval(POLL, self._poll)
         self._poll()
         self.run_search()

@@ -23,7 +23,7 @@ from .. import clock
 from ..dialogs.assign import AssignDialog
 from ..dialogs.base import DeskModal, ServiceDialog
 from ..i18n import _
-from ..services import tickets, workflow, worksheet
+from ..services import directory, tickets, workflow, worksheet
 from ..services.errors import NotFound
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
@@ -546,8 +546,8 @@ class TransferDialog(ServiceDialog):
 
 
 def _targets(db: Any) -> list[tuple[str, str]]:
-    teams = [(_("Team: {name}", name=t), f"team:{t}") for t in workflow.list_teams(db)]
-    agents = [(f"{name} ({team})", f"agent:{login}") for login, name, team in workflow.list_agents(db)]
+    teams = [(_("Team: {name}", name=t), f"team:{t}") for t in directory.teams(db)]
+    agents = [(f"{name} ({team})", f"agent:{login}") for login, name, team in directory.assignees(db)]
     return teams + agents
 
 
@@ -613,7 +613,7 @@ class EditDialog(ServiceDialog):
             yield from self.hint()
 
     def on_mount(self) -> None:
-        self.call(workflow.list_categories, self.db, done=self._categories)
+        self.call(directory.category_paths, self.db, done=self._categories)
         self.query_one("#f-summary", Input).focus()
 
     def _categories(self, paths: list[str]) -> None:
@@ -718,7 +718,7 @@ class WorkSheetDialog(ServiceDialog):
         self.call(
             worksheet.get_sheet, self.db, self.actor, self.number, done=self._loaded, failed=self.refused
         )
-        self.call(workflow.list_agents, self.db, done=self._agents, group="agents")
+        self.call(directory.assignees, self.db, done=self._agents, group="agents")
         self.query_one("#f-planned_at", Input).focus()
 
     def _agents(self, agents: list[tuple[str, str, str]]) -> None:

@@ -1,4 +1,4 @@
-"""Agents and teams: add, list, edit, reset a password, deactivate.
+"""Agents: add, edit, reset a password, deactivate (the lists of agents and teams: directory.py).
 
 Who may manage whom: admins manage every agent; supervisors manage the operators and engineers of
 their own team (and only give them those roles and that team); nobody changes their own role or
@@ -6,8 +6,6 @@ deactivates themselves; every agent may set their own password. The first admin 
 is the one agent added without an actor."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -18,58 +16,11 @@ from ..db import Database
 from ..models import Agent, Role, Team
 from . import inputs
 from .auth import Actor, hash_password, require
+from .directory import AgentRow, agent_rows
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 MIN_PASSWORD = 6
 STAFF = (Role.OPERATOR, Role.ENGINEER)  # the roles a supervisor manages
-
-
-@dataclass(frozen=True)
-class AgentRow:
-    id: int
-    login: str
-    name: str
-    number: str
-    role: str
-    tier: int
-    team: str
-    manager: str
-    active: bool
-
-
-def list_teams(db: Database) -> list[str]:
-    with db.read() as s:
-        return list(s.exec(select(Team.name).order_by(Team.tier, Team.name)).all())
-
-
-def list_agents(db: Database, actor: Actor, *, include_inactive: bool = True) -> list[AgentRow]:
-    """Every agent (supervisors and admins)."""
-    with db.read() as s:
-        require(s, actor, "agents.read")
-        return _rows(s, include_inactive=include_inactive)
-
-
-def _rows(s: Session, *, include_inactive: bool = True, agent_id: int | None = None) -> list[AgentRow]:
-    query = select(Agent, Team).join(Team, isouter=True).order_by(Agent.login)
-    if not include_inactive:
-        query = query.where(Agent.active)
-    if agent_id is not None:
-        query = query.where(Agent.id == agent_id)
-    managers = dict(s.exec(select(Agent.id, Agent.login)).all())
-    return [
-        AgentRow(
-            id=a.id or 0,
-            login=a.login,
-            name=a.name,
-            number=a.number,
-            role=a.role,
-            tier=a.tier,
-            team=t.name if t else "",
-            manager=managers.get(a.manager_id, "") if a.manager_id else "",
-            active=a.active,
-        )
-        for a, t in s.exec(query).all()
-    ]
 
 
 def may_manage(actor: Actor, role: str, team_id: int | None) -> bool:
@@ -217,7 +168,7 @@ def add_agent(
         )
         s.add(agent)
         s.flush()
-        return _rows(s, agent_id=agent.id)[0]
+        return agent_rows(s, agent_id=agent.id)[0]
 
     try:
         return db.retrying(work)
@@ -312,7 +263,7 @@ def edit_agent(
         if kb_editor is not None:
             agent.kb_editor = kb_editor
         s.flush()
-        return _rows(s, agent_id=agent.id)[0]
+        return agent_rows(s, agent_id=agent.id)[0]
 
     try:
         return db.retrying(work)

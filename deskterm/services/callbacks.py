@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from .. import clock
@@ -123,18 +124,18 @@ def _items(s: Session, ids: list[int | None], retry_minutes: int, now: datetime)
         .limit(1)
         .scalar_subquery()
     )
-    rows = s.exec(
-        select(
-            Ticket.id,
-            Ticket.number,
-            Ticket.priority,
-            Ticket.summary,
-            Customer.name,
-            Organisation.name,
+    rows = s.execute(
+        select_columns(
+            col(Ticket.id),
+            col(Ticket.number),
+            col(Ticket.priority),
+            col(Ticket.summary),
+            col(Customer.name),
+            col(Organisation.name),
             phone,
-            Agent.name,
-            Ticket.resolved_at,
-            Ticket.version,
+            col(Agent.name),
+            col(Ticket.resolved_at),
+            col(Ticket.version),
         )
         .select_from(Ticket)
         .join(Customer, col(Customer.id) == Ticket.customer_id, isouter=True)
@@ -329,7 +330,7 @@ def record_not_fixed(db: Database, actor: Actor, number: str, note: str) -> Outc
         }
         data.update(sla.restart(s, t, now))  # new targets from now: it is not breached on reopening
         tickets.record_event(s, t, actor.id, EventKind.REOPENED, note, data=data, at=now)
-        if agent is not None and agent.id != actor.id:
+        if agent is not None and agent.id is not None and agent.id != actor.id:
             body = f"{t.number} reopened after the callback by {actor.name}: {note}"
             notify.add(s, agent.id, "assigned", body, t)
         return Outcome(t.number, NOT_FIXED, t.status, _tries(s, t), agent.name if agent else "")

@@ -8,17 +8,19 @@ import threading
 import weakref
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import and_, or_
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
-from .. import clock
 from ..db import Database
 from ..models import Category, Customer, CustomerPhone, Device, Organisation, Ticket
 from . import inputs
 from .auth import Actor, require
+from .directory import warranty_status
 from .phones import lookup_variants, prefix_bounds
-from .tickets import TicketRow, _row_query, _to_row
+from .tickets import TicketRow, row_query, to_row
 
 MIN_DIGITS = 4
 # From this many digits on, a number typed without its country or area prefix is also found by
@@ -57,12 +59,6 @@ class CallerPop:
     open_tickets: list[TicketRow]
     recent: list[TicketRow]  # the last five tickets, newest first
     devices: list[DeviceView]
-
-
-def warranty_status(end: date | None, today: date | None = None) -> str:
-    if end is None:
-        return "unknown"
-    return "in" if end >= (today or clock.now().date()) else "out"
 
 
 def lookup(db: Database, actor: Actor, typed: str, *, limit: int = 8) -> list[CallerMatch]:
@@ -152,15 +148,15 @@ def warm_up(db: Database) -> None:
         _suffixes(db).ending_with(s, "0" * SUFFIX_DIGITS, 0)
 
 
-def _match_query():  # type: ignore[no-untyped-def]
+def _match_query() -> Any:
     return (
-        select(
-            CustomerPhone.customer_id,
-            CustomerPhone.number,
-            CustomerPhone.digits,
-            Customer.name,
-            Organisation.name,
-            Organisation.customer_class,
+        select_columns(
+            col(CustomerPhone.customer_id),
+            col(CustomerPhone.number),
+            col(CustomerPhone.digits),
+            col(Customer.name),
+            col(Organisation.name),
+            col(Organisation.customer_class),
         )
         .join(Customer, col(Customer.id) == CustomerPhone.customer_id)
         .join(Organisation, col(Organisation.id) == Customer.organisation_id, isouter=True)
@@ -191,7 +187,7 @@ def caller(session: Session, customer_id: int) -> CallerMatch | None:
 
 def caller_pop(db: Database, actor: Actor, customer_id: int, *, open_limit: int = 20) -> CallerPop:
     """The screen pop: the caller, their open tickets (most urgent first), last five, devices."""
-    query, _ = _row_query()
+    query, _ = row_query()
     with db.read() as s:
         require(s, actor, "tickets.read")
         who = caller(s, customer_id)
@@ -211,7 +207,7 @@ def caller_pop(db: Database, actor: Actor, customer_id: int, *, open_limit: int 
             select(Device).where(Device.customer_id == customer_id).order_by(col(Device.id))
         ).all()
         views = [_device_view(s, d, who.name, who.organisation) for d in devices]
-    return CallerPop(who, [_to_row(r) for r in open_rows], [_to_row(r) for r in recent], views)
+    return CallerPop(who, [to_row(r) for r in open_rows], [to_row(r) for r in recent], views)
 
 
 def find_device(session: Session, serial: str) -> Device | None:

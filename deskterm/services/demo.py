@@ -9,7 +9,7 @@ import json
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -905,9 +905,3 @@ TICKET_COLUMNS = [
     "closed_at",
     "version",
 ]
-
-
-def warranty_status(end: date | None, today: date | None = None) -> str:
-    if end is None:
-        return "unknown"
-    return "in" if end >= (today or clock.now().date()) else "out"

@@ -48,7 +48,8 @@ from ..models import (
 )
 from . import customers, inputs, phones, sla
 from .auth import Actor, require
-from .customers import CallerMatch, find_device, warranty_status
+from .customers import CallerMatch, find_device
+from .directory import warranty_status
 from .errors import Conflict, InvalidInput
 from .priority import DEFAULT_MATRIX, LEVELS
 from .tickets import _jsonable, find_ticket, normalise_number, open_ticket, record_event, touch
@@ -893,23 +894,6 @@ def restore_draft(db: Database, actor: Actor, data: dict[str, Any]) -> RestoredD
 
 
 # --- reference for the form ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CategoryView:
-    path: str
-    path_zh: str
-    team: str
-
-
-def categories(db: Database) -> list[CategoryView]:
-    with db.read() as s:
-        rows = s.exec(
-            select(Category.path, Category.path_zh, Team.name)
-            .join(Team, col(Team.id) == Category.team_id, isouter=True)
-            .order_by(col(Category.path))
-        ).all()
-    return [CategoryView(r[0], r[1], r[2] or "") for r in rows]
 
 
 def customer_class(db: Database, customer_id: int | None) -> str:

@@ -401,18 +401,6 @@ def faq(
     return _suggestions(db, [(r[0], float(r[1])) for r in rows])
 
 
-def categories(db: Database) -> list[str]:
-    """Every category path in use, with its ancestors (for the category-subtree filter)."""
-    with db.read() as s:
-        paths = s.execute(select(KbArticle.category).distinct()).scalars().all()
-    out: set[str] = set()
-    for path in paths:
-        parts = [p for p in path.split("/") if p]
-        for n in range(1, len(parts) + 1):
-            out.add("/".join(parts[:n]))
-    return sorted(out)
-
-
 def note_text(article: KbArticleView | KbSuggestion) -> str:
     """A solution as a ticket note: its id and title, then its numbered statements."""
     texts = [st.text if isinstance(st, StatementView) else st for st in article.statements]

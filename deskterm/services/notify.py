@@ -147,7 +147,7 @@ def list_inbox(
     db: Database, actor: Actor, *, unread_only: bool = False, limit: int = 200
 ) -> list[NotificationView]:
     """The agent's notifications, newest first (one page: `limit`)."""
-    where = [Notification.agent_id == actor.id]
+    where = [col(Notification.agent_id) == actor.id]
     if unread_only:
         where.append(col(Notification.read_at).is_(None))
     with db.read() as s:
@@ -224,27 +224,23 @@ def mark_read(db: Database, actor: Actor, ids: Iterable[int]) -> int:
     ids = list(ids)
     if not ids:
         return 0
-    with db.write() as s:
-        require(s, actor)
-        return s.execute(
-            update(Notification)
-            .where(
-                col(Notification.id).in_(ids),
-                Notification.agent_id == actor.id,
-                col(Notification.read_at).is_(None),
-            )
-            .values(read_at=clock.now())
-        ).rowcount
+    return _mark_read(db, actor, col(Notification.id).in_(ids))
 
 
 def mark_all_read(db: Database, actor: Actor) -> int:
+    return _mark_read(db, actor)
+
+
+def _mark_read(db: Database, actor: Actor, *where: Any) -> int:
+    """Mark the agent's unread notifications (that meet `where`) read; how many changed."""
     with db.write() as s:
         require(s, actor)
-        return s.execute(
+        done = s.connection().execute(
             update(Notification)
-            .where(Notification.agent_id == actor.id, col(Notification.read_at).is_(None))
+            .where(*where, col(Notification.agent_id) == actor.id, col(Notification.read_at).is_(None))
             .values(read_at=clock.now())
-        ).rowcount
+        )
+        return done.rowcount
 
 
 # --- e-mail ----------------------------------------------------------------------------------------
@@ -370,7 +366,7 @@ def configure_mail(db: Database, settings: MailSettings | None) -> Mailer | None
     return _mailer
 
 
-def mail_settings_from(settings) -> MailSettings | None:  # type: ignore[no-untyped-def]
+def mail_settings_from(settings: Any) -> MailSettings | None:
     """MailSettings from deskterm's Settings, or None when e-mail is off (the default)."""
     if not getattr(settings, "mail_enabled", False):
         return None

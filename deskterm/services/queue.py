@@ -20,17 +20,18 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, false, func, literal, or_, true, tuple_
+from sqlalchemy import select as select_columns
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from .. import clock
 from ..db import Database
-from ..models import Agent, Customer, CustomerPhone, Organisation, Status, Team, Ticket, TicketWatch
+from ..models import Agent, Customer, CustomerPhone, Organisation, Status, Ticket, TicketWatch
 from .auth import Actor, require
 from .errors import InvalidInput
 from .phones import lookup_variants as phone_variants
 from .phones import prefix_bounds
-from .tickets import join_names, normalise_number
+from .tickets import join_names, normalise_number, row_as, row_columns
 
 VIEWS = ("mine", "team", "callbacks", "escalated", "watching")
 SORTS = (
@@ -273,7 +274,8 @@ def _by_offset(
     }[sort]
     down = descending != (sort == "age")  # "age" ascending: the youngest (newest created) first
     first = col(column).desc().nulls_last() if down else col(column).asc().nulls_last()
-    ids = ids.order_by(first, col(Ticket.id).desc() if down else Ticket.id).offset(offset).limit(limit + 1)
+    then = col(Ticket.id).desc() if down else col(Ticket.id)
+    ids = ids.order_by(first, then).offset(offset).limit(limit + 1)
     found = list(s.exec(ids).all())
     return [("", 0, None, i) for i in found[:limit]], len(found) > limit
 
@@ -289,45 +291,9 @@ def _scope(view: str) -> Any:
 
 
 def _rows(s: Any, ids: list[int], assignee: Any) -> list[QueueRow]:
-    query = join_names(
-        select(
-            Ticket.id,
-            Ticket.number,
-            Ticket.priority,
-            Ticket.status,
-            Ticket.summary,
-            Customer.name,
-            Organisation.name,
-            assignee.name,
-            Team.name,
-            Ticket.resolve_by,
-            Ticket.sla_paused_at,
-            Ticket.resolved_at,
-            Ticket.created_at,
-            Ticket.version,
-            Ticket.escalation_level,
-        ),
-        assignee,
-    ).where(col(Ticket.id).in_(ids))
-    by_id = {}
-    for r in s.exec(query).all():
-        by_id[r[0]] = QueueRow(
-            id=r[0],
-            number=r[1],
-            priority=r[2],
-            status=r[3],
-            summary=r[4],
-            customer=r[5] or "",
-            organisation=r[6] or "",
-            assignee=r[7] or "",
-            team=r[8] or "",
-            resolve_by=r[9],
-            sla_paused_at=r[10],
-            resolved_at=r[11],
-            created_at=r[12],
-            version=r[13],
-            escalation_level=r[14],
-        )
+    columns = row_columns(QueueRow, assignee, besides=("key",))
+    query = join_names(select_columns(*columns), assignee).where(col(Ticket.id).in_(ids))
+    by_id = {r.id: row_as(QueueRow, r) for r in s.execute(query)}
     return [by_id[i] for i in ids if i in by_id]
 
 

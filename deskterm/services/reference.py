@@ -107,6 +107,7 @@ def seed_in(session: Session) -> None:
             calendars[name] = SlaCalendar(name=name, always_open=always, spec=json.dumps(spec))
             session.add(calendars[name])
     session.flush()
+    calendar_ids = {name: c.id for name, c in calendars.items() if c.id is not None}  # all, once flushed
     have_policies = {(p.priority, p.customer_class) for p in session.exec(select(SlaPolicy)).all()}
     for prio, (respond, resolve, cal) in SLA_DEFAULTS.items():
         if (prio, "") not in have_policies:
@@ -117,6 +118,6 @@ def seed_in(session: Session) -> None:
                     customer_class="",
                     respond_minutes=respond,
                     resolve_minutes=resolve,
-                    calendar_id=calendars[cal].id,  # type: ignore[arg-type]
+                    calendar_id=calendar_ids[cal],
                 )
             )

@@ -4,14 +4,15 @@ A policy is chosen by the ticket's priority and its customer's class (a policy f
 over the one for any class, ""). Due times are computed at creation and recomputed whenever the
 priority, the policy or the pause state changes (`recompute_due_times`). The clock starts when the
 ticket is created and again, with the whole targets, when it is reopened (`restart`: the latest
-`reopened` event); it stops during every pause, which the event that ends it records as data
+`reopened` event); it stops during every pause (`stop` when the ticket starts waiting on the customer
+or a third party, `resume` when it stops waiting), which the event that ends it records as data
 {"pause": [start, end]}. While a pause is open (`sla_paused_at`) a due time is unknown (None:
 never breached) unless it fell before the pause."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -25,6 +26,7 @@ from ..models import Customer, EventKind, Organisation, SlaCalendar, SlaPolicy, 
 from .sla_calendar import BusinessCalendar, add_business_minutes, due_time
 
 Pause = tuple[datetime, datetime]
+Span = tuple[datetime, datetime | None]  # a pause, or (end None) the open one
 ALWAYS_OPEN = BusinessCalendar(always_open=True)
 
 
@@ -150,7 +152,7 @@ def clock_events(ticket_ids: Iterable[int | None]) -> Any:
     (the clock starts again) and the ends of pauses."""
     return select(TicketEvent.ticket_id, TicketEvent.kind, TicketEvent.at, TicketEvent.data).where(
         col(TicketEvent.ticket_id).in_(list(ticket_ids)),
-        or_(TicketEvent.kind == EventKind.REOPENED, col(TicketEvent.data).contains('"pause"')),
+        or_(col(TicketEvent.kind) == EventKind.REOPENED, col(TicketEvent.data).contains('"pause"')),
     )
 
 
@@ -173,8 +175,13 @@ def clock_of(session: Session, ticket: Ticket) -> tuple[datetime, list[Pause]]:
     return clock_from_rows(ticket.created_at, [(kind, at, data) for _tid, kind, at, data in rows])
 
 
+def pauses(session: Session, ticket: Ticket) -> list[Pause]:
+    """The ticket's closed pauses, from the events that ended them."""
+    return clock_of(session, ticket)[1]
+
+
 def due_times(
-    respond_minutes: int, resolve_minutes: int, cal: BusinessCalendar, start: datetime, pauses: list[Pause]
+    respond_minutes: int, resolve_minutes: int, cal: BusinessCalendar, start: datetime, pauses: Sequence[Span]
 ) -> tuple[datetime | None, datetime | None]:
     """(respond-by, resolve-by) of a clock started at `start` and stopped during `pauses`."""
     return due_time(cal, start, respond_minutes, pauses), due_time(cal, start, resolve_minutes, pauses)
@@ -198,7 +205,7 @@ def recompute_due_times(
     policy, cal = policy_for(session, ticket.priority, customer_class_of(session, ticket))
     if pauses is None:
         start, pauses = clock_of(session, ticket)
-    spans: list[tuple[datetime, datetime | None]] = [*pauses]
+    spans: list[Span] = [*pauses]
     if ended is not None:
         spans.append(ended)
     if ticket.sla_paused_at is not None:
@@ -211,6 +218,23 @@ def recompute_due_times(
     if ticket.responded_at is None:
         ticket.respond_by = respond
     return (ticket.respond_by, ticket.resolve_by) != before
+
+
+def stop(session: Session, ticket: Ticket, now: datetime) -> None:
+    """The ticket waits on the customer or a third party: its clock stops (`sla_paused_at` marks
+    the open pause) and its due times are unknown until it runs again, unless they fell before."""
+    ticket.sla_paused_at = now
+    recompute_due_times(session, ticket)
+
+
+def resume(session: Session, ticket: Ticket, now: datetime) -> Pause:
+    """The wait is over: the clock runs again; the due times move by the pause, which is returned
+    for the event that ends it to record as data {"pause": [start, end]}."""
+    start = ticket.sla_paused_at or now
+    ticket.sla_paused_seconds += int((now - start).total_seconds())
+    ticket.sla_paused_at = None
+    recompute_due_times(session, ticket, ended=(start, now))
+    return start, now
 
 
 def restart(session: Session, ticket: Ticket, at: datetime) -> dict[str, Any]:

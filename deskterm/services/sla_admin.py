@@ -4,8 +4,11 @@ calendar. A change recomputes the due times of the open tickets it affects (each
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -50,11 +53,12 @@ def _require_manager(s: Session, actor: Actor) -> None:
 def list_policies(db: Database) -> list[PolicyRow]:
     with db.read() as s:
         names = dict(s.exec(select(SlaCalendar.id, SlaCalendar.name)).all())
-        rows = s.exec(select(SlaPolicy).order_by(SlaPolicy.priority, SlaPolicy.customer_class)).all()
+        order = col(SlaPolicy.priority), col(SlaPolicy.customer_class)
+        rows = s.exec(select(SlaPolicy).order_by(*order)).all()
         return [_policy_row(p, names) for p in rows]
 
 
-def _policy_row(p: SlaPolicy, names: dict) -> PolicyRow:  # type: ignore[type-arg]
+def _policy_row(p: SlaPolicy, names: dict[int | None, str]) -> PolicyRow:
     assert p.id is not None
     return PolicyRow(
         p.id, p.name, p.priority, p.customer_class, p.respond_minutes, p.resolve_minutes, names[p.calendar_id]
@@ -110,13 +114,14 @@ def add_policy(
                 raise Conflict(
                     f"P{priority} has a policy for {customer_class or 'any class'} already: edit it"
                 )
+            assert cal.id is not None  # a stored row
             policy = SlaPolicy(
                 name=name or f"P{priority}{' ' + customer_class if customer_class else ''}",
                 priority=priority,
                 customer_class=customer_class,
                 respond_minutes=respond_minutes,
                 resolve_minutes=resolve_minutes,
-                calendar_id=cal.id,  # type: ignore[arg-type]
+                calendar_id=cal.id,
             )
             s.add(policy)
             s.flush()
@@ -171,7 +176,9 @@ def edit_policy(
         if resolve_minutes is not None:
             policy.resolve_minutes = resolve_minutes
         if calendar is not None:
-            policy.calendar_id = _calendar_named(s, calendar).id  # type: ignore[assignment]
+            cal = _calendar_named(s, calendar)
+            assert cal.id is not None  # a stored row
+            policy.calendar_id = cal.id
         if name:
             policy.name = name
         s.flush()
@@ -206,7 +213,7 @@ def recompute_open(s: Session, priorities: set[int], reason: str) -> int:
             before = (t.respond_by, t.resolve_by)
             if t.sla_paused_at is not None:
                 continue  # a stopped clock is recomputed when it runs again
-            start, pauses = sla.clock_from_rows(t.created_at, events.get(t.id, []))  # type: ignore[arg-type]
+            start, pauses = sla.clock_from_rows(t.created_at, events.get(t.id or 0, []))
             if not sla.recompute_due_times(s, t, pauses, start=start):
                 continue
             tickets.touch(t)
@@ -225,7 +232,7 @@ def recompute_open(s: Session, priorities: set[int], reason: str) -> int:
             changed += 1
 
 
-def _iso(value) -> str | None:  # type: ignore[no-untyped-def]
+def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
@@ -234,12 +241,10 @@ def _iso(value) -> str | None:  # type: ignore[no-untyped-def]
 
 def list_calendars(db: Database) -> list[CalendarRow]:
     with db.read() as s:
-        used: dict[int, int] = {}
-        for cid in s.exec(select(SlaPolicy.calendar_id)).all():
-            used[cid] = used.get(cid, 0) + 1
+        used = Counter(s.exec(select(SlaPolicy.calendar_id)).all())  # policies per calendar
         return [
             CalendarRow(
-                c.id or 0, c.name, c.timezone, c.always_open, json.loads(c.spec or "{}"), used.get(c.id, 0)
+                c.id or 0, c.name, c.timezone, c.always_open, json.loads(c.spec or "{}"), used[c.id or 0]
             )
             for c in s.exec(select(SlaCalendar).order_by(SlaCalendar.name)).all()
         ]
@@ -265,7 +270,7 @@ def parse_hours(text: str) -> dict[str, list[list[str]]]:
     return hours
 
 
-def _validate(timezone: str, always_open: bool, spec: dict) -> None:  # type: ignore[type-arg]
+def _validate(timezone: str, always_open: bool, spec: dict[str, Any]) -> None:
     try:
         BusinessCalendar.from_spec(timezone=timezone, always_open=always_open, spec=spec)
     except ValueError as e:
@@ -291,7 +296,7 @@ def add_calendar(
         errors.setdefault("name", "required")
     if errors:
         raise InvalidInput(errors)
-    spec: dict = {}  # type: ignore[type-arg]
+    spec: dict[str, Any] = {}
     if hours:
         spec["hours"] = parse_hours(hours)
     if country:
@@ -318,9 +323,9 @@ def edit_calendar(
     timezone: str | None = None,
     always_open: bool | None = None,
     hours: str | None = None,
-    add_holidays: list[date] = (),  # type: ignore[assignment]
-    add_workdays: list[date] = (),  # type: ignore[assignment]
-    remove_dates: list[date] = (),  # type: ignore[assignment]
+    add_holidays: Sequence[date] = (),
+    add_workdays: Sequence[date] = (),
+    remove_dates: Sequence[date] = (),
     country: str | None = None,
 ) -> tuple[CalendarRow, int]:
     """Change a calendar; the open tickets under its policies get new due times (how many: returned)."""

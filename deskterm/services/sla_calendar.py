@@ -100,8 +100,8 @@ class BusinessCalendar:
             if "hours" not in spec
             else {int(k): _parse_spans(v) for k, v in (spec["hours"] or {}).items()}
         )
-        off = {_parse_date(s) for s in spec.get("holidays", ())}
-        work = {_parse_date(s) for s in spec.get("workdays", ())}
+        off: set[date] | frozenset[date] = {_parse_date(s) for s in spec.get("holidays", ())}
+        work: set[date] | frozenset[date] = {_parse_date(s) for s in spec.get("workdays", ())}
         if spec.get("country"):
             c_off, c_work = country_days(spec["country"], spec.get("years") or DEFAULT_YEARS)
             off, work = (c_off - work) | off, (c_work - off) | work

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, text
+from sqlalchemy import select as select_columns
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -38,6 +40,7 @@ from .errors import Conflict, InvalidInput, NotFound
 from .priority import priority_for
 
 NUMBER_PREFIX = "SR-"
+R = TypeVar("R")
 
 
 def format_number(n: int) -> str:
@@ -186,47 +189,39 @@ def join_names(query: Any, assignee: Any) -> Any:
     )
 
 
+# The names a row shows of what is joined to the ticket (outer joins: "" when there is none).
+NAMES = ("customer", "organisation", "team", "assignee")
+
+
+def row_columns(model: Any, assignee: Any, *, besides: tuple[str, ...] = ()) -> list[Any]:
+    """The columns of a ticket read-model's fields, labelled as them: the ticket's own, and NAMES
+    from what join_names joins (`assignee` is its aliased Agent); `besides`: fields not read."""
+    names = {
+        "customer": Customer.name,
+        "organisation": Organisation.name,
+        "team": Team.name,
+        "assignee": assignee.name,
+    }
+    return [
+        col(names[f.name]).label(f.name) if f.name in names else col(getattr(Ticket, f.name))
+        for f in fields(model)
+        if f.name not in besides
+    ]
+
+
+def row_as(model: Callable[..., R], row: Any) -> R:
+    """A read-model from a row whose column labels are the model's fields (NAMES: "" for none)."""
+    return model(**{k: "" if v is None and k in NAMES else v for k, v in row._mapping.items()})
+
+
 @functools.cache  # a Select is immutable: build the joined base once
-def _row_query():  # type: ignore[no-untyped-def]
+def row_query() -> tuple[Any, Any]:
     assignee = aliased(Agent)
-    return join_names(
-        select(
-            Ticket.id,
-            Ticket.number,
-            Ticket.priority,
-            Ticket.status,
-            Ticket.kind,
-            Ticket.summary,
-            Customer.name,
-            Organisation.name,
-            Team.name,
-            assignee.name,
-            Ticket.resolve_by,
-            Ticket.created_at,
-            Ticket.updated_at,
-            Ticket.version,
-        ),
-        assignee,
-    ), assignee
+    return join_names(select_columns(*row_columns(TicketRow, assignee)), assignee), assignee
 
 
-def _to_row(r: Any) -> TicketRow:
-    return TicketRow(
-        id=r[0],
-        number=r[1],
-        priority=r[2],
-        status=r[3],
-        kind=r[4],
-        summary=r[5],
-        customer=r[6] or "",
-        organisation=r[7] or "",
-        team=r[8] or "",
-        assignee=r[9] or "",
-        resolve_by=r[10],
-        created_at=r[11],
-        updated_at=r[12],
-        version=r[13],
-    )
+def to_row(r: Any) -> TicketRow:
+    return row_as(TicketRow, r)
 
 
 def list_tickets(
@@ -242,7 +237,7 @@ def list_tickets(
     without --as (every role may read tickets)."""
     if status is not None and status not in set(Status):
         raise InvalidInput({"status": f"one of {', '.join(Status)}"})
-    query, assignee_alias = _row_query()
+    query, assignee_alias = row_query()
     if status:
         query = query.where(Ticket.status == status)
     if assignee:
@@ -253,12 +248,12 @@ def list_tickets(
     with db.read() as s:
         if actor is not None:
             require(s, actor, "tickets.read")
-        return [_to_row(r) for r in s.exec(query).all()]
+        return [to_row(r) for r in s.exec(query).all()]
 
 
 def my_open_tickets(db: Database, actor: Actor, *, limit: int = 200, offset: int = 0) -> list[TicketRow]:
     """The agent's open tickets by priority then due time (index ix_ticket_mine)."""
-    query, _ = _row_query()
+    query, _ = row_query()
     query = (
         query.where(Ticket.assignee_id == actor.id, col(Ticket.is_open).is_(True))
         .order_by(Ticket.priority, Ticket.resolve_by)
@@ -267,14 +262,14 @@ def my_open_tickets(db: Database, actor: Actor, *, limit: int = 200, offset: int
     )
     with db.read() as s:
         require(s, actor, "tickets.read")
-        return [_to_row(r) for r in s.exec(query).all()]
+        return [to_row(r) for r in s.exec(query).all()]
 
 
 def team_unassigned(
     db: Database, actor: Actor, *, team_id: int | None = None, limit: int = 200, offset: int = 0
 ) -> list[TicketRow]:
     """The team's open, unassigned tickets by priority then due time (index ix_ticket_team_queue)."""
-    query, _ = _row_query()
+    query, _ = row_query()
     query = (
         query.where(
             Ticket.team_id == (team_id if team_id is not None else actor.team_id),
@@ -289,7 +284,7 @@ def team_unassigned(
     )
     with db.read() as s:
         require(s, actor, "tickets.read")
-        return [_to_row(r) for r in s.exec(query).all()]
+        return [to_row(r) for r in s.exec(query).all()]
 
 
 def get_ticket(db: Database, actor: Actor | None, number: str) -> TicketDetail:
@@ -534,16 +529,16 @@ def claim(db: Database, actor: Actor, number: str, *, version: int | None = None
             data={"from": before, "to": ticket.status, "version": ticket.version},
         )
         s.flush()
-        query, _ = _row_query()
-        return _to_row(s.exec(query.where(Ticket.id == ticket.id)).one())
+        query, _ = row_query()
+        return to_row(s.exec(query.where(Ticket.id == ticket.id)).one())
 
     return db.retrying(work)
 
 
 def list_tickets_by_numbers(db: Database, numbers: list[str]) -> list[TicketRow]:
-    query, _ = _row_query()
+    query, _ = row_query()
     with db.read() as s:
-        return [_to_row(r) for r in s.exec(query.where(col(Ticket.number).in_(numbers))).all()]
+        return [to_row(r) for r in s.exec(query.where(col(Ticket.number).in_(numbers))).all()]
 
 
 def count_tickets(db: Database) -> int:

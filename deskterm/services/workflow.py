@@ -3,10 +3,10 @@ reopening, field edits with optimistic locking, and who may do which of these.
 
 The life cycle (STATUS_MOVES): new → assigned → in progress ⇄ pending customer / pending third
 party → resolved → closed; reopen from resolved (and from closed by a supervisor). A ticket waiting
-on the customer or a third party stops its SLA clock: `sla_paused_at` marks the open pause, the event
-that ends a pause records it as data {"pause": [start, end]}, and the due times are recomputed from
-the creation time with every closed pause (`sla.recompute_due_times`). A reopened ticket's clock
-starts again from the reopen with the whole targets (`sla.restart`).
+on the customer or a third party stops its SLA clock (`sla.stop`, `sla.resume`: `sla_paused_at` marks
+the open pause, the event that ends a pause records it as data {"pause": [start, end]}, and the due
+times are recomputed with every closed pause). A reopened ticket's clock starts again from the
+reopen with the whole targets (`sla.restart`).
 
 Every edit names the version it was based on; if the ticket changed meanwhile it is refused with a
 message that says what changed, and nothing is written. The console passes the version it showed and
@@ -19,7 +19,7 @@ version."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -45,7 +45,7 @@ from ..models import (
     TicketEvent,
     TicketWatch,
 )
-from . import inputs, notify, sla, tickets
+from . import directory, inputs, notify, sla, tickets
 from .auth import Actor, can, require
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .priority import priority_for
@@ -154,6 +154,10 @@ class TicketView:
         return self.detail.version
 
 
+# TicketView's fields that are the ticket's own, as stored
+VIEW_FIELDS = ("assignee_id", "team_id", "responded_at", "sla_paused_at", "sla_paused_seconds")
+
+
 def get_view(db: Database, actor: Actor, number: str) -> TicketView:
     with db.read() as s:
         require(s, actor, "tickets.read")
@@ -170,12 +174,8 @@ def get_view(db: Database, actor: Actor, number: str) -> TicketView:
         watching = s.get(TicketWatch, (actor.id, t.id)) is not None
         return TicketView(
             detail=detail,
-            assignee_id=t.assignee_id,
-            team_id=t.team_id,
+            **{k: getattr(t, k) for k in VIEW_FIELDS},
             escalated_to=escalated.name if escalated else "",
-            responded_at=t.responded_at,
-            sla_paused_at=t.sla_paused_at,
-            sla_paused_seconds=t.sla_paused_seconds,
             customer_email=customer.email if customer else "",
             customer_class=sla.customer_class_of(s, t),
             device_warranty_end=device.warranty_end if device else None,
@@ -212,6 +212,30 @@ SNAPSHOT_FIELDS = (
 
 def _lock(s: Session, number: str) -> Ticket:
     return tickets.find_ticket(s, number, lock=True)
+
+
+def _locked(s: Session, number: str, version: int | None, seen: Mapping[str, Any] | None) -> Ticket:
+    """The ticket, locked, refused if it is no longer at `version`."""
+    t = _lock(s, number)
+    _check_version(s, t, version, seen)
+    return t
+
+
+def _to_work(
+    s: Session, actor: Actor, number: str, version: int | None, seen: Mapping[str, Any] | None
+) -> Ticket:
+    """The ticket locked and at `version`, for a change only who may work it makes."""
+    t = _locked(s, number, version, seen)
+    _require_work(s, actor, t)
+    return t
+
+
+def _required(value: str, field: str, ask: str) -> str:
+    """The text a change cannot do without (a resolution, a reason), cleaned; refused when empty."""
+    value = inputs.text(value, field)
+    if not value:
+        raise InvalidInput({field: f"required: {ask}"})
+    return value
 
 
 def _current(s: Session, t: Ticket) -> dict[str, Any]:
@@ -261,23 +285,23 @@ def _check_version(s: Session, t: Ticket, version: int | None, seen: Mapping[str
         .order_by(col(TicketEvent.id).desc())
         .limit(20)
     ).all()
-    newer = []
-    for e in events:  # newest first, back to the first event at or below the version read
-        v = json.loads(e[2] or "{}").get("version")
+    newer: list[tuple[str, int | None]] = []
+    for kind, actor_id, data in events:  # newest first, back to the first event at or below the version read
+        v = json.loads(data or "{}").get("version")
         if v is not None and v <= version:
             break
-        newer.append(e)
-    newer = newer or list(events[:1])
-    who = sorted({_name(s, e[1]) for e in newer})
+        newer.append((kind, actor_id))
+    newer = newer or [(kind, actor_id) for kind, actor_id, _data in events[:1]]
+    who = sorted({_name(s, actor_id) for _kind, actor_id in newer})
     if not diffs:
-        diffs = sorted({_EVENT_WORDS.get(e[0], e[0]) for e in newer})
+        diffs = sorted({_EVENT_WORDS.get(kind, kind) for kind, _actor_id in newer})
     raise Conflict(
         f"{t.number} was changed meanwhile by {', '.join(who) or 'someone'}: {'; '.join(diffs)}. "
         "Nothing was saved: look at the ticket again and redo your change."
     )
 
 
-_EVENT_WORDS = {
+_EVENT_WORDS: dict[str, str] = {
     EventKind.STATUS: "status changed",
     EventKind.ASSIGNED: "assigned",
     EventKind.CLAIMED: "claimed",
@@ -297,29 +321,7 @@ def _name(s: Session, agent_id: int | None) -> str:
     return agent.name if agent else "someone"
 
 
-# --- the SLA clock -------------------------------------------------------------------------------
-
-
-def sla_pauses(s: Session, t: Ticket) -> list[tuple[datetime, datetime]]:
-    """The ticket's closed pauses, from the events that ended them."""
-    rows = s.exec(
-        select(TicketEvent.data).where(
-            TicketEvent.ticket_id == t.id, col(TicketEvent.data).contains('"pause"')
-        )
-    ).all()
-    out = []
-    for raw in rows:
-        start, end = json.loads(raw)["pause"]
-        out.append((datetime.fromisoformat(start), datetime.fromisoformat(end)))
-    return out
-
-
-def recompute_due(s: Session, t: Ticket, ended: tuple[datetime, datetime] | None = None) -> None:
-    """Due times from the policy of the ticket's priority and class, its clock (started at creation
-    or at the latest reopen) stopped by every pause (`ended`: one just ended, not yet recorded).
-    While a pause is open the due time is unknown (NULL: never breached, listed after the running
-    tickets) unless it fell before the pause."""
-    sla.recompute_due_times(s, t, ended=ended)
+# --- the status and the SLA clock ----------------------------------------------------------------
 
 
 def _set_status(s: Session, t: Ticket, to: str, now: datetime) -> dict[str, Any]:
@@ -327,14 +329,9 @@ def _set_status(s: Session, t: Ticket, to: str, now: datetime) -> dict[str, Any]
     data: dict[str, Any] = {"from": t.status, "to": to}
     was_paused = t.status in PENDING_STATUSES
     if to in PENDING_STATUSES and not was_paused:
-        t.sla_paused_at = now
-        recompute_due(s, t)
+        sla.stop(s, t, now)
     elif was_paused and to not in PENDING_STATUSES:
-        start = t.sla_paused_at or now
-        t.sla_paused_seconds += int((now - start).total_seconds())
-        t.sla_paused_at = None
-        data["pause"] = [start.isoformat(), now.isoformat()]
-        recompute_due(s, t, (start, now))
+        data["pause"] = [at.isoformat() for at in sla.resume(s, t, now)]
     if to in (Status.RESOLVED, Status.CLOSED):
         t.resolved_at = t.resolved_at or now
     if to == Status.CLOSED:
@@ -354,7 +351,7 @@ def _responded(t: Ticket, now: datetime) -> None:
 # --- actions -------------------------------------------------------------------------------------
 
 
-def _write(db: Database, fn):  # type: ignore[no-untyped-def]
+def _write(db: Database, fn: Callable[[Session], int]) -> int:
     return db.retrying(fn)
 
 
@@ -392,9 +389,7 @@ def change_status(
     note = inputs.text(note, "note")
 
     def work(s: Session) -> int:
-        t = _lock(s, number)
-        _check_version(s, t, version, seen)
-        _require_work(s, actor, t)
+        t = _to_work(s, actor, number, version, seen)
         _check_move(t, to, actor)
         now = clock.now()
         data = _set_status(s, t, to, now)
@@ -437,14 +432,10 @@ def resolve(
     seen: Mapping[str, Any] | None = None,
 ) -> int:
     """Resolve an open ticket with the resolution text; optionally link the KB article that solved it."""
-    resolution = inputs.text(resolution, "resolution")
-    if not resolution:
-        raise InvalidInput({"resolution": "required: say how it was solved"})
+    resolution = _required(resolution, "resolution", "say how it was solved")
 
     def work(s: Session) -> int:
-        t = _lock(s, number)
-        _check_version(s, t, version, seen)
-        _require_work(s, actor, t)
+        t = _to_work(s, actor, number, version, seen)
         if not t.is_open:
             raise InvalidInput({"status": f"{t.number} is {t.status}: only an open ticket can be resolved"})
         art = _article(s, article) if article else None
@@ -468,12 +459,9 @@ def resolve(
 
 
 def _article(s: Session, ref: str) -> KbArticle:
-    ref = inputs.key(ref)
-    art = s.exec(select(KbArticle).where(KbArticle.external_id == ref)).first()
-    if art is None and ref.isdigit():
-        art = s.get(KbArticle, int(ref))
+    art = directory.by_name_or_id(s, KbArticle, KbArticle.external_id, ref)
     if art is None:
-        raise InvalidInput({"article": f"no knowledge-base article {ref!r}"})
+        raise InvalidInput({"article": f"no knowledge-base article {inputs.key(ref)!r}"})
     return art
 
 
@@ -487,13 +475,10 @@ def reopen(
     seen: Mapping[str, Any] | None = None,
 ) -> int:
     """Back to work: from resolved (who may work it), from closed (supervisors only)."""
-    reason = inputs.text(reason, "reason")
-    if not reason:
-        raise InvalidInput({"reason": "required: why is it reopened?"})
+    reason = _required(reason, "reason", "why is it reopened?")
 
     def work(s: Session) -> int:
-        t = _lock(s, number)
-        _check_version(s, t, version, seen)
+        t = _locked(s, number, version, seen)
         if t.status == Status.CLOSED and not actor.is_supervisor:
             raise PermissionDenied(f"{t.number} is closed: only a supervisor may reopen it")
         _require_work(s, actor, t)
@@ -527,8 +512,7 @@ def assign(
 
     def work(s: Session) -> int:
         require(s, actor, "tickets.reassign")
-        t = _lock(s, number)
-        _check_version(s, t, version, seen)
+        t = _locked(s, number, version, seen)
         agent = _agent(s, login)
         if not t.is_open:
             raise InvalidInput({"status": f"{t.number} is {t.status}: reopen it before assigning it"})
@@ -576,8 +560,7 @@ def transfer(
         raise InvalidInput(errors)
 
     def work(s: Session) -> int:
-        t = _lock(s, number)
-        _check_version(s, t, version, seen)
+        t = _locked(s, number, version, seen)
         require(s, actor, "tickets.read")
         if not may_transfer(actor, t.assignee_id, t.team_id):
             raise PermissionDenied(f"{actor.login} may not move {t.number}: it is someone else's ticket")
@@ -624,9 +607,7 @@ def edit(
         raise InvalidInput({k: "cannot be edited here" for k in sorted(unknown)})
 
     def work(s: Session) -> int:
-        t = _lock(s, number)
-        _check_version(s, t, version, seen)
-        _require_work(s, actor, t)
+        t = _to_work(s, actor, number, version, seen)
         if t.status == Status.CLOSED:
             raise InvalidInput({"status": f"{t.number} is closed: reopen it to edit it"})
         before = _current(s, t)
@@ -637,7 +618,7 @@ def edit(
             return t.version
         if "priority" in diff:
             s.flush()
-            recompute_due(s, t)
+            sla.recompute_due_times(s, t)
         data = _bump(t)
         data["changes"] = diff
         body = "; ".join(f"{k}: {_short(a)} → {_short(b)}" for k, (a, b) in diff.items())
@@ -733,25 +714,3 @@ def watch(db: Database, actor: Actor, number: str, on: bool = True) -> bool:
         elif not on and row is not None:
             s.delete(row)
     return on
-
-
-def list_teams(db: Database) -> list[str]:
-    with db.read() as s:
-        return list(s.exec(select(Team.name).order_by(Team.name)).all())
-
-
-def list_agents(db: Database) -> list[tuple[str, str, str]]:
-    """(login, name, team) of the active agents who can take tickets."""
-    with db.read() as s:
-        rows = s.exec(
-            select(Agent.login, Agent.name, Team.name)
-            .join(Team, col(Team.id) == Agent.team_id, isouter=True)
-            .where(col(Agent.active).is_(True))
-            .order_by(Agent.name)
-        ).all()
-    return [(a, b, c or "") for a, b, c in rows]
-
-
-def list_categories(db: Database) -> list[str]:
-    with db.read() as s:
-        return list(s.exec(select(Category.path).order_by(Category.path)).all())

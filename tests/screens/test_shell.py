@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Input, Static
 
-from deskterm.services import agents
+from deskterm.services import agents, directory
 from deskterm.services.errors import PermissionDenied
 from tests.factories import make_agent
 from tests.screens.helpers import go_to, log_in, make_app, wait_until
@@ -80,4 +80,4 @@ async def test_supervisor_adds_an_agent_from_the_keyboard(sqlite_db):
         app.screen.query_one("#f-password", Input).value = "long-enough"
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: table.row_count == 2)
-        assert "New [b]Bie" in [a.name for a in agents.list_agents(sqlite_db, sue)]
+        assert "New [b]Bie" in [a.name for a in directory.agents(sqlite_db, sue)]

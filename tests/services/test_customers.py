@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from deskterm import clock
 from deskterm.models import Customer, CustomerPhone, Device, Organisation
-from deskterm.services import customers, intake, phones
+from deskterm.services import customers, directory, intake, phones
 from deskterm.services.intake import IntakeForm
 from tests.factories import make_agent
 
@@ -142,6 +142,6 @@ def test_device_by_serial_computes_warranty_and_suggests_its_category(db):
     )
     intake.save_call(db, op, form)
     assert customers.device_by_serial(db, op, "X1C-ABC").category == "Hardware/PC"
-    assert customers.warranty_status(None) == "unknown"
-    assert customers.warranty_status(date(2020, 1, 1), date(2020, 1, 1)) == "in"
-    assert customers.warranty_status(date(2020, 1, 1), date(2020, 1, 2)) == "out"
+    assert directory.warranty_status(None) == "unknown"
+    assert directory.warranty_status(date(2020, 1, 1), date(2020, 1, 1)) == "in"
+    assert directory.warranty_status(date(2020, 1, 1), date(2020, 1, 2)) == "out"

@@ -20,6 +20,7 @@ from deskterm.models import KbStatement, metadata
 from deskterm.services import (
     agents,
     callbacks,
+    directory,
     escalation,
     inputs,
     intake,
@@ -302,7 +303,7 @@ def test_a_name_over_its_column_is_refused_not_stored_or_cut(db):
             db, adm, login="ann", name="x" * 141, number="777", role="operator", password="pw-123"
         )
     assert e.value.errors == {"name": "at most 120 characters"}
-    assert [a.login for a in agents.list_agents(db, adm)] == ["adm"]
+    assert [a.login for a in directory.agents(db, adm)] == ["adm"]
     op = make_agent(db, "olga", role="operator", team="Service Desk", tier=1)
     with pytest.raises(InvalidInput) as e:
         tickets.create_ticket(db, op, summary="x" * 201)

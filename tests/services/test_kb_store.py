@@ -8,7 +8,7 @@ import pytest
 
 from deskterm.db import open_database
 from deskterm.kb import store
-from deskterm.services import kb
+from deskterm.services import directory, kb
 from deskterm.services.errors import InvalidInput, NotFound, PermissionDenied
 from tests.factories import make_agent, make_ticket
 
@@ -179,7 +179,7 @@ def test_faq_per_category_and_the_category_tree(db):
     assert [a.external_id for a in top] == ["KB-1", "KB-2"]
     assert [a.external_id for a in kb.faq(db, category="Hardware", per_category=1)] == ["KB-3", "KB-1"]
     assert [a.external_id for a in kb.faq(db, category="Hard")] == []  # a subtree, not a prefix
-    assert kb.categories(db) == ["Hardware", "Hardware/PC", "Hardware/Printer", "网络", "网络/VPN"]
+    assert directory.kb_categories(db) == ["Hardware", "Hardware/PC", "Hardware/Printer", "网络", "网络/VPN"]
 
 
 def test_index_state_changes_when_another_console_edits(db):

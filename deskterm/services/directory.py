@@ -1,0 +1,148 @@
+"""Reference look-ups: the teams, agents and categories the console and the CLI offer as choices,
+a device's warranty state, and finding a named row by its name or its id. Each look-up has one
+implementation here; the shapes callers need (names only, or rows) are views of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlmodel import Session, SQLModel, col, select
+
+from .. import clock
+from ..db import Database
+from ..models import Agent, Category, KbArticle, Team
+from . import inputs
+from .auth import Actor, require
+
+M = TypeVar("M", bound=SQLModel)
+
+
+# --- teams ---------------------------------------------------------------------------------------
+
+
+def teams(db: Database, *, by_tier: bool = False) -> list[str]:
+    """Every team's name: by name, or (`by_tier`) by tier then name."""
+    order = [col(Team.tier), col(Team.name)] if by_tier else [col(Team.name)]
+    with db.read() as s:
+        return list(s.exec(select(Team.name).order_by(*order)).all())
+
+
+# --- agents --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    id: int
+    login: str
+    name: str
+    number: str
+    role: str
+    tier: int
+    team: str
+    manager: str
+    active: bool
+
+
+def agent_rows(
+    s: Session, *, include_inactive: bool = True, agent_id: int | None = None, by_name: bool = False
+) -> list[AgentRow]:
+    """Agents with their team's name and their manager's login, by login (or `by_name`)."""
+    query = select(Agent, Team).join(Team, isouter=True)
+    query = query.order_by(col(Agent.name) if by_name else col(Agent.login))
+    if not include_inactive:
+        query = query.where(col(Agent.active).is_(True))
+    if agent_id is not None:
+        query = query.where(Agent.id == agent_id)
+    managers = dict(s.exec(select(Agent.id, Agent.login)).all())
+    return [
+        AgentRow(
+            id=a.id or 0,
+            login=a.login,
+            name=a.name,
+            number=a.number,
+            role=a.role,
+            tier=a.tier,
+            team=t.name if t else "",
+            manager=managers.get(a.manager_id, "") if a.manager_id else "",
+            active=a.active,
+        )
+        for a, t in s.exec(query).all()
+    ]
+
+
+def agents(db: Database, actor: Actor, *, include_inactive: bool = True) -> list[AgentRow]:
+    """Every agent (supervisors and admins)."""
+    with db.read() as s:
+        require(s, actor, "agents.read")
+        return agent_rows(s, include_inactive=include_inactive)
+
+
+def assignees(db: Database) -> list[tuple[str, str, str]]:
+    """(login, name, team) of the active agents who can take tickets, by name."""
+    with db.read() as s:
+        rows = agent_rows(s, include_inactive=False, by_name=True)
+    return [(r.login, r.name, r.team) for r in rows]
+
+
+# --- categories ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CategoryView:
+    path: str
+    path_zh: str
+    team: str
+
+
+def categories(db: Database) -> list[CategoryView]:
+    """The desk's category tree, by path, with the team each category's tickets go to."""
+    with db.read() as s:
+        rows = s.exec(
+            select(Category.path, Category.path_zh, Team.name)
+            .join(Team, col(Team.id) == Category.team_id, isouter=True)
+            .order_by(col(Category.path))
+        ).all()
+    return [CategoryView(path, path_zh, team or "") for path, path_zh, team in rows]
+
+
+def category_paths(db: Database) -> list[str]:
+    """The desk's category paths, sorted."""
+    return [c.path for c in categories(db)]
+
+
+def kb_categories(db: Database) -> list[str]:
+    """Every category path the knowledge base's articles use, with its ancestors (for the
+    category-subtree filter); the KB's own paths, which need not be in the desk's tree."""
+    with db.read() as s:
+        paths = s.exec(select(KbArticle.category).distinct()).all()
+    out: set[str] = set()
+    for path in paths:
+        parts = [p for p in path.split("/") if p]
+        for n in range(1, len(parts) + 1):
+            out.add("/".join(parts[:n]))
+    return sorted(out)
+
+
+# --- devices -------------------------------------------------------------------------------------
+
+
+def warranty_status(end: date | None, today: date | None = None) -> str:
+    """in | out | unknown, from a device's warranty end date."""
+    if end is None:
+        return "unknown"
+    return "in" if end >= (today or clock.now().date()) else "out"
+
+
+# --- a named row ---------------------------------------------------------------------------------
+
+
+def by_name_or_id(s: Session, model: type[M], name: InstrumentedAttribute[Any] | Any, ref: str) -> M | None:
+    """The row of `model` whose `name` column is `ref`, else (all digits) the one with that id."""
+    ref = inputs.key(ref)
+    row = s.exec(select(model).where(col(name) == ref)).first()
+    if row is None and ref.isdigit():
+        row = s.get(model, int(ref))
+    return row
