@@ -292,13 +292,13 @@ CALLS: list[tuple[str, Callable[[Desk], Any]]] = [
     ("escalation.escalation_options", lambda d: escalation.escalation_options(d.db, d.actor, d.open_no)),
     ("escalation.escalate", lambda d: escalation.escalate(
         d.db, d.actor, d.open_no, mode="functional", reason="needs tier 3", expected="2h")),
-    ("intake.find_duplicates", lambda d: intake.find_duplicates(d.db, d.actor, FORM)),
-    ("intake.save_call", lambda d: intake.save_call(d.db, d.actor, FORM, on_duplicate="create")),
-    ("intake.chase", lambda d: intake.chase(d.db, d.actor, d.open_no, words="again")),
+    ("intake_duplicates.find_duplicates", lambda d: intake.find_duplicates(d.db, d.actor, FORM)),
+    ("intake_save.save_call", lambda d: intake.save_call(d.db, d.actor, FORM, on_duplicate="create")),
+    ("intake_save.chase", lambda d: intake.chase(d.db, d.actor, d.open_no, words="again")),
     ("remote.add_key", lambda d: remote.add_key(d.db, d.actor, d.actor.login, KEY)),
     ("remote.list_keys", lambda d: remote.list_keys(d.db, d.actor)),
     ("remote.remove_key", lambda d: remote.remove_key(d.db, d.actor, d.actor.login, "1")),
-    ("intake.restore_draft", lambda d: intake.restore_draft(d.db, d.actor, {})),
+    ("drafts.restore_draft", lambda d: intake.restore_draft(d.db, d.actor, {})),
     ("kb.solved_it", lambda d: kb.solved_it(d.db, d.actor, d.open_no, d.article_id)),
     ("kb.copy_to_note", lambda d: kb.copy_to_note(d.db, d.actor, d.open_no, d.article_id)),
     ("kb.save_solution", lambda d: kb.save_solution(
