@@ -299,17 +299,17 @@ CALLS: list[tuple[str, Callable[[Desk], Any]]] = [
     ("remote.list_keys", lambda d: remote.list_keys(d.db, d.actor)),
     ("remote.remove_key", lambda d: remote.remove_key(d.db, d.actor, d.actor.login, "1")),
     ("drafts.restore_draft", lambda d: intake.restore_draft(d.db, d.actor, {})),
-    ("kb.solved_it", lambda d: kb.solved_it(d.db, d.actor, d.open_no, d.article_id)),
-    ("kb.copy_to_note", lambda d: kb.copy_to_note(d.db, d.actor, d.open_no, d.article_id)),
-    ("kb.save_solution", lambda d: kb.save_solution(
+    ("kb_articles.solved_it", lambda d: kb.solved_it(d.db, d.actor, d.open_no, d.article_id)),
+    ("kb_articles.copy_to_note", lambda d: kb.copy_to_note(d.db, d.actor, d.open_no, d.article_id)),
+    ("kb_edit.save_solution", lambda d: kb.save_solution(
         d.db, d.actor, external_id=None, title="T", category="", lang="en", statements=["S."])),
-    ("kb.set_status", lambda d: kb.set_status(d.db, d.actor, d.article_id, "retired")),
-    ("kb.edit_statement", lambda d: kb.edit_statement(
+    ("kb_edit.set_status", lambda d: kb.set_status(d.db, d.actor, d.article_id, "retired")),
+    ("kb_statements.edit_statement", lambda d: kb.edit_statement(
         d.db, d.actor, d.statement_id, "Open it now.", version=1)),
-    ("kb.draft_from_ticket", lambda d: kb.draft_from_ticket(d.db, d.actor, d.resolved_no)),
-    ("kb.add_synonyms", lambda d: kb.add_synonyms(d.db, d.actor, ["pc", "computer"])),
-    ("kb.remove_synonyms", lambda d: kb.remove_synonyms(d.db, d.actor, d.synonym_id)),
-    ("kb.import_solutions", lambda d: kb.import_solutions(d.db, d.actor, [json.dumps(ARTICLE)])),
+    ("kb_edit.draft_from_ticket", lambda d: kb.draft_from_ticket(d.db, d.actor, d.resolved_no)),
+    ("kb_admin.add_synonyms", lambda d: kb.add_synonyms(d.db, d.actor, ["pc", "computer"])),
+    ("kb_admin.remove_synonyms", lambda d: kb.remove_synonyms(d.db, d.actor, d.synonym_id)),
+    ("kb_admin.import_solutions", lambda d: kb.import_solutions(d.db, d.actor, [json.dumps(ARTICLE)])),
     ("kpi.monitor.Monitor", lambda d: kpi.Monitor(d.db, d.actor)),
     ("kpi.monitor.Monitor.refresh", lambda d: d.monitor.refresh()),
     ("kpi.drill.tickets_behind", lambda d: kpi.tickets_behind(d.db, d.actor, kpi.Figure("backlog"))),
