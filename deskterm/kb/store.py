@@ -165,7 +165,9 @@ def _statement_ids(
     digests = [statement_digest(t) for t in texts]
     known = dict(
         session.execute(
-            select(KbStatement.digest, KbStatement.id).where(col(KbStatement.digest).in_(set(digests)))
+            select(col(KbStatement.digest), col(KbStatement.id)).where(
+                col(KbStatement.digest).in_(set(digests))
+            )
         ).all()
     )
     ids = []
@@ -173,7 +175,7 @@ def _statement_ids(
     for text, digest in zip(texts, digests, strict=True):
         if digest not in known:
             known[digest] = session.execute(
-                insert(KbStatement).values(text=text, digest=digest).returning(KbStatement.id)
+                insert(KbStatement).values(text=text, digest=digest).returning(col(KbStatement.id))
             ).scalar_one()
             record(session, [(None, known[digest], 1, actor_id, now, action, {})])
             report.statements_added += 1
@@ -184,11 +186,11 @@ def _statement_ids(
 def linked_statements(session: Session, article_id: int) -> list[tuple[int, str]]:
     """A solution's (statement id, text) in order."""
     return [
-        (r[0], r[1])
+        (r.id, r.text)
         for r in session.execute(
-            select(KbStatement.id, KbStatement.text)
-            .join(KbArticleStatement, col(KbArticleStatement.statement_id) == KbStatement.id)
-            .where(KbArticleStatement.article_id == article_id)
+            select(col(KbStatement.id), col(KbStatement.text))
+            .join(KbArticleStatement, col(KbArticleStatement.statement_id) == col(KbStatement.id))
+            .where(col(KbArticleStatement.article_id) == article_id)
             .order_by(col(KbArticleStatement.position))
         )
     ]
@@ -220,14 +222,15 @@ def save_article(
                 version=1,
                 **values,
             )
-            .returning(KbArticle.id)
+            .returning(col(KbArticle.id))
         ).scalar_one()
         record(
             session, [(article_id, None, 1, actor_id, now, "created", article_changes(None, fields, [], new))]
         )
         report.added += 1
     else:
-        article_id = row.id  # type: ignore[assignment]
+        assert row.id is not None
+        article_id = row.id
         old = linked_statements(session, article_id)
         changes = article_changes(row, fields, old, new)
         if not changes:
@@ -249,6 +252,17 @@ def save_article(
     return article_id
 
 
+def _pairs_in_chunks(
+    session: Session, key: Any, value: Any, column: Any, values: list[Any]
+) -> dict[Any, Any]:
+    """{key: value} of the rows whose `column` is one of `values`, read 900 values at a time (the
+    bound parameters a statement may have on SQLite)."""
+    out: dict[Any, Any] = {}
+    for i in range(0, len(values), 900):
+        out.update(session.execute(select(key, value).where(column.in_(values[i : i + 900]))).all())
+    return out
+
+
 def save_articles(
     session: Session, batch: list[dict[str, Any]], report: ImportReport, *, actor_id: int | None = None
 ) -> None:
@@ -258,19 +272,15 @@ def save_articles(
     batch = list({f["external_id"]: f for f in batch}.values())
     now = clock.now()
     texts = {statement_digest(t): t for f in batch for t in f["statements"]}
-    known: dict[str, int] = {}
-    digests = list(texts)
-    for i in range(0, len(digests), 900):
-        chunk = digests[i : i + 900]
-        known.update(
-            session.execute(
-                select(KbStatement.digest, KbStatement.id).where(col(KbStatement.digest).in_(chunk))
-            ).all()
-        )
+    known: dict[str, int] = _pairs_in_chunks(
+        session, col(KbStatement.digest), col(KbStatement.id), col(KbStatement.digest), list(texts)
+    )
     history: list[tuple[Any, ...]] = []
     missing = [{"text": t, "digest": d} for d, t in texts.items() if d not in known]
     if missing:
-        rows = session.execute(insert(KbStatement).returning(KbStatement.digest, KbStatement.id), missing)
+        rows = session.execute(
+            insert(KbStatement).returning(col(KbStatement.digest), col(KbStatement.id)), missing
+        )
         added = rows.all()
         known.update(added)
         history += [(None, statement_id, 1, actor_id, now, "imported", {}) for _d, statement_id in added]
@@ -282,9 +292,9 @@ def save_articles(
         r.external_id: r
         for r in session.execute(
             select(
-                KbArticle.id,
-                KbArticle.external_id,
-                KbArticle.version,
+                col(KbArticle.id),
+                col(KbArticle.external_id),
+                col(KbArticle.version),
                 *(getattr(KbArticle, k) for k in FIELDS),
             )
             .where(col(KbArticle.external_id).in_(keys))
@@ -295,7 +305,7 @@ def save_articles(
     current: dict[int, list[int]] = {}
     if existing:
         for article_id, statement_id in session.execute(
-            select(KbArticleStatement.article_id, KbArticleStatement.statement_id)
+            select(col(KbArticleStatement.article_id), col(KbArticleStatement.statement_id))
             .where(col(KbArticleStatement.article_id).in_([r.id for r in existing.values()]))
             .order_by(col(KbArticleStatement.article_id), col(KbArticleStatement.position))
         ):
@@ -314,16 +324,12 @@ def save_articles(
             report.unchanged += 1
     if changed:
         # the texts of the statements the changed articles had, for the history
-        old_ids = {i for row, _f, _s in changed for i in current.get(row.id, [])}
+        had = {i for row, _f, _s in changed for i in current.get(row.id, [])}
         text_of = {known[d]: t for d, t in texts.items()}
-        old_ids = sorted(old_ids - text_of.keys())
-        for i in range(0, len(old_ids), 900):
-            chunk = old_ids[i : i + 900]
-            text_of.update(
-                session.execute(
-                    select(KbStatement.id, KbStatement.text).where(col(KbStatement.id).in_(chunk))
-                ).all()
-            )
+        old_ids = sorted(had - text_of.keys())
+        text_of |= _pairs_in_chunks(
+            session, col(KbStatement.id), col(KbStatement.text), col(KbStatement.id), old_ids
+        )
         for row, f, stmt_ids in changed:
             old = [(i, text_of[i]) for i in current.get(row.id, [])]
             changes = article_changes(row, f, old, [(i, text_of[i]) for i in stmt_ids])
@@ -343,7 +349,7 @@ def save_articles(
     if new:
         ids = dict(
             session.execute(
-                insert(KbArticle).returning(KbArticle.external_id, KbArticle.id),
+                insert(KbArticle).returning(col(KbArticle.external_id), col(KbArticle.id)),
                 [
                     {"external_id": f["external_id"], "created_at": now, "updated_at": now, "version": 1}
                     | {k: f[k] for k in FIELDS}
@@ -402,8 +408,8 @@ def import_jsonl(
 
 def _statements_by_article(session: Session, article_ids: list[int] | None = None) -> dict[int, list[str]]:
     query = (
-        select(KbArticleStatement.article_id, KbStatement.text)
-        .join(KbStatement, col(KbStatement.id) == KbArticleStatement.statement_id)
+        select(col(KbArticleStatement.article_id), col(KbStatement.text))
+        .join(KbStatement, col(KbStatement.id) == col(KbArticleStatement.statement_id))
         .order_by(col(KbArticleStatement.article_id), col(KbArticleStatement.position))
     )
     if article_ids is not None:
@@ -428,20 +434,20 @@ def iter_articles(db: Database, chunk: int = 5000) -> Iterator[dict[str, Any]]:
             )
             if not rows:
                 return
-            statements = _statements_by_article(s, [r.id for r in rows])  # type: ignore[misc]
+            statements = _statements_by_article(s, [r.id for r in rows])
         for r in rows:
             item: dict[str, Any] = {
                 "id": r.external_id,
                 "lang": r.lang,
                 "title": r.title,
                 "category": r.category,
-                "statements": statements.get(r.id, []),  # type: ignore[arg-type]
+                "statements": statements.get(r.id, []),
                 "tags": [t for t in r.tags.split(",") if t],
             }
             if r.status != "published":
                 item["status"] = r.status
             yield item
-        last = rows[-1].id  # type: ignore[assignment]
+        last = rows[-1].id
 
 
 def to_doc(row: Any, statements: list[str]) -> KbDoc:
@@ -458,15 +464,15 @@ def to_doc(row: Any, statements: list[str]) -> KbDoc:
 
 
 _DOC_COLUMNS = (
-    KbArticle.id,
-    KbArticle.external_id,
-    KbArticle.title,
-    KbArticle.category,
-    KbArticle.lang,
-    KbArticle.tags,
-    KbArticle.status,
-    KbArticle.score,
-    KbArticle.updated_at,
+    col(KbArticle.id),
+    col(KbArticle.external_id),
+    col(KbArticle.title),
+    col(KbArticle.category),
+    col(KbArticle.lang),
+    col(KbArticle.tags),
+    col(KbArticle.status),
+    col(KbArticle.score),
+    col(KbArticle.updated_at),
 )
 
 
@@ -484,9 +490,9 @@ def load_docs(
         else:
             # everything: each statement's text once (a statement shared by many articles is
             # one string object), then the links in order - no ORM objects, no repeated text
-            text = dict(s.execute(select(KbStatement.id, KbStatement.text)).all())
+            text = dict(s.execute(select(col(KbStatement.id), col(KbStatement.text))).all())
             statements = {}
-            links = select(KbArticleStatement.article_id, KbArticleStatement.statement_id).order_by(
+            links = select(col(KbArticleStatement.article_id), col(KbArticleStatement.statement_id)).order_by(
                 col(KbArticleStatement.article_id), col(KbArticleStatement.position)
             )
             for article_id, statement_id in s.execute(links):
@@ -500,5 +506,5 @@ def load_synonyms(db: Database) -> Synonyms:
     """The shipped list plus the groups KB maintainers added in the database."""
     lines = DEFAULT_PATH.read_text(encoding="utf-8").splitlines()
     with db.read() as s:
-        lines += [row for row in s.execute(select(KbSynonym.terms)).scalars()]
+        lines += [row for row in s.execute(select(col(KbSynonym.terms))).scalars()]
     return Synonyms.from_lines(lines)

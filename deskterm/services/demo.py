@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 from sqlmodel import select
 
 from .. import clock
@@ -21,8 +21,9 @@ from ..db import Database, bulk_insert
 from ..models import OPEN_STATUSES, Category, Status, Team
 from . import reference
 from .auth import Actor, hash_password, require
+from .demo_people import add_people, fix_sequences, next_id
+from .demo_tables import DEMO_AGENTS, NOTES_EN, NOTES_ZH, PROBLEMS, SURVEY_FIELDS
 from .errors import PermissionDenied
-from .phones import digits as phone_digits
 from .priority import priority_for
 from .sla import policy_for
 from .sla_calendar import due_time
@@ -30,399 +31,6 @@ from .sla_calendar import due_time
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 DEMO_PASSWORD = "demo"
-
-# (login, name, number, role, tier, team, manager, language) — the demo cast, in manager order.
-DEMO_AGENTS: list[tuple[str, str, str, str, int, str, str | None, str]] = [
-    ("admin", "Admin", "001", "admin", 3, "Service Desk", None, "en"),
-    ("head", "Zhou Min 周敏", "002", "supervisor", 3, "Service Desk", None, "zh"),
-    ("supervisor", "Sarah Lin", "010", "supervisor", 2, "Service Desk", "head", "en"),
-    ("operator", "Olivia Chen", "017", "operator", 1, "Service Desk", "supervisor", "en"),
-    ("wang.fang", "王芳", "018", "operator", 1, "Service Desk", "supervisor", "zh"),
-    ("li.na", "李娜", "019", "operator", 1, "Service Desk", "supervisor", "zh"),
-    ("tom.baker", "Tom Baker", "020", "operator", 1, "Service Desk", "supervisor", "en"),
-    ("eng.lead", "Liu Yang 刘洋", "030", "supervisor", 3, "Desktop Support", "head", "zh"),
-    ("engineer", "Ethan Park", "031", "engineer", 2, "Desktop Support", "eng.lead", "en"),
-    ("zhang.wei", "张伟", "032", "engineer", 2, "Desktop Support", "eng.lead", "zh"),
-    ("chen.jie", "陈杰", "033", "engineer", 2, "Network", "eng.lead", "zh"),
-    ("maria.g", "Maria Garcia", "034", "engineer", 2, "Network", "eng.lead", "en"),
-    ("zhao.lei", "赵磊", "035", "engineer", 2, "Accounts", "eng.lead", "zh"),
-    ("sam.okoro", "Sam Okoro", "036", "engineer", 2, "Accounts", "eng.lead", "en"),
-    ("huang.li", "黄丽", "037", "engineer", 2, "Messaging", "eng.lead", "zh"),
-    ("ivan.p", "Ivan Petrov", "038", "engineer", 2, "Server Engineering", "eng.lead", "en"),
-    ("sun.hao", "孙浩", "039", "engineer", 2, "Server Engineering", "eng.lead", "zh"),
-    ("zhou.qiang", "周强", "040", "engineer", 2, "ERP Team", "eng.lead", "zh"),
-    ("nina.k", "Nina Kowalski", "041", "engineer", 2, "ERP Team", "eng.lead", "en"),
-    ("wu.tao", "吴涛", "042", "engineer", 2, "Telephony", "eng.lead", "zh"),
-    ("xu.ming", "徐明", "043", "engineer", 2, "Security", "eng.lead", "zh"),
-    ("omar.h", "Omar Haddad", "044", "engineer", 2, "Security", "eng.lead", "en"),
-    ("ma.jun", "马军", "045", "engineer", 2, "Repair Centre", "eng.lead", "zh"),
-    ("kate.d", "Kate Doyle", "046", "engineer", 2, "Repair Centre", "eng.lead", "en"),
-    ("expert", "Gao Feng 高峰", "050", "engineer", 3, "Server Specialists", "eng.lead", "zh"),
-    ("raj.s", "Raj Sharma", "051", "engineer", 3, "Server Specialists", "eng.lead", "en"),
-]
-
-ZH_SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
-)
-ZH_GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国玉梅志强文斌晓东海燕红"
-EN_FIRST = [
-    "James",
-    "Mary",
-    "John",
-    "Linda",
-    "Robert",
-    "Susan",
-    "Michael",
-    "Karen",
-    "David",
-    "Lisa",
-    "William",
-    "Nancy",
-    "Richard",
-    "Betty",
-    "Joseph",
-    "Sandra",
-    "Thomas",
-    "Ashley",
-    "Daniel",
-    "Emily",
-    "Paul",
-    "Donna",
-    "Mark",
-    "Michelle",
-    "Steven",
-    "Laura",
-    "Kevin",
-    "Sarah",
-    "Brian",
-    "Amy",
-]
-EN_LAST = [
-    "Smith",
-    "Johnson",
-    "Williams",
-    "Brown",
-    "Jones",
-    "Miller",
-    "Davis",
-    "Wilson",
-    "Anderson",
-    "Taylor",
-    "Moore",
-    "Jackson",
-    "Martin",
-    "Lee",
-    "Thompson",
-    "White",
-    "Harris",
-    "Clark",
-    "Lewis",
-    "Walker",
-    "Young",
-    "Allen",
-    "King",
-    "Wright",
-    "Scott",
-    "Green",
-    "Baker",
-    "Adams",
-    "Nelson",
-]
-ZH_CITIES = [
-    "上海",
-    "北京",
-    "广州",
-    "深圳",
-    "杭州",
-    "南京",
-    "成都",
-    "武汉",
-    "天津",
-    "苏州",
-    "西安",
-    "青岛",
-    "济南",
-    "呼和浩特",
-    "长沙",
-]
-ZH_CORE = [
-    "华信",
-    "恒通",
-    "中科",
-    "鑫达",
-    "远航",
-    "星辰",
-    "金桥",
-    "万达",
-    "海川",
-    "瑞丰",
-    "嘉禾",
-    "天成",
-    "博远",
-    "东方",
-    "宏图",
-    "新锐",
-    "蒙牛",
-    "伊泰",
-]
-ZH_TRADE = [
-    "乳业",
-    "物流",
-    "科技",
-    "制药",
-    "银行",
-    "证券",
-    "电力",
-    "医院",
-    "学校",
-    "地产",
-    "化工",
-    "汽车",
-    "食品",
-    "传媒",
-]
-EN_ADJ = [
-    "Northwind",
-    "Bluewater",
-    "Summit",
-    "Pioneer",
-    "Evergreen",
-    "Silverline",
-    "Redwood",
-    "Harbor",
-    "Granite",
-    "Meridian",
-]
-EN_TRADE = [
-    "Logistics",
-    "Dairy",
-    "Bank",
-    "Hospital",
-    "Foods",
-    "Energy",
-    "Pharma",
-    "Motors",
-    "Media",
-    "Insurance",
-    "Retail",
-    "Labs",
-]
-AREA_CODES = ["010", "021", "020", "0755", "0571", "025", "028", "027", "022", "0471"]
-
-# (model, kind, category)
-DEVICE_MODELS = [
-    ("Helix NS5280", "server", "Hardware/Server"),
-    ("Helix NS8480", "server", "Hardware/Server"),
-    ("Corvo L450", "laptop", "Hardware/PC"),
-    ("Corvo B570", "laptop", "Hardware/PC"),
-    ("Printek LP-2100", "printer", "Hardware/Printer"),
-    ("Printek MF-4500", "printer", "Hardware/Printer"),
-    ("VP-200", "phone", "Telephony"),
-]
-
-# Problems by category: (English summary, Chinese summary, English symptoms, Chinese symptoms)
-PROBLEMS: dict[str, list[tuple[str, str, str, str]]] = {
-    "Hardware/PC": [
-        (
-            "Laptop will not power on",
-            "笔记本无法开机",
-            "Pressing the power button does nothing; the charging light is off.",
-            "按电源键没有反应，充电指示灯不亮。",
-        ),
-        (
-            "Laptop battery drains fast",
-            "笔记本电池掉电快",
-            "Battery goes from full to empty in an hour.",
-            "电池充满后一小时就没电了。",
-        ),
-        (
-            "PC is very slow",
-            "电脑运行很慢",
-            "Opening any program takes minutes since yesterday.",
-            "从昨天开始打开任何程序都要几分钟。",
-        ),
-        (
-            "Blue screen on start-up",
-            "开机蓝屏",
-            "Blue screen with CRITICAL_PROCESS_DIED after the update.",
-            "更新后开机蓝屏，提示CRITICAL_PROCESS_DIED。",
-        ),
-    ],
-    "Hardware/Printer": [
-        (
-            "Paper jam on the printer",
-            "打印机卡纸",
-            "The printer shows a red light and paper is stuck inside.",
-            "打印机亮红灯，里面卡着纸。",
-        ),
-        (
-            "Print jobs stuck in the queue",
-            "打印任务卡在队列中",
-            "Documents sit in the queue and never print.",
-            "文档一直在打印队列里，打印不出来。",
-        ),
-        (
-            "Scanner does not send to e-mail",
-            "扫描无法发送到邮箱",
-            "Scan to e-mail fails with an SMTP error.",
-            "扫描到邮箱时提示SMTP错误。",
-        ),
-    ],
-    "Hardware/Server": [
-        (
-            "RAID degraded on the server",
-            "服务器RAID降级",
-            "The management console reports a degraded virtual disk.",
-            "管理界面提示虚拟磁盘降级。",
-        ),
-        (
-            "Server fan alarm",
-            "服务器风扇告警",
-            "The front panel shows a fan failure and the server is loud.",
-            "前面板显示风扇故障，服务器噪音很大。",
-        ),
-        (
-            "Server does not boot after power cut",
-            "断电后服务器无法启动",
-            "After the power cut the server stops at the BIOS screen.",
-            "断电后服务器停在BIOS界面。",
-        ),
-    ],
-    "Network/VPN": [
-        (
-            "VPN cannot connect",
-            "VPN连接不上",
-            "The VPN client times out when connecting from home.",
-            "在家连接VPN客户端超时。",
-        ),
-        (
-            "VPN connected but intranet does not open",
-            "VPN已连接但无法访问内网",
-            "VPN says connected, intranet sites do not load.",
-            "VPN显示已连接，但打不开内网网站。",
-        ),
-    ],
-    "Network/Wi-Fi": [
-        (
-            "Wi-Fi drops every few minutes",
-            "无线网络频繁掉线",
-            "The laptop loses Wi-Fi in the meeting rooms.",
-            "在会议室笔记本经常断开无线。",
-        ),
-        (
-            "No internet on the 3rd floor",
-            "三楼无法上网",
-            "Nobody on the third floor can open websites.",
-            "三楼所有人都打不开网页。",
-        ),
-    ],
-    "Accounts/Password": [
-        (
-            "Account locked out",
-            "账户被锁定",
-            "Too many wrong passwords; Windows says the account is locked.",
-            "密码输错多次，提示账户已锁定。",
-        ),
-        (
-            "Password expired",
-            "密码过期",
-            "Cannot log in: the password has expired.",
-            "登录时提示密码已过期。",
-        ),
-    ],
-    "Accounts/Access": [
-        (
-            "Need access to the finance share",
-            "需要开通财务共享盘权限",
-            "New colleague needs read access to the finance share.",
-            "新同事需要财务共享盘的读取权限。",
-        ),
-    ],
-    "E-mail": [
-        (
-            "Outlook does not open",
-            "Outlook打不开",
-            "Outlook hangs on the loading profile screen.",
-            "Outlook卡在正在加载配置文件界面。",
-        ),
-        (
-            "Mailbox full",
-            "邮箱已满",
-            "Cannot send mail: the mailbox is over its quota.",
-            "邮箱超出配额，无法发送邮件。",
-        ),
-    ],
-    "ERP/Login": [
-        (
-            "Cannot log in to ERP",
-            "无法登录ERP",
-            "ERP says the responsibility is not valid.",
-            "登录ERP提示职责无效。",
-        ),
-    ],
-    "ERP/Reports": [
-        (
-            "ERP report ends with an error",
-            "ERP报表运行出错",
-            "The month-end report request ends in Error.",
-            "月结报表请求状态为错误。",
-        ),
-    ],
-    "Telephony": [
-        (
-            "Desk phone has no dial tone",
-            "座机没有拨号音",
-            "The VP-200 shows 'No service' and no dial tone.",
-            "VP-200显示无服务，没有拨号音。",
-        ),
-    ],
-    "Security/Virus and phishing": [
-        (
-            "Suspicious e-mail received",
-            "收到可疑邮件",
-            "An e-mail asks to confirm the bank password via a link.",
-            "邮件要求通过链接确认银行密码。",
-        ),
-        (
-            "Antivirus found a virus",
-            "杀毒软件发现病毒",
-            "The antivirus quarantined a file from a USB stick.",
-            "杀毒软件隔离了U盘中的一个文件。",
-        ),
-    ],
-    "Warranty and repair": [
-        (
-            "Repair status of a laptop",
-            "查询笔记本维修进度",
-            "Caller sent the laptop for repair last week and asks for news.",
-            "客户上周寄修笔记本，询问维修进度。",
-        ),
-    ],
-    "Consultation": [
-        (
-            "How to book a meeting room",
-            "如何预订会议室",
-            "Caller asks how to book a meeting room with a projector.",
-            "客户咨询如何预订带投影的会议室。",
-        ),
-        (
-            "Warranty period question",
-            "保修期咨询",
-            "Caller asks how long the warranty of a new laptop is.",
-            "客户咨询新笔记本的保修期。",
-        ),
-    ],
-}
-
-SURVEY_FIELDS = ("attitude", "quality", "technical", "speed")
-
-NOTES_EN = [
-    "Called the customer, reproduced the problem.",
-    "Waiting for the spare part from the warehouse.",
-    "Remote session done; customer confirms it works.",
-    "Replaced the part on site.",
-]
-NOTES_ZH = ["已致电客户，复现了问题。", "等待仓库备件。", "已远程处理，客户确认正常。", "已上门更换配件。"]
 
 
 @dataclass
@@ -433,44 +41,6 @@ class DemoSummary:
     devices: int
     tickets: int
     events: int
-
-
-def _next_id(conn: Connection, table: str) -> int:
-    return (conn.execute(text(f"SELECT max(id) FROM {table}")).scalar() or 0) + 1
-
-
-def _fix_sequences(conn: Connection, tables: Sequence[str]) -> None:
-    if conn.dialect.name != "postgresql":
-        return
-    for table in tables:
-        conn.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"COALESCE((SELECT max(id) FROM {table}), 0) + 1, false)"
-            )
-        )
-
-
-def zh_name(rng: random.Random) -> str:
-    return rng.choice(ZH_SURNAMES) + "".join(rng.choice(ZH_GIVEN) for _ in range(rng.choice((1, 2))))
-
-
-def en_name(rng: random.Random) -> str:
-    return f"{rng.choice(EN_FIRST)} {rng.choice(EN_LAST)}"
-
-
-def phone_as_given(rng: random.Random) -> str:
-    """A phone written the way callers give them (DOMAIN.md)."""
-    kind = rng.random()
-    if kind < 0.6:
-        n = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
-        return rng.choice([n, f"+86 {n[:3]} {n[3:7]} {n[7:]}", f"{n[:3]}-{n[3:7]}-{n[7:]}"])
-    if kind < 0.9:
-        area = rng.choice(AREA_CODES)
-        local = f"{rng.randrange(2, 9)}{rng.randrange(10**7):07d}"
-        ext = f" 转 {rng.randrange(100, 9999)}" if rng.random() < 0.3 else ""
-        return rng.choice([f"{area}-{local[:4]} {local[4:]}{ext}", f"({area}) {local[:4]}-{local[4:]}{ext}"])
-    return f"+1 (555) {rng.randrange(1000):03d}-{rng.randrange(10**4):04d}"
 
 
 def ensure_agents(
@@ -545,74 +115,15 @@ def generate(
         teams = {t.id: t for t in s.exec(select(Team)).all()}
         categories = {c.path: c for c in s.exec(select(Category)).all()}
         calendars = {p: policy_for(s, p, "standard") for p in range(1, 6)}
-    team_engineers: dict[int, list[int]] = {}
-    for login, _n, _num, role, _tier, team, _m, _l in DEMO_AGENTS:
+    team_engineers: dict[int | None, list[int]] = {}
+    for login, _n, _num, role, _tier, team_name, _m, _l in DEMO_AGENTS:
         if role == "engineer":
-            tid = next(t.id for t in teams.values() if t.name == team)
-            team_engineers.setdefault(tid, []).append(agent_ids[login])  # type: ignore[arg-type]
+            tid = next(t.id for t in teams.values() if t.name == team_name)
+            team_engineers.setdefault(tid, []).append(agent_ids[login])
     operators = [agent_ids[a[0]] for a in DEMO_AGENTS if a[3] == "operator"]
 
-    # organisations, customers, phones, devices
-    n_orgs = max(20, customers // 25)
-    with db.write() as s:
-        conn = s.connection()
-        org0, cust0, phone0, dev0 = (
-            _next_id(conn, t) for t in ("organisation", "customer", "customer_phone", "device")
-        )
-        orgs, names_used = [], set()
-        for i in range(n_orgs):
-            while True:
-                if rng.random() < 0.6:
-                    name = f"{rng.choice(ZH_CITIES)}{rng.choice(ZH_CORE)}{rng.choice(ZH_TRADE)}有限公司"
-                else:
-                    name = (
-                        f"{rng.choice(EN_ADJ)} {rng.choice(EN_TRADE)} {rng.choice(['Ltd', 'Group', 'Co.'])}"
-                    )
-                name = f"{name} #{seed}-{i}" if name in names_used else name
-                if name not in names_used:
-                    break
-            names_used.add(name)
-            orgs.append(
-                (org0 + i, name, "key" if rng.random() < 0.15 else "standard", now - timedelta(days=400))
-            )
-        existing = set(conn.execute(text("SELECT name FROM organisation")).scalars())
-        orgs = [o for o in orgs if o[1] not in existing]
-        bulk_insert(conn, "organisation", ["id", "name", "customer_class", "created_at"], orgs)
-        org_ids = [o[0] for o in orgs] or [org0]
-        cust_rows, phone_rows, dev_rows = [], [], []
-        devices_by_customer: dict[int, list[tuple[int, str, str]]] = {}
-        serial_seen: set[str] = set()
-        for i in range(customers):
-            cid = cust0 + i
-            name = zh_name(rng) if rng.random() < 0.6 else en_name(rng)
-            cust_rows.append(
-                (cid, name, rng.choice(org_ids), "", now - timedelta(days=rng.randrange(90, 900)))
-            )
-            for _ in range(1 if rng.random() < 0.85 else 2):
-                given = phone_as_given(rng)
-                phone_rows.append((phone0 + len(phone_rows), cid, given, phone_digits(given)))
-            for _ in range(rng.choice((0, 1, 1, 2))):
-                model, _kind, cat = rng.choice(DEVICE_MODELS)
-                while True:
-                    serial = f"{model.split()[-1].replace('-', '')}-{rng.randrange(36**6):06X}"
-                    if serial not in serial_seen:
-                        break
-                serial_seen.add(serial)
-                did = dev0 + len(dev_rows)
-                warranty = (now + timedelta(days=rng.randrange(-700, 1100))).date()
-                dev_rows.append(
-                    (did, f"{serial}-{seed}" if seed != 1 else serial, model, cid, None, warranty, now)
-                )
-                devices_by_customer.setdefault(cid, []).append((did, cat, model))
-        bulk_insert(conn, "customer", ["id", "name", "organisation_id", "email", "created_at"], cust_rows)
-        bulk_insert(conn, "customer_phone", ["id", "customer_id", "number", "digits"], phone_rows)
-        bulk_insert(
-            conn,
-            "device",
-            ["id", "serial", "model", "customer_id", "organisation_id", "warranty_end", "created_at"],
-            dev_rows,
-        )
-        _fix_sequences(conn, ["organisation", "customer", "customer_phone", "device"])
+    people = add_people(db, rng, customers=customers, seed=seed, now=now)
+    cust0, devices_by_customer = people.first_customer, people.devices_by_customer
     report("customers", customers, customers)
 
     cat_paths = list(PROBLEMS)
@@ -620,7 +131,9 @@ def generate(
     @lru_cache(maxsize=200_000)
     def due(prio: int, slot: datetime, minutes_kind: int) -> datetime:
         policy, cal = calendars[prio]
-        return due_time(cal, slot, policy.respond_minutes if minutes_kind == 0 else policy.resolve_minutes)
+        at = due_time(cal, slot, policy.respond_minutes if minutes_kind == 0 else policy.resolve_minutes)
+        assert at is not None  # the demo's calendars have working hours
+        return at
 
     total_events = 0
     done = 0
@@ -633,9 +146,10 @@ def generate(
                 text("UPDATE counter SET value = value + :n WHERE name = 'ticket' RETURNING value"), {"n": n}
             ).scalar_one()
             first_number = top - n + 1
-            tid0, ev0 = _next_id(conn, "ticket"), _next_id(conn, "ticket_event")
-            log0 = _next_id(conn, "agent_state_log")
-            t_rows, e_rows = [], []
+            tid0, ev0 = next_id(conn, "ticket"), next_id(conn, "ticket_event")
+            log0 = next_id(conn, "agent_state_log")
+            t_rows: list[tuple[Any, ...]] = []
+            e_rows: list[tuple[Any, ...]] = []
             log_rows: list[tuple[Any, ...]] = []  # the operator's talk and wrap-up (handle time)
             cb_rows: list[tuple[Any, ...]] = []
             sv_rows: list[tuple[Any, ...]] = []
@@ -663,7 +177,7 @@ def generate(
                 )
                 impact, urgency = rng.choice((1, 2, 2, 3, 3, 3)), rng.choice((1, 2, 2, 3, 3))
                 prio = priority_for(impact, urgency)
-                team = teams[cat.team_id]  # type: ignore[index]
+                team = teams[cat.team_id]
                 slot = created.replace(second=0, microsecond=0, minute=created.minute - created.minute % 10)
                 offset = created - slot
                 respond_by = due(prio, slot, 0) + offset
@@ -702,7 +216,7 @@ def generate(
                     status in (Status.RESOLVED, Status.CLOSED) and r < 0.25
                 )
                 operator = rng.choice(operators)
-                engineers = team_engineers.get(team.id, operators)  # type: ignore[arg-type]
+                engineers = team_engineers.get(team.id, operators)
                 # a call solved at first contact stays with the operator who took it
                 assignee = (
                     operator if first_contact else None if status == Status.NEW else rng.choice(engineers)
@@ -853,7 +367,7 @@ def generate(
                 ],
                 sv_rows,
             )
-            _fix_sequences(conn, ["ticket", "ticket_event", "callback", "survey", "agent_state_log"])
+            fix_sequences(conn, ["ticket", "ticket_event", "callback", "survey", "agent_state_log"])
             total_events += len(e_rows)
         done += n
         report("tickets", done, tickets)
@@ -862,7 +376,7 @@ def generate(
         # so counts are index-only (the queue's five counts: 100 ms -> 7 ms on 1M tickets)
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM (ANALYZE)")
-    return DemoSummary(len(agent_ids), len(orgs), customers, len(dev_rows), tickets, total_events)
+    return DemoSummary(len(agent_ids), people.organisations, customers, people.devices, tickets, total_events)
 
 
 TICKET_COLUMNS = [

@@ -4,7 +4,7 @@ call back, complete, at its next start. A draft is removed once its ticket is sa
 
 A draft belongs to one login on one database (desk_key): it names its caller by the database's id,
 which on another desk is somebody else. It is offered only there, and its ids are checked again
-before use (intake.restore_draft)."""
+before use (restore_draft)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,18 @@ import json
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import clock
+from ..db import Database
+from ..models import KbArticle
+from . import customers
+from .auth import Actor, require
+from .customers import CallerMatch
+from .errors import InvalidInput
+from .intake_form import IntakeForm
 
 VERSION = 2
 
@@ -101,3 +109,43 @@ class DraftStore:
     def remove(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
+
+
+# --- a draft checked against the database ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RestoredDraft:
+    form: IntakeForm
+    caller: CallerMatch | None  # the caller the draft had picked, still the same one here
+    dropped: list[str]  # what the draft named that is not (or no longer) so here: "caller", "article"
+
+
+def restore_draft(db: Database, actor: Actor, data: dict[str, Any]) -> RestoredDraft:
+    """A draft read from disk (drafts.DraftStore), checked against this database before use. It
+    names its caller and its article by id, and an id is kept only while it means what it meant
+    when the draft was written: the caller picked with the same name and organisation
+    (`data["_picked"]`), the article with the same number and title. Otherwise the id is dropped
+    and the typed text kept: the operator looks the caller up again. (A device is named by its
+    serial and looked up again anyway.)"""
+    try:
+        form = IntakeForm.from_json(data)
+    except (TypeError, ValueError):
+        raise InvalidInput({"draft": "not a readable call"}) from None
+    picked: dict[str, Any] = data["_picked"] if isinstance(data.get("_picked"), dict) else {}
+    dropped: list[str] = []
+    match = None
+    with db.read() as s:
+        require(s, actor, "tickets.create")
+        if form.customer_id is not None:
+            match = customers.caller(s, form.customer_id)
+            meant = (picked.get("name"), picked.get("organisation"))
+            if match is None or (match.name, match.organisation) != meant:
+                match, form.customer_id = None, None
+                dropped.append("caller")
+        if form.kb_article_id is not None:
+            article = s.get(KbArticle, form.kb_article_id)
+            if article is None or form.resolution != f"{article.external_id} {article.title}":
+                form.kb_article_id, form.resolution = None, ""
+                dropped.append("article")
+    return RestoredDraft(form, match, dropped)

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -134,12 +135,13 @@ def beat(db: Database, actor: Actor, state: str = AVAILABLE, *, reason: str = ""
     """Refresh the heartbeat; publishes `state` when the agent has no row yet (or it was removed)."""
     with db.write() as s:
         require(s, actor)
-        done = s.execute(
+        result: CursorResult[Any] = s.execute(  # type: ignore[assignment]  # an UPDATE's result is a CursorResult
             update(AgentPresence)
             .where(col(AgentPresence.agent_id) == actor.id)
             .values(heartbeat_at=clock.now())
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
+        done = result.rowcount
     if not done:
         publish(db, actor, state, reason=reason)
 

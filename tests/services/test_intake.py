@@ -24,7 +24,7 @@ from deskterm.models import (
     TicketArticle,
     TicketLink,
 )
-from deskterm.services import intake, tickets
+from deskterm.services import intake, phones, tickets
 from deskterm.services.drafts import DraftStore
 from deskterm.services.errors import InvalidInput, NotFound
 from deskterm.services.intake import DuplicatesFound, IntakeForm, IntakeRules
@@ -65,7 +65,7 @@ def add_caller(db, name="Li Lei", org="Acme Ltd", phone="+86 139 0000 1111", kla
         c = Customer(name=name, organisation_id=o.id, created_at=clock.now())
         s.add(c)
         s.flush()
-        s.add(CustomerPhone(customer_id=c.id, number=phone, digits=intake.phones.digits(phone)))
+        s.add(CustomerPhone(customer_id=c.id, number=phone, digits=phones.digits(phone)))
         return c.id
 
 

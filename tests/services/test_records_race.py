@@ -24,7 +24,7 @@ from sqlalchemy import text
 
 from deskterm.db import Database, open_database
 from deskterm.models import Status
-from deskterm.services import intake, sla, sla_admin, tickets, workflow
+from deskterm.services import intake, intake_save, sla, sla_admin, tickets, workflow
 from deskterm.services.auth import Actor
 from deskterm.services.errors import DeskError, InvalidInput
 from deskterm.services.intake import IntakeForm
@@ -112,7 +112,11 @@ def test_a_chase_racing_a_resolve_is_refused_or_counted_before_it(db, monkeypatc
     tickets.claim(db, eng, t.number)
     with (
         rival_after(
-            monkeypatch, db, intake, "find_ticket", lambda: workflow.resolve(db, eng, t.number, "Reseated")
+            monkeypatch,
+            db,
+            intake_save,
+            "find_ticket",
+            lambda: workflow.resolve(db, eng, t.number, "Reseated"),
         ) as rival,
         contextlib.suppress(InvalidInput),
     ):  # resolved first: a closed ticket is not chased
@@ -135,7 +139,7 @@ def test_linking_a_call_to_a_ticket_claimed_meanwhile_loses_neither_change(db, m
     )
     first = intake.save_call(db, op, form)
     with rival_after(
-        monkeypatch, db, intake, "open_ticket", lambda: tickets.claim(db, eng, first.number)
+        monkeypatch, db, intake_save, "open_ticket", lambda: tickets.claim(db, eng, first.number)
     ) as rival:
         linked = intake.save_call(
             db, op, form, on_duplicate="link", duplicate_of=first.number if how == "named" else None

@@ -1,0 +1,218 @@
+"""The supervisor's monitor: the live figures about open tickets at an instant, and today's
+period figures from the cached tallies of its settled hours."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy import true
+from sqlmodel import Session, col, select
+
+from ... import clock
+from ...db import Database
+from ...models import Agent, AwayReason, Status, Team, Ticket
+from .. import presence
+from ..auth import Actor
+from .book import OpenBook, book_key, book_query
+from .figures import OPEN, AgentTally, Kpis, Tally, aht, day_start, hours_of_day, kpis, require_supervisor
+from .parts import arrivals, reopened_since_part, slice_tally
+
+
+@dataclass(frozen=True)
+class TeamLine:
+    team_id: int | None
+    team: str
+    counts: dict[str, int]  # status -> open tickets
+    open: int
+    breached: int
+    at_risk: int
+    oldest_number: str
+    oldest_since: datetime | None
+
+
+@dataclass(frozen=True)
+class AgentLine:
+    agent_id: int
+    login: str
+    name: str
+    role: str
+    team: str
+    open: int
+    resolved_today: int
+    avg_handle_seconds: float | None
+    state: str
+    since: datetime | None
+    reason: str = ""  # away: the reason's code
+
+
+@dataclass(frozen=True)
+class MonitorView:
+    now: datetime
+    day_start: datetime
+    teams: list[TeamLine]
+    pending: int
+    pending_target: int
+    breached: int
+    at_risk: int
+    kpis: Kpis
+    arrivals: list[int]  # today's hours 0..23 (local), up to now
+    arrivals_last_week: list[int]
+    agents: list[AgentLine]
+    reasons: dict[str, tuple[str, str]]  # away reason code -> (name, name_zh)
+    db_ms: float  # database time of this refresh
+    full: bool  # the open tickets were (re)loaded
+
+
+class Monitor:
+    """The state behind one supervisor's monitor. `refresh(changed)` returns the figures, reading
+    the open tickets once and afterwards only the tickets named by the change feed.
+
+    Not thread-safe: one caller at a time (the screen never runs two refreshes at once)."""
+
+    SETTLE = timedelta(minutes=2)  # an hour's settled parts are final this long after it ends
+
+    def __init__(
+        self,
+        db: Database,
+        actor: Actor,
+        *,
+        timezone: str = "Asia/Shanghai",
+        pending_target: int = 10,
+        presence_timeout: float = 60.0,
+    ) -> None:
+        with db.read() as s:
+            require_supervisor(s, actor)
+        self.db = db
+        self.actor = actor
+        self.timezone = timezone
+        self.pending_target = pending_target
+        self.presence_timeout = presence_timeout
+        self.book: OpenBook | None = None
+        self._day: datetime | None = None
+        self._hours: dict[datetime, Tally] = {}  # today's settled hours
+        self._last_week: list[int] = []
+
+    def reload(self) -> None:
+        """Forget the open tickets and today's settled hours: the next refresh counts them again."""
+        self.book = None
+        self._day = None
+
+    def refresh(self, changed: Iterable[int] = (), now: datetime | None = None) -> MonitorView:
+        """The figures at `now`, after re-reading the tickets named in `changed` (every open ticket
+        the first time). One read transaction; its duration is reported as `db_ms`."""
+        now = now or clock.now()
+        started = time.perf_counter()
+        full = self.book is None
+        with self.db.read() as s:
+            require_supervisor(s, self.actor)
+            if self.book is None:
+                rows = s.execute(book_query(s).where(col(Ticket.is_open) == true())).all()
+                self.book = OpenBook()
+                self.book.load((row.id, key) for row in rows if (key := book_key(row)) is not None)
+            else:
+                ids = sorted(set(changed))
+                for i in range(0, len(ids), 500):
+                    chunk = ids[i : i + 500]
+                    found = {r.id: r for r in s.execute(book_query(s).where(col(Ticket.id).in_(chunk)))}
+                    for ticket_id in chunk:
+                        row = found.get(ticket_id)
+                        self.book.put(ticket_id, book_key(row) if row else None)
+            book = self.book
+            today, per_hour = self._today(s, now)
+            teams = dict(s.exec(select(Team.id, Team.name)).all())
+            agents = s.execute(
+                sa.select(col(Agent.id), col(Agent.login), col(Agent.name), col(Agent.role), col(Team.name))
+                .join(Team, col(Team.id) == Agent.team_id, isouter=True)
+                .where(col(Agent.active) == true())
+                .order_by(Team.name, Agent.name)
+            ).all()
+            oldest_ids = {t: w[0][1] for t, w in book.waiting.items() if w}
+            numbers: dict[int, str] = {}
+            if oldest_ids:
+                query = select(Ticket.id, Ticket.number).where(col(Ticket.id).in_(oldest_ids.values()))
+                numbers = {i: n for i, n in s.exec(query).all() if i is not None}
+            states = presence.read_states(s, timeout=self.presence_timeout, now=now)
+            away = select(AwayReason.code, AwayReason.name, AwayReason.name_zh)
+            reasons = {code: (name, name_zh) for code, name, name_zh in s.exec(away)}
+        db_ms = (time.perf_counter() - started) * 1000
+        start = self._day
+        assert start is not None
+        now_ts = now.timestamp()
+        today.still_open = book.open_created_since(start.timestamp())
+        lines = []
+        for team_id in sorted(set(teams) | book.teams(), key=lambda t: (t is None, teams.get(t, ""))):
+            counts = {st: book.cells[(team_id, st)] for st in OPEN}
+            waiting = book.waiting.get(team_id) or []
+            lines.append(
+                TeamLine(
+                    team_id=team_id,
+                    team=teams.get(team_id, "") if team_id is not None else "",
+                    counts=counts,
+                    open=sum(counts.values()),
+                    breached=book.breached(team_id, now_ts),
+                    at_risk=book.at_risk(team_id, now_ts),
+                    oldest_number=numbers.get(waiting[0][1], "") if waiting else "",
+                    oldest_since=datetime.fromtimestamp(waiting[0][0], UTC) if waiting else None,
+                )
+            )
+        agent_lines = []
+        for agent_id, login, name, role, team in agents:
+            a = today.agents.get(agent_id, AgentTally())
+            p = states.get(agent_id)
+            agent_lines.append(
+                AgentLine(
+                    agent_id=agent_id,
+                    login=login,
+                    name=name,
+                    role=role,
+                    team=team or "",
+                    open=book.agent_open.get(agent_id, 0),
+                    resolved_today=a.resolved,
+                    avg_handle_seconds=aht(a),
+                    state=p.state if p else presence.LOGGED_OUT,
+                    since=p.since if p else None,
+                    reason=p.reason if p else "",
+                )
+            )
+        return MonitorView(
+            now=now,
+            day_start=start,
+            teams=lines,
+            pending=sum(line.counts[Status.NEW] for line in lines),
+            pending_target=self.pending_target,
+            breached=sum(line.breached for line in lines),
+            at_risk=sum(line.at_risk for line in lines),
+            kpis=kpis(today),
+            arrivals=per_hour,
+            arrivals_last_week=list(self._last_week),
+            agents=agent_lines,
+            reasons=reasons,
+            db_ms=db_ms,
+            full=full,
+        )
+
+    def _today(self, s: Session, now: datetime) -> tuple[Tally, list[int]]:
+        """Today's period figures: settled hours from the cache; the current hour and what became
+        of today's calls read now."""
+        start = day_start(now, self.timezone)
+        if start != self._day:
+            self._day, self._hours = start, {}
+            self._last_week = arrivals(s, hours_of_day(start - timedelta(days=7)))
+        total, per_hour = Tally(), []
+        for a, b in hours_of_day(start):
+            if a >= now:
+                per_hour.append(0)
+                continue
+            part = self._hours.get(a)
+            if part is None:
+                part = slice_tally(s, a, min(b, now))
+                if b + self.SETTLE <= now:
+                    self._hours[a] = part
+            per_hour.append(part.calls)
+            total.add(part)
+        total.add(reopened_since_part(s, start, now))
+        return total, per_hour
