@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable
@@ -13,6 +12,7 @@ from deskterm import clock
 from deskterm.db import open_database
 from deskterm.screens import monitor
 from deskterm.services import auth, presence, tickets, workflow
+from deskterm.widgets.monitor.kpis import KPI_ROWS
 from tests.factories import make_agent, make_ticket
 from tests.screens.helpers import log_in, make_app, wait_until
 
@@ -85,19 +85,15 @@ async def test_drill_down_and_reassign(sqlite_db):
         await wait_until(pilot, lambda: _team(app, "Desktop Support").counts["assigned"] == 1)
 
 
-SNAP = Path("/tmp/deskterm-snapshots/monitor.db")
-
-
 @pytest.fixture
-def fixed_monitor_db(sqlite_template):  # type: ignore[no-untyped-def]
-    SNAP.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{SNAP}{suffix}").unlink(missing_ok=True)
-    shutil.copy(sqlite_template, SNAP)
+def fixed_monitor_db(sqlite_template, tmp_path):  # type: ignore[no-untyped-def]
+    # A copy of its own (the monitor does not show the database's path): no race with other runs.
+    snap = tmp_path / "monitor.db"
+    shutil.copy(sqlite_template, snap)
     now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
     frozen = clock.FrozenClock(now - timedelta(hours=3))
     clock.set_clock(frozen)
-    db = open_database(f"sqlite:///{SNAP}")
+    db = open_database(f"sqlite:///{snap}")
     # fixed agent numbers (the factory's numbering depends on which tests ran before)
     for login, name, number, role, team in (
         ("sue", "Sarah Lin", "801", "supervisor", "Service Desk"),
@@ -186,7 +182,7 @@ async def test_each_figure_is_named_for_what_it_counts(sqlite_db, lang, sla, pas
         await wait_until(pilot, lambda: app.current_mode == "monitor" and app.screen.view is not None)
         await pilot.pause()
         kpis = app.screen.query_one("#monitor-kpis", DataTable)
-        labels = [kpis.get_cell(key, "label").plain for key, _label in monitor.KPI_ROWS]
+        labels = [kpis.get_cell(key, "label").plain for key, _label in KPI_ROWS]
         assert sla in labels
         teams = app.screen.query_one("#monitor-teams", DataTable)
         assert past_due in [c.label.plain for c in teams.ordered_columns]
