@@ -9,9 +9,12 @@ import pytest
 from textual.widgets import DataTable
 
 from deskterm import clock
-from deskterm.db import open_database
+from deskterm.app import DeskApp
+from deskterm.config import Settings
+from deskterm.db import Database, DatabaseError, open_database
+from deskterm.models import AgentPresence
 from deskterm.screens import monitor
-from deskterm.services import auth, presence, tickets, workflow
+from deskterm.services import auth, kpi, presence, tickets, workflow
 from deskterm.widgets.monitor.kpis import KPI_ROWS
 from tests.factories import make_agent, make_ticket
 from tests.screens.helpers import log_in, make_app, wait_until
@@ -187,3 +190,50 @@ async def test_each_figure_is_named_for_what_it_counts(sqlite_db, lang, sla, pas
         teams = app.screen.query_one("#monitor-teams", DataTable)
         assert past_due in [c.label.plain for c in teams.ordered_columns]
         assert summary in str(app.screen.query_one("#monitor-summary").render())
+
+
+async def test_figures_that_cannot_be_read_are_explained_in_the_summary(sqlite_db, monkeypatch):
+    """A refresh the database refuses is said on the summary line, not in the banner (a wallboard
+    would fill with toasts), and the monitor tries again by itself."""
+    answers = [False]
+    read = kpi.Monitor.refresh
+
+    def refresh(self, changed=(), now=None):  # type: ignore[no-untyped-def]
+        if not answers[0]:
+            raise DatabaseError("the database does not answer")
+        return read(self, changed, now)
+
+    monkeypatch.setattr(kpi.Monitor, "refresh", refresh)
+    monkeypatch.setattr(monitor, "RETRY_SECONDS", 0.05)
+    make_agent(sqlite_db, "sue", role="supervisor", password="right-pw", team="Service Desk")
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(140, 42), notifications=True) as pilot:
+        await log_in(pilot, "sue", "right-pw")
+        await wait_until(pilot, lambda: app.current_mode == "monitor")
+        summary = app.screen.query_one("#monitor-summary")
+        await wait_until(pilot, lambda: "does not answer" in str(summary.render()))
+        assert not [n for n in app._notifications if "does not answer" in str(n.message)]
+        answers[0] = True
+        await wait_until(pilot, lambda: app.screen.view is not None)
+        assert "Pending 0" in str(summary.render())
+
+
+def beat_at(db: Database, agent_id: int) -> datetime | None:
+    with db.read() as s:
+        row = s.get(AgentPresence, agent_id)
+        return row.heartbeat_at if row else None
+
+
+async def test_an_idle_console_keeps_beating(sqlite_db):
+    """Found while splitting the shell (issue 13): the heartbeat passed the away reason to
+    presence.beat positionally, where it is keyword-only; every beat failed, was taken for a lost
+    connection, and the monitor showed an idle console as logged out after presence_timeout."""
+    eddy = make_agent(sqlite_db, "eddy", role="engineer", team="Desktop Support", password="right-pw")
+    values = {"database_url": str(sqlite_db.engine.url), "poll_interval": 0.02, "heartbeat_seconds": 0.05}
+    app = DeskApp(settings=Settings.model_validate(values), database=sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await log_in(pilot, "eddy", "right-pw")
+        await wait_until(pilot, lambda: beat_at(sqlite_db, eddy.id) is not None)
+        published = beat_at(sqlite_db, eddy.id)
+        assert published is not None and app.agent_state == ("available", "")  # no state change since
+        await wait_until(pilot, lambda: (beat_at(sqlite_db, eddy.id) or published) > published)
