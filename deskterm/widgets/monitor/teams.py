@@ -23,14 +23,13 @@ TEAM_COLUMNS = (
     ("at_risk", "Due in 30 min"),
     ("oldest", "Oldest waiting"),
 )
-# What a column other than a status lists, and its title.
-KINDS = {"breached": "breached", "at_risk": "at_risk", "oldest": "waiting"}
-TITLES = {
-    "breached": "Past due now",
-    "at_risk": "Due in 30 min",
-    "waiting": "Waiting, oldest first",
-    "backlog": "Total open",
+# What a column other than a status lists (the figure's kind), and its title; the others: all open.
+BEHIND = {
+    "breached": ("breached", "Past due now"),
+    "at_risk": ("at_risk", "Due in 30 min"),
+    "oldest": ("waiting", "Waiting, oldest first"),
 }
+ALL_OPEN = ("backlog", "Total open")
 
 
 def team_key(line: kpi.TeamLine) -> str:
@@ -79,5 +78,5 @@ class TeamsTable(FigureTable):
         if column in STATUS_COLUMNS:
             figure = kpi.Figure("backlog", team_id, all_teams=False, status=column)
             return figure, f"{team} · {status_label(column)}"
-        kind = KINDS.get(column, "backlog")
-        return kpi.Figure(kind, team_id, all_teams=False), f"{team} · {_(TITLES[kind])}"
+        kind, title = BEHIND.get(column, ALL_OPEN)
+        return kpi.Figure(kind, team_id, all_teams=False), f"{team} · {_(title)}"
