@@ -21,9 +21,9 @@ from textual.worker import get_current_worker
 
 from . import clock, i18n, memory, screens
 from .i18n import _
-from .messages import Connected, ConnectFailed
+from .messages import Connected, ConnectFailed, DatabaseFailed, DatabaseOpened, SessionOpened
 from .text import clean
-from .widgets.service import ServiceFailed
+from .widgets.service import ServiceFailed, call_service
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -76,7 +76,6 @@ class DeskApp(App[str | None]):
         self.inbox_feed: Any = None  # screens.inbox.InboxFeed once logged in: unread count and toasts
         self.watch_changes_enabled = watch_changes
         self.subscribers: set[Any] = set()
-        self.last_event_id = 0
         self.feed_position: Any = None  # services.changes.FeedPosition, from the login on
         self.reconnect_seconds = 2.0
         self.current_ticket: str | None = None  # the ticket being worked (set by the ticket screen)
@@ -117,11 +116,12 @@ class DeskApp(App[str | None]):
                 )
             ensure_current(self.database)
         except (ConfigError, DatabaseError) as e:
-            self.call_from_thread(self._connect_failed, str(e))
+            self.post_message(DatabaseFailed(str(e)))
             return
-        self.call_from_thread(self._connected)
+        self.post_message(DatabaseOpened())
 
-    def _connected(self) -> None:
+    def on_database_opened(self, _message: DatabaseOpened) -> None:
+        """Connected: the login screen may log in (a served console logs its agent in at once)."""
         assert self.settings is not None and self.database is not None
         self.connected = True
         if self.actor is None:
@@ -137,23 +137,18 @@ class DeskApp(App[str | None]):
     def _session_login(self, agent_id: int) -> None:
         """The server authenticated this agent: open their console without asking again."""
         from .services import remote
-        from .widgets.service import call_service
 
-        def done(actor: Actor) -> None:
-            self.pop_screen()  # the login screen
-            self.logged_in(actor)
+        call_service(self, remote.session_actor, self.database, agent_id, result=SessionOpened, group="login")
 
-        def refused(error: Exception) -> None:
-            self.exit(return_code=4, message=str(error))
+    def on_session_opened(self, message: SessionOpened) -> None:
+        self.pop_screen()  # the login screen
+        self.logged_in(message.value)
 
-        call_service(
-            self, remote.session_actor, self.database, agent_id, done=done, failed=refused, group="login"
-        )
-
-    def _connect_failed(self, message: str) -> None:
+    def on_database_failed(self, message: DatabaseFailed) -> None:
+        """The login screen says why (no settings, the database unreachable or not current)."""
         self.connected = False
         self.refresh_header()
-        self.screen.post_message(ConnectFailed(message))
+        self.screen.post_message(ConnectFailed(message.reason))
 
     @property
     def backend_label(self) -> str:
@@ -197,7 +192,7 @@ class DeskApp(App[str | None]):
             return
         self.switch_mode(screen_id)
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:
         """Esc backs out: close what is on top; on a top-level screen there is nothing to close."""
         if len(self.screen_stack) > 1:
             self.pop_screen()
@@ -249,10 +244,10 @@ class DeskApp(App[str | None]):
         yield SystemCommand(_("Language: English / 简体中文"), "Ctrl+L", self.action_toggle_language)
         yield from super().get_system_commands(screen)
 
-    def _goto_callback(self, screen_id: str):  # type: ignore[no-untyped-def]
+    def _goto_callback(self, screen_id: str) -> Callable[[], None]:
         return lambda: self.action_goto(screen_id)
 
-    def _action_callback(self, node: Any, action: str):  # type: ignore[no-untyped-def]
+    def _action_callback(self, node: Any, action: str) -> Callable[[], Any]:
         return lambda: self.run_action(action, node)
 
     # --- the change feed -----------------------------------------------------------------------
@@ -282,7 +277,6 @@ class DeskApp(App[str | None]):
                 if waiter.take_presence():
                     self.call_from_thread(self.deliver_presence)
                 for batch in read_changes(self.database, self.feed_position):
-                    self.last_event_id = self.feed_position.last
                     self.call_from_thread(self.deliver_changes, batch)
             except Exception:  # noqa: BLE001 - a lost connection: show it, retry
                 self._set_connected_from_thread(False)
@@ -347,7 +341,8 @@ class DeskApp(App[str | None]):
                     presence.publish(db, actor, state, reason=reason, at=at, timeout=timeout)
                     pending, due = None, time.monotonic() + every
                 elif time.monotonic() >= due:
-                    presence.beat(db, actor, *self.agent_state)
+                    state, reason = self.agent_state
+                    presence.beat(db, actor, state, reason=reason)
                     due = time.monotonic() + every
             except DeskError as e:  # refused (a reason no longer offered): drop it, say so
                 pending = None
@@ -411,9 +406,13 @@ class DeskApp(App[str | None]):
         )
 
     def on_service_failed(self, message: ServiceFailed) -> None:
-        """A refusal no screen or dialog showed in place: the banner shows it."""
+        """A refusal no screen or dialog showed in place: the banner shows it. The agent a served
+        console was opened for refused (deactivated meanwhile): the console closes with the reason."""
         from .db import DatabaseError
 
+        if message.call is SessionOpened:
+            self.exit(return_code=4, message=str(message.error))
+            return
         severity = "error" if isinstance(message.error, DatabaseError) else "warning"
         self.notify(str(message.error), severity=severity, markup=False)
 

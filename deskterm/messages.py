@@ -1,8 +1,35 @@
-"""Messages the app posts to its screens."""
+"""Messages of the console's shell: the app's start-up worker to the app, and the app to its screens."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
+
+from .widgets.service import ServiceDone
+
+if TYPE_CHECKING:
+    from .services.auth import Actor  # noqa: F401 - named as a string in a base class (no runtime import)
+
+
+class DatabaseOpened(Message):
+    """To the app, from its start-up worker: settings loaded, the database reachable and current."""
+
+    bubble = False
+
+
+class DatabaseFailed(Message):
+    """To the app, from its start-up worker: no settings or no usable database, and why."""
+
+    bubble = False
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class SessionOpened(ServiceDone["Actor"]):
+    """The agent `deskterm serve` authenticated, as an actor (no second password)."""
 
 
 class Connected(Message):

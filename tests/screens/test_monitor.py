@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from textual.widgets import DataTable
 
 from deskterm import clock
-from deskterm.db import open_database
+from deskterm.app import DeskApp
+from deskterm.config import Settings
+from deskterm.db import Database, DatabaseError, open_database
+from deskterm.models import AgentPresence
 from deskterm.screens import monitor
-from deskterm.services import auth, presence, tickets, workflow
+from deskterm.services import auth, kpi, presence, tickets, workflow
+from deskterm.widgets.monitor.kpis import KPI_ROWS
 from tests.factories import make_agent, make_ticket
-from tests.screens.fixed_path import fixed_path_db
 from tests.screens.helpers import log_in, make_app, wait_until
 
 
@@ -85,15 +89,14 @@ async def test_drill_down_and_reassign(sqlite_db):
 
 
 @pytest.fixture
-def fixed_monitor_db(sqlite_template):  # type: ignore[no-untyped-def]
-    with fixed_path_db("monitor.db", sqlite_template) as db:
-        yield from _monitor_desk(db)
-
-
-def _monitor_desk(db):  # type: ignore[no-untyped-def]
+def fixed_monitor_db(sqlite_template, tmp_path):  # type: ignore[no-untyped-def]
+    # A copy of its own (the monitor does not show the database's path): no race with other runs.
+    snap = tmp_path / "monitor.db"
+    shutil.copy(sqlite_template, snap)
     now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
     frozen = clock.FrozenClock(now - timedelta(hours=3))
     clock.set_clock(frozen)
+    db = open_database(f"sqlite:///{snap}")
     # fixed agent numbers (the factory's numbering depends on which tests ran before)
     for login, name, number, role, team in (
         ("sue", "Sarah Lin", "801", "supervisor", "Service Desk"),
@@ -113,6 +116,7 @@ def _monitor_desk(db):  # type: ignore[no-untyped-def]
     presence.publish(db, sue, presence.AVAILABLE)
     presence.publish(db, op, presence.ON_CALL)
     yield db
+    db.dispose()
 
 
 def test_monitor_snapshot(fixed_monitor_db, snap_compare):
@@ -181,8 +185,55 @@ async def test_each_figure_is_named_for_what_it_counts(sqlite_db, lang, sla, pas
         await wait_until(pilot, lambda: app.current_mode == "monitor" and app.screen.view is not None)
         await pilot.pause()
         kpis = app.screen.query_one("#monitor-kpis", DataTable)
-        labels = [kpis.get_cell(key, "label").plain for key, _label in monitor.KPI_ROWS]
+        labels = [kpis.get_cell(key, "label").plain for key, _label in KPI_ROWS]
         assert sla in labels
         teams = app.screen.query_one("#monitor-teams", DataTable)
         assert past_due in [c.label.plain for c in teams.ordered_columns]
         assert summary in str(app.screen.query_one("#monitor-summary").render())
+
+
+async def test_figures_that_cannot_be_read_are_explained_in_the_summary(sqlite_db, monkeypatch):
+    """A refresh the database refuses is said on the summary line, not in the banner (a wallboard
+    would fill with toasts), and the monitor tries again by itself."""
+    answers = [False]
+    read = kpi.Monitor.refresh
+
+    def refresh(self, changed=(), now=None):  # type: ignore[no-untyped-def]
+        if not answers[0]:
+            raise DatabaseError("the database does not answer")
+        return read(self, changed, now)
+
+    monkeypatch.setattr(kpi.Monitor, "refresh", refresh)
+    monkeypatch.setattr(monitor, "RETRY_SECONDS", 0.05)
+    make_agent(sqlite_db, "sue", role="supervisor", password="right-pw", team="Service Desk")
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(140, 42), notifications=True) as pilot:
+        await log_in(pilot, "sue", "right-pw")
+        await wait_until(pilot, lambda: app.current_mode == "monitor")
+        summary = app.screen.query_one("#monitor-summary")
+        await wait_until(pilot, lambda: "does not answer" in str(summary.render()))
+        assert not [n for n in app._notifications if "does not answer" in str(n.message)]
+        answers[0] = True
+        await wait_until(pilot, lambda: app.screen.view is not None)
+        assert "Pending 0" in str(summary.render())
+
+
+def beat_at(db: Database, agent_id: int) -> datetime | None:
+    with db.read() as s:
+        row = s.get(AgentPresence, agent_id)
+        return row.heartbeat_at if row else None
+
+
+async def test_an_idle_console_keeps_beating(sqlite_db):
+    """Found while splitting the shell (issue 13): the heartbeat passed the away reason to
+    presence.beat positionally, where it is keyword-only; every beat failed, was taken for a lost
+    connection, and the monitor showed an idle console as logged out after presence_timeout."""
+    eddy = make_agent(sqlite_db, "eddy", role="engineer", team="Desktop Support", password="right-pw")
+    values = {"database_url": str(sqlite_db.engine.url), "poll_interval": 0.02, "heartbeat_seconds": 0.05}
+    app = DeskApp(settings=Settings.model_validate(values), database=sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await log_in(pilot, "eddy", "right-pw")
+        await wait_until(pilot, lambda: beat_at(sqlite_db, eddy.id) is not None)
+        published = beat_at(sqlite_db, eddy.id)
+        assert published is not None and app.agent_state == ("available", "")  # no state change since
+        await wait_until(pilot, lambda: (beat_at(sqlite_db, eddy.id) or published) > published)

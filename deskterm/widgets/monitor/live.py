@@ -1,0 +1,100 @@
+"""What the monitor's tables share: rows updated in place by key (never cleared, so the cursor and
+the scroll stay while the figures move), and Enter on a figure asking for the tickets behind it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.message import Message
+from textual.widgets import DataTable
+
+from ...services import kpi
+from ..table import FastTable
+from ..ticket_format import span
+
+Cells = tuple[Text, ...]
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f} %"
+
+
+def duration(seconds: float | None) -> str:
+    return "—" if seconds is None else span(timedelta(seconds=seconds))
+
+
+class FigureChosen(Message):
+    """Enter on a figure: list the tickets it counts, under `title`."""
+
+    def __init__(self, figure: kpi.Figure, title: str) -> None:
+        super().__init__()
+        self.figure = figure
+        self.title = title
+
+
+class LiveTable(FastTable):
+    """A table whose rows are kept equal to a list of (key, cells) by `sync`: changed cells are
+    updated, new rows added, vanished rows removed."""
+
+    def __init__(self, **kwargs: Any) -> None:  # DataTable's keywords
+        super().__init__(**kwargs)
+        self._seen: dict[str, tuple[object, ...]] = {}  # row key -> what its cells showed
+
+    def columns_spec(self) -> list[tuple[str, str]]:
+        """(key, label already translated) of each column, in order."""
+        return []
+
+    def on_mount(self) -> None:
+        self.ensure_columns()
+
+    def ensure_columns(self) -> None:
+        if not self.columns:
+            for key, label in self.columns_spec():
+                self.add_column(label, key=key)
+
+    def sync(self, rows: list[tuple[str, Cells]]) -> None:
+        """Make the table hold `rows` (key, cells) in place."""
+        self.ensure_columns()
+        keys = [str(c.key.value) for c in self.ordered_columns]
+        wanted = dict(rows)
+        for key in [k for k in self._seen if k not in wanted]:
+            self.remove_row(key)
+            del self._seen[key]
+        for key, cells in rows:
+            sig = tuple((c.plain, str(c.style), tuple(c.spans)) for c in cells)
+            if key not in self._seen:
+                self.add_row(*cells, key=key)
+            elif self._seen[key] != sig:
+                for col_key, value, new, old in zip(keys, cells, sig, self._seen[key], strict=True):
+                    if new != old:
+                        self.update_cell(key, col_key, value)
+            self._seen[key] = sig
+
+    def cursor_cell(self) -> tuple[str, str] | None:
+        """(row key, column key) under the cursor; None on an empty table."""
+        if self.row_count == 0:
+            return None
+        found = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return str(found.row_key.value), str(found.column_key.value) if found.column_key else ""
+
+
+class FigureTable(LiveTable):
+    """A monitor table whose cells are figures: Enter on one posts FigureChosen."""
+
+    def figure(self) -> tuple[kpi.Figure, str] | None:
+        """The figure under the cursor and its title; None where there is none."""
+        return None
+
+    def drill(self) -> None:
+        found = self.figure()
+        if found is not None:
+            self.post_message(FigureChosen(*found))
+
+    @on(DataTable.CellSelected)
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.CellSelected | DataTable.RowSelected) -> None:
+        event.stop()
+        self.drill()  # Enter on a table: the table's own binding takes the key first
