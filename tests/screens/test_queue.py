@@ -28,7 +28,7 @@ async def _queue(pilot, login_name: str, password: str = "secret-pw"):  # type: 
     await pilot.press("f3")
     await wait_until(pilot, lambda: app.current_mode == "queue" and app.screen.query(DataTable))
     screen = app.screen
-    await wait_until(pilot, lambda: screen.loaded_once and screen.counts)
+    await wait_until(pilot, lambda: screen.window.loaded_once and screen.views.counts)
     return screen, screen.query_one(DataTable)
 
 
