@@ -120,7 +120,7 @@ class QueueTable(FastTable):
                 if key is not None and key in self.numbers():
                     self.move_cursor(row=self.get_row_index(key), animate=False)
 
-    def remove(self, number: str) -> None:
+    def remove_ticket(self, number: str) -> None:
         """Take the row of `number` away (the agent's own claim took it out of the view)."""
         if number in self.numbers():
             with self.by_code():

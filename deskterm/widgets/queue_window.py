@@ -248,7 +248,7 @@ class QueueWindow(Vertical):
 
     def drop(self, number: str) -> None:
         """The agent's own claim took the ticket out of the view: the next row is theirs to see."""
-        self.table.remove(number)
+        self.table.remove_ticket(number)
         self._render_status()
 
     # --- the status line ---------------------------------------------------------------------------
