@@ -4,6 +4,7 @@ reactivate one, reset a password."""
 from __future__ import annotations
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
@@ -44,13 +45,10 @@ class AgentsScreen(DeskScreen):
         yield FastTable(columns=COLUMNS, id="agents-table", cursor_type="row", zebra_stripes=True)
         yield DeskFooter()
 
-    def on_mount(self) -> None:
-        self.reload()
-
     def relabel(self) -> None:
-        self.refresh(recompose=True)
-        self.call_after_refresh(self.reload)
+        self.refresh(recompose=True)  # the new table reports Ready: it is filled then
 
+    @on(FastTable.Ready)
     def reload(self) -> None:
         self.call(agents.list_agents, self.desk.database, self.desk.actor, result=AgentsRead, group="agents")
 

@@ -85,15 +85,12 @@ class CallbacksScreen(DeskScreen):
             yield Static("", id="callbacks-record")
         yield DeskFooter()
 
-    def on_mount(self) -> None:
-        self.reload()
-
     def relabel(self) -> None:
-        self.refresh(recompose=True)
-        self.call_after_refresh(self._relabelled)
+        self.refresh(recompose=True)  # the new table reports Ready: it is filled then
 
-    def _relabelled(self) -> None:
-        self.items = {}  # the table composed again is empty
+    @on(FastTable.Ready)
+    def _ready(self) -> None:
+        self.items = {}  # a new table is empty
         self.reload()
 
     @property

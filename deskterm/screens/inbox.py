@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
@@ -63,13 +64,10 @@ class InboxScreen(DeskScreen):
         yield Static("", id="inbox-body", markup=False)
         yield DeskFooter()
 
-    def on_mount(self) -> None:
-        self.reload()
-
     def relabel(self) -> None:
-        self.refresh(recompose=True)
-        self.call_after_refresh(self.reload)
+        self.refresh(recompose=True)  # the new table reports Ready: it is filled then
 
+    @on(FastTable.Ready)
     def reload(self) -> None:
         self.call(
             notify.list_inbox,

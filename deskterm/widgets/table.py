@@ -20,6 +20,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual._types import SegmentLines
+from textual.message import Message
 from textual.widgets import DataTable
 
 from ..i18n import _
@@ -29,7 +30,11 @@ ColumnSpec = tuple[str, str] | tuple[str, str, int]
 
 
 class FastTable(DataTable[Any]):
-    """`columns` are added, their labels in the current language, when the table is mounted."""
+    """`columns` are added, their labels in the current language, when the table is mounted; then
+    it reports `Ready` (a screen composed again, in another language, fills its new table then)."""
+
+    class Ready(Message):
+        """The table is mounted with its columns and waits for its rows."""
 
     def __init__(self, *, columns: Sequence[ColumnSpec] = (), **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -37,6 +42,7 @@ class FastTable(DataTable[Any]):
 
     def on_mount(self) -> None:
         self.label_columns()
+        self.post_message(self.Ready())
 
     def label_columns(self) -> None:
         """(Re)make the columns with their labels in the current language (rows go with them)."""

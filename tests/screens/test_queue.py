@@ -136,26 +136,20 @@ async def test_enter_opens_the_ticket_and_ctrl_g_opens_by_number(sqlite_db):
 def snapshot_desk(sqlite_db):  # type: ignore[no-untyped-def]
     """Fixed people and tickets, a frozen clock: the same picture every run."""
     clock.set_clock(clock.FrozenClock(NOW))
-    make_agent(
-        sqlite_db,
-        login="olga",
-        name="Olga Operator",
-        number="017",
-        role="operator",
-        tier=1,
-        team="Service Desk",
-        password="secret-pw",
-    )
-    make_agent(
-        sqlite_db,
-        login="eddy",
-        name="Eddy Engineer",
-        number="031",
-        role="engineer",
-        tier=2,
-        team="Desktop Support",
-        password="secret-pw",
-    )
+    for who, name, number, role, tier, team in (
+        ("olga", "Olga Operator", "017", "operator", 1, "Service Desk"),
+        ("eddy", "Eddy Engineer", "031", "engineer", 2, "Desktop Support"),
+    ):
+        make_agent(
+            sqlite_db,
+            login=who,
+            name=name,
+            number=number,
+            role=role,
+            tier=tier,
+            team=team,
+            password="secret-pw",
+        )
     op = login(sqlite_db, "olga", "secret-pw")
     eng = login(sqlite_db, "eddy", "secret-pw")
     for i, (summary, impact, urgency) in enumerate(
