@@ -180,6 +180,10 @@ class DeskApp(App[str | None]):
         else:
             self.notify(_("No screens are available for your role."), severity="warning")
 
+    def on_news_read(self, message: Any) -> None:
+        """What the inbox feed's last poll found (screens.inbox.NewsRead): the feed takes it in."""
+        self.inbox_feed.read(message.value)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "goto":
             return self.actor is not None and any(

@@ -12,16 +12,16 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Input, Static
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Static
 
 from .. import clock, i18n
-from ..dialogs.base import DeskModal
+from ..dialogs.callbacks import NoteDialog, SurveyDialog
 from ..i18n import _
 from ..services import callbacks
-from ..services.errors import InvalidInput
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
+from ..widgets.service import ServiceDone, ServiceFailed
 from ..widgets.table import FastTable
 from ..widgets.ticket_format import cell, local, priority_text, span
 from .base import DeskScreen
@@ -35,14 +35,23 @@ COLUMNS = (
     ("resolved", "Resolved"),
     ("tries", "Tries"),
 )
-QUESTIONS = (
-    ("attitude", "Service attitude"),
-    ("quality", "Service quality"),
-    ("technical", "Technical ability"),
-    ("speed", "Response speed"),
-)
 LIMIT = 200  # rows of the list (by priority, then due time)
-ANSWERS = {1: "Very satisfied", 2: "Satisfied", 3: "Average", 4: "Dissatisfied"}
+
+
+class ListRead(ServiceDone[list[callbacks.CallbackItem]]):
+    """The tickets to call back."""
+
+
+class SheetRead(ServiceDone[callbacks.CallbackSheet]):
+    """The callback sheet of the highlighted ticket."""
+
+
+class Recorded(ServiceDone[callbacks.Outcome]):
+    """Fixed or not fixed was recorded."""
+
+
+class NoAnswerRecorded(ServiceDone[callbacks.Outcome]):
+    """No answer was recorded (refused if the next try is not due yet)."""
 
 
 class CallbacksScreen(DeskScreen):
@@ -70,25 +79,19 @@ class CallbacksScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield DeskHeader()
         yield Static("", id="callbacks-summary", markup=False)
-        yield FastTable(id="callbacks-table", cursor_type="row", zebra_stripes=True)
+        yield FastTable(columns=COLUMNS, id="callbacks-table", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="callbacks-sheet"):
             yield Static("", id="callbacks-script", markup=False)
             yield Static("", id="callbacks-record")
         yield DeskFooter()
 
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for key, label in COLUMNS:
-            table.add_column(_(label), key=key)
-        self.reload()
-
     def relabel(self) -> None:
-        self.refresh(recompose=True)
-        self.call_after_refresh(self._relabelled)
+        self.refresh(recompose=True)  # the new table reports Ready: it is filled then
 
-    def _relabelled(self) -> None:
-        self.items = {}
-        self.on_mount()
+    @on(FastTable.Ready)
+    def _ready(self) -> None:
+        self.items = {}  # a new table is empty
+        self.reload()
 
     @property
     def _settings(self) -> Any:
@@ -102,7 +105,7 @@ class CallbacksScreen(DeskScreen):
             self.desk.actor,
             retry_minutes=s.callback_retry_minutes if s else 60,
             limit=LIMIT,
-            done=self._show,
+            result=ListRead,
             group="callbacks-list",
         )
 
@@ -113,8 +116,9 @@ class CallbacksScreen(DeskScreen):
         if any(c.kind in ("resolved", "reopened", "closed", "callback") for c in changes):
             self.reload()
 
-    def _show(self, items: list[callbacks.CallbackItem]) -> None:
-        table = self.query_one(DataTable)
+    def on_list_read(self, message: ListRead) -> None:
+        items = message.value
+        table = self.query_one(FastTable)
         now = clock.now()
         tz = self._settings.timezone if self._settings else "Asia/Shanghai"
         wanted = {i.number: i for i in items}
@@ -157,10 +161,7 @@ class CallbacksScreen(DeskScreen):
             self._load_sheet(self._selected())
 
     def _selected(self) -> str | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        return self.query_one(FastTable).cursor_key()
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -181,12 +182,12 @@ class CallbacksScreen(DeskScreen):
             overrides=s.scripts if s else None,
             retry_minutes=s.callback_retry_minutes if s else 60,
             max_attempts=s.callback_attempts if s else 3,
-            done=self._show_sheet,
+            result=SheetRead,
             group="callbacks-sheet",
         )
 
-    def _show_sheet(self, sheet: callbacks.CallbackSheet) -> None:
-        self.sheet = sheet
+    def on_sheet_read(self, message: SheetRead) -> None:
+        self.sheet = sheet = message.value
         self.query_one("#callbacks-script", Static).update("“" + clean(sheet.script) + "”")
         record = Text()
         item = sheet.item
@@ -219,18 +220,18 @@ class CallbacksScreen(DeskScreen):
     def action_fixed(self) -> None:
         number = self._current()
         if number is not None:
-            self.app.push_screen(SurveyDialog(number), lambda result: self._fixed(number, result))
+            self.app.push_screen(SurveyDialog(number), lambda survey: self._fixed(number, survey))
 
-    def _fixed(self, number: str, result: tuple[callbacks.SurveyAnswers | None] | None) -> None:
-        if result is None:
+    def _fixed(self, number: str, survey: tuple[callbacks.SurveyAnswers | None] | None) -> None:
+        if survey is None:
             return
         self.call(
             callbacks.record_fixed,
             self.desk.database,
             self.desk.actor,
             number,
-            result[0],
-            done=self._recorded,
+            survey[0],
+            result=Recorded,
         )
 
     def action_not_fixed(self) -> None:
@@ -246,7 +247,7 @@ class CallbacksScreen(DeskScreen):
                 self.desk.actor,
                 number,
                 note,
-                done=self._recorded,
+                result=Recorded,
             )
 
     def action_no_answer(self) -> None:
@@ -260,9 +261,13 @@ class CallbacksScreen(DeskScreen):
                 number,
                 max_attempts=s.callback_attempts if s else 3,
                 retry_minutes=s.callback_retry_minutes if s else 60,
-                done=self._recorded,
-                failed=self._refused,
+                result=NoAnswerRecorded,
             )
+
+    def on_service_failed(self, message: ServiceFailed) -> None:
+        if message.call is NoAnswerRecorded:  # said here, with the next try, and the list read again
+            message.stop()
+            self._refused(message.error)
 
     def _refused(self, error: Exception) -> None:
         if isinstance(error, callbacks.TooEarly):  # said in the desk's time, not UTC
@@ -276,6 +281,12 @@ class CallbacksScreen(DeskScreen):
             message = str(error)
         self.notify(message, severity="warning", markup=False)
         self.reload()
+
+    def on_recorded(self, message: Recorded) -> None:
+        self._recorded(message.value)
+
+    def on_no_answer_recorded(self, message: NoAnswerRecorded) -> None:
+        self._recorded(message.value)
 
     def _recorded(self, outcome: callbacks.Outcome) -> None:
         if outcome.outcome == callbacks.FIXED:
@@ -293,117 +304,3 @@ class CallbacksScreen(DeskScreen):
             )
         self.notify(message, markup=False)
         self.reload()
-
-
-class SurveyDialog(DeskModal[tuple[callbacks.SurveyAnswers | None] | None]):
-    """The satisfaction survey on keys: ↑/↓ choose the question, 1-4 answer it (and move on),
-    Tab to the comments, Ctrl+S save; Ctrl+N: the customer declined the survey (close anyway)."""
-
-    BINDINGS = [
-        Binding("1", "rate(1)", "Very satisfied", id="survey.1"),
-        Binding("2", "rate(2)", "Satisfied", id="survey.2"),
-        Binding("3", "rate(3)", "Average", id="survey.3"),
-        Binding("4", "rate(4)", "Dissatisfied", id="survey.4"),
-        Binding("up", "move(-1)", "Previous question", id="survey.up", show=False),
-        Binding("down", "move(1)", "Next question", id="survey.down", show=False),
-        Binding("ctrl+s", "save", "Save and close", id="survey.save"),
-        Binding("ctrl+n", "skip", "No survey", id="survey.skip"),
-        Binding("escape", "cancel", "Cancel", id="survey.cancel"),
-    ]
-
-    AUTO_FOCUS = ""  # nothing: the digits answer the questions until Tab moves to the comments
-
-    def __init__(self, number: str) -> None:
-        super().__init__()
-        self.number = number
-        self.ratings: dict[str, int] = {}
-        self.current = 0
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(
-                _("Satisfaction survey · {number}", number=self.number), classes="dialog-title", markup=False
-            )
-            for key, _label in QUESTIONS:
-                yield Static("", id=f"q-{key}", classes="survey-question")
-            with Horizontal(classes="form-row"):
-                yield Static(_("Comments"), classes="form-label", markup=False)
-                yield Input(id="survey-comment", compact=True)
-            yield Static("", id="e-form", classes="form-error", markup=False)
-            yield Static(
-                _("↑/↓ question · 1-4 answer · Tab comments · Ctrl+S save · Ctrl+N no survey · Esc cancel"),
-                classes="dialog-hint",
-                markup=False,
-            )
-
-    def on_mount(self) -> None:
-        self._render_questions()
-
-    def _render_questions(self) -> None:
-        for i, (key, label) in enumerate(QUESTIONS):
-            line = Text("▶ " if i == self.current else "  ", style="bold")
-            line.append(f"{i + 1}. {_(label)}: ")
-            value = self.ratings.get(key)
-            if value is None:
-                line.append("1-4", style="dim")
-            else:
-                line.append(
-                    f"{value} {_(ANSWERS[value])}", style="bold green" if value <= 2 else "bold yellow"
-                )
-            self.query_one(f"#q-{key}", Static).update(line)
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # While typing the comments, digits and arrows belong to the text box.
-        return not (action == "rate" and isinstance(self.focused, Input))
-
-    def action_rate(self, value: int) -> None:
-        self.ratings[QUESTIONS[self.current][0]] = value
-        self.current = min(self.current + 1, len(QUESTIONS) - 1)
-        self._render_questions()
-
-    def action_move(self, step: int) -> None:
-        self.set_focus(None)  # back from the comments to the questions
-        self.current = max(0, min(self.current + step, len(QUESTIONS) - 1))
-        self._render_questions()
-
-    def action_save(self) -> None:
-        missing = [_(label) for key, label in QUESTIONS if key not in self.ratings]
-        if missing:
-            self.query_one("#e-form", Static).update(
-                _("Answer every question: {which}", which=", ".join(missing))
-            )
-            return
-        comment = self.query_one("#survey-comment", Input).value
-        answers = callbacks.SurveyAnswers(comment=comment, **self.ratings)
-        try:
-            answers.validate()
-        except InvalidInput as e:
-            self.query_one("#e-form", Static).update(str(e))
-            return
-        self.dismiss((answers,))
-
-    def action_skip(self) -> None:
-        self.dismiss((None,))
-
-
-class NoteDialog(DeskModal[str | None]):
-    """Not fixed: what is still wrong (the note goes to the assignee with the reopened ticket)."""
-
-    def __init__(self, number: str) -> None:
-        super().__init__()
-        self.number = number
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(_("Not fixed · {number}", number=self.number), classes="dialog-title", markup=False)
-            yield Static(_("What is still wrong?"), markup=False)
-            yield Input(id="note")
-            yield Static("", id="e-form", classes="form-error", markup=False)
-            yield Static(_("Enter: reopen · Esc: cancel"), classes="dialog-hint", markup=False)
-
-    @on(Input.Submitted)
-    def _done(self, event: Input.Submitted) -> None:
-        if not event.value.strip():
-            self.query_one("#e-form", Static).update(_("required: what is still wrong?"))
-            return
-        self.dismiss(event.value.strip())

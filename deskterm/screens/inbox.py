@@ -7,31 +7,39 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 
-from ..dialogs.base import DeskModal
 from ..i18n import _
 from ..services import notify
 from ..services.changes import FeedPosition
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
-from ..widgets.service import call_service
+from ..widgets.labels import NOTIFICATION_KINDS, label
+from ..widgets.service import ServiceDone, call_service
 from ..widgets.table import FastTable
 from ..widgets.ticket_format import cell, local
 from .base import DeskScreen
+from .ticket import TicketScreen
 
 if TYPE_CHECKING:
     from ..app import DeskApp
 
-KIND_LABELS = {
-    "escalated": "Escalated",
-    "assigned": "Assigned",
-    "breach": "SLA",
-    "mention": "Mention",
-}
+COLUMNS = [(name, name) for name in ("Time", "Kind", "Ticket", "Message")]
+
+
+class InboxRead(ServiceDone[list[notify.NotificationView]]):
+    """A page of the agent's notifications."""
+
+
+class MarkedRead(ServiceDone[int]):
+    """Notifications were marked read."""
+
+
+class NewsRead(ServiceDone[notify.InboxNews]):
+    """What is new in the agent's inbox since the feed last looked (the app hands it to InboxFeed)."""
 
 
 class InboxScreen(DeskScreen):
@@ -52,36 +60,32 @@ class InboxScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield DeskHeader()
         yield Static("", id="inbox-summary", markup=False)
-        yield FastTable(id="inbox-table", cursor_type="row", zebra_stripes=True)
+        yield FastTable(columns=COLUMNS, id="inbox-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="inbox-body", markup=False)
         yield DeskFooter()
 
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for label in ("Time", "Kind", "Ticket", "Message"):
-            table.add_column(_(label), key=label)
-        self.reload()
-
     def relabel(self) -> None:
-        self.refresh(recompose=True)
-        self.call_after_refresh(self.on_mount)
+        self.refresh(recompose=True)  # the new table reports Ready: it is filled then
 
+    @on(FastTable.Ready)
     def reload(self) -> None:
         self.call(
             notify.list_inbox,
             self.desk.database,
             self.desk.actor,
             unread_only=self.unread_only,
-            done=self._show,
+            result=InboxRead,
+            group="inbox-list",
         )
 
     def on_desk_changes(self, changes: list[Any]) -> None:
         self.reload()  # a page of at most 200 rows by an index: cheap
 
-    def _show(self, rows: list[notify.NotificationView]) -> None:
-        table = self.query_one(DataTable)
+    def on_inbox_read(self, message: InboxRead) -> None:
+        rows = message.value
+        table = self.query_one(FastTable)
         keys = [str(r.id) for r in rows]
-        current = self._selected_key()
+        current = table.cursor_key()
         if keys != [str(k.value) for k in table.rows]:
             table.clear()  # the order changed (new ones on top): rebuild, then find the cursor again
             for r in rows:
@@ -89,9 +93,7 @@ class InboxScreen(DeskScreen):
         else:
             for r in rows:
                 if self.rows.get(str(r.id)) != r:
-                    for column, value in zip(
-                        ("Time", "Kind", "Ticket", "Message"), self._cells(r), strict=True
-                    ):
+                    for (column, _label), value in zip(COLUMNS, self._cells(r), strict=True):
                         table.update_cell(str(r.id), column, value)
         self.rows = {str(r.id): r for r in rows}
         if current in self.rows:
@@ -105,22 +107,17 @@ class InboxScreen(DeskScreen):
 
     def _cells(self, r: notify.NotificationView) -> tuple[Text, ...]:
         style = "" if r.read else "bold"
-        when = local(r.created_at, self.desk.settings.timezone)[5:]  # the desk's time zone, not the host's
+        settings = self.desk.settings  # the desk's time zone, not the host's
+        when = local(r.created_at, settings.timezone if settings else "Asia/Shanghai")[5:]
         return (
             Text(when, style=style),
-            Text(_(KIND_LABELS.get(r.kind, r.kind)), style=style),
+            Text(label(NOTIFICATION_KINDS, r.kind), style=style),
             Text(r.ticket, style=style),
             cell(r.body, style),
         )
 
-    def _selected_key(self) -> str | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-
     def _selected(self) -> notify.NotificationView | None:
-        key = self._selected_key()
+        key = self.query_one(FastTable).cursor_key()
         return self.rows.get(key) if key else None
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
@@ -133,7 +130,7 @@ class InboxScreen(DeskScreen):
         r = self._selected()
         self.query_one("#inbox-body", Static).update(clean(r.body) if r else _("Nothing here."))
 
-    def _changed(self, _count: int = 0) -> None:
+    def on_marked_read(self, _message: MarkedRead) -> None:
         self.reload()
         feed = getattr(self.desk, "inbox_feed", None)
         if feed is not None:
@@ -142,10 +139,10 @@ class InboxScreen(DeskScreen):
     def action_read(self) -> None:
         r = self._selected()
         if r is not None and not r.read:
-            self.call(notify.mark_read, self.desk.database, self.desk.actor, [r.id], done=self._changed)
+            self.call(notify.mark_read, self.desk.database, self.desk.actor, [r.id], result=MarkedRead)
 
     def action_read_all(self) -> None:
-        self.call(notify.mark_all_read, self.desk.database, self.desk.actor, done=self._changed)
+        self.call(notify.mark_all_read, self.desk.database, self.desk.actor, result=MarkedRead)
 
     def action_toggle_unread(self) -> None:
         self.unread_only = not self.unread_only
@@ -161,56 +158,11 @@ class InboxScreen(DeskScreen):
                 self.desk.database,
                 self.desk.actor,
                 [r.id],
-                done=self._changed,
+                result=MarkedRead,
                 group="read",
             )
         if r.ticket:
-            open_ticket(self.app, r.ticket)
-
-
-def open_ticket(app: Any, number: str) -> None:
-    """The ticket screen when it exists, else a read-only view of the ticket."""
-    try:
-        from .ticket import TicketScreen  # type: ignore[import-not-found]
-    except ImportError:
-        app.push_screen(TicketPreview(number))
-        return
-    app.push_screen(TicketScreen(number))
-
-
-class TicketPreview(DeskModal[None]):
-    """A ticket's fields and its latest events, read only."""
-
-    def __init__(self, number: str) -> None:
-        super().__init__()
-        self.number = number
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog inbox-preview"):
-            yield Static(self.number, classes="dialog-title", markup=False)
-            with VerticalScroll(id="preview-scroll"):
-                yield Static(_("Loading…"), id="preview-body", markup=False)
-            yield Static(_("Esc: close"), classes="dialog-hint", markup=False)
-
-    def on_mount(self) -> None:
-        from ..services import tickets
-
-        self.call(tickets.get_ticket, self.desk.database, self.desk.actor, self.number, done=self._show)
-
-    def _show(self, d: Any) -> None:
-        def when(value: Any) -> str:
-            return local(value, self.desk.settings.timezone) if value else "—"
-
-        lines = [
-            f"{d.number} · P{d.priority} · {_(d.status)} · {d.summary}",
-            f"{_('Customer')}: {d.customer} {d.organisation} {d.phone}".rstrip(),
-            f"{_('Team')}: {d.team} (tier {d.tier}) · {_('Assignee')}: {d.assignee or '—'}",
-            f"{_('Respond by')}: {when(d.respond_by)} · {_('Resolve by')}: {when(d.resolve_by)}",
-            f"{_('Escalation level')}: {d.escalation_level} · {_('Chased')}: {d.chase_count}",
-            "",
-            *(f"{when(e.at)} {e.kind} {e.actor}: {e.body}" for e in d.events[-12:]),
-        ]
-        self.query_one("#preview-body", Static).update(clean("\n".join(lines)))
+            self.app.push_screen(TicketScreen(r.ticket))
 
 
 class InboxFeed:
@@ -254,11 +206,12 @@ class InboxFeed:
             None if position is None else position.last,
             also=() if position is None else position.missing(),
             limit=self.PAGE,
-            done=self._news,
+            result=NewsRead,
             group="inbox",
         )
 
-    def _news(self, news: notify.InboxNews) -> None:
+    def read(self, news: notify.InboxNews) -> None:
+        """Take in what the last poll found (DeskApp.on_news_read hands it here)."""
         app = self.app
         if self.position is None:
             self.position = FeedPosition(news.latest_id)
@@ -269,7 +222,7 @@ class InboxFeed:
             self.toasted.add(n.id)
             app.notify(
                 clean(n.body, single_line=True),
-                title=_("Inbox: {kind}", kind=_(KIND_LABELS.get(n.kind, n.kind))),
+                title=_("Inbox: {kind}", kind=label(NOTIFICATION_KINDS, n.kind)),
                 markup=False,
                 timeout=8,
             )

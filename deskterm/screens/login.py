@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
-from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from ..i18n import _
 from ..messages import Connected, ConnectFailed
 from ..widgets.chrome import DeskFooter, DeskHeader
-from ..widgets.service import call_service
+from ..widgets.service import ServiceDone, ServiceFailed
+from .base import DeskScreen
 
 DEMO_PASSWORD = "demo"
 DEMO_HINT = "Demo logins, password 'demo': operator · engineer · expert · supervisor · head · admin"
 
 
-class LoginScreen(Screen[None]):
+class LoginChecked(ServiceDone[Any]):
+    """The login and password were right: the value is the agent (services.auth.Actor)."""
+
+
+class LoginScreen(DeskScreen):
     TITLE_TEXT = "Log in"
     BINDINGS = [Binding("f5", "retry", "Retry connection", id="login.retry", show=False)]
 
@@ -40,8 +46,8 @@ class LoginScreen(Screen[None]):
         yield DeskFooter()
 
     def on_connected(self, _message: Connected) -> None:
-        app = self.app
-        target = app.database.engine.url if app.database else None  # type: ignore[attr-defined]
+        app = self.desk
+        target = app.database.engine.url if app.database else None
         where = (
             target.database
             if target is not None and target.get_backend_name() == "sqlite"
@@ -50,7 +56,7 @@ class LoginScreen(Screen[None]):
         if not getattr(app, "show_database_location", True):  # a served console: no server paths
             where = ""
         self.query_one("#login-status", Static).update(
-            _("Connected to {backend} {where}", backend=app.backend_label, where=where)  # type: ignore[attr-defined]
+            _("Connected to {backend} {where}", backend=app.backend_label, where=where)
         )
         for widget in self.query(Input):
             widget.disabled = False
@@ -65,10 +71,10 @@ class LoginScreen(Screen[None]):
         self.query_one("#login-error", Static).update(_("Fix the problem, then press F5 to try again."))
 
     def action_retry(self) -> None:
-        if self.app.connected is not True:  # type: ignore[attr-defined]
+        if self.desk.connected is not True:
             self.query_one("#login-status", Static).update(_("Connecting to the database…"))
             self.query_one("#login-error", Static).update("")
-            self.app.connect()  # type: ignore[attr-defined]
+            self.desk.connect()
 
     @on(Input.Submitted, "#login-name")
     def _next(self) -> None:
@@ -89,21 +95,20 @@ class LoginScreen(Screen[None]):
             return
         from ..services import auth
 
-        app = self.app
-        settings = app.settings  # type: ignore[attr-defined]
+        app = self.desk
+        assert app.settings is not None  # connected: the settings are loaded
+        settings = app.settings
         self.busy = True
         self.query_one("#login-error", Static).update(_("Checking…"))
-        call_service(
-            self,
+        self.call(
             auth.login,
-            app.database,  # type: ignore[attr-defined]
+            app.database,
             login,
             password,
             source=self.source(),
             max_failures=settings.login_max_failures,
             lockout_seconds=settings.login_lockout_seconds,
-            done=self._ok,
-            failed=self._refused,
+            result=LoginChecked,
             group="login",
         )
 
@@ -114,10 +119,15 @@ class LoginScreen(Screen[None]):
 
         return getattr(self.app, "login_source", None) or auth.terminal_source("console")
 
-    def _ok(self, actor) -> None:  # type: ignore[no-untyped-def]
+    def on_login_checked(self, message: LoginChecked) -> None:
         self.busy = False
         self.app.pop_screen()
-        self.app.logged_in(actor)  # type: ignore[attr-defined]
+        self.desk.logged_in(message.value)
+
+    def on_service_failed(self, message: ServiceFailed) -> None:
+        if message.call is LoginChecked:  # said under the password, which is emptied
+            message.stop()
+            self._refused(message.error)
 
     def _refused(self, error: Exception) -> None:
         self.busy = False

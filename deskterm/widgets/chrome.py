@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Footer
@@ -28,7 +31,7 @@ class DeskHeader(Widget):
     def on_mount(self) -> None:
         self.update_from(self.app)
 
-    def update_from(self, app) -> None:  # type: ignore[no-untyped-def]
+    def update_from(self, app: Any) -> None:
         """Copy the app's state (agent, backend, connection, unread) into this header."""
         actor = getattr(app, "actor", None)
         self.agent = f"{actor.name} ({actor.number}) · {_(actor.role)}" if actor else ""
@@ -62,7 +65,7 @@ class DeskHeader(Widget):
 class DeskFooter(Footer):
     """The footer, with binding descriptions through the translation function."""
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         for widget in super().compose():
             if isinstance(widget, FooterKey) and widget.description:
                 widget.description = _(widget.description)

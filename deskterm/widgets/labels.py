@@ -1,6 +1,7 @@
 """Every label the console shows for a stored code, in one place: statuses, ticket kinds, levels,
-service modes, warranty, timeline events, notification kinds and agent states. Codes are stored in
-English; these texts are translated when shown (i18n), so no internal code reaches the screen."""
+service modes, warranty, timeline events, notification kinds, survey answers and agent states.
+Codes are stored in English; these texts are translated when shown (i18n), so no internal code
+reaches the screen."""
 
 from __future__ import annotations
 
@@ -70,6 +71,14 @@ NOTIFICATION_KINDS = {
     "breach": "SLA",
     "mention": "Mention",
 }
+# A satisfaction survey: the four rated aspects (its fields) and the ratings 1-4.
+SURVEY_QUESTIONS = {
+    "attitude": "Service attitude",
+    "quality": "Service quality",
+    "technical": "Technical ability",
+    "speed": "Response speed",
+}
+SURVEY_RATINGS = {1: "Very satisfied", 2: "Satisfied", 3: "Average", 4: "Dissatisfied"}
 # An agent's presence: label and the style the monitor gives it.
 AGENT_STATES = {
     "available": ("Available", "green"),

@@ -1,4 +1,5 @@
-"""A DataTable that draws its one-line text cells quickly.
+"""A DataTable that draws its one-line text cells quickly, knows its columns and names the row
+under the cursor.
 
 Textual's DataTable renders every cell through Rich's layout machinery (Styled(Padding(cell)) and
 render_lines), about 35 µs a cell; a screenful of a 9-column queue is ~350 cells, and all of them are
@@ -11,16 +12,51 @@ Textual is pinned (pyproject.toml): this overrides a private method, checked aga
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual._types import SegmentLines
+from textual.message import Message
 from textual.widgets import DataTable
 
+from ..i18n import _
 
-class FastTable(DataTable):
+# A column: (key, label) or (key, label, width); the label is translated when the table is labelled.
+ColumnSpec = tuple[str, str] | tuple[str, str, int]
+
+
+class FastTable(DataTable[Any]):
+    """`columns` are added, their labels in the current language, when the table is mounted; then
+    it reports `Ready` (a screen composed again, in another language, fills its new table then)."""
+
+    class Ready(Message):
+        """The table is mounted with its columns and waits for its rows."""
+
+    def __init__(self, *, columns: Sequence[ColumnSpec] = (), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.column_specs = tuple(columns)
+
+    def on_mount(self) -> None:
+        self.label_columns()
+        self.post_message(self.Ready())
+
+    def label_columns(self) -> None:
+        """(Re)make the columns with their labels in the current language (rows go with them)."""
+        if self.columns:
+            self.clear(columns=True)
+        for key, label, *width in self.column_specs:
+            self.add_column(_(label), key=key, width=width[0] if width else None)
+
+    def cursor_key(self) -> str | None:
+        """The key of the row under the cursor (None when the table is empty)."""
+        if self.row_count == 0:
+            return None
+        return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
+
     def _update_dimensions(self, new_rows: Any) -> None:
         # DataTable sizes auto-width columns to new rows on idle, but keeps the lines it drew
         # before (keyed by its count of changes): a row drawn in between stayed at the old widths
@@ -44,9 +80,9 @@ class FastTable(DataTable):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         row_key = self._row_locations.get_key(row_index)
         row = self.rows.get(row_key) if row_key is not None else None
-        if row is None or row.height != 1:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         column_key = self._column_locations.get_key(column_index)
+        if row_key is None or row is None or row.height != 1 or column_key is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         cache_key = (
             row_key,
             column_key,
@@ -85,7 +121,9 @@ class FastTable(DataTable):
         return lines
 
 
-def _cell_line(console, cell: Text, width: int, padding: int, pre: Style, post: Style) -> list[Segment]:  # type: ignore[no-untyped-def]
+def _cell_line(
+    console: Console, cell: Text, width: int, padding: int, pre: Style, post: Style
+) -> list[Segment]:
     """What render_lines(Styled(Padding(cell, (0, padding)), pre, post), width, height=1,
     no_wrap) gives for a one-line Text: padding, the text cut to fit, blank to the width."""
     inner = max(0, width - 2 * padding)

@@ -11,6 +11,18 @@ from tests.factories import make_agent, make_ticket
 from tests.screens.helpers import log_in, make_app, wait_until
 
 
+async def _callbacks(pilot, *, rows: int) -> DataTable:  # type: ignore[no-untyped-def]
+    """Olga logged in, on the callback screen (F7) with its `rows` tickets listed."""
+    app = pilot.app
+    await log_in(pilot, "olga", "right-pw")
+    await wait_until(pilot, lambda: app.actor is not None)
+    await pilot.press("f7")
+    await wait_until(pilot, lambda: app.current_mode == "callbacks")
+    table = app.screen.query_one(DataTable)
+    await wait_until(pilot, lambda: table.row_count == rows)
+    return table
+
+
 async def test_fixed_with_the_survey_on_keys_then_not_fixed(sqlite_db):
     op = make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1, password="right-pw")
     eng = make_agent(sqlite_db, "eddy", role="engineer", team="Desktop Support", name="Eddy")
@@ -22,12 +34,7 @@ async def test_fixed_with_the_survey_on_keys_then_not_fixed(sqlite_db):
         numbers.append(t.number)
     app = make_app(sqlite_db)
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
-        await log_in(pilot, "olga", "right-pw")
-        await wait_until(pilot, lambda: app.actor is not None)
-        await pilot.press("f7")
-        await wait_until(pilot, lambda: app.current_mode == "callbacks")
-        table = app.screen.query_one(DataTable)
-        await wait_until(pilot, lambda: table.row_count == 2)
+        table = await _callbacks(pilot, rows=2)
         script = app.screen.query_one("#callbacks-script", Static)
         await wait_until(pilot, lambda: "service desk" in str(script.render()))
         first = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
@@ -74,12 +81,7 @@ async def test_no_answer_twice_in_a_row_is_refused_with_the_next_try(sqlite_db):
         return any(text in str(n.message) for n in app._notifications)
 
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
-        await log_in(pilot, "olga", "right-pw")
-        await wait_until(pilot, lambda: app.actor is not None)
-        await pilot.press("f7")
-        await wait_until(pilot, lambda: app.current_mode == "callbacks")
-        table = app.screen.query_one(DataTable)
-        await wait_until(pilot, lambda: table.row_count == 1)
+        await _callbacks(pilot, rows=1)
         await pilot.press("u")
         await wait_until(pilot, lambda: told("no answer (1)"))
         record = app.screen.query_one("#callbacks-record", Static)

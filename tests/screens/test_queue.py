@@ -3,6 +3,7 @@ session without losing the cursor, filtering, and a snapshot."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -28,7 +29,7 @@ async def _queue(pilot, login_name: str, password: str = "secret-pw"):  # type: 
     await pilot.press("f3")
     await wait_until(pilot, lambda: app.current_mode == "queue" and app.screen.query(DataTable))
     screen = app.screen
-    await wait_until(pilot, lambda: screen.loaded_once and screen.counts)
+    await wait_until(pilot, lambda: screen.window.loaded_once and screen.views.counts)
     return screen, screen.query_one(DataTable)
 
 
@@ -136,26 +137,20 @@ async def test_enter_opens_the_ticket_and_ctrl_g_opens_by_number(sqlite_db):
 def snapshot_desk(sqlite_db):  # type: ignore[no-untyped-def]
     """Fixed people and tickets, a frozen clock: the same picture every run."""
     clock.set_clock(clock.FrozenClock(NOW))
-    make_agent(
-        sqlite_db,
-        login="olga",
-        name="Olga Operator",
-        number="017",
-        role="operator",
-        tier=1,
-        team="Service Desk",
-        password="secret-pw",
-    )
-    make_agent(
-        sqlite_db,
-        login="eddy",
-        name="Eddy Engineer",
-        number="031",
-        role="engineer",
-        tier=2,
-        team="Desktop Support",
-        password="secret-pw",
-    )
+    for who, name, number, role, tier, team in (
+        ("olga", "Olga Operator", "017", "operator", 1, "Service Desk"),
+        ("eddy", "Eddy Engineer", "031", "engineer", 2, "Desktop Support"),
+    ):
+        make_agent(
+            sqlite_db,
+            login=who,
+            name=name,
+            number=number,
+            role=role,
+            tier=tier,
+            team=team,
+            password="secret-pw",
+        )
     op = login(sqlite_db, "olga", "secret-pw")
     eng = login(sqlite_db, "eddy", "secret-pw")
     for i, (summary, impact, urgency) in enumerate(
@@ -266,3 +261,45 @@ async def test_claim_of_a_ticket_changed_since_it_was_shown_is_refused(sqlite_db
         await wait_until(
             pilot, lambda: tickets.get_ticket(sqlite_db, op, t.number).assignee == "Eddy Engineer"
         )
+
+
+async def test_a_slow_read_of_a_view_left_meanwhile_is_dropped(sqlite_db, monkeypatch):
+    """The team view's read is slow; the agent goes back to Mine before it returns. When it does, its
+    rows are dropped (a load is exclusive in the window's worker group): the table stays on Mine."""
+    from deskterm.services import queue
+
+    op = make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1)
+    make_agent(sqlite_db, "eddy")
+    make_ticket(sqlite_db, op, "Printer jams")
+    started, release, delivered = threading.Event(), threading.Event(), threading.Event()
+    slow: list[threading.Thread] = []
+    real = queue.read_window
+
+    def read_window(db, actor, view, **kwargs):  # type: ignore[no-untyped-def]
+        if view == "team" and not slow:
+            slow.append(threading.current_thread())
+            started.set()
+            release.wait(10)
+        return real(db, actor, view, **kwargs)
+
+    monkeypatch.setattr(queue, "read_window", read_window)
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen, table = await _queue(pilot, "eddy")
+        real_call_from_thread = app.call_from_thread
+
+        def call_from_thread(callback, *args, **kwargs):  # type: ignore[no-untyped-def]
+            done = real_call_from_thread(callback, *args, **kwargs)
+            if slow and threading.current_thread() is slow[0]:
+                delivered.set()  # the slow read's result went where call_service sends it
+            return done
+
+        monkeypatch.setattr(app, "call_from_thread", call_from_thread)
+        await pilot.press("2")
+        await wait_until(pilot, started.is_set)
+        await pilot.press("1")
+        await wait_until(pilot, lambda: screen.shown.view == "mine" and not screen.window.paging)
+        release.set()
+        await wait_until(pilot, delivered.is_set)
+        await pilot.pause()
+        assert _rows(table) == []  # not the team's ticket
