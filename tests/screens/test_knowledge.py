@@ -14,10 +14,11 @@ from deskterm import clock
 from deskterm.db import open_database
 from deskterm.kb import store
 from deskterm.models import KbStatement, TicketArticle
-from deskterm.screens.knowledge import ArticleScreen, KnowledgeScreen, TicketDialog
+from deskterm.dialogs.kb_editor import HistoryDialog, SolutionEditor, StatementDialog
+from deskterm.dialogs.knowledge import TicketDialog
+from deskterm.screens.knowledge import ArticleScreen, KnowledgeScreen
 from deskterm.services import kb, tickets
 from deskterm.services.errors import PermissionDenied
-from deskterm.widgets.kb_editor import HistoryDialog, SolutionEditor, StatementDialog
 from tests.factories import make_agent, make_ticket
 from tests.screens.helpers import log_in, make_app, wait_until
 
@@ -72,7 +73,7 @@ async def open_knowledge(pilot, login: str) -> KnowledgeScreen:  # type: ignore[
     await pilot.press("f4")
     await wait_until(pilot, lambda: isinstance(app.screen, KnowledgeScreen))
     screen = app.screen
-    await wait_until(pilot, lambda: screen.ready and screen.query_one(DataTable).row_count > 0)
+    await wait_until(pilot, lambda: screen.index.ready and screen.query_one(DataTable).row_count > 0)
     return screen
 
 
@@ -81,7 +82,7 @@ async def search_for(pilot, screen: KnowledgeScreen, text: str) -> None:  # type
     box.focus()
     box.value = ""
     await pilot.press(*text)
-    await wait_until(pilot, lambda: not screen.faq_shown and screen.seq == screen.shown_seq)
+    await wait_until(pilot, lambda: not screen.results.faq_shown and screen.settled)
 
 
 def keys(screen: KnowledgeScreen) -> list[str]:
@@ -99,7 +100,7 @@ async def test_typing_finds_and_the_preview_shows_statements_literally(sqlite_db
     app = make_app(sqlite_db, watch_changes=False)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_knowledge(pilot, "olga")
-        assert screen.faq_shown  # an empty box shows the FAQ
+        assert screen.results.faq_shown  # an empty box shows the FAQ
         await search_for(pilot, screen, "priner jam")  # a typo
         assert keys(screen)[0] == "KB-0012"
         body = static_text(screen, "#kb-preview-body")
