@@ -9,8 +9,6 @@ the history of versions."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -197,7 +195,7 @@ class SolutionEditor(DeskModal[int | None]):
         d = listed.drafts[i]
         if d.id is None:
             # a new statement: back into the box, to change and add again
-            listed.remove(i)
+            listed.drop(i)
             box = self.query_one("#ed-new", Input)
             box.value = clean(d.text)
             box.focus()
@@ -380,7 +378,9 @@ class StatementDialog(DeskModal[kb.StatementView | None]):
         self.query_one("#e-text", Static).update(refusal)
 
     def action_reload(self) -> None:
-        self.call(kb.get_statements, self.db, [self.statement_id], result=StatementReloaded, group="kb-reload")
+        self.call(
+            kb.get_statements, self.db, [self.statement_id], result=StatementReloaded, group="kb-reload"
+        )
 
     def on_statement_reloaded(self, message: StatementReloaded) -> None:
         now = message.value[self.statement_id]
@@ -430,9 +430,7 @@ class HistoryDialog(DeskModal[None]):
         table.add_column(_("Who"), key="who", width=16)
         table.add_column(_("What changed"), key="what", width=58)
         table.focus()
-        self.call(
-            kb.history, self.db, self.external_id, statement_id=self.statement_id, result=HistoryLoaded
-        )
+        self.call(kb.history, self.db, self.external_id, statement_id=self.statement_id, result=HistoryLoaded)
 
     def _label(self, v: kb.RevisionView) -> str:
         return (

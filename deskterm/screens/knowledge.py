@@ -20,6 +20,7 @@ from ..dialogs.kb_editor import HistoryDialog, SolutionEditor
 from ..dialogs.knowledge import StatusDialog, TicketDialog
 from ..i18n import _
 from ..services import kb
+from ..services.auth import Actor
 from ..widgets.chrome import DeskFooter, DeskHeader
 from ..widgets.knowledge.article import ArticleLoaded, ArticleView, Preview
 from ..widgets.knowledge.index import IndexState
@@ -56,6 +57,11 @@ class ArticleActions(DeskScreen):
     def article_changed(self) -> None:
         """A solution was changed from here: show it again."""
 
+    def _who(self) -> tuple[Any, Actor]:
+        """The database and the agent logged in (every screen but the login has one)."""
+        assert self.desk.actor is not None
+        return self.desk.database, self.desk.actor
+
     def _ticket_default(self) -> str:
         return getattr(self.app, "current_ticket", None) or ""
 
@@ -64,7 +70,7 @@ class ArticleActions(DeskScreen):
         if got is None:
             return
         article_id, key = got
-        db, actor = self.desk.database, self.desk.actor
+        db, actor = self._who()
 
         def chosen(answer: tuple[str, bool] | None) -> None:
             if answer:
@@ -87,7 +93,7 @@ class ArticleActions(DeskScreen):
         if got is None:
             return
         article_id, key = got
-        db, actor = self.desk.database, self.desk.actor
+        db, actor = self._who()
 
         def chosen(answer: tuple[str, bool] | None) -> None:
             if answer:
@@ -103,7 +109,9 @@ class ArticleActions(DeskScreen):
     def on_solved(self, message: Solved) -> None:
         key, number, linked = message.value
         if linked:
-            self.notify(_("{key} solved {number}: linked, score raised.", key=key, number=number), markup=False)
+            self.notify(
+                _("{key} solved {number}: linked, score raised.", key=key, number=number), markup=False
+            )
         else:
             self.notify(_("{key} was already linked to {number}.", key=key, number=number), markup=False)
         self.article_changed()
@@ -123,7 +131,7 @@ class ArticleActions(DeskScreen):
         if got is None:
             return
         article_id, key = got
-        db, actor = self.desk.database, self.desk.actor
+        db, actor = self._who()
 
         def chosen(status: str | None) -> None:
             if status:
@@ -275,7 +283,7 @@ class KnowledgeScreen(ArticleActions):
         self.app.push_screen(SolutionEditor(None), self._saved)
 
     def action_draft(self) -> None:
-        db, actor = self.desk.database, self.desk.actor
+        db, actor = self._who()
 
         def chosen(answer: tuple[str, bool] | None) -> None:
             if answer:
@@ -320,7 +328,9 @@ class ArticleScreen(ArticleActions):
         self.article_changed()
 
     def article_changed(self) -> None:
-        self.call(kb.get_article, self.desk.database, self.article_id, result=ArticleLoaded, group="kb-article")
+        self.call(
+            kb.get_article, self.desk.database, self.article_id, result=ArticleLoaded, group="kb-article"
+        )
 
     def on_article_loaded(self, message: ArticleLoaded) -> None:
         self.article = message.value

@@ -5,10 +5,9 @@ is the editor's business."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from rich.text import Text
 from typing import Any
 
+from rich.text import Text
 from textual import events
 from textual.timer import Timer
 from textual.widgets import OptionList
@@ -72,7 +71,7 @@ class StatementList(OptionList):
         self.drafts[i] = d
         self.show(highlight=i)
 
-    def remove(self, i: int) -> Draft:
+    def drop(self, i: int) -> Draft:
         removed = self.drafts.pop(i)
         self.show(highlight=i)
         return removed
@@ -82,7 +81,7 @@ class StatementList(OptionList):
         if i is None:
             return
         if event.key in ("delete", "backspace"):
-            self.remove(i)
+            self.drop(i)
         elif event.key in ("ctrl+up", "ctrl+down"):
             j = i - 1 if event.key == "ctrl+up" else i + 1
             if 0 <= j < len(self.drafts):
@@ -111,7 +110,9 @@ class SimilarList(OptionList):
         self.lookup = self.set_timer(LOOKUP_DELAY, lambda: self._look_up(text))
 
     def _look_up(self, text: str) -> None:
-        call_service(self, kb.find_statements, self.database, text, limit=8, result=SimilarFound, group=LOOKUP)
+        call_service(
+            self, kb.find_statements, self.database, text, limit=8, result=SimilarFound, group=LOOKUP
+        )
 
     def on_similar_found(self, message: SimilarFound) -> None:
         self.similar = message.value
