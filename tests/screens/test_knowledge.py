@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from textual.widgets import DataTable, Input, OptionList, Select, Static
 
-from deskterm import clock
+from deskterm import clock, i18n
 from deskterm.db import open_database
 from deskterm.dialogs.kb_editor import HistoryDialog, SolutionEditor, StatementDialog
 from deskterm.dialogs.knowledge import TicketDialog
@@ -415,6 +415,13 @@ async def test_switching_the_language_keeps_one_poll_and_what_is_on_screen(sqlit
     load(sqlite_db)
     make_agent(sqlite_db, "sue", role="supervisor")
     app = make_app(sqlite_db, watch_changes=False)
+    try:
+        await switch_languages(app)
+    finally:
+        i18n.set_language("en")  # the language is the process's: the next test starts in English
+
+
+async def switch_languages(app) -> None:  # type: ignore[no-untyped-def]
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_knowledge(pilot, "sue")
         await search_for(pilot, screen, "paper jam")
