@@ -10,12 +10,14 @@ the results and the preview; it coordinates them and runs what is done with a so
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 
+from ..dialogs.base import DeskModal
 from ..dialogs.kb_editor import HistoryDialog, SolutionEditor
 from ..dialogs.knowledge import StatusDialog, TicketDialog
 from ..i18n import _
@@ -65,46 +67,44 @@ class ArticleActions(DeskScreen):
     def _ticket_default(self) -> str:
         return getattr(self.app, "current_ticket", None) or ""
 
-    def action_note(self) -> None:
+    def _ask(self, dialog: Callable[[str], DeskModal[Any]], then: Callable[[int, str, Any], None]) -> None:
+        """Ask `dialog(key)` about the current solution; with an answer: `then(id, key, answer)`."""
         got = self.current_article()
         if got is None:
             return
         article_id, key = got
+        self.app.push_screen(dialog(key), lambda answer: then(article_id, key, answer) if answer else None)
+
+    def action_note(self) -> None:
+        self._ask(
+            lambda key: TicketDialog(
+                _("Copy {key} into a note on ticket:", key=key), self._ticket_default(), ask_public=True
+            ),
+            self._copy,
+        )
+
+    def _act(
+        self, result: type[ServiceDone[Any]], key: str, tag: str, fn: Any, *args: Any, **kw: Any
+    ) -> None:
+        """Run `fn(db, actor, *args, **kw)` for the solution `key`: `result((key, tag, value))`."""
         db, actor = self._who()
+        self.call(lambda: (key, tag, fn(db, actor, *args, **kw)), result=result, group=result.__name__)
 
-        def chosen(answer: tuple[str, bool] | None) -> None:
-            if answer:
-                number, public = answer
-                self.call(
-                    lambda: (key, number, kb.copy_to_note(db, actor, number, article_id, public=public)),
-                    result=Copied,
-                    group="kb-note",
-                )
-
-        question = _("Copy {key} into a note on ticket:", key=key)
-        self.app.push_screen(TicketDialog(question, self._ticket_default(), ask_public=True), chosen)
+    def _copy(self, article_id: int, key: str, answer: tuple[str, bool]) -> None:
+        number, public = answer
+        self._act(Copied, key, number, kb.copy_to_note, number, article_id, public=public)
 
     def on_copied(self, message: Copied) -> None:
         key, number, _note = message.value
         self.notify(_("{key} copied into a note on {number}.", key=key, number=number), markup=False)
 
     def action_solved(self) -> None:
-        got = self.current_article()
-        if got is None:
-            return
-        article_id, key = got
-        db, actor = self._who()
+        self._ask(
+            lambda key: TicketDialog(_("{key} solved ticket:", key=key), self._ticket_default()), self._solved
+        )
 
-        def chosen(answer: tuple[str, bool] | None) -> None:
-            if answer:
-                number = answer[0]
-                self.call(
-                    lambda: (key, number, kb.solved_it(db, actor, number, article_id)),
-                    result=Solved,
-                    group="kb-solved",
-                )
-
-        self.app.push_screen(TicketDialog(_("{key} solved ticket:", key=key), self._ticket_default()), chosen)
+    def _solved(self, article_id: int, key: str, answer: tuple[str, bool]) -> None:
+        self._act(Solved, key, answer[0], kb.solved_it, answer[0], article_id)
 
     def on_solved(self, message: Solved) -> None:
         key, number, linked = message.value
@@ -127,21 +127,10 @@ class ArticleActions(DeskScreen):
             self.article_changed()
 
     def action_status(self) -> None:
-        got = self.current_article()
-        if got is None:
-            return
-        article_id, key = got
-        db, actor = self._who()
+        self._ask(StatusDialog, self._set_status)
 
-        def chosen(status: str | None) -> None:
-            if status:
-                self.call(
-                    lambda: (key, status, kb.set_status(db, actor, article_id, status)),
-                    result=StatusSet,
-                    group="kb-status",
-                )
-
-        self.app.push_screen(StatusDialog(key), chosen)
+    def _set_status(self, article_id: int, key: str, status: str) -> None:
+        self._act(StatusSet, key, status, kb.set_status, article_id, status)
 
     def on_status_set(self, message: StatusSet) -> None:
         key, status, _version = message.value
