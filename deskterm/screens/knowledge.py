@@ -3,48 +3,55 @@ copy it into a ticket note, mark "this solved it" on a ticket; KB editors also c
 from reusable statements, publish or retire them, and draft one from a resolved ticket.
 
 With an empty search box the screen shows the FAQ: the best-scored solutions of each category.
-The index is built in the background after login; until it is ready the screen says so."""
+The index is built in the background after login; until it is ready the screen says so.
+
+The screen is made of panels (deskterm.widgets.knowledge): the search bar, the index state line,
+the results and the preview; it coordinates them and runs what is done with a solution."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.timer import Timer
-from textual.widgets import Checkbox, DataTable, Input, Select, Static
+from textual.containers import Horizontal
 
 from ..dialogs.base import DeskModal
+from ..dialogs.kb_editor import HistoryDialog, SolutionEditor
+from ..dialogs.knowledge import StatusDialog, TicketDialog
 from ..i18n import _
-from ..services import directory, kb
-from ..services.tickets import normalise_number
-from ..text import clean
+from ..services import kb
+from ..services.auth import Actor
 from ..widgets.chrome import DeskFooter, DeskHeader
-from ..widgets.kb_editor import HistoryDialog, SolutionEditor, used_label
-from ..widgets.table import FastTable
-from ..widgets.ticket_format import cell
+from ..widgets.knowledge.article import ArticleLoaded, ArticleView, Preview
+from ..widgets.knowledge.index import IndexState
+from ..widgets.knowledge.results import ResultsTable
+from ..widgets.knowledge.search import SearchBar, SearchRequest
+from ..widgets.service import ServiceDone
 from .base import DeskScreen
 
 DEBOUNCE = 0.12  # seconds of quiet typing before a search runs
-POLL = 0.5  # how often a visible screen asks whether the index changed (others' edits)
-PAGE = 50  # results shown
-STATUSES = {"published": ("published",), "draft": ("draft",), "retired": ("retired",)}
-ALL = "*"
 
 
-def statement_lines(statements: list[str]) -> str:
-    """Numbered statements, as plain text (shown with markup off)."""
-    return "\n".join(f"{n:>2}. {clean(s, single_line=True)}" for n, s in enumerate(statements, 1))
+class Copied(ServiceDone[tuple[str, str, int]]):
+    """A solution was copied into a note on a ticket: (external id, number, the note's id)."""
 
 
-class ArticleActions:
+class Solved(ServiceDone[tuple[str, str, bool]]):
+    """A solution solved a ticket: (external id, number, newly linked)."""
+
+
+class StatusSet(ServiceDone[tuple[str, str, int]]):
+    """A solution has a new status: (external id, status, its version now)."""
+
+
+class Drafted(ServiceDone[int]):
+    """A draft solution was made from a ticket: its id."""
+
+
+class ArticleActions(DeskScreen):
     """What both the list and the full-screen view do with one solution."""
-
-    desk: Any
-    app: Any
 
     def current_article(self) -> tuple[int, str] | None:  # (article id, external id)
         raise NotImplementedError
@@ -52,64 +59,62 @@ class ArticleActions:
     def article_changed(self) -> None:
         """A solution was changed from here: show it again."""
 
+    def _who(self) -> tuple[Any, Actor]:
+        """The database and the agent logged in (every screen but the login has one)."""
+        assert self.desk.actor is not None
+        return self.desk.database, self.desk.actor
+
     def _ticket_default(self) -> str:
         return getattr(self.app, "current_ticket", None) or ""
 
-    def action_note(self) -> None:
+    def _ask(self, dialog: Callable[[str], DeskModal[Any]], then: Callable[[int, str, Any], None]) -> None:
+        """Ask `dialog(key)` about the current solution; with an answer: `then(id, key, answer)`."""
         got = self.current_article()
         if got is None:
             return
         article_id, key = got
+        self.app.push_screen(dialog(key), lambda answer: then(article_id, key, answer) if answer else None)
 
-        def chosen(answer: tuple[str, bool] | None) -> None:
-            if answer:
-                number, public = answer
-                self.call(  # type: ignore[attr-defined]
-                    kb.copy_to_note,
-                    self.desk.database,
-                    self.desk.actor,
-                    number,
-                    article_id,
-                    public=public,
-                    done=lambda _r: self.app.notify(
-                        _("{key} copied into a note on {number}.", key=key, number=number),
-                        markup=False,
-                    ),
-                )
-
-        self.app.push_screen(
-            TicketDialog(
+    def action_note(self) -> None:
+        self._ask(
+            lambda key: TicketDialog(
                 _("Copy {key} into a note on ticket:", key=key), self._ticket_default(), ask_public=True
             ),
-            chosen,
+            self._copy,
         )
 
+    def _act(
+        self, result: type[ServiceDone[Any]], key: str, tag: str, fn: Any, *args: Any, **kw: Any
+    ) -> None:
+        """Run `fn(db, actor, *args, **kw)` for the solution `key`: `result((key, tag, value))`."""
+        db, actor = self._who()
+        self.call(lambda: (key, tag, fn(db, actor, *args, **kw)), result=result, group=result.__name__)
+
+    def _copy(self, article_id: int, key: str, answer: tuple[str, bool]) -> None:
+        number, public = answer
+        self._act(Copied, key, number, kb.copy_to_note, number, article_id, public=public)
+
+    def on_copied(self, message: Copied) -> None:
+        key, number, _note = message.value
+        self.notify(_("{key} copied into a note on {number}.", key=key, number=number), markup=False)
+
     def action_solved(self) -> None:
-        got = self.current_article()
-        if got is None:
-            return
-        article_id, key = got
+        self._ask(
+            lambda key: TicketDialog(_("{key} solved ticket:", key=key), self._ticket_default()), self._solved
+        )
 
-        def done(linked: bool, number: str) -> None:
-            if linked:
-                self.app.notify(_("{key} solved {number}: linked, score raised.", key=key, number=number))
-            else:
-                self.app.notify(_("{key} was already linked to {number}.", key=key, number=number))
-            self.article_changed()
+    def _solved(self, article_id: int, key: str, answer: tuple[str, bool]) -> None:
+        self._act(Solved, key, answer[0], kb.solved_it, answer[0], article_id)
 
-        def chosen(answer: tuple[str, bool] | None) -> None:
-            if answer:
-                number = answer[0]
-                self.call(  # type: ignore[attr-defined]
-                    kb.solved_it,
-                    self.desk.database,
-                    self.desk.actor,
-                    number,
-                    article_id,
-                    done=lambda linked: done(linked, number),
-                )
-
-        self.app.push_screen(TicketDialog(_("{key} solved ticket:", key=key), self._ticket_default()), chosen)
+    def on_solved(self, message: Solved) -> None:
+        key, number, linked = message.value
+        if linked:
+            self.notify(
+                _("{key} solved {number}: linked, score raised.", key=key, number=number), markup=False
+            )
+        else:
+            self.notify(_("{key} was already linked to {number}.", key=key, number=number), markup=False)
+        self.article_changed()
 
     def action_edit(self) -> None:
         got = self.current_article()
@@ -118,38 +123,30 @@ class ArticleActions:
 
     def _saved(self, article_id: int | None) -> None:
         if article_id:
-            self.app.notify(_("Solution saved."))
+            self.notify(_("Solution saved."), markup=False)
             self.article_changed()
 
     def action_status(self) -> None:
-        got = self.current_article()
-        if got is None:
-            return
-        article_id, key = got
+        self._ask(StatusDialog, self._set_status)
 
-        def chosen(status: str | None) -> None:
-            if status:
-                self.call(  # type: ignore[attr-defined]
-                    kb.set_status,
-                    self.desk.database,
-                    self.desk.actor,
-                    article_id,
-                    status,
-                    done=lambda _r: (
-                        self.app.notify(_("{key} is now {status}.", key=key, status=_(status))),
-                        self.article_changed(),
-                    ),
-                )
+    def _set_status(self, article_id: int, key: str, status: str) -> None:
+        self._act(StatusSet, key, status, kb.set_status, article_id, status)
 
-        self.app.push_screen(StatusDialog(key), chosen)
+    def on_status_set(self, message: StatusSet) -> None:
+        key, status, _version = message.value
+        self.notify(_("{key} is now {status}.", key=key, status=_(status)), markup=False)
+        self.article_changed()
 
     def editor_only(self, action: str) -> bool | None:
         if action in ("edit", "status", "new", "draft"):
             return bool(self.desk.actor and self.desk.actor.kb_editor)
         return True
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.editor_only(action)
 
-class KnowledgeScreen(ArticleActions, DeskScreen):
+
+class KnowledgeScreen(ArticleActions):
     TITLE_TEXT = "Knowledge"
     DEFAULT_CSS = """
     KnowledgeScreen #kb-bar { height: 1; margin: 1 1 0 1; }
@@ -175,242 +172,93 @@ class KnowledgeScreen(ArticleActions, DeskScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.found: dict[str, kb.KbSuggestion] = {}
-        self.seq = 0  # the newest search asked for; older answers are dropped
-        self.shown_seq = -1  # the search whose answer is on screen
-        self.debounce: Timer | None = None
-        self.ready = False
-        self.generation = 0
-        self.faq_shown = False
+        self.showing: SearchRequest | None = None  # the search whose answer the screen shows
 
-    # --- layout -------------------------------------------------------------------------------
+    # --- layout: the panels -----------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        editor = bool(self.desk.actor and self.desk.actor.kb_editor)
+        db = self.desk.database
         yield DeskHeader()
-        with Horizontal(id="kb-bar"):
-            yield Input(
-                placeholder=_("Search solutions: words, fragments, a caller's description…"), id="kb-query"
-            )
-            yield Select([], prompt=_("All categories"), id="kb-category", compact=True)
-            yield Select(
-                [(_("English"), "en"), ("中文", "zh")], prompt=_("All languages"), id="kb-lang", compact=True
-            )
-            if editor:
-                yield Select(
-                    [(_("published"), "published"), (_("draft"), "draft"), (_("retired"), "retired")],
-                    value="published",
-                    prompt=_("Any status"),
-                    id="kb-status",
-                    compact=True,
-                )
-        yield Static(_("Building the search index…"), id="kb-state", markup=False)
+        yield SearchBar(db, editor=bool(self.desk.actor and self.desk.actor.kb_editor), id="kb-bar")
+        yield IndexState(db, id="kb-state")
         with Horizontal(id="kb-body"):
-            yield FastTable(id="kb-results", cursor_type="row", zebra_stripes=True)
-            with VerticalScroll(id="kb-preview"):
-                yield Static("", id="kb-preview-title", markup=False)
-                yield Static("", id="kb-preview-meta", markup=False)
-                yield Static("", id="kb-preview-body", markup=False)
+            yield ResultsTable(db, id="kb-results")
+            yield Preview(id="kb-preview")
         yield DeskFooter()
 
+    @property
+    def bar(self) -> SearchBar:
+        return self.query_one(SearchBar)
+
+    @property
+    def results(self) -> ResultsTable:
+        return self.query_one(ResultsTable)
+
+    @property
+    def index(self) -> IndexState:
+        return self.query_one(IndexState)
+
+    @property
+    def settled(self) -> bool:
+        """The answer to what the bar asks now is on screen."""
+        return self.showing == self.bar.request()
+
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        # 68 columns in all: the whole table fits the results pane (3/5) of a 120-column terminal
-        table.add_column(_("ID"), key="id", width=10)
-        table.add_column(_("Title"), key="title", width=30)
-        table.add_column(_("Category"), key="category", width=14)
-        table.add_column(_("Score"), key="score", width=6)
-        self.query_one("#kb-query", Input).focus()
-        self.call(kb.warm_up, self.desk.database, group="kb-warm")
-        self.call(directory.kb_categories, self.desk.database, group="kb-categories", done=self._categories)
-        self.set_interval(POLL, self._poll)
-        self._poll()
-        self.run_search()
+        self.bar.focus_query()
+        self.search()
 
     def relabel(self) -> None:
-        query = self.query_one("#kb-query", Input).value
-        self.refresh(recompose=True)
-
-        def again() -> None:
-            self.on_mount()
-            self.query_one("#kb-query", Input).value = query
-
-        self.call_after_refresh(again)
-
-    def _categories(self, paths: list[str]) -> None:
-        self.query_one("#kb-category", Select).set_options([(clean(p, single_line=True), p) for p in paths])
+        """The language changed: each panel shows its texts again; what is on screen stays."""
+        self.bar.relabel()
+        self.results.relabel()
+        self.index.relabel()
 
     # --- searching ----------------------------------------------------------------------------
 
-    @on(Input.Changed, "#kb-query")
-    def _typed(self) -> None:
-        self.seq += 1  # an answer to an older text is stale from now on
-        if self.debounce is not None:
-            self.debounce.stop()
-        self.debounce = self.set_timer(DEBOUNCE, self.run_search)
+    def search(self, *, keep: bool = False) -> None:
+        """Search for what the bar asks now (or show the FAQ); a newer search supersedes this one.
+        `keep`: the same search again (others changed solutions): the cursor stays on its row."""
+        self.results.search(self.bar.request(), keep=keep)
 
-    @on(Input.Submitted, "#kb-query")
-    def _to_results(self) -> None:
-        self.query_one(DataTable).focus()
+    def on_search_bar_changed(self, message: SearchBar.Changed) -> None:
+        self.results.search(message.request, delay=DEBOUNCE if message.typed else 0.0)
 
-    @on(Select.Changed)
-    def _filtered(self) -> None:
-        self.seq += 1
-        self.run_search()
+    def on_search_bar_submitted(self) -> None:
+        self.results.focus()
 
-    def _filters(self) -> dict[str, Any]:
-        def value(selector: str) -> str | None:
-            found = self.query(selector)
-            if not found:
-                return None
-            v = found.first(Select).value
-            return v if isinstance(v, str) else None
+    def on_results_table_shown(self, message: ResultsTable.Shown) -> None:
+        self.index.results(faq=message.request.faq, count=message.count)
+        self.query_one(Preview).show(self.results.selected)
+        self.showing = message.request
 
-        if not self.query("#kb-status"):
-            statuses: tuple[str, ...] = ("published",)  # what everyone but editors sees
-        else:
-            status = value("#kb-status")
-            statuses = STATUSES[status] if status else ("published", "draft", "retired")
-        return {"category": value("#kb-category"), "lang": value("#kb-lang"), "statuses": statuses}
+    def on_results_table_highlighted(self, message: ResultsTable.Highlighted) -> None:
+        self.query_one(Preview).show(message.found)
 
-    def run_search(self, keep: bool = False) -> None:
-        """Search for what is typed now (or show the FAQ); a newer search supersedes this one.
-        `keep`: the same search again (others changed articles): the cursor stays on its row."""
-        seq = self.seq
-        query = self.query_one("#kb-query", Input).value.strip()
-        f = self._filters()
-        db = self.desk.database
-        if not query:
-            self.call(
-                kb.faq,
-                db,
-                category=f["category"],
-                lang=f["lang"],
-                limit=PAGE,
-                per_category=3,
-                group="kb-search",
-                done=lambda rows: self._show(seq, rows, faq=True, keep=keep),
-            )
-            return
-        self.call(
-            kb.search,
-            db,
-            query,
-            limit=PAGE,
-            category=f["category"],
-            lang=f["lang"],
-            statuses=f["statuses"],
-            group="kb-search",
-            done=lambda rows: self._show(seq, rows, faq=False, keep=keep),
-        )
-
-    def _show(self, seq: int, rows: list[kb.KbSuggestion], *, faq: bool, keep: bool) -> None:
-        if seq != self.seq:
-            return  # typing went on meanwhile: a newer search is coming
-        self.shown_seq = seq
-        table = self.query_one(DataTable)
-        selected = self._selected_key()
-        self.found = {r.external_id: r for r in rows}
-        self.faq_shown = faq
-        with self.app.batch_update():
-            table.clear()
-            for r in rows:
-                table.add_row(
-                    cell(r.external_id),
-                    cell(r.title),
-                    cell(r.category, style="dim"),
-                    Text(f"{r.score:.1f}", justify="right"),
-                    key=r.external_id,
-                )
-            if keep and selected in self.found:
-                table.move_cursor(row=table.get_row_index(selected))
-        self._show_state()
-        self._preview()
-
-    def _show_state(self) -> None:
-        state = self.query_one("#kb-state", Static)
-        n = len(self.found)
-        if not self.ready and not self.faq_shown:
-            text = _("Building the search index…")
-        elif self.faq_shown:
-            text = _("Frequently used solutions, by category. Type to search.")
-            if not self.ready:
-                text += " " + _("(building the search index…)")
-        elif n == 0:
-            text = _("No solution matches.")
-        else:
-            text = _("{n} solutions, best first.", n=n)
-        state.update(text)
-
-    def _poll(self) -> None:
-        if not self.is_current:
-            return  # hidden, or a dialog is open: nothing to refresh for now
-        self.call(kb.index_state, self.desk.database, group="kb-poll", done=self._index_state)
-
-    def _index_state(self, state: tuple[bool, int]) -> None:
-        ready, generation = state
-        if ready and (not self.ready or generation != self.generation):
-            first = not self.ready
-            self.ready, self.generation = True, generation
-            if first or not self.faq_shown:
-                self.run_search(keep=True)  # articles changed (here or in another console)
-            self._show_state()
-
-    def on_desk_changes(self, changes: list[Any]) -> None:
-        # a ticket changed: a solution may have solved it (its score rose); the poll picks
-        # up the index change, this refreshes an FAQ list right away
-        if self.faq_shown:
-            self.run_search(keep=True)
-
-    def article_changed(self) -> None:
-        self.run_search(keep=True)
-        self._poll()
-
-    # --- the selected solution ------------------------------------------------------------------
-
-    def _selected_key(self) -> str | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-
-    def current_article(self) -> tuple[int, str] | None:
-        key = self._selected_key()
-        if key is None or key not in self.found:
-            self.app.notify(_("Select a solution first."), severity="warning")
-            return None
-        return self.found[key].article_id, key
-
-    @on(DataTable.RowHighlighted)
-    def _highlighted(self) -> None:
-        self._preview()
-
-    @on(DataTable.RowSelected)
-    def _selected(self) -> None:
+    def on_results_table_chosen(self) -> None:
         self.action_open()
 
-    def _preview(self) -> None:
-        key = self._selected_key()
-        found = self.found.get(key) if key else None
-        title = self.query_one("#kb-preview-title", Static)
-        meta = self.query_one("#kb-preview-meta", Static)
-        body = self.query_one("#kb-preview-body", Static)
-        if found is None:
-            title.update("")
-            meta.update("")
-            body.update("")
-            return
-        title.update(clean(found.title, single_line=True))
-        meta.update(
-            f"{clean(found.external_id, single_line=True)} · {clean(found.category, single_line=True)}"
-            f" · {found.lang}"
-        )
-        body.update(statement_lines(found.statements))
+    def on_index_state_changed(self, message: IndexState.Changed) -> None:
+        if message.first or not self.results.faq_shown:
+            self.search(keep=True)  # solutions changed (here or in another console)
+
+    def on_desk_changes(self, changes: list[Any]) -> None:
+        # a ticket changed: a solution may have solved it (its score rose); the index poll picks
+        # up the index change, this refreshes an FAQ list right away
+        if self.results.faq_shown:
+            self.search(keep=True)
+
+    def article_changed(self) -> None:
+        self.search(keep=True)
+        self.index.poll()
 
     # --- actions ------------------------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return self.editor_only(action)
+    def current_article(self) -> tuple[int, str] | None:
+        found = self.results.selected
+        if found is None:
+            self.notify(_("Select a solution first."), severity="warning", markup=False)
+            return None
+        return found.article_id, found.external_id
 
     def action_open(self) -> None:
         got = self.current_article()
@@ -418,30 +266,26 @@ class KnowledgeScreen(ArticleActions, DeskScreen):
             self.app.push_screen(ArticleScreen(got[0]))
 
     def action_clear(self) -> None:
-        box = self.query_one("#kb-query", Input)
-        box.value = ""
-        box.focus()
+        self.bar.clear()
 
     def action_new(self) -> None:
         self.app.push_screen(SolutionEditor(None), self._saved)
 
     def action_draft(self) -> None:
+        db, actor = self._who()
+
         def chosen(answer: tuple[str, bool] | None) -> None:
             if answer:
-                self.call(
-                    kb.draft_from_ticket,
-                    self.desk.database,
-                    self.desk.actor,
-                    answer[0],
-                    done=lambda article_id: self.app.push_screen(SolutionEditor(article_id), self._saved),
-                )
+                self.call(kb.draft_from_ticket, db, actor, answer[0], result=Drafted, group="kb-draft")
 
-        self.app.push_screen(
-            TicketDialog(_("Draft a solution from resolved ticket:"), self._ticket_default()), chosen
-        )
+        question = _("Draft a solution from resolved ticket:")
+        self.app.push_screen(TicketDialog(question, self._ticket_default()), chosen)
+
+    def on_drafted(self, message: Drafted) -> None:
+        self.app.push_screen(SolutionEditor(message.value), self._saved)
 
 
-class ArticleScreen(ArticleActions, DeskScreen):
+class ArticleScreen(ArticleActions):
     """One solution, full screen: its statements, how many solutions share each, and its history."""
 
     TITLE_TEXT = "Knowledge"
@@ -466,39 +310,20 @@ class ArticleScreen(ArticleActions, DeskScreen):
 
     def compose(self) -> ComposeResult:
         yield DeskHeader()
-        with VerticalScroll(id="article"):
-            yield Static("", id="article-title", markup=False)
-            yield Static("", id="article-meta", markup=False)
-            yield Static("", id="article-body", markup=False)
+        yield ArticleView(id="article")
         yield DeskFooter()
 
     def on_mount(self) -> None:
         self.article_changed()
 
     def article_changed(self) -> None:
-        self.call(kb.get_article, self.desk.database, self.article_id, done=self._show)
-
-    def _show(self, a: kb.KbArticleView) -> None:
-        self.article = a
-        self.query_one("#article-title", Static).update(clean(a.title, single_line=True))
-        self.query_one("#article-meta", Static).update(
-            _(
-                "{key} · {category} · {lang} · {status} · score {score:.0f} · used {usage} times",
-                key=clean(a.external_id, single_line=True),
-                category=clean(a.category, single_line=True),
-                lang=a.lang,
-                status=_(a.status),
-                score=a.score,
-                usage=a.usage_count,
-            )
+        self.call(
+            kb.get_article, self.desk.database, self.article_id, result=ArticleLoaded, group="kb-article"
         )
-        lines = []
-        for n, st in enumerate(a.statements, 1):
-            line = f"{n:>2}. {clean(st.text, single_line=True)}"
-            if st.used_by > 1:
-                line += "  " + used_label(st.used_by)
-            lines.append(line)
-        self.query_one("#article-body", Static).update("\n".join(lines))
+
+    def on_article_loaded(self, message: ArticleLoaded) -> None:
+        self.article = message.value
+        self.query_one(ArticleView).show(message.value)
 
     def current_article(self) -> tuple[int, str] | None:
         if self.article is None:
@@ -508,65 +333,3 @@ class ArticleScreen(ArticleActions, DeskScreen):
     def action_history(self) -> None:
         if self.article is not None:
             self.app.push_screen(HistoryDialog(self.article.external_id))
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return self.editor_only(action)
-
-
-class TicketDialog(DeskModal[tuple[str, bool] | None]):
-    """Which ticket? (defaults to the ticket being worked); optionally: a public note?"""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
-
-    def __init__(self, question: str, default: str = "", *, ask_public: bool = False) -> None:
-        super().__init__()
-        self.question = question
-        self.default = default
-        self.ask_public = ask_public
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(self.question, markup=False)
-            yield Input(self.default, placeholder="SR-000123", id="ticket-number")
-            if self.ask_public:
-                yield Checkbox(_("Public note (the customer is told)"), id="ticket-public")
-            yield Static("", id="ticket-error", classes="form-error", markup=False)
-            yield Static(_("Enter: OK · Esc: cancel"), classes="dialog-hint", markup=False)
-
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
-
-    @on(Input.Submitted)
-    def _ok(self, event: Input.Submitted) -> None:
-        number = event.value.strip()
-        if not number:
-            self.query_one("#ticket-error", Static).update(_("Enter a ticket number."))
-            return
-        number = normalise_number(number)
-        public = bool(self.query("#ticket-public") and self.query_one("#ticket-public", Checkbox).value)
-        self.dismiss((number, public))
-
-
-class StatusDialog(DeskModal[str | None]):
-    BINDINGS = [
-        Binding("p", "pick('published')", "Publish", id="dialog.publish"),
-        Binding("r", "pick('retired')", "Retire", id="dialog.retire"),
-        Binding("d", "pick('draft')", "Back to draft", id="dialog.draft"),
-        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
-    ]
-
-    def __init__(self, key: str) -> None:
-        super().__init__()
-        self.key = key
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(_("Status of {key}", key=clean(self.key, single_line=True)), markup=False)
-            yield Static(
-                _("p: publish · r: retire · d: back to draft · Esc: cancel"),
-                classes="dialog-hint",
-                markup=False,
-            )
-
-    def action_pick(self, status: str) -> None:
-        self.dismiss(status)

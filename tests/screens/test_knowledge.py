@@ -8,16 +8,17 @@ import json
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
-from textual.widgets import DataTable, Input, OptionList, Static
+from textual.widgets import DataTable, Input, OptionList, Select, Static
 
-from deskterm import clock
+from deskterm import clock, i18n
 from deskterm.db import open_database
+from deskterm.dialogs.kb_editor import HistoryDialog, SolutionEditor, StatementDialog
+from deskterm.dialogs.knowledge import TicketDialog
 from deskterm.kb import store
 from deskterm.models import KbStatement, TicketArticle
-from deskterm.screens.knowledge import ArticleScreen, KnowledgeScreen, TicketDialog
+from deskterm.screens.knowledge import ArticleScreen, KnowledgeScreen
 from deskterm.services import kb, tickets
 from deskterm.services.errors import PermissionDenied
-from deskterm.widgets.kb_editor import HistoryDialog, SolutionEditor, StatementDialog
 from tests.factories import make_agent, make_ticket
 from tests.screens.helpers import log_in, make_app, wait_until
 
@@ -72,7 +73,7 @@ async def open_knowledge(pilot, login: str) -> KnowledgeScreen:  # type: ignore[
     await pilot.press("f4")
     await wait_until(pilot, lambda: isinstance(app.screen, KnowledgeScreen))
     screen = app.screen
-    await wait_until(pilot, lambda: screen.ready and screen.query_one(DataTable).row_count > 0)
+    await wait_until(pilot, lambda: screen.index.ready and screen.query_one(DataTable).row_count > 0)
     return screen
 
 
@@ -81,7 +82,7 @@ async def search_for(pilot, screen: KnowledgeScreen, text: str) -> None:  # type
     box.focus()
     box.value = ""
     await pilot.press(*text)
-    await wait_until(pilot, lambda: not screen.faq_shown and screen.seq == screen.shown_seq)
+    await wait_until(pilot, lambda: not screen.results.faq_shown and screen.settled)
 
 
 def keys(screen: KnowledgeScreen) -> list[str]:
@@ -99,7 +100,7 @@ async def test_typing_finds_and_the_preview_shows_statements_literally(sqlite_db
     app = make_app(sqlite_db, watch_changes=False)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_knowledge(pilot, "olga")
-        assert screen.faq_shown  # an empty box shows the FAQ
+        assert screen.results.faq_shown  # an empty box shows the FAQ
         await search_for(pilot, screen, "priner jam")  # a typo
         assert keys(screen)[0] == "KB-0012"
         body = static_text(screen, "#kb-preview-body")
@@ -402,3 +403,92 @@ def test_snapshot_of_the_knowledge_screen(sqlite_db, snap_compare):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def running_intervals(screen) -> int:  # type: ignore[no-untyped-def]
+    """The repeating timers running on the screen and its widgets (the index poll, cursors)."""
+    nodes = [screen, *screen.walk_children()]
+    return sum(1 for n in nodes for t in list(n._timers) if t._repeat is None and t._task is not None)
+
+
+async def test_switching_the_language_keeps_one_poll_and_what_is_on_screen(sqlite_db):
+    load(sqlite_db)
+    make_agent(sqlite_db, "sue", role="supervisor")
+    app = make_app(sqlite_db, watch_changes=False)
+    try:
+        await switch_languages(app)
+    finally:
+        i18n.set_language("en")  # the language is the process's: the next test starts in English
+
+
+async def switch_languages(app) -> None:  # type: ignore[no-untyped-def]
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_knowledge(pilot, "sue")
+        await search_for(pilot, screen, "paper jam")
+        screen.query_one("#kb-lang").value = "en"
+        await wait_until(pilot, lambda: screen.settled)
+        before = running_intervals(screen)
+        for _ in range(3):  # English → 中文 → English → 中文
+            await pilot.press("ctrl+l")
+            await pilot.pause()
+
+        def box() -> Input:
+            return screen.query_one("#kb-query", Input)
+
+        await wait_until(pilot, lambda: box().placeholder.startswith("搜索解决方案"))
+        await wait_until(pilot, lambda: "个解决方案，最佳在前" in static_text(screen, "#kb-state"))
+        table = screen.query_one(DataTable)
+        assert str(table.columns[table.ordered_columns[1].key].label) == "标题"
+        assert box().value == "paper jam" and screen.query_one("#kb-lang").value == "en"  # kept
+        assert keys(screen)[0] == "KB-0012" and screen.settled
+        await pilot.press("ctrl+l")  # back to English
+        await wait_until(pilot, lambda: "solutions, best first" in static_text(screen, "#kb-state"))
+        await pilot.pause()
+        assert running_intervals(screen) == before  # one index poll, as before: none added
+
+
+MARKUP = {
+    "id": "KB-[bold]7",
+    "lang": "en",
+    "title": "[bold]Fax[/bold] jams [red]x",
+    "category": "[red]Fax/Paper",
+    "statements": ["Open the fax [b tray."],
+    "tags": ["fax"],
+}
+
+
+def toasts(app) -> list[str]:  # type: ignore[no-untyped-def]
+    """The notifications on screen, as shown."""
+    return [str(toast.render()) for toast in app.screen.query("Toast")]
+
+
+async def test_a_solutions_id_and_title_are_shown_literally_notifications_too(sqlite_db):
+    store.import_jsonl(sqlite_db, [json.dumps(MARKUP)])
+    sue = make_agent(sqlite_db, "sue", role="supervisor")
+    t = make_ticket(sqlite_db, sue, "The fax jams")
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        screen = await open_knowledge(pilot, "sue")
+        await search_for(pilot, screen, "fax jams")
+        assert keys(screen) == ["KB-[bold]7"]
+        assert str(screen.query_one(DataTable).get_row_at(0)[1]) == "[bold]Fax[/bold] jams [red]x"
+        assert static_text(screen, "#kb-preview-title") == "[bold]Fax[/bold] jams [red]x"
+        assert static_text(screen, "#kb-preview-meta") == "KB-[bold]7 · [red]Fax/Paper · en"
+        category = screen.query_one("#kb-category", Select)
+        await wait_until(pilot, lambda: screen.bar.categories)
+        category.value = "[red]Fax/Paper"  # the filter shows the path literally
+        await wait_until(pilot, lambda: "[red]Fax/Paper" in str(category.query_one("#label").render()))
+
+        await pilot.press("ctrl+y")  # "this solved it": the notification names the id literally
+        await wait_until(pilot, lambda: isinstance(app.screen, TicketDialog))
+        assert "KB-[bold]7 solved ticket:" in static_text(app.screen, "Static")
+        await pilot.press(*t.number, "enter")
+        await wait_until(pilot, lambda: any(f"KB-[bold]7 solved {t.number}" in n for n in toasts(app)))
+
+        await pilot.press("ctrl+b", "p")  # publish: "… is now published."
+        await wait_until(pilot, lambda: "KB-[bold]7 is now published." in toasts(app))
+
+        await pilot.press("ctrl+o")  # the whole solution
+        await wait_until(pilot, lambda: isinstance(app.screen, ArticleScreen) and app.screen.article)
+        assert static_text(app.screen, "#article-title") == "[bold]Fax[/bold] jams [red]x"
+        assert static_text(app.screen, "#article-meta").startswith("KB-[bold]7 · [red]Fax/Paper · en")

@@ -9,56 +9,48 @@ the history of versions."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.timer import Timer
 from textual.widgets import Input, OptionList, Select, Static
-from textual.widgets.option_list import Option
 
-from ..dialogs.base import DeskModal
 from ..i18n import _
 from ..services import kb
 from ..services.errors import Conflict, InvalidInput
 from ..text import clean
-from .table import FastTable
-from .ticket_format import cell, local
-
-LOOKUP_DELAY = 0.2  # seconds of quiet typing before similar statements are looked up
-
-
-@dataclass
-class Draft:
-    """A statement in the editor: an existing one (id, shared by `used_by` solutions) or new text."""
-
-    text: str
-    id: int | None = None
-    used_by: int = 0
-    version: int = 1  # of the stored statement, as the editor read it
-
-
-def draft(s: kb.StatementView) -> Draft:
-    return Draft(s.text, s.id, s.used_by, s.version)
-
+from ..widgets.knowledge.article import ArticleLoaded
+from ..widgets.knowledge.statements import Draft, SimilarList, StatementList, draft
+from ..widgets.service import ServiceDone, ServiceFailed
+from ..widgets.table import FastTable
+from ..widgets.ticket_format import cell, local
+from .base import DeskModal
 
 FORM = ("title", "category", "tags", "lang", "status")  # the form's fields besides the statements
 
 
-def used_label(n: int) -> str:
-    if n == 0:
-        return _("(not used yet)")
-    return _("(in 1 solution)") if n == 1 else _("(in {n} solutions)", n=n)
+class SolutionSaved(ServiceDone[int]):
+    """The solution was saved: its id."""
 
 
-def _label(n: int, d: Draft) -> Text:
-    text = Text(f"{n:>2}. {clean(d.text, single_line=True)}")
-    if d.used_by > 1:
-        text.append("  " + used_label(d.used_by), style="dim")
-    return text
+class SolutionReloaded(ServiceDone[tuple[kb.KbArticleView, dict[int, kb.StatementView]]]):
+    """The solution as stored now, and its statements the editor lists, as stored now."""
+
+
+class StatementUsers(ServiceDone[list[tuple[str, str]]]):
+    """The solutions (external id, title) that use a statement."""
+
+
+class StatementSaved(ServiceDone[kb.StatementView]):
+    """A statement was saved: as stored."""
+
+
+class StatementReloaded(ServiceDone[dict[int, kb.StatementView]]):
+    """A statement as stored now."""
+
+
+class HistoryLoaded(ServiceDone[list[kb.RevisionView]]):
+    """Versions, newest first."""
 
 
 class SolutionEditor(DeskModal[int | None]):
@@ -81,10 +73,16 @@ class SolutionEditor(DeskModal[int | None]):
         self.article_id = article_id
         self.external_id: str | None = None
         self.base: kb.KbArticleView | None = None  # the version read: what a save names
-        self.statements: list[Draft] = []
-        self.similar: list[kb.StatementView] = []
-        self.lookup: Timer | None = None
-        self.lookup_seq = 0
+
+    @property
+    def statements(self) -> list[Draft]:
+        """The solution's statements as composed so far."""
+        return self.query_one(StatementList).drafts
+
+    @property
+    def similar(self) -> list[kb.StatementView]:
+        """The stored statements like the one being typed."""
+        return self.query_one(SimilarList).similar
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog kb-editor"):
@@ -113,13 +111,13 @@ class SolutionEditor(DeskModal[int | None]):
                     compact=True,
                 )
             yield Static(_("Statements (Del: remove · Ctrl+↑/↓: move · Enter: edit)"), markup=False)
-            yield OptionList(id="ed-statements")
+            yield StatementList(id="ed-statements")
             yield Static("", id="e-statements", classes="form-error", markup=False)
             yield Input(
                 placeholder=_("Type a statement; Enter adds it. Similar ones appear below."), id="ed-new"
             )
             yield Static(_("Existing statements like it (Enter reuses one):"), markup=False)
-            yield OptionList(id="ed-similar")
+            yield SimilarList(self.db, id="ed-similar")
             yield Static("", id="e-form", classes="form-error", markup=False)
             yield Static(
                 _("Ctrl+S: save · Ctrl+R: reload · Ctrl+O: history · Esc: cancel"),
@@ -131,15 +129,15 @@ class SolutionEditor(DeskModal[int | None]):
         self.query_one(".kb-editor").styles.width = 100  # wider than a plain dialog
         self.query_one("#ed-title", Input).focus()
         if self.article_id is not None:
-            self.call(kb.get_article, self.desk.database, self.article_id, done=self._loaded)
+            self.call(kb.get_article, self.db, self.article_id, result=ArticleLoaded, group="kb-article")
 
-    def _loaded(self, a: kb.KbArticleView) -> None:
+    def on_article_loaded(self, message: ArticleLoaded) -> None:
+        a = message.value
         self.base = a
         self.external_id = a.external_id
         self.query_one("#ed-heading", Static).update(_("Edit solution {key}", key=clean(a.external_id)))
         self._fill(_values(a))
-        self.statements = [draft(s) for s in a.statements]
-        self._show_statements()
+        self.query_one(StatementList).show([draft(s) for s in a.statements])
 
     def _form(self) -> dict[str, str]:
         tags = self.query_one("#ed-tags", Input).value.replace("，", ",").split(",")
@@ -154,14 +152,7 @@ class SolutionEditor(DeskModal[int | None]):
     def _fill(self, values: dict[str, str]) -> None:
         for key, value in values.items():
             widget = self.query_one(f"#ed-{key}")
-            widget.value = value  # type: ignore[attr-defined]
-
-    def _show_statements(self, highlight: int | None = None) -> None:
-        box = self.query_one("#ed-statements", OptionList)
-        box.clear_options()
-        box.add_options([Option(_label(n, d)) for n, d in enumerate(self.statements, 1)])
-        if self.statements:
-            box.highlighted = min(highlight if highlight is not None else 0, len(self.statements) - 1)
+            widget.value = value  # type: ignore[attr-defined]  # an Input or a Select: both have .value
 
     @on(Input.Submitted, "#ed-title, #ed-category, #ed-tags")
     def _next_field(self) -> None:
@@ -171,33 +162,7 @@ class SolutionEditor(DeskModal[int | None]):
 
     @on(Input.Changed, "#ed-new")
     def _typing(self, event: Input.Changed) -> None:
-        self.lookup_seq += 1
-        if self.lookup is not None:
-            self.lookup.stop()
-        self.lookup = self.set_timer(LOOKUP_DELAY, self._look_up)
-
-    def _look_up(self) -> None:
-        seq = self.lookup_seq
-        text = self.query_one("#ed-new", Input).value
-        self.call(
-            kb.find_statements,
-            self.desk.database,
-            text,
-            limit=8,
-            group="kb-similar",
-            done=lambda found: self._similar(seq, found),
-        )
-
-    def _similar(self, seq: int, found: list[kb.StatementView]) -> None:
-        if seq != self.lookup_seq:
-            return
-        self.similar = found
-        box = self.query_one("#ed-similar", OptionList)
-        box.clear_options()
-        for s in found:
-            label = Text(clean(s.text, single_line=True))
-            label.append("  " + used_label(s.used_by), style="dim")
-            box.add_option(Option(label))
+        self.query_one(SimilarList).look_up(event.value)
 
     @on(Input.Submitted, "#ed-new")
     def _add_typed(self, event: Input.Submitted) -> None:
@@ -205,7 +170,7 @@ class SolutionEditor(DeskModal[int | None]):
         if not text:
             return
         # the same text as an existing statement is that statement (stored once, by digest)
-        same = next((s for s in self.similar if " ".join(s.text.split()) == " ".join(text.split())), None)
+        same = self.query_one(SimilarList).same_as(text)
         self._append(Draft(same.text, same.id, same.used_by) if same else Draft(text))
 
     @on(OptionList.OptionSelected, "#ed-similar")
@@ -213,44 +178,24 @@ class SolutionEditor(DeskModal[int | None]):
         s = self.similar[event.option_index]
         self._append(Draft(s.text, s.id, s.used_by))
 
-    def _append(self, draft: Draft) -> None:
-        self.statements.append(draft)
-        self._show_statements(len(self.statements) - 1)
+    def _append(self, d: Draft) -> None:
+        self.query_one(StatementList).append(d)
         box = self.query_one("#ed-new", Input)
         box.value = ""
         box.focus()
-        self.query_one("#ed-similar", OptionList).clear_options()
-        self.similar = []
+        self.query_one(SimilarList).reset()
         self.query_one("#e-statements", Static).update("")
 
     # --- the list of statements -----------------------------------------------------------------
 
-    def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
-        box = self.query_one("#ed-statements", OptionList)
-        if self.focused is not box or box.highlighted is None:
-            return
-        i = box.highlighted
-        if event.key in ("delete", "backspace"):
-            del self.statements[i]
-            self._show_statements(i)
-        elif event.key in ("ctrl+up", "ctrl+down"):
-            j = i - 1 if event.key == "ctrl+up" else i + 1
-            if 0 <= j < len(self.statements):
-                self.statements[i], self.statements[j] = self.statements[j], self.statements[i]
-                self._show_statements(j)
-        else:
-            return
-        event.stop()
-        event.prevent_default()
-
     @on(OptionList.OptionSelected, "#ed-statements")
     def _edit_statement(self, event: OptionList.OptionSelected) -> None:
         i = event.option_index
-        d = self.statements[i]
+        listed = self.query_one(StatementList)
+        d = listed.drafts[i]
         if d.id is None:
             # a new statement: back into the box, to change and add again
-            del self.statements[i]
-            self._show_statements(i)
+            listed.drop(i)
             box = self.query_one("#ed-new", Input)
             box.value = clean(d.text)
             box.focus()
@@ -258,8 +203,7 @@ class SolutionEditor(DeskModal[int | None]):
 
         def edited(saved: kb.StatementView | None) -> None:
             if saved is not None:
-                self.statements[i] = draft(saved)
-                self._show_statements(i)
+                listed.replace(i, draft(saved))
 
         self.app.push_screen(StatementDialog(d.id, d.text, d.version), edited)
 
@@ -271,8 +215,8 @@ class SolutionEditor(DeskModal[int | None]):
         form = self._form()
         self.call(
             kb.save_solution,
-            self.desk.database,
-            self.desk.actor,
+            self.db,
+            self.actor,
             external_id=self.external_id,
             title=form["title"],
             category=form["category"],
@@ -282,11 +226,18 @@ class SolutionEditor(DeskModal[int | None]):
             status=form["status"],
             version=self.base.version if self.base else None,
             statement_versions={d.id: d.version for d in self.statements if d.id is not None},
-            done=self.dismiss,
-            failed=self._refused,
+            result=SolutionSaved,
+            group="kb-save",
         )
 
-    def _refused(self, error: Exception) -> None:
+    def on_solution_saved(self, message: SolutionSaved) -> None:
+        self.dismiss(message.value)
+
+    def on_service_failed(self, message: ServiceFailed) -> None:
+        if message.call is not SolutionSaved:
+            return  # a failed read: the banner shows it
+        message.stop()
+        error = message.error
         if isinstance(error, InvalidInput):
             for key, reason in error.errors.items():
                 found = self.query(f"#e-{key}")
@@ -304,16 +255,17 @@ class SolutionEditor(DeskModal[int | None]):
     def action_reload(self) -> None:
         if self.article_id is None:
             return  # a new solution: nothing to reload
-        db, article_id = self.desk.database, self.article_id
+        db, article_id = self.db, self.article_id
         ids = [d.id for d in self.statements if d.id is not None]
 
         def fetch() -> tuple[kb.KbArticleView, dict[int, kb.StatementView]]:
             return kb.get_article(db, article_id), kb.get_statements(db, ids)
 
-        self.call(fetch, done=lambda got: self._reloaded(*got))
+        self.call(fetch, result=SolutionReloaded, group="kb-reload")
 
-    def _reloaded(self, now: kb.KbArticleView, stored: dict[int, kb.StatementView]) -> None:
+    def on_solution_reloaded(self, message: SolutionReloaded) -> None:
         """The current version, with what this editor changed since its last read kept on top."""
+        now, stored = message.value
         assert self.base is not None
         form, read, current = self._form(), _values(self.base), _values(now)
         kept = [key for key in FORM if form[key] != read[key]]
@@ -321,18 +273,18 @@ class SolutionEditor(DeskModal[int | None]):
         mine = [(d.id, d.text if d.id is None else "") for d in self.statements]
         if mine != [(s.id, "") for s in self.base.statements]:
             kept.append("statements")  # this editor's list, its stored statements as they are now
-            self.statements = [draft(stored[d.id]) if d.id in stored else d for d in self.statements]
+            drafts = [draft(stored[d.id]) if d.id in stored else d for d in self.statements]
         else:
-            self.statements = [draft(s) for s in now.statements]
+            drafts = [draft(s) for s in now.statements]
         self.base = now
-        self._show_statements()
-        message = _("Reloaded version {version}.", version=now.version)
+        self.query_one(StatementList).show(drafts)
+        message_text = _("Reloaded version {version}.", version=now.version)
         if kept:
-            message += " " + _(
+            message_text += " " + _(
                 "Your changes are kept on top ({fields}): check them and save again.",
                 fields=", ".join(_(k) for k in kept),
             )
-        self.query_one("#e-form", Static).update(message)
+        self.query_one("#e-form", Static).update(message_text)
 
     def action_history(self) -> None:
         if self.external_id is None:
@@ -381,9 +333,10 @@ class StatementDialog(DeskModal[kb.StatementView | None]):
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
-        self.call(kb.statement_users, self.desk.database, self.statement_id, done=self._users)
+        self.call(kb.statement_users, self.db, self.statement_id, result=StatementUsers, group="kb-users")
 
-    def _users(self, users: list[tuple[str, str]]) -> None:
+    def on_statement_users(self, message: StatementUsers) -> None:
+        users = message.value
         lines = [_("Changing it changes these {n} solutions:", n=len(users))]
         lines += [
             f"  {clean(key, single_line=True)}  {clean(title, single_line=True)}" for key, title in users[:12]
@@ -396,32 +349,41 @@ class StatementDialog(DeskModal[kb.StatementView | None]):
         text = self.query_one("#st-text", Input).value
         self.call(
             kb.edit_statement,
-            self.desk.database,
-            self.desk.actor,
+            self.db,
+            self.actor,
             self.statement_id,
             text,
             version=self.version,
-            done=self.dismiss,
-            failed=self._refused,
+            result=StatementSaved,
+            group="kb-save",
         )
 
-    def _refused(self, error: Exception) -> None:
-        message = (
+    def on_statement_saved(self, message: StatementSaved) -> None:
+        self.dismiss(message.value)
+
+    def on_service_failed(self, message: ServiceFailed) -> None:
+        if message.call is not StatementSaved:
+            return  # a failed read: the banner shows it
+        message.stop()
+        error = message.error
+        refusal = (
             "; ".join(_(r) for r in error.errors.values())
             if isinstance(error, InvalidInput)
             else clean(error)
         )
         if isinstance(error, Conflict):
-            message += "\n" + _(
+            refusal += "\n" + _(
                 "Your text is kept. Ctrl+R takes the current version; Ctrl+S then saves yours over it."
             )
-        self.query_one("#e-text", Static).update(message)
+        self.query_one("#e-text", Static).update(refusal)
 
     def action_reload(self) -> None:
-        self.call(kb.get_statements, self.desk.database, [self.statement_id], done=self._reloaded)
+        self.call(
+            kb.get_statements, self.db, [self.statement_id], result=StatementReloaded, group="kb-reload"
+        )
 
-    def _reloaded(self, stored: dict[int, kb.StatementView]) -> None:
-        now = stored[self.statement_id]
+    def on_statement_reloaded(self, message: StatementReloaded) -> None:
+        now = message.value[self.statement_id]
         self.version = now.version  # the box keeps what was typed
         self.query_one("#e-text", Static).update(
             _("Now (version {version}): {text}", version=now.version, text=clean(now.text, single_line=True))
@@ -468,9 +430,7 @@ class HistoryDialog(DeskModal[None]):
         table.add_column(_("Who"), key="who", width=16)
         table.add_column(_("What changed"), key="what", width=58)
         table.focus()
-        self.call(
-            kb.history, self.desk.database, self.external_id, statement_id=self.statement_id, done=self._show
-        )
+        self.call(kb.history, self.db, self.external_id, statement_id=self.statement_id, result=HistoryLoaded)
 
     def _label(self, v: kb.RevisionView) -> str:
         return (
@@ -479,8 +439,8 @@ class HistoryDialog(DeskModal[None]):
             else f"#{v.statement_id} v{v.version}"
         )
 
-    def _show(self, versions: list[kb.RevisionView]) -> None:
-        self.versions = versions
+    def on_history_loaded(self, message: HistoryLoaded) -> None:
+        versions = self.versions = message.value
         table = self.query_one(FastTable)
         tz = self.desk.settings.timezone if self.desk.settings else "Asia/Shanghai"
         for n, v in enumerate(versions):
