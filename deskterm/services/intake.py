@@ -52,7 +52,8 @@ from .customers import CallerMatch, find_device
 from .directory import warranty_status
 from .errors import Conflict, InvalidInput
 from .priority import DEFAULT_MATRIX, LEVELS
-from .tickets import _jsonable, find_ticket, normalise_number, open_ticket, record_event, touch
+from .ticket_rows import jsonable
+from .tickets import find_ticket, normalise_number, open_ticket, record_event, touch
 
 SERVICE_MODES = ("phone", "on_site", "carry_in", "mail_in", "paid", "exchange")
 WARRANTY = ("in", "out", "unknown")
@@ -129,7 +130,7 @@ class IntakeForm:
     resolution: str = ""
 
     def as_json(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return jsonable(asdict(self))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> IntakeForm:
@@ -293,7 +294,7 @@ class DuplicateCandidate:
     same: str  # "caller" | "device" | "caller and device"
 
     def as_json(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return jsonable(asdict(self))
 
 
 class DuplicatesFound(Conflict):
@@ -423,7 +424,7 @@ class IntakeResult:
     summary: str = ""
 
     def as_json(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return jsonable(asdict(self))
 
 
 def save_call(
