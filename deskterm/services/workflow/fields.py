@@ -14,7 +14,7 @@ from .. import inputs, sla, tickets
 from ..auth import Actor
 from ..errors import InvalidInput
 from ..priority import priority_for
-from .guard import bump, current, short, to_work, write
+from .guard import bump, current, require_workable, short, write
 
 EDITABLE = ("summary", "description", "kind", "category", "impact", "urgency", "service_mode", "warranty")
 SERVICE_MODES = ("phone", "on_site", "carry_in", "mail_in", "paid", "exchange")
@@ -36,7 +36,7 @@ def edit(
         raise InvalidInput({k: "cannot be edited here" for k in sorted(unknown)})
 
     def work(s: Session) -> int:
-        t = to_work(s, actor, number, version, seen)
+        t = require_workable(s, actor, number, version, seen)
         if t.status == Status.CLOSED:
             raise InvalidInput({"status": f"{t.number} is closed: reopen it to edit it"})
         before = current(s, t)

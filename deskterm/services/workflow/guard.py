@@ -49,10 +49,11 @@ def locked(s: Session, number: str, version: int | None, seen: Mapping[str, Any]
     return t
 
 
-def to_work(
+def require_workable(
     s: Session, actor: Actor, number: str, version: int | None, seen: Mapping[str, Any] | None
 ) -> Ticket:
-    """The ticket locked and at `version`, for a change only who may work it makes."""
+    """The ticket locked and at `version`, refused unless the actor may work it (require_work): for a
+    change only who may work the ticket makes."""
     t = locked(s, number, version, seen)
     require_work(s, actor, t)
     return t

@@ -15,7 +15,7 @@ from ...models import OPEN_STATUSES, PENDING_STATUSES, EventKind, KbArticle, Sta
 from .. import directory, inputs, notify, sla, tickets
 from ..auth import Actor, require
 from ..errors import InvalidInput, PermissionDenied
-from .guard import lock, locked, required, to_work, write
+from .guard import lock, locked, require_workable, required, write
 from .rights import STATUS_MOVES, require_work
 
 NOTE_MAX = inputs.LONG_TEXT
@@ -80,7 +80,7 @@ def change_status(
     note = inputs.text(note, "note")
 
     def work(s: Session) -> int:
-        t = to_work(s, actor, number, version, seen)
+        t = require_workable(s, actor, number, version, seen)
         _check_move(t, to, actor)
         now = clock.now()
         data = set_status(s, t, to, now)
@@ -126,7 +126,7 @@ def resolve(
     resolution = required(resolution, "resolution", "say how it was solved")
 
     def work(s: Session) -> int:
-        t = to_work(s, actor, number, version, seen)
+        t = require_workable(s, actor, number, version, seen)
         if not t.is_open:
             raise InvalidInput({"status": f"{t.number} is {t.status}: only an open ticket can be resolved"})
         art = _article(s, article) if article else None
