@@ -20,7 +20,7 @@ from . import inputs
 from .auth import Actor, require
 from .directory import warranty_status
 from .phones import lookup_variants, prefix_bounds
-from .tickets import TicketRow, row_query, to_row
+from .ticket_rows import TicketRow, row_query, to_row
 
 MIN_DIGITS = 4
 # From this many digits on, a number typed without its country or area prefix is also found by

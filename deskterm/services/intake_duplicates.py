@@ -21,7 +21,7 @@ from .auth import Actor, require
 from .customers import find_device
 from .errors import Conflict
 from .intake_form import IntakeForm, IntakeRules, cleaned
-from .tickets import _jsonable
+from .ticket_rows import jsonable
 
 _TOKENS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\W_]+", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -60,7 +60,7 @@ class DuplicateCandidate:
     same: str  # "caller" | "device" | "caller and device"
 
     def as_json(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return jsonable(asdict(self))
 
 
 class DuplicatesFound(Conflict):

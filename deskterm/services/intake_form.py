@@ -20,7 +20,7 @@ from ..models import (
 )
 from . import inputs, phones
 from .priority import DEFAULT_MATRIX, LEVELS
-from .tickets import _jsonable
+from .ticket_rows import jsonable
 
 SERVICE_MODES = ("phone", "on_site", "carry_in", "mail_in", "paid", "exchange")
 WARRANTY = ("in", "out", "unknown")
@@ -97,7 +97,7 @@ class IntakeForm:
     resolution: str = ""
 
     def as_json(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return jsonable(asdict(self))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> IntakeForm:

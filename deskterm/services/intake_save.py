@@ -46,7 +46,8 @@ from .intake_form import (
     is_device_problem,
     validate,
 )
-from .tickets import _jsonable, find_ticket, normalise_number, open_ticket, record_event, touch
+from .ticket_rows import jsonable
+from .tickets import find_ticket, normalise_number, open_ticket, record_event, touch
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class IntakeResult:
     summary: str = ""
 
     def as_json(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return jsonable(asdict(self))
 
 
 # The fields of an IntakeResult that are the saved ticket's own.

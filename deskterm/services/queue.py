@@ -31,7 +31,8 @@ from .auth import Actor, require
 from .errors import InvalidInput
 from .phones import lookup_variants as phone_variants
 from .phones import prefix_bounds
-from .tickets import join_names, normalise_number, row_as, row_columns
+from .ticket_rows import join_names, row_as, row_columns
+from .tickets import normalise_number
 
 VIEWS = ("mine", "team", "callbacks", "escalated", "watching")
 SORTS = (

@@ -21,7 +21,9 @@ from ..text import clean
 from . import inputs, tickets
 from .auth import Actor, require
 from .errors import Conflict, InvalidInput
-from .workflow import WORKSHEET_MODES, _lock, _require_work
+from .ticket_rows import contact_of
+from .workflow.guard import lock
+from .workflow.rights import WORKSHEET_MODES, require_work
 
 EVENT_KIND = "worksheet"
 
@@ -64,7 +66,7 @@ def get_sheet(db: Database, actor: Actor | None, number: str) -> SheetView:
 
 
 def _view(s: Session, t: Ticket) -> SheetView:
-    customer, org, phone, device = tickets.contact_of(s, t)
+    customer, org, phone, device = contact_of(s, t)
     head: dict[str, Any] = {
         "number": t.number,
         "summary": t.summary,
@@ -138,8 +140,8 @@ def save_sheet(
         raise InvalidInput(errors)
 
     def work(s: Session) -> int:
-        t = _lock(s, number)
-        _require_work(s, actor, t)
+        t = lock(s, number)
+        require_work(s, actor, t)
         sheet = s.get(WorkSheet, t.id)
         if sheet is None and t.service_mode not in WORKSHEET_MODES:
             raise InvalidInput(
