@@ -26,6 +26,12 @@ def title(text: str) -> Static:
     return Static(text, classes="dialog-title", markup=False)
 
 
+def form_end(keys: str) -> ComposeResult:
+    """The line a refusal is shown in, and the keys the dialog takes."""
+    yield Static("", id="e-form", classes="form-error", markup=False)
+    yield Static(keys, classes="dialog-hint", markup=False)
+
+
 class NoteDialog(ServiceDialog):
     def __init__(self, number: str) -> None:
         super().__init__()
@@ -74,8 +80,7 @@ class StatusDialog(ViewDialog):
             moves = sorted(workflow.STATUS_MOVES[d.status])
             yield OptionList(*(Option(status_label(s), id=s) for s in moves), id="f-status")
             yield from self.labelled("Note", Input(id="f-note", compact=True))
-            yield Static("", id="e-form", classes="form-error", markup=False)
-            yield Static(_("Enter: change · Esc: cancel"), classes="dialog-hint", markup=False)
+            yield from form_end(_("Enter: change · Esc: cancel"))
 
     def on_mount(self) -> None:
         self.query_one("#f-status", OptionList).focus()
@@ -270,8 +275,7 @@ class OpenTicketDialog(DeskModal[str | None]):
         with Vertical(classes="dialog"):
             yield title(_("Open ticket"))
             yield Input(placeholder=_("number, e.g. SR-000123 or 123"), id="f-number")
-            yield Static("", id="e-form", classes="form-error", markup=False)
-            yield Static(_("Enter: open · Esc: cancel"), classes="dialog-hint", markup=False)
+            yield from form_end(_("Enter: open · Esc: cancel"))
 
     def on_mount(self) -> None:
         self.query_one("#f-number", Input).focus()

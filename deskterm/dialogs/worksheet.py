@@ -20,6 +20,7 @@ from ..widgets.service import ServiceDone, ServiceFailed
 from ..widgets.ticket_format import desk_timezone, local
 from .assign import AgentsLoaded
 from .base import DeskModal, ServiceDialog
+from .ticket import form_end, title
 
 
 def parse_local(text: str, timezone: str) -> datetime | None:
@@ -72,7 +73,7 @@ class WorkSheetDialog(ServiceDialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog form"):
-            yield Static(_("Work sheet {number}", number=self.number), classes="dialog-title", markup=False)
+            yield title(_("Work sheet {number}", number=self.number))
             yield Static("", id="ws-head", markup=False)
             hint = _("YYYY-MM-DD HH:MM")
             yield from self.labelled(
@@ -89,10 +90,7 @@ class WorkSheetDialog(ServiceDialog):
             yield Static(_("Parts replaced, one a line: part; serial in; serial out"), markup=False)
             yield TextArea(id="f-parts", compact=True)
             yield from self.labelled("Signed off by", Input(id="f-signed_by", compact=True))
-            yield Static("", id="e-form", classes="form-error", markup=False)
-            yield Static(
-                _("Ctrl+S: save · Ctrl+O: printable text · Esc: cancel"), classes="dialog-hint", markup=False
-            )
+            yield from form_end(_("Ctrl+S: save · Ctrl+O: printable text · Esc: cancel"))
 
     def on_mount(self) -> None:
         self.call(worksheet.get_sheet, self.db, self.actor, self.number, result=SheetLoaded, group="sheet")
