@@ -61,7 +61,7 @@ class TicketScreen(DeskScreen):
         super().__init__()
         self.number = tickets.normalise_number(number)
         self.view: workflow.TicketView | None = None  # as last read: the dialogs start from it
-        self.actions = TicketActions(self.number, id="ticket-actions")
+        self.actions = TicketActions(self.number, id="ticket-actions")  # each compose makes its own
 
     def compose(self) -> ComposeResult:
         yield DeskHeader()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
+from typing import Any
 
 from rich.cells import cell_len
 from textual.widgets import Checkbox, Input, Select, Static, TextArea
@@ -230,7 +231,7 @@ async def test_claim_on_the_ticket_screen_carries_the_version_shown(sqlite_db):
 LABELS = ("Summary", "Impact / urgency", "Warranty", "Respond by", "SLA paused", "Resolution", "Version")
 
 
-def _value_columns(panel) -> set[int]:  # type: ignore[no-untyped-def]
+def _value_columns(panel: Any) -> set[int]:
     """Where the values start on each labelled line a field panel draws (at the screen's width)."""
     from rich.console import Console
 
@@ -238,7 +239,7 @@ def _value_columns(panel) -> set[int]:  # type: ignore[no-untyped-def]
 
     console = Console(width=53, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
     console.print(panel.render_view(panel.view))
-    columns = set()
+    columns: set[int] = set()
     for line in console.export_text().splitlines():
         label = next((_(x) for x in LABELS if line.startswith(_(x) + " ")), "")
         if label:

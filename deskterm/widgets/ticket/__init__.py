@@ -1,5 +1,6 @@
-"""The ticket screen's panels: each shows one part of a ticket as read (`show(view)`), keeps what it
-shows, and reports upward with typed messages; the screen loads the ticket and hands it round.
+"""The ticket screen's panels: each shows one part of a ticket as read (`show(view)`) and keeps what
+it shows; what happens in a panel goes upward as a typed message (TicketActions.Done, .Refused).
+The screen reads the ticket, hands it round, and opens the dialogs.
 
     TicketDetails  the left-hand column: the panels below, lined up as one table
       TicketHeader   number, priority, status, the resolve countdown (kept ticking)
