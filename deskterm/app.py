@@ -203,14 +203,15 @@ class DeskApp(App[str | None]):
 
     def action_open_ticket(self) -> None:
         """Ctrl+G: open a ticket by its number, from any screen."""
-        from .screens.ticket import OpenTicketDialog, open_ticket
+        from .dialogs.ticket import OpenTicketDialog
+        from .screens.ticket import open_ticket
 
         if self.actor is not None:
             self.push_screen(OpenTicketDialog(), lambda number: open_ticket(self, number) if number else None)
 
     def action_agent_state(self) -> None:
         """F9: ready again, or away with a reason (the desk's list)."""
-        from .screens.state import StateDialog
+        from .dialogs.state import StateDialog
 
         if self.actor is not None:
             self.push_screen(StateDialog(self.agent_state), self._state_chosen)

@@ -4,6 +4,7 @@ and local times. Plain functions returning Rich Text (never markup)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
@@ -55,6 +56,12 @@ def countdown(
 
 def age(created: datetime, now: datetime) -> str:
     return span(now - created)
+
+
+def desk_timezone(node: Any) -> str:
+    """The desk's time zone (the app's settings), for showing times to a widget or dialog `node`."""
+    settings = getattr(node.app, "settings", None)
+    return settings.timezone if settings is not None else "Asia/Shanghai"
 
 
 def local(value: datetime | None, timezone: str = "Asia/Shanghai") -> str:

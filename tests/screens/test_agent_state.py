@@ -13,8 +13,8 @@ from textual.widgets import OptionList
 from deskterm.app import DeskApp
 from deskterm.config import Settings
 from deskterm.db import Database
+from deskterm.dialogs.state import StateDialog
 from deskterm.models import AgentPresence, AgentStateLog
-from deskterm.screens.state import StateDialog
 from deskterm.services import intake
 from deskterm.services.intake import IntakeForm
 from tests.factories import make_agent

@@ -8,7 +8,7 @@ import threading
 from textual.widgets import DataTable, Input, Select, Static
 
 from deskterm.db import open_database
-from deskterm.screens.escalate import EscalateDialog
+from deskterm.dialogs.escalate import EscalateDialog
 from deskterm.services import escalation, notify
 from tests.factories import make_agent, make_ticket
 from tests.screens.helpers import log_in, make_app, wait_until

@@ -4,8 +4,11 @@ snapshot."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
+from typing import Any
 
+from rich.cells import cell_len
 from textual.widgets import Checkbox, Input, Select, Static, TextArea
 
 from deskterm import clock
@@ -223,3 +226,67 @@ async def test_claim_on_the_ticket_screen_carries_the_version_shown(sqlite_db):
         await wait_until(
             pilot, lambda: tickets.get_ticket(sqlite_db, op, t.number).assignee == "Eddy Engineer"
         )
+
+
+LABELS = ("Summary", "Impact / urgency", "Warranty", "Respond by", "SLA paused", "Resolution", "Version")
+
+
+def _value_columns(panel: Any) -> set[int]:
+    """Where the values start on each labelled line a field panel draws (at the screen's width)."""
+    from rich.console import Console
+
+    from deskterm.i18n import _
+
+    console = Console(width=53, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(panel.render_view(panel.view))
+    columns: set[int] = set()
+    for line in console.export_text().splitlines():
+        label = next((_(x) for x in LABELS if line.startswith(_(x) + " ")), "")
+        if label:
+            rest = line[len(label) :]
+            columns.add(cell_len(label) + cell_len(rest) - cell_len(rest.lstrip()))
+    return columns
+
+
+async def test_the_field_panels_line_up_as_one_table_in_both_languages(sqlite_db):
+    """The fields, the SLA clocks and the record are three panels; their labels and values still
+    form one table, whatever the longest label is in the language shown."""
+    from deskterm.widgets.ticket import SlaClocks, TicketFields, TicketRecord
+
+    op = make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1)
+    eng = make_agent(sqlite_db, "eddy")
+    t = make_ticket(sqlite_db, op)
+    tickets.claim(sqlite_db, eng, t.number)
+    workflow.resolve(sqlite_db, eng, t.number, "Reseated the memory")
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot, "eddy", t.number)
+        for title in ("Timeline", "处理记录"):
+            if title != "Timeline":
+                await pilot.press("ctrl+l")
+            await wait_until(
+                pilot,
+                lambda title=title: (
+                    title in str(app.screen.query_one("#ticket-timeline-title", Static).render())
+                    and app.screen.query_one(TicketRecord).view is not None
+                ),
+            )
+            panels = [screen.query_one(p) for p in (TicketFields, SlaClocks, TicketRecord)]
+            columns = set().union(*(_value_columns(p) for p in panels))
+            assert len(columns) == 1, (title, columns)
+
+
+async def test_watch_and_unwatch(sqlite_db):
+    op = make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1)
+    make_agent(sqlite_db, "eddy")
+    t = make_ticket(sqlite_db, op)
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        screen = await _open(pilot, "eddy", t.number)
+        head = screen.query_one("#ticket-head", Static)
+        await pilot.press("f")
+        await wait_until(pilot, lambda: screen.view.watching and "watching" in str(head.render()))
+        assert any(str(n.message) == f"Watching {t.number}." for n in app._notifications)
+        await pilot.press("f")
+        await wait_until(pilot, lambda: not screen.view.watching and "watching" not in str(head.render()))
+        assert any(str(n.message) == f"No longer watching {t.number}." for n in app._notifications)

@@ -1,22 +1,33 @@
 """Manual escalation of one ticket: functional (to a team, the next tier by default) or
 hierarchical (the next person up the line), with the reason and the time the next line expects to
-need, which the desk reads to the customer. Pushed by the ticket screen:
+need, which the desk reads to the customer. Opened by the ticket screen:
 
     app.push_screen(EscalateDialog(number), callback)  # callback(EscalationResult | None)
 """
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Select, Static
 
-from ..dialogs.base import DeskModal
 from ..i18n import _
 from ..services import escalation
-from ..services.errors import DeskError, InvalidInput
+from ..services.errors import InvalidInput
+from ..text import clean
+from ..widgets.service import ServiceDone, ServiceFailed
+from .base import DeskModal
+
+
+class OptionsLoaded(ServiceDone[escalation.EscalationOptions]):
+    """Where the ticket can go up to, and whether the agent may send it."""
+
+
+class Escalated(ServiceDone[escalation.EscalationResult]):
+    """The ticket went up: the dialog closes with the result."""
 
 
 class EscalateDialog(DeskModal["escalation.EscalationResult | None"]):
@@ -59,17 +70,11 @@ class EscalateDialog(DeskModal["escalation.EscalationResult | None"]):
             yield Static(_("Ctrl+S: escalate · Esc: cancel"), classes="dialog-hint", markup=False)
 
     def on_mount(self) -> None:
-        self.call(
-            escalation.escalation_options,
-            self.desk.database,
-            self.desk.actor,
-            self.number,
-            done=self._options,
-            failed=self._refused,
-        )
+        options = escalation.escalation_options
+        self.call(options, self.db, self.actor, self.number, result=OptionsLoaded, group="options")
 
-    def _options(self, options: escalation.EscalationOptions) -> None:
-        self.options = options
+    def on_options_loaded(self, message: OptionsLoaded) -> None:
+        self.options = options = message.value
         mode = self.query_one("#f-mode", Select)
         labels = {
             "functional": _("Functional: to a more skilled line"),
@@ -82,7 +87,7 @@ class EscalateDialog(DeskModal["escalation.EscalationResult | None"]):
         mode.set_options([(labels[m], m) for m in options.allowed])
         mode.value = options.allowed[0]
         self.query_one("#f-team", Select).set_options(
-            [(f"{name} (tier {tier})", name) for name, tier in options.teams]
+            [(Text(clean(f"{name} (tier {tier})")), name) for name, tier in options.teams]
         )
         self._describe()
         self.query_one("#f-reason", Input).focus()
@@ -121,24 +126,27 @@ class EscalateDialog(DeskModal["escalation.EscalationResult | None"]):
         team = self.query_one("#f-team", Select).value
         self.call(
             escalation.escalate,
-            self.desk.database,
-            self.desk.actor,
+            self.db,
+            self.actor,
             self.number,
             mode=mode,
             reason=self.query_one("#f-reason", Input).value,
             expected=self.query_one("#f-expected", Input).value,
             team=team if mode == "functional" and isinstance(team, str) else None,
             version=self.options.version,
-            done=self.dismiss,
-            failed=self._refused,
+            result=Escalated,
         )
 
-    def _refused(self, error: Exception) -> None:
+    def on_escalated(self, message: Escalated) -> None:
+        self.dismiss(message.value)
+
+    def on_service_failed(self, message: ServiceFailed) -> None:
+        """A refusal is shown in place: each field's reason under the field, the rest below."""
+        message.stop()
+        error = message.error
         if isinstance(error, InvalidInput):
             for key, reason in error.errors.items():
                 target = self.query(f"#e-{key}")
                 (target.first(Static) if target else self.query_one("#e-form", Static)).update(_(reason))
-        elif isinstance(error, DeskError):
-            self.query_one("#e-form", Static).update(str(error))
         else:
             self.query_one("#e-form", Static).update(str(error))

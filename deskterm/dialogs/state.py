@@ -9,12 +9,17 @@ from textual.containers import Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from ..dialogs.base import DeskModal
 from ..i18n import _, language
 from ..services import presence
 from ..text import clean
+from ..widgets.service import ServiceDone
+from .base import DeskModal
 
 READY = "available"
+
+
+class ReasonsLoaded(ServiceDone[list[presence.Reason]]):
+    """The desk's list of reasons to be away."""
 
 
 class StateDialog(DeskModal[tuple[str, str] | None]):
@@ -32,9 +37,10 @@ class StateDialog(DeskModal[tuple[str, str] | None]):
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
-        self.call(presence.away_reasons, self.desk.database, done=self._reasons)
+        self.call(presence.away_reasons, self.db, result=ReasonsLoaded)
 
-    def _reasons(self, reasons: list[presence.Reason]) -> None:
+    def on_reasons_loaded(self, message: ReasonsLoaded) -> None:
+        reasons = message.value
         options = self.query_one(OptionList)
         for r in reasons:
             name = r.name_zh if language() == "zh" and r.name_zh else r.name
