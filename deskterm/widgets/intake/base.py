@@ -64,7 +64,7 @@ class DeskWidget(Widget):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._timers: dict[str, Timer] = {}
+        self._later: dict[str, Timer] = {}
 
     @property
     def desk(self) -> DeskApp:
@@ -76,10 +76,10 @@ class DeskWidget(Widget):
     def later(self, delay: float, fn: Callable[[], Any], name: str = "timer") -> None:
         """Run `fn` after `delay` seconds; a newer `later` of the same name replaces it."""
         self.stop_later(name)
-        self._timers[name] = self.set_timer(delay, fn)
+        self._later[name] = self.set_timer(delay, fn)
 
     def stop_later(self, name: str = "timer") -> None:
-        timer = self._timers.pop(name, None)
+        timer = self._later.pop(name, None)
         if timer is not None:
             timer.stop()
 
