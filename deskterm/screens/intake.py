@@ -17,38 +17,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Input, Static
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input
 
 from ..dialogs.base import ConfirmDialog
 from ..dialogs.intake import ArticleDialog, CallerDialog, ChaseDialog, DuplicateDialog
 from ..i18n import _
 from ..services import customers, intake, kb
 from ..services.customers import CallerMatch, CallerPop, DeviceView
-from ..services.drafts import DraftStore, desk_key, drafts_dir
 from ..services.errors import DeskError, InvalidInput
-from ..services.intake import (
-    CallerChanged,
-    DuplicatesFound,
-    IntakeForm,
-    IntakeResult,
-    IntakeRules,
-    RestoredDraft,
-)
+from ..services.intake import CallerChanged, DuplicatesFound, IntakeForm, IntakeResult, IntakeRules
 from ..services.kb import KbSuggestion
-from ..services.scripts import fill
-from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
 from ..widgets.intake.assist import AssistList
+from ..widgets.intake.banner import Banner
 from ..widgets.intake.base import LABELS, Edited, field_name
 from ..widgets.intake.caller import CallerPanel
-from ..widgets.intake.chase import DuplicateChase, chase_readout
-from ..widgets.intake.classification import ClassificationPanel
+from ..widgets.intake.chase import DuplicateChase
 from ..widgets.intake.device import DevicePanel
-from ..widgets.intake.pop import ScreenPop, local_time
+from ..widgets.intake.draft import DraftKeeper
+from ..widgets.intake.form import FormColumn
+from ..widgets.intake.pop import ScreenPop
 from ..widgets.intake.script import ScriptLine
 from ..widgets.intake.suggestions import Suggestions
 from ..widgets.service import ServiceDone, ServiceFailed
@@ -56,28 +47,11 @@ from .base import DeskScreen
 
 RETRY_SECONDS = 5.0
 CHOICE_FIELDS = ("warranty", "kind", "impact", "urgency", "priority", "service_mode")
-TYPED_FIELDS = (
-    "name",
-    "organisation",
-    "phone",
-    "device_model",
-    "device_serial",
-    "description",
-    "summary",
-    "category",
-)
+TYPED_FIELDS = (*CallerPanel.FIELDS, "device_model", "device_serial", "description", "summary", "category")
 
 
 class Saved(ServiceDone[IntakeResult]):
     """The call is saved (a new ticket, or a chase of an open one)."""
-
-
-class DraftLoaded(ServiceDone[dict[str, Any] | None]):
-    """The draft left on disk by a console that died mid-call (None: none)."""
-
-
-class DraftRestored(ServiceDone[RestoredDraft]):
-    """The draft, checked against this database."""
 
 
 class IntakeScreen(DeskScreen):
@@ -101,28 +75,14 @@ class IntakeScreen(DeskScreen):
     ]
     DEFAULT_CSS = """
     IntakeScreen #intake-top { height: auto; max-height: 3; padding: 0 1; background: $boost; }
-    IntakeScreen #intake-script { width: 1fr; height: auto; max-height: 3; text-style: bold; }
-    IntakeScreen #intake-timer { width: 8; height: 1; text-align: right; color: $text-muted; }
     IntakeScreen #intake-banner { height: auto; padding: 0 1; display: none; }
     IntakeScreen #intake-banner.-error { display: block; background: $error 40%; }
     IntakeScreen #intake-banner.-info { display: block; background: $success 30%; }
     IntakeScreen #intake-body { height: 1fr; }
     IntakeScreen #intake-form { width: 3fr; min-width: 40; height: 1fr; padding: 0 1 0 0; }
     IntakeScreen #intake-side { width: 2fr; height: 1fr; border-left: vkey $primary 50%; padding: 0 0 0 1; }
-    IntakeScreen .i-row { height: 1; }
-    IntakeScreen .i-label { width: 13; color: $text-muted; }
-    IntakeScreen .i-row Input { width: 1fr; }
-    IntakeScreen .i-error { height: auto; color: $error; padding-left: 13; display: none; }
-    IntakeScreen .i-error.-shown { display: block; }
-    IntakeScreen #row-description { height: auto; }
-    IntakeScreen #f-description { width: 1fr; height: 4; }
-    IntakeScreen #row-priority_reason { display: none; }
-    IntakeScreen #row-priority_reason.-shown { display: block; }
     IntakeScreen #intake-pop { height: auto; max-height: 60%; }
     IntakeScreen #intake-assist-list { height: 1fr; }
-    IntakeScreen #intake-assist-title { height: auto; color: $text-muted; text-style: bold; margin-top: 1; }
-    IntakeScreen #intake-assist { height: 1fr; border: none; padding: 0; background: $surface; }
-    IntakeScreen .-focused-label { color: $accent; text-style: bold; }
     """
 
     def __init__(self) -> None:
@@ -130,20 +90,19 @@ class IntakeScreen(DeskScreen):
         settings = self.desk.settings
         self.rules = IntakeRules.from_settings(settings) if settings is not None else IntakeRules()
         self.line = ScriptLine(id="intake-top")
-        self.caller = CallerPanel(id="intake-caller")
-        self.device_panel = DevicePanel(id="intake-device")
-        self.classification = ClassificationPanel(self.rules, id="intake-classification")
-        self.form_panels = (self.caller, self.device_panel, self.classification)
+        self.form = FormColumn(self.rules, id="intake-form")
+        self.caller = self.form.caller
+        self.device_panel = self.form.device
+        self.classification = self.form.classification
         self.kb_panel = Suggestions(id="intake-kb")
         self.duplicates = DuplicateChase(id="intake-duplicates")
         self.assist = AssistList(id="intake-assist-list")
         self.screen_pop = ScreenPop(id="intake-pop")
+        self.drafts = DraftKeeper(id="intake-draft")
+        self.banner = Banner(id="intake-banner")
         self.last_result: IntakeResult | None = None  # the call just saved, in the pop
         self.saving = False
         self.pending_retry = False
-        self.draft_dirty = False
-        self.draft_checked = False  # the draft on disk was looked for (and offered if there was one)
-        self.acw_hint = False  # the banner says how after-call work ends
         self._retry_timer: Any = None
 
     # What the screen shows, for those who look (tests): the panels own it.
@@ -164,15 +123,15 @@ class IntakeScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield DeskHeader()
         yield self.line
-        yield Static("", id="intake-banner", markup=False)
+        yield self.banner
         with Horizontal(id="intake-body"):
-            with VerticalScroll(id="intake-form", can_focus=False):
-                yield from self.form_panels
+            yield self.form
             with Vertical(id="intake-side"):
                 yield self.screen_pop
                 yield self.assist
                 yield self.kb_panel
                 yield self.duplicates
+                yield self.drafts
         yield DeskFooter()
 
     def on_mount(self) -> None:
@@ -180,7 +139,6 @@ class IntakeScreen(DeskScreen):
         self.set_interval(0.5, self._flush_draft)
         self.call(kb.warm_up, self.desk.database, group="kb-warm")
         self.call(customers.warm_up, self.desk.database, group="phones-warm")
-        self.call(self._draft_store().load, result=DraftLoaded, group="draft-load")
         self._reset()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -193,16 +151,9 @@ class IntakeScreen(DeskScreen):
     def on_resize(self) -> None:
         self.device_panel.fit(self.size.height)
 
-    def _draft_store(self) -> DraftStore:
-        assert self.desk.actor is not None and self.desk.database is not None
-        return DraftStore(
-            drafts_dir(self.desk.settings), self.desk.actor.login, desk_key(self.desk.database.engine.url)
-        )
-
     def relabel(self) -> None:
         """Ctrl+L: the labels, choices and script in the other language; the input stays."""
-        for panel in self.form_panels:
-            panel.relabel()
+        self.form.relabel()
         self._show_script()
         self._show_pop()
         self.assist.redraw()
@@ -211,23 +162,21 @@ class IntakeScreen(DeskScreen):
 
     def _reset(self, *, keep_script: bool = False) -> None:
         """An empty form for the next call (the timer starts with New call or the first key)."""
-        for panel in (*self.form_panels, self.kb_panel, self.duplicates):
+        for panel in (self.form, self.kb_panel, self.duplicates):
             panel.clear()
         self.line.clear(keep_said=keep_script)
         self.pending_retry = False
         self.refresh_bindings()
         self._cancel_retry()
-        for panel in self.form_panels:
-            panel.clear_errors()
         self._update_mode()
         self.assist.show("", [])
         self._show_pop()
         if not keep_script:
             self.last_result = None
-            self._banner("")
+            self.banner.say("")
         self._show_script()
         self._tick()
-        self._focus("name")
+        self.form.focus_field("name")
 
     def _start_call(self) -> None:
         if self.line.start():
@@ -236,14 +185,8 @@ class IntakeScreen(DeskScreen):
             self._tick()
 
     def _read_form(self) -> IntakeForm:
-        return IntakeForm(
-            **self.caller.part(),
-            **self.device_panel.part(),
-            **self.classification.part(),
-            **self.kb_panel.part(),
-            channel="phone",
-            call_started_at=self.line.started_at,
-        )
+        parts = self.form.part() | self.kb_panel.part()
+        return IntakeForm(**parts, channel="phone", call_started_at=self.line.started_at)
 
     def _has_input(self) -> bool:
         form = self._read_form()
@@ -252,9 +195,7 @@ class IntakeScreen(DeskScreen):
     def action_new_call(self) -> None:
         def go(yes: bool | None) -> None:
             if yes:
-                self._discard()
-                self.desk.call_ended(saved=False)
-                self._reset()
+                self._drop_call()
                 self._start_call()
                 self._show_script()
 
@@ -269,50 +210,30 @@ class IntakeScreen(DeskScreen):
 
         def go(yes: bool | None) -> None:
             if yes:
-                self._discard()
-                self.desk.call_ended(saved=False)
-                self._reset()
+                self._drop_call()
 
         self.app.push_screen(ConfirmDialog(_("Cancel this call? What was typed is discarded.")), go)
 
-    def _discard(self) -> None:
-        self.draft_dirty = False
-        self.call(self._draft_store().remove, group="draft")
+    def _drop_call(self) -> None:
+        self.drafts.discard()
+        self.desk.call_ended(saved=False)
+        self._reset()
 
     def _tick(self) -> None:
-        if self.acw_hint and self.desk.agent_state[0] != "after_call":
-            self._banner("")  # no longer wrapping up
+        self.banner.follow(self.desk.agent_state[0])
         self.line.tick()
 
     def _show_script(self) -> None:
         self.line.show(field_name(self.focused), idle=not self._has_input())
 
     def _show_pop(self) -> None:
-        self.screen_pop.show(
-            saved=self.last_result,
-            pop=self.caller.pop,
-            typed_differs=self.caller.typed_differs(),
-            device=self.device_panel.device,
-            customer_id=self.caller.customer_id,
-            timezone=self.desk.settings.timezone,
-        )
-
-    def _banner(self, message: str, kind: str = "") -> None:
-        self.acw_hint = False
-        banner = self.query_one("#intake-banner", Static)
-        banner.update(clean(message))
-        banner.set_class(kind == "error", "-error")
-        banner.set_class(kind == "info", "-info")
-
-    def _focus(self, name: str) -> None:
-        self.query_one(f"#f-{name}").focus()
+        self.screen_pop.show(self.last_result, self.caller, self.device_panel.device)
 
     # --- what the panels report ------------------------------------------------------------------
 
     def on_descendant_focus(self, event: Any) -> None:
         name = field_name(event.widget)
-        for label in self.query(".i-label"):
-            label.set_class(label.id == f"l-{name}", "-focused-label")
+        self.form.highlight(name)
         if name in LABELS:
             self._show_script()
             self._context_for(name)
@@ -344,13 +265,13 @@ class IntakeScreen(DeskScreen):
                 f"{self.classification.text('summary')} {self.device_panel.text('description')}"
             )
         elif name == "kind" and value == "complaint":
-            self._banner(_("Complaint: the supervisor is told when the ticket is saved."), "info")
+            self.banner.say(_("Complaint: the supervisor is told when the ticket is saved."), "info")
         if name in CHOICE_FIELDS:
             self._update_mode()
 
     def _changed(self) -> None:
         self._start_call()
-        self.draft_dirty = True
+        self.drafts.dirty = True
         self.line.say("")
         self._show_script()
 
@@ -378,7 +299,7 @@ class IntakeScreen(DeskScreen):
     def on_device_panel_found(self, message: DevicePanel.Found) -> None:
         if message.device is not None:
             self.classification.suggest_category(message.device.category)
-            self.draft_dirty = True
+            self.drafts.dirty = True
         self._update_mode()
         self._show_pop()
 
@@ -397,10 +318,6 @@ class IntakeScreen(DeskScreen):
     def action_submit_field(self) -> None:
         if isinstance(self.focused, Input):
             self._submitted(self.focused)
-
-    @on(Input.Submitted)
-    def _enter(self, event: Input.Submitted) -> None:
-        self._submitted(event.input)
 
     def _submitted(self, field: Input) -> None:
         """Enter in a field: pick the highlighted match where one is offered, else the next field."""
@@ -422,7 +339,7 @@ class IntakeScreen(DeskScreen):
             self.classification.choose_category(category.path)
             self._update_mode()
         if name == "device_model" and not field.value.strip():
-            self._focus("description")  # Enter on an empty model: not a device problem
+            self.form.focus_field("description")  # Enter on an empty model: not a device problem
             return
         self.focus_next()
 
@@ -434,7 +351,7 @@ class IntakeScreen(DeskScreen):
         self._changed()
         self._update_mode()
         self.assist.show("", [])
-        self._focus("device_model")
+        self.form.focus_field("device_model")
 
     def _pick_device(self, device: DeviceView) -> None:
         self.device_panel.pick(device)
@@ -443,7 +360,7 @@ class IntakeScreen(DeskScreen):
         self._update_mode()
         self._show_pop()
         self.assist.show("kb", self.kb_panel.items)
-        self._focus("description")
+        self.form.focus_field("description")
 
     # --- first-contact resolution and chases --------------------------------------------------
 
@@ -459,8 +376,8 @@ class IntakeScreen(DeskScreen):
         if article is None:
             return
         self.kb_panel.choose(article)
-        self.draft_dirty = True
-        self._banner(
+        self.drafts.dirty = True
+        self.banner.say(
             _("Solved at first contact with {id}: saving as resolved.", id=article.external_id), "info"
         )
         self.action_save()
@@ -476,8 +393,7 @@ class IntakeScreen(DeskScreen):
 
     def _chased(self, outcome: tuple[IntakeResult, int] | None) -> None:
         if outcome is not None:
-            result, reply = outcome
-            self._done(result, chase_readout(self.line.script(), result, reply))
+            self._done(*outcome)
 
     # --- saving ------------------------------------------------------------------------------------
 
@@ -492,12 +408,7 @@ class IntakeScreen(DeskScreen):
             return
         self._start_call()
         form = self._read_form()
-        errors = intake.validate(
-            form,
-            self.rules,
-            device_known=self.device_panel.device is not None,
-            category_known=self.classification.category_known(form.category),
-        )
+        errors = self.form.errors(form)
         if errors:
             self._show_errors(errors)
             return
@@ -525,28 +436,20 @@ class IntakeScreen(DeskScreen):
             self._retry_timer = None
 
     def on_saved(self, message: Saved) -> None:
-        result = message.value
         self.saving = False
-        script = self.line.script()
-        if result.outcome == "chased":
-            line = chase_readout(script, result, 0)
-        else:
-            template = script.confirmation_solved if result.first_contact else script.confirmation
-            line = fill(template, caller=result.caller or self.caller.text("name"), number=result.number)
-        self._banner("")
-        self._done(result, line)
+        self.banner.say("")
+        self._done(message.value)
 
-    def _done(self, result: IntakeResult, line: str) -> None:
+    def _done(self, result: IntakeResult, reply: int = 0) -> None:
         """The call is logged: the confirmation and goodbye to read, an empty form, after-call work."""
-        self.draft_dirty = False
-        self.call(self._draft_store().remove, group="draft")
+        caller = self.caller.text("name")
+        self.drafts.discard()
         self._reset(keep_script=True)
         self.last_result = result
-        self.line.say(f"{line} {fill(self.line.script().goodbye)}")
+        self.line.say_logged(result, caller, reply)
         self.desk.call_ended(saved=True)
         if self.desk.agent_state[0] == "after_call":
-            self._banner(_("After-call work: F9 when ready, or take the next call."), "info")
-            self.acw_hint = True
+            self.banner.after_call()
         self._tick()
         self._show_script()
         self._show_pop()
@@ -566,11 +469,11 @@ class IntakeScreen(DeskScreen):
         elif isinstance(error, InvalidInput):
             self._show_errors(error.errors)
         elif isinstance(error, DeskError):
-            self._banner(str(error), "error")
+            self.banner.say(str(error), "error")
         else:  # the database (a DatabaseError: the connection, a timeout)
             self.pending_retry = True
             self.refresh_bindings()
-            self._banner(
+            self.banner.say(
                 _(
                     "Not saved: {reason}. Nothing is lost; retrying every {n} s (Ctrl+R retries now).",
                     reason=str(error),
@@ -583,7 +486,7 @@ class IntakeScreen(DeskScreen):
 
     def _caller_chosen(self, choice: str | None) -> None:
         if choice is None:  # back to the call: nothing saved, nothing typed lost
-            self._focus("name")
+            self.form.focus_field("name")
             return
         self.caller.choice = choice
         self._save()
@@ -594,90 +497,40 @@ class IntakeScreen(DeskScreen):
             self._save()
 
     def _show_errors(self, errors: dict[str, str]) -> None:
-        for panel in self.form_panels:
-            panel.clear_errors()
-        first = None
-        for name, reason in errors.items():
-            if any(panel.show_error(name, reason) for panel in self.form_panels):
-                first = first or name
-            else:
-                self._banner(f"{name}: {_(reason)}", "error")
-        if first:
-            if first == "priority_reason":
-                self.classification.show_reason()
-            widget = self.query_one(f"#f-{first}")
-            widget.focus()
-            widget.scroll_visible()
+        for name, reason in self.form.show_errors(errors).items():
+            self.banner.say(f"{name}: {_(reason)}", "error")
 
     # --- drafts ------------------------------------------------------------------------------------
 
     def _flush_draft(self) -> None:
-        if not self.draft_dirty or self.desk.actor is None:
+        if not self.drafts.dirty or self.desk.actor is None:
             return
-        self.draft_dirty = False
-        data = self._read_form().as_json()
-        data["_device_known"] = self.device_panel.device is not None
-        picked = self.caller.picked
-        if picked is not None:  # what the caller's id meant: checked again on restore
-            data["_picked"] = {"name": picked.name, "organisation": picked.organisation}
-        self.call(self._draft_store().save, data, group="draft")
+        known = self.device_panel.device is not None
+        self.drafts.save(self._read_form(), device_known=known, picked=self.caller.picked)
 
-    def on_draft_loaded(self, message: DraftLoaded) -> None:
-        self.draft_checked = True
-        data = message.value
-        if not data:
-            return
-        form = IntakeForm.from_json(data)
-        if not any(
-            v.strip() for v in (form.name, form.organisation, form.phone, form.description, form.summary)
-        ):
-            self._discard()  # nothing worth offering back
-            return
-        timezone = self.desk.settings.timezone
-        started = local_time(form.call_started_at, timezone) if form.call_started_at else "?"
-        who = " · ".join(clean(v, single_line=True) for v in (form.name, form.phone) if v.strip())
-        question = _(
-            "An unsaved call from {time} was found: {who}. Restore it?", time=started, who=who or "—"
-        )
-
+    def on_draft_keeper_found(self, message: DraftKeeper.Found) -> None:
         def answer(yes: bool | None) -> None:
-            if yes:  # its ids are checked against this database first
-                self.call(
-                    intake.restore_draft,
-                    self.desk.database,
-                    self.desk.actor,
-                    data,
-                    result=DraftRestored,
-                    group="draft-restore",
-                )
+            if yes:
+                self.drafts.restore(message.data)
             else:
-                self._discard()
+                self.drafts.discard()
 
-        self.app.push_screen(ConfirmDialog(question, yes=_("restore"), no=_("discard")), answer)
+        self.app.push_screen(ConfirmDialog(message.question, yes=_("restore"), no=_("discard")), answer)
 
-    def on_draft_restored(self, message: DraftRestored) -> None:
-        restored = message.value
+    def on_draft_keeper_restored(self, message: DraftKeeper.Restored) -> None:
+        restored = message.restored
         form = restored.form
         self._reset()
-        self.caller.restore(form, restored.caller)
-        self.device_panel.restore(form)
-        self.classification.restore(form)
+        self.form.restore(form, restored.caller)
         self.kb_panel.restore(form)
         self.line.restore(form.call_started_at)
         self._update_mode()
         self._show_script()
         if form.call_started_at is not None:
             self.desk.call_started()  # back on the call that was cut off
-        self.draft_dirty = True
-        self.notify(_("The unsaved call is back: check it and save."), markup=False)
+        self.drafts.dirty = True
         if "caller" in restored.dropped:
-            self._banner(
+            self.banner.say(
                 _("The caller picked in this draft is not the same on this desk: look them up again."),
                 "error",
-            )
-        if "article" in restored.dropped:
-            self.notify(
-                _("The solution chosen in this draft is not the same on this desk: choose it again."),
-                severity="warning",
-                markup=False,
             )

@@ -580,7 +580,7 @@ async def test_a_draft_is_not_offered_on_another_desk(desk, tmp_path, sqlite_tem
         async with app.run_test(size=(100, 32)) as pilot:
             await start(pilot, app)
             intake_screen = next(s for s in app.screen_stack if isinstance(s, IntakeScreen))
-            await wait_until(pilot, lambda: intake_screen.draft_checked)  # the drafts were looked at
+            await wait_until(pilot, lambda: intake_screen.drafts.checked)  # the drafts were looked at
             assert not isinstance(app.screen, ConfirmDialog)  # today: offered, and restored onto Zhao Min
             assert field(app, "name").value == ""
         with other.read() as s:

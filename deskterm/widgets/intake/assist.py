@@ -24,6 +24,11 @@ TITLES = {
 
 
 class AssistList(Vertical):
+    DEFAULT_CSS = """
+    AssistList #intake-assist-title { height: auto; color: $text-muted; text-style: bold; margin-top: 1; }
+    AssistList #intake-assist { height: 1fr; border: none; padding: 0; background: $surface; }
+    """
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.mode = ""  # callers | devices | categories | kb

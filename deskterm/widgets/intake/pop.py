@@ -4,7 +4,7 @@ and last five tickets) and the device with the serial typed."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
@@ -15,6 +15,10 @@ from ...services.customers import CallerPop, DeviceView
 from ...services.intake import IntakeResult
 from ...text import clean, shorten
 from ..labels import STATUS_IN_SENTENCE, label
+from .caller import CallerPanel
+
+if TYPE_CHECKING:
+    from ...app import DeskApp
 
 
 def local_time(at: datetime, timezone: str) -> str:
@@ -38,21 +42,15 @@ class ScreenPop(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id, markup=False)
 
-    def show(
-        self,
-        *,
-        saved: IntakeResult | None,
-        pop: CallerPop | None,
-        typed_differs: bool,
-        device: DeviceView | None,
-        customer_id: int | None,
-        timezone: str,
-    ) -> None:
+    def show(self, saved: IntakeResult | None, caller: CallerPanel, device: DeviceView | None) -> None:
+        """The call just saved, the caller picked (and whether the text typed is theirs), the device."""
+        pop, customer_id = caller.pop, caller.customer_id
+        timezone = cast("DeskApp", self.app).settings.timezone
         text = Text()
         if saved is not None:
             self._saved(text, saved, timezone)
         if pop is not None:
-            self._caller(text, pop, typed_differs)
+            self._caller(text, pop, caller.typed_differs())
         if device is not None:
             d = device
             text.append(_("Device") + ": ", style="bold")

@@ -11,13 +11,20 @@ from textual.widgets import Static
 
 from ... import clock
 from ...i18n import _, language
+from ...services.intake import IntakeResult
 from ...services.scripts import Script, fill, load_script
 from ...text import clean
 from .base import DeskWidget
+from .chase import chase_readout
 
 
 class ScriptLine(Horizontal, DeskWidget):
     """Owns the call's start (the timer) and the line said once the call is saved."""
+
+    DEFAULT_CSS = """
+    ScriptLine #intake-script { width: 1fr; height: auto; max-height: 3; text-style: bold; }
+    ScriptLine #intake-timer { width: 8; height: 1; text-align: right; color: $text-muted; }
+    """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -50,6 +57,16 @@ class ScriptLine(Horizontal, DeskWidget):
 
     def say(self, line: str) -> None:
         self.said = line
+
+    def say_logged(self, result: IntakeResult, caller: str, reply: int = 0) -> None:
+        """The call is logged: its confirmation (a chase: 我已派工, the reply, the status) and goodbye."""
+        script = self.script()
+        if result.outcome == "chased":
+            line = chase_readout(script, result, reply)
+        else:
+            template = script.confirmation_solved if result.first_contact else script.confirmation
+            line = fill(template, caller=result.caller or caller, number=result.number)
+        self.said = f"{line} {fill(script.goodbye)}"
 
     def show(self, field: str, *, idle: bool) -> None:
         """The line to read: what was said, the greeting before the call, else the field's question."""
