@@ -3,6 +3,7 @@ like this call (duplicates), a suggested solution to read out, and a chase call.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +46,10 @@ class TicketChoice(DeskModal[Any]):
         listing = self.query_one(OptionList)
         listing.highlighted = 0
         listing.focus()
+
+    def listing(self, title: str, options: Iterable[Option], list_id: str) -> ComposeResult:
+        yield Static(title, classes="dialog-title", markup=False)
+        yield OptionList(*options, id=list_id)
 
     @property
     def index(self) -> int:
@@ -110,23 +115,17 @@ class DuplicateDialog(TicketChoice):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="duplicate-dialog"):
-            yield Static(
-                _("Possible duplicate: this caller or device has similar open tickets"),
-                classes="dialog-title",
-                markup=False,
+            options = (
+                _ticket_option(
+                    c.number,
+                    f"{c.similarity}% · P{c.priority} · {label(STATUS_IN_SENTENCE, c.status)}",
+                    c.assignee,
+                    c.summary,
+                )
+                for c in self.candidates
             )
-            yield OptionList(
-                *(
-                    _ticket_option(
-                        c.number,
-                        f"{c.similarity}% · P{c.priority} · {label(STATUS_IN_SENTENCE, c.status)}",
-                        c.assignee,
-                        c.summary,
-                    )
-                    for c in self.candidates
-                ),
-                id="duplicate-list",
-            )
+            title = _("Possible duplicate: this caller or device has similar open tickets")
+            yield from self.listing(title, options, "duplicate-list")
             yield Static(
                 _(
                     "c: chase it (log this call on it) · l: new ticket linked to it · "
@@ -215,23 +214,17 @@ class ChaseDialog(TicketChoice):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="chase-dialog"):
-            yield Static(
-                _("Chase call: which ticket is the caller asking about?"),
-                classes="dialog-title",
-                markup=False,
+            options = (
+                _ticket_option(
+                    t.number,
+                    f"P{t.priority} · {label(STATUS_IN_SENTENCE, t.status)}",
+                    t.assignee or _("not assigned yet"),
+                    t.summary,
+                )
+                for t in self.tickets
             )
-            yield OptionList(
-                *(
-                    _ticket_option(
-                        t.number,
-                        f"P{t.priority} · {label(STATUS_IN_SENTENCE, t.status)}",
-                        t.assignee or _("not assigned yet"),
-                        t.summary,
-                    )
-                    for t in self.tickets
-                ),
-                id="chase-tickets",
-            )
+            title = _("Chase call: which ticket is the caller asking about?")
+            yield from self.listing(title, options, "chase-tickets")
             with Horizontal(classes="form-row"):
                 yield Static(_("Caller says"), classes="form-label", markup=False)
                 yield Input(self.words.strip(), id="chase-words", compact=True)

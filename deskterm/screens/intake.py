@@ -419,7 +419,7 @@ class IntakeScreen(DeskScreen):
             self.desk.actor,
             form,
             rules=self.rules,
-            caller_choice=self.caller.choice,
+            caller_choice=self.caller.caller_choice,
             result=Saved,
             group="save",
             **self.duplicates.part(),
@@ -488,7 +488,7 @@ class IntakeScreen(DeskScreen):
         if choice is None:  # back to the call: nothing saved, nothing typed lost
             self.form.focus_field("name")
             return
-        self.caller.choice = choice
+        self.caller.caller_choice = choice
         self._save()
 
     def _duplicate_chosen(self, choice: tuple[str, str] | None) -> None:

@@ -73,6 +73,10 @@ class DeskWidget(Widget):
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Worker[None]:
         return call_service(self, fn, *args, **kwargs)
 
+    def call_desk(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Worker[None]:
+        """`call` a service that takes the database and the signed-in agent first."""
+        return self.call(fn, self.desk.database, self.desk.actor, *args, **kwargs)
+
     def later(self, delay: float, fn: Callable[[], Any], name: str = "timer") -> None:
         """Run `fn` after `delay` seconds; a newer `later` of the same name replaces it."""
         self.stop_later(name)

@@ -48,7 +48,7 @@ class CallerPanel(FormPanel):
         super().__init__(id=id)
         self.customer_id: int | None = None
         self.picked: CallerMatch | None = None  # the caller picked (customer_id)
-        self.choice: str | None = None  # the operator's answer to intake.CallerChanged
+        self.caller_choice: str | None = None  # the operator's answer to intake.CallerChanged
         self.customer_class = "standard"
         self.matches: list[CallerMatch] = []
         self.searched = ""  # the phone text `matches` answer
@@ -77,7 +77,7 @@ class CallerPanel(FormPanel):
             self.set_text(name, "")
         self.customer_id = None
         self.picked = None
-        self.choice = None
+        self.caller_choice = None
         self.customer_class = "standard"
         self.matches = []
         self.searched = ""
@@ -112,9 +112,7 @@ class CallerPanel(FormPanel):
             self._found(typed, [], looked_up=False)
             return
         self._asked = typed
-        self.call(
-            customers.lookup, self.desk.database, self.desk.actor, typed, result=CallersFound, group="lookup"
-        )
+        self.call_desk(customers.lookup, typed, result=CallersFound, group="lookup")
 
     def on_callers_found(self, message: CallersFound) -> None:
         self._found(self._asked, message.value, looked_up=True)
@@ -139,7 +137,7 @@ class CallerPanel(FormPanel):
             self.set_text("phone", match.phone)
         self.customer_id = match.customer_id
         self.picked = match
-        self.choice = None
+        self.caller_choice = None
         self.customer_class = match.customer_class
         for name in self.FIELDS:
             self.clear_error(name)
@@ -150,10 +148,8 @@ class CallerPanel(FormPanel):
     def load_pop(self) -> None:
         """(Re)load the picked caller's pop; a newer pick's replaces an older one's."""
         if self.customer_id is not None:
-            self.call(
+            self.call_desk(
                 customers.caller_pop,
-                self.desk.database,
-                self.desk.actor,
                 self.customer_id,
                 result=PopFound,
                 group="pop",

@@ -11,7 +11,7 @@ from textual.widgets import Input, Static
 
 from ...i18n import _
 from ...services import intake
-from ...services.intake import CategoryView, IntakeForm, IntakeRules, is_device_problem
+from ...services.intake import FIELD_ORDER, CategoryView, IntakeForm, IntakeRules, is_device_problem
 from ..labels import LEVELS, PRIORITIES, SERVICE_MODES, TICKET_KINDS, choices
 from ..service import ServiceDone
 from .base import FormPanel
@@ -26,16 +26,7 @@ class CategoriesLoaded(ServiceDone[list[CategoryView]]):
 
 
 class ClassificationPanel(FormPanel):
-    FIELDS = (
-        "summary",
-        "kind",
-        "category",
-        "impact",
-        "urgency",
-        "priority",
-        "priority_reason",
-        "service_mode",
-    )
+    FIELDS = FIELD_ORDER[FIELD_ORDER.index("summary") :]
     CHOICES = {"kind": TICKET_KINDS, "impact": LEVELS, "urgency": LEVELS, "service_mode": SERVICE_MODES}
 
     def __init__(self, rules: IntakeRules, *, id: str | None = None) -> None:

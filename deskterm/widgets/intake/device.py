@@ -84,10 +84,8 @@ class DevicePanel(FormPanel):
     def lookup(self) -> None:
         serial = self.text("device_serial").strip()
         if len(serial) >= 3:
-            self.call(
+            self.call_desk(
                 customers.device_by_serial,
-                self.desk.database,
-                self.desk.actor,
                 serial,
                 result=DeviceFound,
                 group="serial",

@@ -70,7 +70,7 @@ class DraftKeeper(DeskWidget):
             self.discard()  # nothing worth offering back
             return
         at = form.call_started_at
-        started = local_time(at, self.desk.settings.timezone) if at else "?"
+        started = local_time(at, self.desk.settings) if at else "?"
         who = " · ".join(clean(v, single_line=True) for v in (form.name, form.phone) if v.strip())
         question = _(
             "An unsaved call from {time} was found: {who}. Restore it?", time=started, who=who or "—"
@@ -79,10 +79,8 @@ class DraftKeeper(DeskWidget):
 
     def restore(self, data: dict[str, Any]) -> None:
         """The operator wants it back: its ids are checked against this database first."""
-        self.call(
+        self.call_desk(
             intake.restore_draft,
-            self.desk.database,
-            self.desk.actor,
             data,
             result=DraftChecked,
             group="draft-restore",

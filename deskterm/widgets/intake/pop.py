@@ -21,8 +21,10 @@ if TYPE_CHECKING:
     from ...app import DeskApp
 
 
-def local_time(at: datetime, timezone: str) -> str:
-    return at.astimezone(ZoneInfo(timezone)).strftime("%H:%M")  # the desk's time zone
+def local_time(at: datetime, settings: Any) -> str:
+    """`at` as the desk's clock shows it (settings.timezone)."""
+    timezone = settings.timezone if settings is not None else "UTC"
+    return at.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
 
 
 def warranty_text(status: str, end: date | None) -> str:
@@ -45,10 +47,10 @@ class ScreenPop(Static):
     def show(self, saved: IntakeResult | None, caller: CallerPanel, device: DeviceView | None) -> None:
         """The call just saved, the caller picked (and whether the text typed is theirs), the device."""
         pop, customer_id = caller.pop, caller.customer_id
-        timezone = cast("DeskApp", self.app).settings.timezone
+        settings = cast("DeskApp", self.app).settings
         text = Text()
         if saved is not None:
-            self._saved(text, saved, timezone)
+            self._saved(text, saved, settings)
         if pop is not None:
             self._caller(text, pop, caller.typed_differs())
         if device is not None:
@@ -63,7 +65,7 @@ class ScreenPop(Static):
         text.rstrip()
         self.update(text)
 
-    def _saved(self, text: Text, r: IntakeResult, timezone: str) -> None:
+    def _saved(self, text: Text, r: IntakeResult, settings: Any) -> None:
         text.append(
             _("Saved {number}", number=r.number) if r.outcome == "created" else r.number, style="bold"
         )
@@ -71,7 +73,7 @@ class ScreenPop(Static):
         if r.first_contact:
             text.append(" · " + _("solved at first contact"), style="green")
         elif r.respond_by is not None:
-            text.append(" · " + _("respond by {time}", time=local_time(r.respond_by, timezone)))
+            text.append(" · " + _("respond by {time}", time=local_time(r.respond_by, settings)))
         if r.outcome == "chased":
             text.append(" · " + _("chased {n} times", n=r.chase_count))
         text.append("\n")
