@@ -98,7 +98,7 @@ class IntakeScreen(DeskScreen):
         self.duplicates = DuplicateChase(id="intake-duplicates")
         self.assist = AssistList(id="intake-assist-list")
         self.screen_pop = ScreenPop(id="intake-pop")
-        self.drafts = DraftKeeper(id="intake-draft")
+        self.drafts = DraftKeeper(self._draft, id="intake-draft")
         self.banner = Banner(id="intake-banner")
         self.last_result: IntakeResult | None = None  # the call just saved, in the pop
         self.saving = False
@@ -136,7 +136,6 @@ class IntakeScreen(DeskScreen):
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick)
-        self.set_interval(0.5, self._flush_draft)
         self.call(kb.warm_up, self.desk.database, group="kb-warm")
         self.call(customers.warm_up, self.desk.database, group="phones-warm")
         self._reset()
@@ -473,14 +472,7 @@ class IntakeScreen(DeskScreen):
         else:  # the database (a DatabaseError: the connection, a timeout)
             self.pending_retry = True
             self.refresh_bindings()
-            self.banner.say(
-                _(
-                    "Not saved: {reason}. Nothing is lost; retrying every {n} s (Ctrl+R retries now).",
-                    reason=str(error),
-                    n=int(RETRY_SECONDS),
-                ),
-                "error",
-            )
+            self.banner.not_saved(error, RETRY_SECONDS)
             self._cancel_retry()
             self._retry_timer = self.set_timer(RETRY_SECONDS, self.action_retry)
 
@@ -502,11 +494,8 @@ class IntakeScreen(DeskScreen):
 
     # --- drafts ------------------------------------------------------------------------------------
 
-    def _flush_draft(self) -> None:
-        if not self.drafts.dirty or self.desk.actor is None:
-            return
-        known = self.device_panel.device is not None
-        self.drafts.save(self._read_form(), device_known=known, picked=self.caller.picked)
+    def _draft(self) -> tuple[IntakeForm, bool, CallerMatch | None]:
+        return self._read_form(), self.device_panel.device is not None, self.caller.picked
 
     def on_draft_keeper_found(self, message: DraftKeeper.Found) -> None:
         def answer(yes: bool | None) -> None:

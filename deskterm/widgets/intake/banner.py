@@ -21,6 +21,16 @@ class Banner(Static):
         self.set_class(kind == "error", "-error")
         self.set_class(kind == "info", "-info")
 
+    def not_saved(self, error: Exception, retry_seconds: float) -> None:
+        self.say(
+            _(
+                "Not saved: {reason}. Nothing is lost; retrying every {n} s (Ctrl+R retries now).",
+                reason=str(error),
+                n=int(retry_seconds),
+            ),
+            "error",
+        )
+
     def after_call(self) -> None:
         self.say(_("After-call work: F9 when ready, or take the next call."), "info")
         self.acw_hint = True

@@ -4,6 +4,7 @@ it), checked against this database before it comes back (`Restored`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual.message import Message
@@ -45,8 +46,12 @@ class DraftKeeper(DeskWidget):
             super().__init__()
             self.restored = restored
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(
+        self, snapshot: Callable[[], tuple[IntakeForm, bool, CallerMatch | None]], *, id: str | None = None
+    ) -> None:
+        """`snapshot()`: the form as typed, whether its device is known, the caller picked."""
         super().__init__(id=id)
+        self.snapshot = snapshot
         self.dirty = False  # typed since the last write
         self.checked = False  # the disk was looked at (and a draft found offered)
 
@@ -56,6 +61,7 @@ class DraftKeeper(DeskWidget):
         return DraftStore(drafts_dir(desk.settings), desk.actor.login, desk_key(desk.database.engine.url))
 
     def on_mount(self) -> None:
+        self.set_interval(0.5, self._flush)
         self.call(self.store().load, result=DraftLoaded, group="draft-load")
 
     def on_draft_loaded(self, message: DraftLoaded) -> None:
@@ -96,8 +102,12 @@ class DraftKeeper(DeskWidget):
             )
         self.post_message(self.Restored(message.value))
 
-    def save(self, form: IntakeForm, *, device_known: bool, picked: CallerMatch | None) -> None:
+    def _flush(self) -> None:
+        """What was typed since the last write, on disk (every half second)."""
+        if not self.dirty or self.desk.actor is None:
+            return
         self.dirty = False
+        form, device_known, picked = self.snapshot()
         data = form.as_json()
         data["_device_known"] = device_known
         if picked is not None:  # what the caller's id meant: checked again on restore
