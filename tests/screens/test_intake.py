@@ -247,21 +247,23 @@ async def test_a_missing_required_field_is_named_inline_and_focused(desk, tmp_pa
     assert tickets.count_tickets(desk) == 0
 
 
-async def test_a_duplicate_is_offered_and_turned_into_a_chase(desk, tmp_path):
+def li_leis_open_ticket(desk):  # type: ignore[no-untyped-def]
+    """Li Lei of Acme Ltd, with an open ticket another operator logged: the VPN drops."""
     cid = add_caller(desk)
     op = make_agent(desk, "other", role="operator", team="Service Desk", tier=1)
-    first = intake.save_call(
-        desk,
-        op,
-        IntakeForm(
-            customer_id=cid,
-            name="Li Lei",
-            organisation="Acme Ltd",
-            phone="13900001111",
-            description="VPN drops every hour",
-            category="Network/VPN",
-        ),
+    form = IntakeForm(
+        customer_id=cid,
+        name="Li Lei",
+        organisation="Acme Ltd",
+        phone="13900001111",
+        description="VPN drops every hour",
+        category="Network/VPN",
     )
+    return intake.save_call(desk, op, form)
+
+
+async def test_a_duplicate_is_offered_and_turned_into_a_chase(desk, tmp_path):
+    first = li_leis_open_ticket(desk)
     app = desk_app(desk, tmp_path)
     async with app.run_test(size=(100, 32)) as pilot:
         await start(pilot, app)
@@ -318,20 +320,7 @@ async def test_first_contact_resolution_with_an_article(desk, tmp_path):
 
 
 async def test_a_chase_call(desk, tmp_path):
-    cid = add_caller(desk)
-    op = make_agent(desk, "other", role="operator", team="Service Desk", tier=1)
-    first = intake.save_call(
-        desk,
-        op,
-        IntakeForm(
-            customer_id=cid,
-            name="Li Lei",
-            organisation="Acme Ltd",
-            phone="13900001111",
-            description="VPN drops every hour",
-            category="Network/VPN",
-        ),
-    )
+    first = li_leis_open_ticket(desk)
     app = desk_app(desk, tmp_path, language="zh")
     async with app.run_test(size=(100, 32)) as pilot:
         await start(pilot, app)
