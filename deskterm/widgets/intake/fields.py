@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from ..text import clean
+from ...text import clean
 
 
 class ChoiceField(Widget, can_focus=True):

@@ -1,0 +1,119 @@
+"""The call in progress as a draft on disk (services/drafts.py): written within a second of each
+keystroke, found again when the console died mid-call (`Found`: the screen asks whether to restore
+it), checked against this database before it comes back (`Restored`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.message import Message
+
+from ...i18n import _
+from ...services import intake
+from ...services.customers import CallerMatch
+from ...services.drafts import DraftStore, desk_key, drafts_dir
+from ...services.intake import IntakeForm, RestoredDraft
+from ...text import clean
+from ..service import ServiceDone
+from .base import DeskWidget
+from .pop import local_time
+
+
+class DraftLoaded(ServiceDone[dict[str, Any] | None]):
+    """The draft left on disk by a console that died mid-call (None: none)."""
+
+
+class DraftChecked(ServiceDone[RestoredDraft]):
+    """The draft, checked against this database."""
+
+
+class DraftKeeper(DeskWidget):
+    """No view of its own."""
+
+    DEFAULT_CSS = "DraftKeeper { display: none; }"
+
+    class Found(Message):
+        """A draft worth offering back: `question` asks the operator."""
+
+        def __init__(self, data: dict[str, Any], question: str) -> None:
+            super().__init__()
+            self.data = data
+            self.question = question
+
+    class Restored(Message):
+        def __init__(self, restored: RestoredDraft) -> None:
+            super().__init__()
+            self.restored = restored
+
+    def __init__(
+        self, snapshot: Callable[[], tuple[IntakeForm, bool, CallerMatch | None]], *, id: str | None = None
+    ) -> None:
+        """`snapshot()`: the form as typed, whether its device is known, the caller picked."""
+        super().__init__(id=id)
+        self.snapshot = snapshot
+        self.dirty = False  # typed since the last write
+        self.checked = False  # the disk was looked at (and a draft found offered)
+
+    def store(self) -> DraftStore:
+        desk = self.desk
+        assert desk.actor is not None and desk.database is not None
+        return DraftStore(drafts_dir(desk.settings), desk.actor.login, desk_key(desk.database.engine.url))
+
+    def on_mount(self) -> None:
+        self.set_interval(0.5, self._flush)
+        self.call(self.store().load, result=DraftLoaded, group="draft-load")
+
+    def on_draft_loaded(self, message: DraftLoaded) -> None:
+        self.checked = True
+        data = message.value
+        if not data:
+            return
+        form = IntakeForm.from_json(data)
+        if not any(
+            v.strip() for v in (form.name, form.organisation, form.phone, form.description, form.summary)
+        ):
+            self.discard()  # nothing worth offering back
+            return
+        at = form.call_started_at
+        started = local_time(at, self.desk.settings) if at else "?"
+        who = " · ".join(clean(v, single_line=True) for v in (form.name, form.phone) if v.strip())
+        question = _(
+            "An unsaved call from {time} was found: {who}. Restore it?", time=started, who=who or "—"
+        )
+        self.post_message(self.Found(data, question))
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """The operator wants it back: its ids are checked against this database first."""
+        self.call_desk(
+            intake.restore_draft,
+            data,
+            result=DraftChecked,
+            group="draft-restore",
+        )
+
+    def on_draft_checked(self, message: DraftChecked) -> None:
+        self.notify(_("The unsaved call is back: check it and save."), markup=False)
+        if "article" in message.value.dropped:
+            self.notify(
+                _("The solution chosen in this draft is not the same on this desk: choose it again."),
+                severity="warning",
+                markup=False,
+            )
+        self.post_message(self.Restored(message.value))
+
+    def _flush(self) -> None:
+        """What was typed since the last write, on disk (every half second)."""
+        if not self.dirty or self.desk.actor is None:
+            return
+        self.dirty = False
+        form, device_known, picked = self.snapshot()
+        data = form.as_json()
+        data["_device_known"] = device_known
+        if picked is not None:  # what the caller's id meant: checked again on restore
+            data["_picked"] = {"name": picked.name, "organisation": picked.organisation}
+        self.call(self.store().save, data, group="draft")
+
+    def discard(self) -> None:
+        self.dirty = False
+        self.call(self.store().remove, group="draft")
