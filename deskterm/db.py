@@ -154,7 +154,7 @@ def alembic_config(engine: Engine) -> Any:
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
-    cfg = alembic_config(None)  # type: ignore[arg-type]
+    cfg = alembic_config(None)  # type: ignore[arg-type]  # only the script location is read: no engine needed
     head = ScriptDirectory.from_config(cfg).get_current_head()
     assert head is not None
     return head
@@ -297,7 +297,7 @@ def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: Iter
         conn.exec_driver_sql(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
     else:
         raw = conn.connection.driver_connection
-        with raw.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:  # type: ignore[union-attr]
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:  # type: ignore[union-attr]  # the driver connection is psycopg's on this branch
             for row in rows:
                 copy.write_row(row)
     return len(rows)

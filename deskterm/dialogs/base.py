@@ -30,7 +30,7 @@ class DeskModal(ModalScreen[T]):
 
     @property
     def desk(self) -> DeskApp:
-        return self.app  # type: ignore[return-value]
+        return self.app  # type: ignore[return-value]  # the app is always the DeskApp
 
     @property
     def db(self) -> Any:

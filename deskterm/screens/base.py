@@ -23,7 +23,7 @@ class DeskScreen(Screen[None]):
 
     @property
     def desk(self) -> DeskApp:
-        return self.app  # type: ignore[return-value]
+        return self.app  # type: ignore[return-value]  # the app is always the DeskApp
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Worker[None]:
         return call_service(self, fn, *args, **kwargs)

@@ -90,7 +90,7 @@ def ensure_agents(
             s.add(agent)
             s.flush()
             have[login] = agent
-        return {login: a.id for login, a in have.items()}  # type: ignore[misc]
+        return {login: a.id for login, a in have.items()}  # type: ignore[misc]  # flushed agents have ids
 
 
 def generate(

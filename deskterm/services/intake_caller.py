@@ -112,11 +112,11 @@ def caller_and_organisation(
         org = s.get(Organisation, customer.organisation_id) if customer.organisation_id else None
         known = s.exec(select(CustomerPhone.digits).where(CustomerPhone.customer_id == customer.id)).all()
         if digits not in known:
-            s.add(CustomerPhone(customer_id=customer.id, number=form.phone.strip(), digits=digits))  # type: ignore[arg-type]
+            s.add(CustomerPhone(customer_id=customer.id, number=form.phone.strip(), digits=digits))  # type: ignore[arg-type]  # the customer is flushed: it has an id
         return customer, org
     org = _organisation(s, form.organisation)
     customer = Customer(name=form.name.strip(), organisation_id=org.id, created_at=now)
     s.add(customer)
     s.flush()
-    s.add(CustomerPhone(customer_id=customer.id, number=form.phone.strip(), digits=digits))  # type: ignore[arg-type]
+    s.add(CustomerPhone(customer_id=customer.id, number=form.phone.strip(), digits=digits))  # type: ignore[arg-type]  # the customer is flushed: it has an id
     return customer, org

@@ -86,12 +86,12 @@ def open_duplicates(
         for t in s.exec(
             select(Ticket).where(Ticket.customer_id == customer_id, col(Ticket.is_open).is_(True)).limit(200)
         ).all():
-            rows[t.id] = (t, {"caller"})  # type: ignore[index]
+            rows[t.id] = (t, {"caller"})  # type: ignore[index]  # a stored ticket has an id
     if device_id is not None:
         for t in s.exec(
             select(Ticket).where(Ticket.device_id == device_id, col(Ticket.is_open).is_(True)).limit(200)
         ).all():
-            rows.setdefault(t.id, (t, set()))[1].add("device")  # type: ignore[arg-type]
+            rows.setdefault(t.id, (t, set()))[1].add("device")  # type: ignore[arg-type]  # a stored ticket has an id
     found = []
     for t, same in rows.values():
         score = similarity(text, f"{t.summary}\n{t.description[:1000]}")

@@ -216,7 +216,7 @@ def _save(
         details["call_started_at"] = form.call_started_at.isoformat()
     linking = on_duplicate == "link" and target is not None
     if linking:
-        details["related"] = target.number  # type: ignore[union-attr]
+        details["related"] = target.number  # type: ignore[union-attr]  # linking implies a target
     if form.kind == Kind.COMPLAINT:
         details["complaint"] = True
     ticket = open_ticket(
@@ -241,7 +241,7 @@ def _save(
     linked_to = None
     if linking:
         assert target is not None
-        s.add(TicketLink(ticket_id=ticket.id, related_id=target.id, kind="related"))  # type: ignore[arg-type]
+        s.add(TicketLink(ticket_id=ticket.id, related_id=target.id, kind="related"))  # type: ignore[arg-type]  # flushed rows have ids
         record_event(s, ticket, actor.id, EventKind.LINKED, target.number, data={"related": target.number})
         touch(target)
         related = {"related": ticket.number, "version": target.version}
@@ -281,7 +281,7 @@ def _flag_complaint(s: Session, actor: Actor, ticket: Ticket) -> int:
             )
         )
         if s.get(TicketWatch, (agent_id, ticket.id)) is None:
-            s.add(TicketWatch(agent_id=agent_id, ticket_id=ticket.id))  # type: ignore[arg-type]
+            s.add(TicketWatch(agent_id=agent_id, ticket_id=ticket.id))  # type: ignore[arg-type]  # flushed rows have ids
     return len(ids)
 
 
@@ -295,7 +295,7 @@ def _resolve_at_first_contact(s: Session, actor: Actor, ticket: Ticket, form: In
         article = s.get(KbArticle, form.kb_article_id)
         if article is None:
             raise InvalidInput({"kb_article_id": "no such article"})
-        kb.mark_solved(s, actor.id, ticket.id, article.id)  # type: ignore[arg-type]
+        kb.mark_solved(s, actor.id, ticket.id, article.id)  # type: ignore[arg-type]  # flushed rows have ids
         resolution = resolution or f"{article.external_id} {article.title}"
     now = clock.now()
     ticket.assignee_id = actor.id

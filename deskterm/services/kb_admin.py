@@ -36,7 +36,7 @@ def add_synonyms(db: Database, actor: Actor, terms: list[str]) -> int:
         s.flush()
         synonym_id = row.id
     edited(db)
-    return synonym_id  # type: ignore[return-value]
+    return synonym_id  # type: ignore[return-value]  # flushed: the row has its id
 
 
 def remove_synonyms(db: Database, actor: Actor, synonym_id: int) -> None:

@@ -68,7 +68,7 @@ def get_article(db: Database, article_id: int) -> KbArticleView:
             .order_by(col(KbArticleStatement.position))
         ).all()
         return KbArticleView(
-            id=row.id,  # type: ignore[arg-type]
+            id=row.id,  # type: ignore[arg-type]  # stored rows have ids
             external_id=row.external_id,
             title=row.title,
             category=row.category,
@@ -120,7 +120,7 @@ def solved_it(db: Database, actor: Actor, ticket_number: str, article_id: int) -
         article = s.get(KbArticle, article_id)
         if article is None:
             raise NotFound(f"no article {article_id}")
-        linked = mark_solved(s, actor.id, ticket.id, article_id)  # type: ignore[arg-type]
+        linked = mark_solved(s, actor.id, ticket.id, article_id)  # type: ignore[arg-type]  # stored rows have ids
         if linked:
             record_event(
                 s,

@@ -181,7 +181,7 @@ def save_solution(
             if row is not None and version is None:
                 raise Conflict(f"{key} exists already: open it to edit it")
             if row is not None and row.version != version:
-                raise _stale_solution(s, row, version)  # type: ignore[arg-type]
+                raise _stale_solution(s, row, version)  # type: ignore[arg-type]  # version is not None on this branch (checked above)
         return store.save_article(
             s, fields | {"external_id": key}, store.ImportReport(), row=row, actor_id=actor.id
         )

@@ -178,7 +178,7 @@ def save_sheet(
         for p in parts:
             s.add(
                 WorkSheetPart(
-                    ticket_id=t.id,  # type: ignore[arg-type]
+                    ticket_id=t.id,  # type: ignore[arg-type]  # a stored ticket has an id
                     part=p.part,
                     serial_in=p.serial_in,
                     serial_out=p.serial_out,

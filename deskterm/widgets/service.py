@@ -47,10 +47,6 @@ class ServiceFailed(Message):
         self.error = error
 
 
-class _Callback(ServiceDone[Any]):
-    """TRANSITIONAL: a result delivered to a `done=` callback instead of a message."""
-
-
 def call_service(
     node: DOMNode,
     fn: Callable[..., T],
@@ -58,25 +54,17 @@ def call_service(
     result: type[ServiceDone[T]] | None = None,
     group: str = "service",
     exclusive: bool = True,
-    done: Callable[[T], Any] | None = None,  # TRANSITIONAL: callers move to `result=`; then removed
-    failed: Callable[[Exception], Any] | None = None,  # TRANSITIONAL: callers handle ServiceFailed
     **kwargs: Any,
 ) -> Worker[None]:
     """Run `fn(*args, **kwargs)` in a thread worker of `node`; post `result(value)` to `node`."""
-    app: DeskApp = node.app  # type: ignore[assignment]
+    app: DeskApp = node.app  # type: ignore[assignment]  # the app is always the DeskApp
 
     def job() -> None:
         worker = get_current_worker()
 
         def deliver(message: Message) -> None:
             # Checked on the UI thread, where newer calls are made: no stale result gets through.
-            if worker.is_cancelled:
-                return
-            if isinstance(message, ServiceFailed) and failed is not None:
-                failed(message.error)
-            elif isinstance(message, _Callback) and done is not None:
-                done(message.value)
-            else:
+            if not worker.is_cancelled:
                 node.post_message(message)
 
         try:
@@ -89,7 +77,5 @@ def call_service(
             return
         if result is not None:
             app.call_from_thread(deliver, result(value))
-        elif done is not None:
-            app.call_from_thread(deliver, _Callback(value))
 
     return node.run_worker(job, thread=True, group=group, exclusive=exclusive, exit_on_error=False)

@@ -32,7 +32,7 @@ class OpenBook:
 
     def load(self, rows: Iterable[tuple[int, Key]]) -> None:
         """Start from these open tickets (sorting once, not inserting one by one)."""
-        self.__init__()  # type: ignore[misc]
+        self.__init__()  # type: ignore[misc]  # resets every field to its initial value
         for ticket_id, key in rows:
             team, status, assignee, due, created = key
             self.rows[ticket_id] = key

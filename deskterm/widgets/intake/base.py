@@ -68,7 +68,7 @@ class DeskWidget(Widget):
 
     @property
     def desk(self) -> DeskApp:
-        return self.app  # type: ignore[return-value]
+        return self.app  # type: ignore[return-value]  # the app is always the DeskApp
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Worker[None]:
         return call_service(self, fn, *args, **kwargs)
