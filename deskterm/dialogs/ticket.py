@@ -65,9 +65,10 @@ class ViewDialog(ServiceDialog):
         super().__init__()
         self.view = view
 
-    def as_shown(self) -> dict[str, Any]:
-        """The version and values shown, which the service compares with the ticket as it is."""
-        return {"version": self.view.version, "seen": workflow.snapshot(self.view.detail)}
+    def seen(self) -> dict[str, Any]:
+        """The values shown, which the service compares with the ticket as it is (with the version
+        shown, passed by name at each call so a source scan can check every call carries it)."""
+        return workflow.snapshot(self.view.detail)
 
 
 class StatusDialog(ViewDialog):
@@ -97,7 +98,14 @@ class StatusDialog(ViewDialog):
     def _change(self, to: str) -> None:
         note = self.query_one("#f-note", Input).value
         self.submit(
-            workflow.change_status, self.db, self.actor, self.view.number, to, note=note, **self.as_shown()
+            workflow.change_status,
+            self.db,
+            self.actor,
+            self.view.number,
+            to,
+            note=note,
+            version=self.view.version,
+            seen=self.seen(),
         )
 
 
@@ -124,7 +132,8 @@ class ResolveDialog(ViewDialog):
             self.view.number,
             self.query_one("#f-resolution", TextArea).text,
             article=article or None,
-            **self.as_shown(),
+            version=self.view.version,
+            seen=self.seen(),
         )
 
 
@@ -141,7 +150,15 @@ class ReopenDialog(ViewDialog):
     @on(Input.Submitted)
     def action_save(self) -> None:
         reason = self.query_one("#f-reason", Input).value
-        self.submit(workflow.reopen, self.db, self.actor, self.view.number, reason, **self.as_shown())
+        self.submit(
+            workflow.reopen,
+            self.db,
+            self.actor,
+            self.view.number,
+            reason,
+            version=self.view.version,
+            seen=self.seen(),
+        )
 
 
 class TargetsLoaded(ServiceDone[list[tuple[str, str]]]):
@@ -184,7 +201,8 @@ class TransferDialog(ViewDialog):
             reason=self.query_one("#f-reason", Input).value,
             team=name if kind == "team" else None,
             agent=name if kind == "agent" else None,
-            **self.as_shown(),
+            version=self.view.version,
+            seen=self.seen(),
         )
 
     def on_service_failed(self, message: ServiceFailed) -> None:
@@ -261,7 +279,15 @@ class EditDialog(ViewDialog):
         if not changes:
             self.dismiss(False)
             return
-        self.submit(workflow.edit, self.db, self.actor, d.number, changes=changes, **self.as_shown())
+        self.submit(
+            workflow.edit,
+            self.db,
+            self.actor,
+            d.number,
+            changes=changes,
+            version=self.view.version,
+            seen=self.seen(),
+        )
 
 
 class TicketFound(ServiceDone[tickets.TicketDetail]):

@@ -45,7 +45,10 @@ class FastTable(DataTable[Any]):
         self.post_message(self.Ready())
 
     def label_columns(self) -> None:
-        """(Re)make the columns with their labels in the current language (rows go with them)."""
+        """(Re)make the columns with their labels in the current language (rows go with them).
+        A table given no `columns` makes its own and keeps them."""
+        if not self.column_specs:
+            return
         if self.columns:
             self.clear(columns=True)
         for key, label, *width in self.column_specs:
