@@ -303,3 +303,22 @@ async def test_a_slow_read_of_a_view_left_meanwhile_is_dropped(sqlite_db, monkey
         await wait_until(pilot, delivered.is_set)
         await pilot.pause()
         assert _rows(table) == []  # not the team's ticket
+
+
+async def test_claim_right_after_filtering_claims_the_ticket_found(sqlite_db):
+    """/ number Enter, then c: the one ticket the filter found is claimed (no cursor move needed)."""
+    op = make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1)
+    make_agent(sqlite_db, "eddy", name="Eddy Engineer")
+    make_ticket(sqlite_db, op, "Printer jams", impact=1, urgency=1)
+    wanted = make_ticket(sqlite_db, op, "Laptop fan noise")
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        screen, table = await _queue(pilot, "eddy")
+        await pilot.press("2")
+        await wait_until(pilot, lambda: len(_rows(table)) == 2)
+        await pilot.press("slash", *wanted.number, "enter")
+        await wait_until(pilot, lambda: _rows(table) == [wanted.number])
+        await pilot.press("escape", "c")
+        await wait_until(
+            pilot, lambda: tickets.get_ticket(sqlite_db, op, wanted.number).assignee == "Eddy Engineer"
+        )
