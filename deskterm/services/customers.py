@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import bisect
 import threading
-import weakref
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,6 +18,7 @@ from ..models import Category, Customer, CustomerPhone, Device, Organisation, Ti
 from . import inputs
 from .auth import Actor, require
 from .directory import warranty_status
+from .per_database import PerDatabase
 from .phones import lookup_variants, prefix_bounds
 from .ticket_rows import TicketRow, row_query, to_row
 
@@ -130,16 +130,7 @@ class _SuffixIndex:
             return found
 
 
-_suffix_indexes: weakref.WeakKeyDictionary[Database, _SuffixIndex] = weakref.WeakKeyDictionary()
-_suffix_lock = threading.Lock()
-
-
-def _suffixes(db: Database) -> _SuffixIndex:
-    with _suffix_lock:
-        index = _suffix_indexes.get(db)
-        if index is None:
-            index = _suffix_indexes[db] = _SuffixIndex()
-        return index
+_suffixes: PerDatabase[_SuffixIndex] = PerDatabase(lambda db: _SuffixIndex())
 
 
 def warm_up(db: Database) -> None:

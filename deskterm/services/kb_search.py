@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict, Unpack
 
 from sqlalchemy import func, select
 from sqlmodel import col
@@ -22,6 +22,7 @@ from ..models import (
     KbArticle,
     KbSynonym,
 )
+from .per_database import PerDatabase
 
 # How often a search looks for articles changed by others (seconds).
 FRESHNESS = 0.25
@@ -107,23 +108,13 @@ class KbSearcher:
             self.generation += 1
 
 
-_searchers: weakref.WeakKeyDictionary[Database, KbSearcher] = weakref.WeakKeyDictionary()
-_searchers_lock = threading.Lock()
-
-
-def searcher(db: Database) -> KbSearcher:
-    with _searchers_lock:
-        found = _searchers.get(db)
-        if found is None:
-            found = _searchers[db] = KbSearcher(db)
-        return found
+searcher: PerDatabase[KbSearcher] = PerDatabase(KbSearcher)
 
 
 def edited(db: Database) -> None:
     """This process changed articles or synonyms: its next search looks for the change at once
     instead of within FRESHNESS (an editor searching for what was just saved finds it)."""
-    with _searchers_lock:
-        found = _searchers.get(db)
+    found = searcher.existing(db)
     if found is not None:
         found.checked = 0.0
 
@@ -146,37 +137,27 @@ def index_state(db: Database) -> tuple[bool, int]:
     return True, s.generation
 
 
+class SearchOptions(TypedDict, total=False):
+    """What a search may be told besides its query; each left out takes KbIndex.search's default
+    (limit 10, mode "all", any category, any language, statuses ("published",))."""
+
+    limit: int
+    mode: str
+    category: str | None
+    lang: str | None
+    statuses: tuple[str, ...]
+
+
 def search_ids(
-    db: Database,
-    query: str,
-    *,
-    limit: int = 10,
-    mode: str = "all",
-    category: str | None = None,
-    lang: str | None = None,
-    statuses: tuple[str, ...] = ("published",),
-    timing: dict | None = None,
+    db: Database, query: str, *, timing: dict | None = None, **options: Unpack[SearchOptions]
 ) -> list[tuple[str, float]]:
     """Ranked (external id, score) pairs: what the batch CLI prints."""
-    index = searcher(db).current()
-    hits = index.search(
-        query, limit=limit, mode=mode, category=category, lang=lang, statuses=statuses, timing=timing
-    )
+    hits = searcher(db).current().search(query, timing=timing, **options)
     return [(h.key, h.score) for h in hits]
 
 
-def search(
-    db: Database,
-    query: str,
-    *,
-    limit: int = 10,
-    mode: str = "all",
-    category: str | None = None,
-    lang: str | None = None,
-    statuses: tuple[str, ...] = ("published",),
-) -> list[KbSuggestion]:
-    hits = search_ids(db, query, limit=limit, mode=mode, category=category, lang=lang, statuses=statuses)
-    return suggestions(db, hits)
+def search(db: Database, query: str, **options: Unpack[SearchOptions]) -> list[KbSuggestion]:
+    return suggestions(db, search_ids(db, query, **options))
 
 
 def recommend(db: Database, text: str, *, limit: int = 5, lang: str | None = None) -> list[KbSuggestion]:
