@@ -31,7 +31,7 @@ from ..services.errors import DeskError, InvalidInput
 from ..services.intake import CallerChanged, DuplicatesFound, IntakeForm, IntakeResult, IntakeRules
 from ..services.kb import KbSuggestion
 from ..widgets.chrome import DeskFooter, DeskHeader
-from ..widgets.intake.assist import AssistList
+from ..widgets.intake.assist import DEVICE_FIELDS, AssistList
 from ..widgets.intake.banner import Banner
 from ..widgets.intake.base import LABELS, Edited, field_name
 from ..widgets.intake.caller import CallerPanel
@@ -96,7 +96,7 @@ class IntakeScreen(DeskScreen):
         self.classification = self.form.classification
         self.kb_panel = Suggestions(id="intake-kb")
         self.duplicates = DuplicateChase(id="intake-duplicates")
-        self.assist = AssistList(id="intake-assist-list")
+        self.assist = AssistList(self.caller, self.classification, self.kb_panel, id="intake-assist-list")
         self.screen_pop = ScreenPop(id="intake-pop")
         self.drafts = DraftKeeper(self._draft, id="intake-draft")
         self.banner = Banner(id="intake-banner")
@@ -235,21 +235,7 @@ class IntakeScreen(DeskScreen):
         self.form.highlight(name)
         if name in LABELS:
             self._show_script()
-            self._context_for(name)
-
-    def _context_for(self, name: str) -> None:
-        """The side list follows the field in hand."""
-        pop = self.caller.pop
-        if name in CallerPanel.FIELDS:
-            if self.caller.matches:
-                self.assist.show("callers", self.caller.matches)
-        elif name in ("device_model", "device_serial"):
-            if pop is not None and pop.devices:
-                self.assist.show("devices", pop.devices)
-        elif name == "category":
-            self.assist.show("categories", self.classification.matching(self.classification.text("category")))
-        elif name in ("description", "summary"):
-            self.assist.show("kb", self.kb_panel.items)
+            self.assist.follow(name)  # the side list follows the field in hand
 
     def on_edited(self, event: Edited) -> None:
         """The operator typed or chose: the call is on, the draft is due, the side list follows."""
@@ -278,18 +264,12 @@ class IntakeScreen(DeskScreen):
         self.classification.suggest_mode(self._read_form(), self.caller.customer_class)
 
     def on_caller_panel_matches(self, message: CallerPanel.Matches) -> None:
-        if not message.looked_up:
-            if self.assist.mode == "callers":
-                self.assist.show("", [])
-        elif field_name(self.focused) in CallerPanel.FIELDS:
-            self.assist.show("callers", message.matches)
+        self.assist.found("callers", message.matches if message.looked_up else None, field_name(self.focused))
 
     def on_caller_panel_pop_loaded(self) -> None:
         self._update_mode()
         self._show_pop()
-        pop = self.caller.pop
-        if field_name(self.focused) in ("device_model", "device_serial") and pop is not None and pop.devices:
-            self.assist.show("devices", pop.devices)
+        self.assist.follow(field_name(self.focused), "devices")
 
     def on_desk_changes(self, changes: list[Any]) -> None:
         if self.caller.shows_any(changes):
@@ -303,8 +283,7 @@ class IntakeScreen(DeskScreen):
         self._show_pop()
 
     def on_suggestions_changed(self, message: Suggestions.Changed) -> None:
-        if self.assist.mode in ("kb", "") or field_name(self.focused) in ("description", "summary"):
-            self.assist.show("kb", message.items)
+        self.assist.found("kb", message.items, field_name(self.focused))
 
     # --- fields in order ---------------------------------------------------------------------------
 
@@ -321,21 +300,15 @@ class IntakeScreen(DeskScreen):
     def _submitted(self, field: Input) -> None:
         """Enter in a field: pick the highlighted match where one is offered, else the next field."""
         name = field_name(field)
-        caller = self.assist.highlighted("callers")
-        device = self.assist.highlighted("devices")
-        category = self.assist.highlighted("categories")
-        if name in CallerPanel.FIELDS and caller is not None:
-            self._pick_caller(caller)
+        item = self.assist.picked(name)  # the caller, device or category highlighted for the field
+        if item is not None and name in CallerPanel.FIELDS:
+            self._pick_caller(item)
             return
-        if (
-            name in ("device_model", "device_serial")
-            and device is not None
-            and (not field.value.strip() or name == "device_model")
-        ):
-            self._pick_device(device)
+        if item is not None and name in DEVICE_FIELDS and (not field.value.strip() or name == "device_model"):
+            self._pick_device(item)
             return
-        if name == "category" and category is not None:
-            self.classification.choose_category(category.path)
+        if item is not None and name == "category":
+            self.classification.choose_category(item.path)
             self._update_mode()
         if name == "device_model" and not field.value.strip():
             self.form.focus_field("description")  # Enter on an empty model: not a device problem
