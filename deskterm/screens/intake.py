@@ -45,7 +45,6 @@ from ..widgets.intake.suggestions import Suggestions
 from ..widgets.service import ServiceDone, ServiceFailed
 from .base import DeskScreen
 
-RETRY_SECONDS = 5.0
 CHOICE_FIELDS = ("warranty", "kind", "impact", "urgency", "priority", "service_mode")
 TYPED_FIELDS = (*CallerPanel.FIELDS, "device_model", "device_serial", "description", "summary", "category")
 
@@ -102,8 +101,7 @@ class IntakeScreen(DeskScreen):
         self.banner = Banner(id="intake-banner")
         self.last_result: IntakeResult | None = None  # the call just saved, in the pop
         self.saving = False
-        self.pending_retry = False
-        self._retry_timer: Any = None
+        self.pending_retry = False  # a save the database lost waits (Ctrl+R; the banner retries)
 
     # What the screen shows, for those who look (tests): the panels own it.
     @property
@@ -166,7 +164,7 @@ class IntakeScreen(DeskScreen):
         self.line.clear(keep_said=keep_script)
         self.pending_retry = False
         self.refresh_bindings()
-        self._cancel_retry()
+        self.banner.cancel_retry()
         self._update_mode()
         self.assist.show("", [])
         self._show_pop()
@@ -399,13 +397,8 @@ class IntakeScreen(DeskScreen):
 
     def action_retry(self) -> None:
         if self.pending_retry:
-            self._cancel_retry()
+            self.banner.cancel_retry()
             self._save()
-
-    def _cancel_retry(self) -> None:
-        if self._retry_timer is not None:
-            self._retry_timer.stop()
-            self._retry_timer = None
 
     def on_saved(self, message: Saved) -> None:
         self.saving = False
@@ -445,9 +438,7 @@ class IntakeScreen(DeskScreen):
         else:  # the database (a DatabaseError: the connection, a timeout)
             self.pending_retry = True
             self.refresh_bindings()
-            self.banner.not_saved(error, RETRY_SECONDS)
-            self._cancel_retry()
-            self._retry_timer = self.set_timer(RETRY_SECONDS, self.action_retry)
+            self.banner.not_saved(error, retry=self.action_retry)
 
     def _caller_chosen(self, choice: str | None) -> None:
         if choice is None:  # back to the call: nothing saved, nothing typed lost
