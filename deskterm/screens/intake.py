@@ -31,7 +31,7 @@ from ..services.errors import DeskError, InvalidInput
 from ..services.intake import CallerChanged, DuplicatesFound, IntakeForm, IntakeResult, IntakeRules
 from ..services.kb import KbSuggestion
 from ..widgets.chrome import DeskFooter, DeskHeader
-from ..widgets.intake.assist import AssistList
+from ..widgets.intake.assist import DEVICE_FIELDS, AssistList
 from ..widgets.intake.banner import Banner
 from ..widgets.intake.base import LABELS, Edited, field_name
 from ..widgets.intake.caller import CallerPanel
@@ -45,7 +45,6 @@ from ..widgets.intake.suggestions import Suggestions
 from ..widgets.service import ServiceDone, ServiceFailed
 from .base import DeskScreen
 
-RETRY_SECONDS = 5.0
 CHOICE_FIELDS = ("warranty", "kind", "impact", "urgency", "priority", "service_mode")
 TYPED_FIELDS = (*CallerPanel.FIELDS, "device_model", "device_serial", "description", "summary", "category")
 
@@ -96,14 +95,13 @@ class IntakeScreen(DeskScreen):
         self.classification = self.form.classification
         self.kb_panel = Suggestions(id="intake-kb")
         self.duplicates = DuplicateChase(id="intake-duplicates")
-        self.assist = AssistList(id="intake-assist-list")
+        self.assist = AssistList(self.caller, self.classification, self.kb_panel, id="intake-assist-list")
         self.screen_pop = ScreenPop(id="intake-pop")
         self.drafts = DraftKeeper(self._draft, id="intake-draft")
         self.banner = Banner(id="intake-banner")
         self.last_result: IntakeResult | None = None  # the call just saved, in the pop
         self.saving = False
-        self.pending_retry = False
-        self._retry_timer: Any = None
+        self.pending_retry = False  # a save the database lost waits (Ctrl+R; the banner retries)
 
     # What the screen shows, for those who look (tests): the panels own it.
     @property
@@ -166,7 +164,7 @@ class IntakeScreen(DeskScreen):
         self.line.clear(keep_said=keep_script)
         self.pending_retry = False
         self.refresh_bindings()
-        self._cancel_retry()
+        self.banner.cancel_retry()
         self._update_mode()
         self.assist.show("", [])
         self._show_pop()
@@ -235,21 +233,7 @@ class IntakeScreen(DeskScreen):
         self.form.highlight(name)
         if name in LABELS:
             self._show_script()
-            self._context_for(name)
-
-    def _context_for(self, name: str) -> None:
-        """The side list follows the field in hand."""
-        pop = self.caller.pop
-        if name in CallerPanel.FIELDS:
-            if self.caller.matches:
-                self.assist.show("callers", self.caller.matches)
-        elif name in ("device_model", "device_serial"):
-            if pop is not None and pop.devices:
-                self.assist.show("devices", pop.devices)
-        elif name == "category":
-            self.assist.show("categories", self.classification.matching(self.classification.text("category")))
-        elif name in ("description", "summary"):
-            self.assist.show("kb", self.kb_panel.items)
+            self.assist.follow(name)  # the side list follows the field in hand
 
     def on_edited(self, event: Edited) -> None:
         """The operator typed or chose: the call is on, the draft is due, the side list follows."""
@@ -278,18 +262,12 @@ class IntakeScreen(DeskScreen):
         self.classification.suggest_mode(self._read_form(), self.caller.customer_class)
 
     def on_caller_panel_matches(self, message: CallerPanel.Matches) -> None:
-        if not message.looked_up:
-            if self.assist.mode == "callers":
-                self.assist.show("", [])
-        elif field_name(self.focused) in CallerPanel.FIELDS:
-            self.assist.show("callers", message.matches)
+        self.assist.found("callers", message.matches if message.looked_up else None, field_name(self.focused))
 
     def on_caller_panel_pop_loaded(self) -> None:
         self._update_mode()
         self._show_pop()
-        pop = self.caller.pop
-        if field_name(self.focused) in ("device_model", "device_serial") and pop is not None and pop.devices:
-            self.assist.show("devices", pop.devices)
+        self.assist.follow(field_name(self.focused), "devices")
 
     def on_desk_changes(self, changes: list[Any]) -> None:
         if self.caller.shows_any(changes):
@@ -303,8 +281,7 @@ class IntakeScreen(DeskScreen):
         self._show_pop()
 
     def on_suggestions_changed(self, message: Suggestions.Changed) -> None:
-        if self.assist.mode in ("kb", "") or field_name(self.focused) in ("description", "summary"):
-            self.assist.show("kb", message.items)
+        self.assist.found("kb", message.items, field_name(self.focused))
 
     # --- fields in order ---------------------------------------------------------------------------
 
@@ -321,21 +298,15 @@ class IntakeScreen(DeskScreen):
     def _submitted(self, field: Input) -> None:
         """Enter in a field: pick the highlighted match where one is offered, else the next field."""
         name = field_name(field)
-        caller = self.assist.highlighted("callers")
-        device = self.assist.highlighted("devices")
-        category = self.assist.highlighted("categories")
-        if name in CallerPanel.FIELDS and caller is not None:
-            self._pick_caller(caller)
+        item = self.assist.picked(name)  # the caller, device or category highlighted for the field
+        if item is not None and name in CallerPanel.FIELDS:
+            self._pick_caller(item)
             return
-        if (
-            name in ("device_model", "device_serial")
-            and device is not None
-            and (not field.value.strip() or name == "device_model")
-        ):
-            self._pick_device(device)
+        if item is not None and name in DEVICE_FIELDS and (not field.value.strip() or name == "device_model"):
+            self._pick_device(item)
             return
-        if name == "category" and category is not None:
-            self.classification.choose_category(category.path)
+        if item is not None and name == "category":
+            self.classification.choose_category(item.path)
             self._update_mode()
         if name == "device_model" and not field.value.strip():
             self.form.focus_field("description")  # Enter on an empty model: not a device problem
@@ -426,13 +397,8 @@ class IntakeScreen(DeskScreen):
 
     def action_retry(self) -> None:
         if self.pending_retry:
-            self._cancel_retry()
+            self.banner.cancel_retry()
             self._save()
-
-    def _cancel_retry(self) -> None:
-        if self._retry_timer is not None:
-            self._retry_timer.stop()
-            self._retry_timer = None
 
     def on_saved(self, message: Saved) -> None:
         self.saving = False
@@ -472,9 +438,7 @@ class IntakeScreen(DeskScreen):
         else:  # the database (a DatabaseError: the connection, a timeout)
             self.pending_retry = True
             self.refresh_bindings()
-            self.banner.not_saved(error, RETRY_SECONDS)
-            self._cancel_retry()
-            self._retry_timer = self.set_timer(RETRY_SECONDS, self.action_retry)
+            self.banner.not_saved(error, retry=self.action_retry)
 
     def _caller_chosen(self, choice: str | None) -> None:
         if choice is None:  # back to the call: nothing saved, nothing typed lost

@@ -1,5 +1,7 @@
 """The side list: what helps with the field in hand (the callers with the phone typed, the
-caller's devices, categories, knowledge suggestions). Up/Down move, the screen picks."""
+caller's devices, categories, knowledge suggestions). It follows the field in hand (`follow`) and
+takes in what the panels find (`found`); Up/Down move, Enter in a field picks (`picked`: the screen
+does the picking)."""
 
 from __future__ import annotations
 
@@ -13,13 +15,25 @@ from textual.widgets.option_list import Option
 
 from ...i18n import _, language
 from ...text import clean, shorten
+from .caller import CallerPanel
+from .classification import ClassificationPanel
 from .pop import warranty_text
+from .suggestions import Suggestions
 
 TITLES = {
     "callers": "Callers with this number (Enter picks)",
     "devices": "The caller's devices (Enter picks)",
     "categories": "Categories (Enter picks)",
     "kb": "Suggested solutions (Ctrl+O opens)",
+}
+DEVICE_FIELDS = ("device_model", "device_serial")
+# The kind of list each field wants beside it.
+KINDS = {
+    **dict.fromkeys(CallerPanel.FIELDS, "callers"),
+    **dict.fromkeys(DEVICE_FIELDS, "devices"),
+    "category": "categories",
+    "description": "kb",
+    "summary": "kb",
 }
 
 
@@ -29,8 +43,19 @@ class AssistList(Vertical):
     AssistList #intake-assist { height: 1fr; border: none; padding: 0; background: $surface; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        caller: CallerPanel,
+        classification: ClassificationPanel,
+        suggestions: Suggestions,
+        *,
+        id: str | None = None,
+    ) -> None:
+        """The panels whose findings it lists."""
         super().__init__(id=id)
+        self.caller = caller
+        self.classification = classification
+        self.suggestions = suggestions
         self.mode = ""  # callers | devices | categories | kb
         self.items: list[Any] = []
 
@@ -44,6 +69,38 @@ class AssistList(Vertical):
         self.mode = mode
         self.items = list(items)
         self.redraw()
+
+    def items_for(self, kind: str) -> list[Any]:
+        """The items of `kind` now: the callers with the phone typed, the picked caller's devices,
+        the categories matching the text typed, the knowledge suggestions."""
+        if kind == "callers":
+            return self.caller.matches
+        if kind == "devices":
+            pop = self.caller.pop
+            return pop.devices if pop is not None else []
+        if kind == "categories":
+            return self.classification.matching(self.classification.text("category"))
+        return self.suggestions.items if kind == "kb" else []
+
+    def follow(self, field: str, kind: str | None = None) -> None:
+        """The list for the field in hand (callers and devices once there are some; any other field
+        leaves the list as it is); with `kind`, only if that is the field's kind."""
+        wanted = KINDS.get(field, "")
+        if not wanted or kind not in (None, wanted):
+            return
+        items = self.items_for(wanted)
+        if items or wanted in ("categories", "kb"):
+            self.show(wanted, items)
+
+    def found(self, kind: str, items: list[Any] | None, field: str) -> None:
+        """New items of `kind` (the callers found, suggestions): shown if the field in hand is for
+        them (suggestions also where the list shows them or nothing). None, nothing was looked up:
+        a list of that kind goes."""
+        if items is None:
+            if self.mode == kind:
+                self.show("", [])
+        elif KINDS.get(field) == kind or (kind == "kb" and self.mode in ("kb", "")):
+            self.show(kind, items)
 
     def redraw(self) -> None:
         """The title and items again (after a language switch, too)."""
@@ -90,6 +147,11 @@ class AssistList(Vertical):
     @property
     def index(self) -> int | None:
         return self.query_one("#intake-assist", OptionList).highlighted
+
+    def picked(self, field: str) -> Any:
+        """What Enter in `field` picks: the caller, device or category highlighted in its list."""
+        kind = KINDS.get(field, "")
+        return self.highlighted(kind) if kind in ("callers", "devices", "categories") else None
 
     def highlighted(self, mode: str) -> Any:
         """The item highlighted, if the list shows `mode`."""
