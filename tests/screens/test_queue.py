@@ -313,7 +313,7 @@ async def test_claim_right_after_filtering_claims_the_ticket_found(sqlite_db):
     wanted = make_ticket(sqlite_db, op, "Laptop fan noise")
     app = make_app(sqlite_db, watch_changes=False)
     async with app.run_test(size=(120, 30), notifications=True) as pilot:
-        screen, table = await _queue(pilot, "eddy")
+        _screen, table = await _queue(pilot, "eddy")
         await pilot.press("2")
         await wait_until(pilot, lambda: len(_rows(table)) == 2)
         await pilot.press("slash", *wanted.number, "enter")
