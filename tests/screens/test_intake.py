@@ -221,7 +221,8 @@ async def test_a_device_by_serial_fills_the_model_and_computes_the_warranty(desk
         await wait_until(pilot, lambda: app.screen.device_panel.device is not None)
         assert field(app, "device_model").value == "Corvo L450"
         assert field(app, "warranty").value == "in"
-        assert "in warranty until 2030-01-01" in text_of(app, "#intake-pop")
+        # the pop shows the device once the screen has handled the panel's message
+        await wait_until(pilot, lambda: "in warranty until 2030-01-01" in text_of(app, "#intake-pop"))
         assert "Registered to Li Lei" in text_of(app, "#intake-pop")
         await type_in(pilot, "9")  # another serial: not known
         await wait_until(pilot, lambda: app.screen.device_panel.device is None)
