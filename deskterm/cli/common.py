@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
@@ -155,7 +155,8 @@ def maybe_authenticate(db: Database, login: str | None) -> Actor | None:
 
 def stamps(*, minutes: bool = False) -> Callable[[datetime | None], str]:
     """How the CLI prints a time, never bare: ISO 8601 in the desk's time zone with its offset,
-    2026-03-02T12:00:00+08:00 (`minutes`, for tables: 2026-03-02 12:00+08:00); None prints "".
+    2026-03-02T12:00:00+08:00 (`minutes`, for tables: 2026-03-02 12:00+08:00), UTC marked Z;
+    None prints "".
     The zone is read once: `at = stamps(); at(row.created_at)`."""
     from zoneinfo import ZoneInfo
 
@@ -165,7 +166,8 @@ def stamps(*, minutes: bool = False) -> Callable[[datetime | None], str]:
         if value is None:
             return ""
         at = value.astimezone(zone)
-        return at.isoformat(sep=" ", timespec="minutes") if minutes else at.isoformat(timespec="seconds")
+        text = at.isoformat(sep=" ", timespec="minutes") if minutes else at.isoformat(timespec="seconds")
+        return text.removesuffix("+00:00") + "Z" if at.utcoffset() == timedelta(0) else text
 
     return stamp
 
