@@ -8,6 +8,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from rich.text import Text
 from textual.app import App, ComposeResult
 from typer.testing import CliRunner
 
@@ -75,9 +76,7 @@ class _Live(App[None]):
 
 
 async def test_a_live_cell_that_grows_is_not_cut() -> None:
-    """"Available 9s" becoming "Available 14s" showed "Available 14": the column grows with it."""
-    from rich.text import Text
-
+    """The state "Available 9s" becoming "Available 14s" showed "Available 14": the column grows with it."""
     app = _Live()
     async with app.run_test() as pilot:
         table = app.query_one(LiveTable)
@@ -115,4 +114,3 @@ def test_log_lines_are_stamped_in_utc_marked_z() -> None:
     record = logging.LogRecord("x", logging.INFO, "", 0, "fired", None, None)
     record.created = datetime(2026, 3, 9, 1, 20, 5, tzinfo=UTC).timestamp()
     assert UtcLog("%(asctime)s %(message)s").format(record) == "2026-03-09T01:20:05Z fired"
-

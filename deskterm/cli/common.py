@@ -176,7 +176,7 @@ class UtcLog(logging.Formatter):
     """Log lines stamped in UTC marked Z (2026-03-02T04:00:00Z), the zone of the escalation texts
     they carry, never the machine's bare local time."""
 
-    converter = time.gmtime
+    converter = staticmethod(time.gmtime)
 
     def __init__(self, fmt: str) -> None:
         super().__init__(fmt, "%Y-%m-%dT%H:%M:%SZ")

@@ -307,8 +307,7 @@ def _reached(
             return None
         verb = "responded to" if what == "respond" else "resolved"
         return due, (
-            f"not {verb}: {step} of the {total} min {what} target (P{f.priority}) elapsed, "
-            f"due {utc(due)}"
+            f"not {verb}: {step} of the {total} min {what} target (P{f.priority}) elapsed, due {utc(due)}"
         )
     if trigger == "unassigned":
         if f.assignee_id is not None:
