@@ -20,6 +20,7 @@ from .common import (
     out,
     print_json,
     print_table,
+    stamps,
     user_errors,
     yes_no,
 )
@@ -212,11 +213,12 @@ def agent_logins(
     database = open_db()
     rows = auth.login_log(database, authenticate(database, as_), login, limit=limit)
     if fmt == "json":
-        print_json([{"at": r.at.isoformat(), "login": r.login, "ok": r.ok, "source": r.source} for r in rows])
+        print_json([{"at": r.at, "login": r.login, "ok": r.ok, "source": r.source} for r in rows])
         return
+    at = stamps()
     print_table(
         ("time", "login", "ok", "source"),
-        ((r.at.strftime("%Y-%m-%d %H:%M:%S"), cell(r.login), yes_no(r.ok), cell(r.source)) for r in rows),
+        ((at(r.at), cell(r.login), yes_no(r.ok), cell(r.source)) for r in rows),
     )
 
 
@@ -265,6 +267,7 @@ def key_list(
     if fmt == "json":
         print_json([asdict(r) for r in rows])
         return
+    at = stamps(minutes=True)
     print_table(
         ("no.", "login", "fingerprint", "type", "comment", "added", "by"),
         (
@@ -274,7 +277,7 @@ def key_list(
                 r.fingerprint,
                 r.key_type,
                 cell(r.comment),
-                r.added_at.strftime("%Y-%m-%d %H:%M"),
+                at(r.added_at),
                 cell(r.added_by),
             )
             for r in rows

@@ -9,9 +9,12 @@ imported by the commands that use them, so `deskterm --help` loads none of them.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
@@ -150,7 +153,57 @@ def maybe_authenticate(db: Database, login: str | None) -> Actor | None:
     return authenticate(db, login) if login else None
 
 
+def stamps(*, minutes: bool = False) -> Callable[[datetime | None], str]:
+    """How the CLI prints a time, never bare: ISO 8601 in the desk's time zone with its offset,
+    2026-03-02T12:00:00+08:00 (`minutes`, for tables: 2026-03-02 12:00+08:00), UTC marked Z;
+    None prints "".
+    The zone is read once: `at = stamps(); at(row.created_at)`."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(settings().timezone)
+
+    def stamp(value: datetime | None) -> str:
+        if value is None:
+            return ""
+        at = value.astimezone(zone)
+        text = at.isoformat(sep=" ", timespec="minutes") if minutes else at.isoformat(timespec="seconds")
+        return text.removesuffix("+00:00") + "Z" if at.utcoffset() == timedelta(0) else text
+
+    return stamp
+
+
+class UtcLog(logging.Formatter):
+    """Log lines stamped in UTC marked Z (2026-03-02T04:00:00Z), the zone of the escalation texts
+    they carry, never the machine's bare local time."""
+
+    converter = staticmethod(time.gmtime)
+
+    def __init__(self, fmt: str) -> None:
+        super().__init__(fmt, "%Y-%m-%dT%H:%M:%SZ")
+
+
+def _with_stamps(value: Any, stamp: Callable[[datetime | None], str]) -> Any:
+    if isinstance(value, datetime):
+        return stamp(value)
+    if isinstance(value, dict):
+        return {k: _with_stamps(v, stamp) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_with_stamps(v, stamp) for v in value]
+    return value
+
+
+def _has_times(value: Any) -> bool:
+    if isinstance(value, datetime):
+        return True
+    if isinstance(value, dict):
+        return any(_has_times(v) for v in value.values())
+    return isinstance(value, (list, tuple)) and any(_has_times(v) for v in value)
+
+
 def print_json(value: Any) -> None:
+    """`value` as JSON on standard output, its datetimes printed by stamps()."""
+    if _has_times(value):
+        value = _with_stamps(value, stamps())
     sys.stdout.write(dumps(value, indent=2) + "\n")
 
 

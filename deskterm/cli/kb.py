@@ -24,6 +24,7 @@ from .common import (
     print_table,
     progress,
     read_input,
+    stamps,
     user_errors,
 )
 
@@ -167,20 +168,21 @@ def kb_history(
     article: str = typer.Argument(..., help="The solution's id, e.g. KB-0012."),
     fmt: str = TABLE_OR_JSON,
 ) -> None:
-    """A solution's versions, newest first: who, when (UTC), what changed; edits of the statements
-    it uses are listed with their own versions."""
+    """A solution's versions, newest first: who, when (the desk's time zone), what changed; edits
+    of the statements it uses are listed with their own versions."""
     from ..services import kb
 
     versions = kb.history(open_db(), article.strip())
     if fmt == "json":
-        print_json({"article": article.strip(), "versions": [v.as_json() for v in versions]})
+        print_json({"article": article.strip(), "versions": [{**v.as_json(), "at": v.at} for v in versions]})
         return
+    at = stamps(minutes=True)
     print_table(
         ("version", "time", "by", "what changed"),
         (
             (
                 f"v{v.version}" if v.statement_id is None else f"#{v.statement_id} v{v.version}",
-                v.at.strftime("%Y-%m-%d %H:%M"),
+                at(v.at),
                 cell(v.by),
                 cell(v.summary),
             )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from .common import STATE, open_db, out, user_errors
+from .common import STATE, UtcLog, open_db, out, user_errors
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -59,7 +59,7 @@ def run_server(settings: Settings, database: Database, *, demo: bool = False) ->
     from ..serve.server import serve
 
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    handler.setFormatter(UtcLog("%(asctime)s %(message)s"))
     served = logging.getLogger("deskterm.serve")
     served.addHandler(handler)
     served.setLevel(logging.INFO)

@@ -7,6 +7,8 @@ service as the console, so the same validation, duplicate check, SLA clocks and 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -28,6 +30,7 @@ from .common import (
     print_table,
     read_input,
     settings,
+    stamps,
     user_errors,
 )
 
@@ -122,8 +125,9 @@ def ticket_list(
     actor = maybe_authenticate(database, as_)
     rows = tickets.list_tickets(database, actor, status=status, assignee=assignee, team=team, limit=limit)
     if fmt == "json":
-        print_json({"tickets": [r.as_json() for r in rows]})
+        print_json({"tickets": [asdict(r) for r in rows]})
         return
+    at = stamps(minutes=True)
     print_table(
         ("number", "P", "status", "summary", "customer", "team", "assignee", "created"),
         (
@@ -135,7 +139,7 @@ def ticket_list(
                 cell(r.customer),
                 cell(r.team),
                 cell(r.assignee),
-                r.created_at.strftime("%Y-%m-%d %H:%M"),
+                at(r.created_at),
             )
             for r in rows
         ),
@@ -172,21 +176,19 @@ def ticket_show(number: str, fmt: str = TABLE_OR_JSON, as_: str | None = AS_OPTI
     database = open_db()
     detail = tickets.get_ticket(database, maybe_authenticate(database, as_), number)
     if fmt == "json":
-        print_json(detail.as_json())
+        print_json(asdict(detail))
         return
+    at = stamps(minutes=True)
     fields = Table.grid(padding=(0, 2))
     for key in SHOWN:
         value = getattr(detail, key)
-        fields.add_row(
-            Text(key, style="bold"),
-            cell(value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else value),
-        )
+        fields.add_row(Text(key, style="bold"), cell(at(value) if isinstance(value, datetime) else value))
     out.print(fields)
     if detail.description:
         out.print(Text(clean(detail.description)))
     print_table(
         ("time", "event", "by", "text"),
-        ((e.at.strftime("%Y-%m-%d %H:%M"), e.kind, cell(e.actor), cell(e.body)) for e in detail.events),
+        ((at(e.at), e.kind, cell(e.actor), cell(e.body)) for e in detail.events),
         title="history",
     )
 
@@ -236,7 +238,7 @@ def ticket_create(
         )
     except intake.DuplicatesFound as e:
         if fmt == "json":
-            print_json({"error": "duplicate", "candidates": [c.as_json() for c in e.candidates]})
+            print_json({"error": "duplicate", "candidates": [asdict(c) for c in e.candidates]})
         for c in e.candidates:
             err.print(
                 Text(
@@ -247,7 +249,7 @@ def ticket_create(
         err.print("deskterm: not saved; use --on-duplicate chase|link|create")
         raise typer.Exit(e.exit_code) from None
     if fmt == "json":
-        print_json(result.as_json())
+        print_json(asdict(result))
     elif result.outcome == "chased":
         out.print(f"{result.number} chased ({result.chase_count})")
     else:

@@ -10,7 +10,7 @@ import time
 import typer
 
 from ..text import clean
-from .common import open_db, settings, user_errors
+from .common import UtcLog, open_db, settings, user_errors
 
 app = typer.Typer()
 
@@ -30,7 +30,9 @@ def watch(
     from .. import clock
     from ..services import escalation, notify
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(UtcLog("%(asctime)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     logging.getLogger("alembic").setLevel(logging.WARNING)
     log = logging.getLogger("deskterm.watch")
     cfg = settings()

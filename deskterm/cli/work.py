@@ -102,7 +102,7 @@ def ticket_escalate(
         version=version,
     )
     if fmt == "json":
-        print_json({**result.__dict__, "expected_by": result.expected_by.isoformat()})
+        print_json(result.__dict__)
         return
     out.print(
         cell(

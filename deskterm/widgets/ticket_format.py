@@ -20,10 +20,11 @@ def priority_text(priority: int) -> Text:
     return Text(f"P{priority}", style=PRIORITY_STYLES.get(priority, ""))
 
 
-def span(delta: timedelta) -> str:
-    """A duration as a desk reads it: 2d 4h, 3h 05m, 12m, 40s."""
-    seconds = int(abs(delta.total_seconds()))
-    days, rest = divmod(seconds, 86400)
+def span(delta: timedelta, *, seconds: bool = False) -> str:
+    """A duration as a desk reads it: 2d 4h, 3h 05m, 12m, 40s; with `seconds` the minutes keep
+    theirs (4m 54s, as `deskterm report` prints them), where a few seconds matter."""
+    total = round(abs(delta.total_seconds())) if seconds else int(abs(delta.total_seconds()))
+    days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     if days:
@@ -31,8 +32,21 @@ def span(delta: timedelta) -> str:
     if hours:
         return f"{hours}h {minutes:02d}m"
     if minutes:
-        return f"{minutes}m"
+        return f"{minutes}m {secs:02d}s" if seconds else f"{minutes}m"
     return f"{secs}s"
+
+
+def done(due: datetime | None, at: datetime, timezone: str, now: datetime) -> Text:
+    """A clock stopped at `at` (responded, resolved): green ✓ with the time when it met `due`,
+    red ✗ late by how much when it did not."""
+    return late(due, at) or Text("✓ " + when(at, now, timezone), style="green")
+
+
+def late(due: datetime | None, at: datetime) -> Text | None:
+    """Red ✗ late by how much, for a clock stopped at `at` after `due`; None when it was in time."""
+    if due is None or at <= due:
+        return None
+    return Text("✗ " + _("late") + " " + span(at - due), style="red")
 
 
 def countdown(
@@ -40,9 +54,7 @@ def countdown(
 ) -> Text:
     """Time left until `due`: red once breached, yellow within the hour; paused and met shown so."""
     if resolved_at is not None:
-        if due is None or resolved_at <= due:
-            return Text("✓ " + _("met"), style="green")
-        return Text("✗ " + _("late") + " " + span(resolved_at - due), style="red")
+        return late(due, resolved_at) or Text("✓ " + _("met"), style="green")
     if due is None:
         return Text("⏸ " + _("paused"), style="dim") if status.startswith("pending") else Text("—")
     left = due - now
@@ -68,6 +80,27 @@ def local(value: datetime | None, timezone: str = "Asia/Shanghai") -> str:
     if value is None:
         return "—"
     return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def weekday(n: int) -> str:
+    """Monday (0) to Sunday (6), short, in the console's language."""
+    return (_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun"))[n]
+
+
+def when(value: datetime | None, now: datetime, timezone: str = "Asia/Shanghai") -> str:
+    """A time, above all a due time, in the desk's time zone as unambiguously as is short: today
+    only the time (09:30), a day of the coming six the weekday too (Mon 09:30), any other day the
+    date (2026-03-02 09:30)."""
+    if value is None:
+        return "—"
+    zone = ZoneInfo(timezone)
+    at = value.astimezone(zone)
+    days = (at.date() - now.astimezone(zone).date()).days
+    if days == 0:
+        return at.strftime("%H:%M")
+    if 0 < days < 7:
+        return f"{weekday(at.weekday())} {at:%H:%M}"
+    return at.strftime("%Y-%m-%d %H:%M")
 
 
 def cell(value: object, style: str = "") -> Text:

@@ -439,3 +439,14 @@ def test_the_sweep_rotates_and_is_remembered_across_watchers(db: Database, desk:
     fourth = escalation.plan_scope(db, now, sweep=2)
     assert [first.sweep, second.sweep, third.sweep, fourth.sweep] == [(0, 2), (2, 4), (4, 6), (0, 2)]
     assert set(first.recent) == {ticket_row(db, f"SR-00000{i}").id for i in range(1, 6)}
+
+
+def test_escalation_texts_give_times_in_one_zone_utc_marked_z(db: Database, desk: dict, clk) -> None:
+    """Issue 14: "due 2026-03-09 01:20 UTC" beside the desk's local times read as a local time;
+    every time in an escalation text is ISO 8601 UTC marked Z."""
+    rule(db, "respond half", {"trigger": "not_responded", "at": ["50%"]}, {"notify_roles": ["supervisor"]})
+    clk.time = datetime(2026, 3, 6, 17, 50, tzinfo=SH).astimezone(UTC)  # Friday, 10 min before closing
+    make_ticket(db, desk["op"], impact=2, urgency=1)  # P2: respond in 30 business minutes
+    clk.time = datetime(2026, 3, 9, 9, 5, tzinfo=SH).astimezone(UTC)
+    (fired,) = escalation.run_pass(db).fired
+    assert "due 2026-03-09T01:20Z" in fired.why and " UTC" not in fired.why  # Monday 09:20 in Shanghai

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, literal, or_, text
@@ -307,8 +307,7 @@ def _reached(
             return None
         verb = "responded to" if what == "respond" else "resolved"
         return due, (
-            f"not {verb}: {step} of the {total} min {what} target (P{f.priority}) elapsed, "
-            f"due {due:%Y-%m-%d %H:%M} UTC"
+            f"not {verb}: {step} of the {total} min {what} target (P{f.priority}) elapsed, due {utc(due)}"
         )
     if trigger == "unassigned":
         if f.assignee_id is not None:
@@ -323,11 +322,17 @@ def _reached(
         hours = "" if cal.always_open else " of business hours"
         return since, (
             f"unassigned in the team queue for {limit:g} min{hours} "
-            f"(since {since:%Y-%m-%d %H:%M} UTC, hand-over due {due:%Y-%m-%d %H:%M} UTC)"
+            f"(since {utc(since)}, hand-over due {utc(due)})"
         )
     if trigger == "chased":
         return (f.id, f"the customer chased {step} times") if f.chase_count >= int(step) else None
     return (f.id, "the ticket is a complaint") if f.kind == Kind.COMPLAINT else None
+
+
+def utc(at: datetime) -> str:
+    """A time in an escalation text: ISO 8601 in UTC marked Z (2026-03-02T04:00Z), the one zone of
+    these texts and of the watcher's log lines, whatever zone the value came in."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
 def _queued_since(s: Session, ticket_ids: list[int]) -> dict[int, datetime]:

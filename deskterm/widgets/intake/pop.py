@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, cast
-from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual.widgets import Static
 
+from ... import clock
 from ...i18n import _
 from ...services.customers import CallerPop, DeviceView
 from ...services.intake import IntakeResult
 from ...text import clean, shorten
 from ..labels import STATUS_IN_SENTENCE, label
+from ..ticket_format import when
 from .caller import CallerPanel
 
 if TYPE_CHECKING:
@@ -22,9 +23,8 @@ if TYPE_CHECKING:
 
 
 def local_time(at: datetime, settings: Any) -> str:
-    """`at` as the desk's clock shows it (settings.timezone)."""
-    timezone = settings.timezone if settings is not None else "UTC"
-    return at.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
+    """`at` as the desk's clock shows it (settings.timezone): the time, with the day when not today."""
+    return when(at, clock.now(), settings.timezone if settings is not None else "UTC")
 
 
 def warranty_text(status: str, end: date | None) -> str:

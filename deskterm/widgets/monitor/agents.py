@@ -44,7 +44,7 @@ class AgentsTable(FigureTable):
             name, name_zh = view.reasons.get(a.reason, (a.reason, ""))
             state.append(" · " + clean(name_zh if language() == "zh" and name_zh else name, single_line=True))
         if a.since is not None and a.state != "logged_out":
-            state.append(" " + span(view.now - a.since), style="dim")
+            state.append(" " + span(view.now - a.since, seconds=True), style="dim")
         return (
             cell(a.name),
             cell(a.team),

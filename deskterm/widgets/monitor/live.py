@@ -23,7 +23,8 @@ def percent(value: float | None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    return "—" if seconds is None else span(timedelta(seconds=seconds))
+    """A time of the report's (handle, resolution, hand-over) as `deskterm report` shows it: 4m 54s."""
+    return "—" if seconds is None else span(timedelta(seconds=seconds), seconds=True)
 
 
 class FigureChosen(Message):
@@ -70,7 +71,7 @@ class LiveTable(FastTable):
             elif self._seen[key] != sig:
                 for col_key, value, new, old in zip(keys, cells, sig, self._seen[key], strict=True):
                     if new != old:
-                        self.update_cell(key, col_key, value)
+                        self.update_cell(key, col_key, value, update_width=True)  # 9s -> 14s
             self._seen[key] = sig
 
     def cursor_cell(self) -> tuple[str, str] | None:

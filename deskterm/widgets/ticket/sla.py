@@ -10,7 +10,7 @@ from rich.text import Text
 from ... import clock
 from ...i18n import _
 from ...services.workflow import TicketView
-from ..ticket_format import countdown, desk_timezone, local, span
+from ..ticket_format import countdown, desk_timezone, done, span, when
 from .panel import FieldPanel, Row, row
 
 
@@ -18,14 +18,14 @@ class SlaClocks(FieldPanel):
     def rows(self, view: TicketView) -> list[Row]:
         d, tz, now = view.detail, desk_timezone(self), clock.now()
         responded = (
-            Text("✓ " + local(view.responded_at, tz)[11:], style="green")
+            done(d.respond_by, view.responded_at, tz, now)
             if view.responded_at
             else countdown(d.respond_by, now, status=d.status)
         )
         resolved = countdown(d.resolve_by, now, status=d.status, resolved_at=d.resolved_at)
         rows: list[Row] = [
-            ("Respond by", Text(local(d.respond_by, tz) + "  ").append(responded)),
-            ("Resolve by", Text(local(d.resolve_by, tz) + "  ").append(resolved)),
+            ("Respond by", Text(when(d.respond_by, now, tz) + "  ").append(responded)),
+            ("Resolve by", Text(when(d.resolve_by, now, tz) + "  ").append(resolved)),
         ]
         if view.sla_paused_at or view.sla_paused_seconds:
             paused = []
