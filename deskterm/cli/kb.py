@@ -86,7 +86,7 @@ def kb_export(
 @user_errors
 def kb_search(
     query: str | None = typer.Argument(None, help="The query; without it, read one query a line from stdin."),
-    limit: int = typer.Option(10, "--limit", min=1, max=200),
+    limit: int = typer.Option(10, "--limit", min=1, max=200, help="At most this many solutions a query."),
     fmt: str = typer.Option("table", "--format", help="table | json | jsonl"),
     mode: str = typer.Option("all", "--mode", help="all | full | partial | fuzzy | statements"),
     category: str | None = typer.Option(None, "--category", help="Only this category subtree."),
@@ -104,9 +104,7 @@ def kb_search(
             q = line.rstrip("\n")
             timing: dict[str, float] = {}
             started = time.perf_counter()
-            hits = kb.search_ids(
-                database, q, limit=max(limit, 10), mode=mode, category=category, lang=lang, timing=timing
-            )
+            hits = kb.search_ids(database, q, limit=limit, mode=mode, category=category, lang=lang, timing=timing)
             ms = (time.perf_counter() - started) * 1000
             row = {"q": q, "results": [{"id": k, "score": round(s, 4)} for k, s in hits], "ms": round(ms, 3)}
             if timing:
