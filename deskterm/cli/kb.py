@@ -104,7 +104,9 @@ def kb_search(
             q = line.rstrip("\n")
             timing: dict[str, float] = {}
             started = time.perf_counter()
-            hits = kb.search_ids(database, q, limit=limit, mode=mode, category=category, lang=lang, timing=timing)
+            hits = kb.search_ids(
+                database, q, limit=limit, mode=mode, category=category, lang=lang, timing=timing
+            )
             ms = (time.perf_counter() - started) * 1000
             row = {"q": q, "results": [{"id": k, "score": round(s, 4)} for k, s in hits], "ms": round(ms, 3)}
             if timing:

@@ -166,7 +166,7 @@ class KnowledgeScreen(ArticleActions):
         Binding("ctrl+n", "new", "New solution", id="knowledge.new"),
         Binding("ctrl+r", "edit", "Edit", id="knowledge.edit"),
         Binding("ctrl+b", "status", "Publish/retire", id="knowledge.status"),
-        Binding("ctrl+f", "draft", "Draft from ticket", id="knowledge.draft", show=False),
+        Binding("ctrl+f", "draft", "Draft from ticket", id="knowledge.draft"),
         Binding("escape", "clear", "Clear search", id="knowledge.clear", show=False),
     ]
 

@@ -192,6 +192,50 @@ async def test_an_editor_composes_a_solution_reusing_a_statement(sqlite_db):
     assert shared.used_by == 3
 
 
+async def test_draft_from_ticket_is_in_the_footer_and_a_second_press_opens_the_same_draft(sqlite_db):
+    """An editor sees Ctrl+F "Draft from ticket" in the footer (an operator does not); pressed twice for
+    one resolved ticket it opens the one draft made the first time instead of making another."""
+    from textual.widgets._footer import FooterKey
+
+    from deskterm.models import KbArticle, Ticket
+
+    load(sqlite_db)
+    sue = make_agent(sqlite_db, "sue", role="supervisor")
+    make_agent(sqlite_db, "olga", role="operator")
+    t = make_ticket(sqlite_db, sue, "Outlook does not open", description="Outlook hangs.")
+    with sqlite_db.write() as s:
+        s.execute(select(Ticket).where(Ticket.id == t.id)).scalar_one().resolution = "Safe mode."
+
+    def articles() -> int:
+        with sqlite_db.read() as s:
+            return s.execute(select(func.count()).select_from(KbArticle)).scalar_one()
+
+    def footer(screen) -> list[str]:  # type: ignore[no-untyped-def]
+        # the keys that fit: shown on the screen's width
+        return [k.description for k in screen.query(FooterKey) if 0 < k.region.right <= screen.size.width]
+
+    before = articles()
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_knowledge(pilot, "sue")
+        await wait_until(pilot, lambda: "Draft from ticket" in footer(screen))
+        drafts = []
+        for _ in range(2):
+            await pilot.press("ctrl+f")
+            await wait_until(pilot, lambda: isinstance(app.screen, TicketDialog))
+            await pilot.press(*t.number, "enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, SolutionEditor))
+            drafts.append(app.screen.article_id)
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: app.screen is screen)
+        assert drafts[0] is not None and drafts[0] == drafts[1] and articles() == before + 1
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_knowledge(pilot, "olga")
+        await pilot.pause()
+        assert "Draft from ticket" not in footer(screen) and "Open" in footer(screen)
+
+
 async def test_editing_a_shared_statement_shows_its_users_first(sqlite_db):
     load(sqlite_db)
     make_agent(sqlite_db, "sue", role="supervisor")
