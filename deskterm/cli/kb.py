@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from ..i18n import _n
 from ..text import dumps
 from .common import (
     AS,
@@ -52,8 +53,9 @@ def kb_import(
         err.print(f"{file}:{number}: {reason}")
     err.print(
         f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-        f"{report.statements_added} new statements, {len(report.errors)} bad lines "
-        f"in {time.perf_counter() - started:.1f} s"
+        + _n("1 new statement, ", "{n} new statements, ", report.statements_added)
+        + _n("1 bad line ", "{n} bad lines ", len(report.errors))
+        + f"in {time.perf_counter() - started:.1f} s"
     )
     if report.errors:
         raise typer.Exit(2)
@@ -79,7 +81,7 @@ def kb_export(
     finally:
         if handle is not sys.stdout:
             handle.close()
-    err.print(f"{count} solutions exported")
+    err.print(_n("1 solution exported", "{n} solutions exported", count))
 
 
 @app.command("search")

@@ -89,7 +89,8 @@ def _stale_solution(s: Session, row: KbArticle, seen: int) -> Conflict:
     who, versions = _newer(s, row, seen)
     what = "; ".join(describe(action, changes) for action, changes in versions[:3])
     if len(versions) > 3:
-        what += f"; and {len(versions) - 3} more versions"
+        more = len(versions) - 3
+        what += f"; and {more} more version{'' if more == 1 else 's'}"
     return Conflict(
         f"{row.external_id} was changed meanwhile by {who} (version {seen} → {row.version}: {what}). "
         "Nothing was saved."
