@@ -37,6 +37,13 @@ def _(message: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def _n(singular: str, plural: str, n: int, **values: object) -> str:
+    """A count with its noun: `singular` when `n` is 1, else `plural` (English has two forms), each
+    translated through the catalogue like any message (Chinese gives both the same text); `n` is
+    filled in as {n} with the other named values."""
+    return _(singular if n == 1 else plural, n=n, **values)
+
+
 def missing(lang: str, messages: list[str]) -> list[str]:
     """Messages without a translation (for the catalogue test)."""
     cat = _catalogue(lang)

@@ -4,6 +4,7 @@ translation."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,7 +37,7 @@ def test_core_does_not_import_the_ui():
 
 
 def console_messages() -> set[str]:
-    """Every literal passed to _() in the console's modules."""
+    """Every literal passed to _() in the console's modules, and both forms given to _n()."""
     found: set[str] = set()
     for path in [
         *(ROOT / "deskterm" / "screens").rglob("*.py"),
@@ -45,6 +46,61 @@ def console_messages() -> set[str]:
         ROOT / "deskterm" / "app.py",
     ]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "_n"):
+                forms = node.args[: 1 if node.func.id == "_" else 2]
+                found.update(
+                    a.value for a in forms if isinstance(a, ast.Constant) and isinstance(a.value, str)
+                )
+    return found
+
+
+def test_every_console_string_has_a_chinese_translation():
+    missing = i18n.missing("zh", sorted(console_messages()))
+    assert not missing, f"{len(missing)} strings without a zh translation: {missing[:20]}"
+
+
+def test_every_label_of_a_stored_code_has_a_chinese_translation():
+    """Labels reach _() as variables (label(TABLE, code)), which the scan above cannot see: every
+    value of every table in widgets/labels.py is looked up here."""
+    from deskterm.widgets import labels
+
+    assert {"TICKET_KINDS", "CHANNELS", "KB_STATUSES", "KB_LANGUAGES", "AGENT_STATES"} <= set(labels.TABLES)
+    texts = {v[0] if isinstance(v, tuple) else v for table in labels.TABLES.values() for v in table.values()}
+    missing = i18n.missing("zh", sorted(texts))
+    assert not missing, f"{len(missing)} labels without a zh translation: {missing}"
+
+
+def test_a_count_is_shown_with_the_noun_it_needs():
+    """_n() picks the singular for 1 and the plural otherwise, in English; Chinese has one form."""
+    assert i18n._n("(in 1 solution)", "(in {n} solutions)", 1) == "(in 1 solution)"
+    assert i18n._n("(in 1 solution)", "(in {n} solutions)", 0) == "(in 0 solutions)"
+    assert i18n._n("used once", "used {n} times", 3) == "used 3 times"
+    i18n.set_language("zh")
+    try:
+        assert i18n._n("used once", "used {n} times", 1) == "使用 1 次"
+        assert i18n._n("used once", "used {n} times", 2) == "使用 2 次"
+    finally:
+        i18n.set_language("en")
+
+
+# "{n} <plural noun>" in a _() literal reads "1 solutions" when n is 1: such counts go through _n().
+# These are outside the knowledge screens (issue 14, other parts) and are left to their owners.
+PLURAL_TRAPS_LEFT = {
+    "{n} agents, {active} active",
+    "{n} tickets",
+    "({n} surveys)",
+    "({n} calls)",
+    "chased {n} times",
+    "{number} closed: no answer after {n} tries.",
+    "{n} notifications, {unread} unread",
+}
+
+
+def test_no_count_is_shown_with_a_fixed_plural():
+    trap = re.compile(r"\{(n|count)\}\s+\w+s\b|\{(n|count)\} times")
+    found = set()
+    for path in [*(ROOT / "deskterm").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)
@@ -52,14 +108,10 @@ def console_messages() -> set[str]:
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
                 and isinstance(node.args[0].value, str)
+                and trap.search(node.args[0].value)
             ):
                 found.add(node.args[0].value)
-    return found
-
-
-def test_every_console_string_has_a_chinese_translation():
-    missing = i18n.missing("zh", sorted(console_messages()))
-    assert not missing, f"{len(missing)} strings without a zh translation: {missing[:20]}"
+    assert found <= PLURAL_TRAPS_LEFT, sorted(found - PLURAL_TRAPS_LEFT)
 
 
 def test_translation_fills_values():

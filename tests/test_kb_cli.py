@@ -43,3 +43,36 @@ def test_history_of_a_solution_as_json_and_as_a_table(sqlite_db, home, tmp_path)
 
     missing = run("--db", url, "kb", "history", "KB-9999", env=home)
     assert missing.returncode == 1 and missing.stderr.strip() == "deskterm: no solution KB-9999"
+
+
+def test_search_returns_at_most_limit_solutions_in_every_format(sqlite_db):
+    """`kb search --limit 3` returns 3 of 8 matching solutions: as a table, as JSON and in batch mode
+    (which returned at least 10 whatever --limit said)."""
+    from typer.testing import CliRunner
+
+    from deskterm.cli import make_app
+    from deskterm.kb import store
+
+    store.import_jsonl(
+        sqlite_db,
+        [
+            json.dumps({"id": f"KB-{n:04d}", "title": f"Printer jam {n}", "statements": [f"Open cover {n}."]})
+            for n in range(8)
+        ],
+    )
+    url = sqlite_db.engine.url.render_as_string(hide_password=False)
+
+    def search(*args: str, stdin: str | None = None) -> str:
+        done = CliRunner().invoke(make_app(), ["--db", url, "kb", "search", *args], input=stdin)
+        assert done.exit_code == 0, done.output
+        return done.stdout
+
+    assert len(json.loads(search("printer", "--limit", "3", "--format", "json"))) == 3
+    assert search("printer", "--limit", "3").count("Printer jam") == 3
+    batch = [
+        json.loads(line)
+        for line in search("--limit", "3", "--format", "jsonl", stdin="printer\njam\n").splitlines()
+    ]
+    assert [len(row["results"]) for row in batch] == [3, 3]
+    default = json.loads(search("--format", "jsonl", stdin="printer\n"))
+    assert len(default["results"]) == 8  # without --limit: up to 10

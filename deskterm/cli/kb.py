@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from ..i18n import _n
 from ..text import dumps
 from .common import (
     AS,
@@ -53,8 +54,9 @@ def kb_import(
         err.print(f"{file}:{number}: {reason}")
     err.print(
         f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-        f"{report.statements_added} new statements, {len(report.errors)} bad lines "
-        f"in {time.perf_counter() - started:.1f} s"
+        + _n("1 new statement, ", "{n} new statements, ", report.statements_added)
+        + _n("1 bad line ", "{n} bad lines ", len(report.errors))
+        + f"in {time.perf_counter() - started:.1f} s"
     )
     if report.errors:
         raise typer.Exit(2)
@@ -80,14 +82,14 @@ def kb_export(
     finally:
         if handle is not sys.stdout:
             handle.close()
-    err.print(f"{count} solutions exported")
+    err.print(_n("1 solution exported", "{n} solutions exported", count))
 
 
 @app.command("search")
 @user_errors
 def kb_search(
     query: str | None = typer.Argument(None, help="The query; without it, read one query a line from stdin."),
-    limit: int = typer.Option(10, "--limit", min=1, max=200),
+    limit: int = typer.Option(10, "--limit", min=1, max=200, help="At most this many solutions a query."),
     fmt: str = typer.Option("table", "--format", help="table | json | jsonl"),
     mode: str = typer.Option("all", "--mode", help="all | full | partial | fuzzy | statements"),
     category: str | None = typer.Option(None, "--category", help="Only this category subtree."),
@@ -106,7 +108,7 @@ def kb_search(
             timing: dict[str, float] = {}
             started = time.perf_counter()
             hits = kb.search_ids(
-                database, q, limit=max(limit, 10), mode=mode, category=category, lang=lang, timing=timing
+                database, q, limit=limit, mode=mode, category=category, lang=lang, timing=timing
             )
             ms = (time.perf_counter() - started) * 1000
             row = {"q": q, "results": [{"id": k, "score": round(s, 4)} for k, s in hits], "ms": round(ms, 3)}

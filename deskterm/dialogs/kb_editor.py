@@ -15,12 +15,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, OptionList, Select, Static
 
-from ..i18n import _
+from ..i18n import _, _n
 from ..services import kb
 from ..services.errors import Conflict, InvalidInput
 from ..text import clean
 from ..widgets.knowledge.article import ArticleLoaded
 from ..widgets.knowledge.statements import Draft, SimilarList, StatementList, draft
+from ..widgets.labels import KB_ACTIONS, KB_LANGUAGES, KB_STATUSES, choices, label
 from ..widgets.service import ServiceDone, ServiceFailed
 from ..widgets.table import FastTable
 from ..widgets.ticket_format import cell, local
@@ -96,7 +97,7 @@ class SolutionEditor(DeskModal[int | None]):
             with Horizontal(classes="form-row"):
                 yield Static(_("Language"), classes="form-label", markup=False)
                 yield Select(
-                    [(_("English"), "en"), ("中文", "zh")],
+                    choices(KB_LANGUAGES),
                     value="en",
                     allow_blank=False,
                     id="ed-lang",
@@ -104,7 +105,7 @@ class SolutionEditor(DeskModal[int | None]):
                 )
                 yield Static(_("Status"), classes="form-label", markup=False)
                 yield Select(
-                    [(_("draft"), "draft"), (_("published"), "published"), (_("retired"), "retired")],
+                    choices(KB_STATUSES),
                     value="draft",
                     allow_blank=False,
                     id="ed-status",
@@ -337,7 +338,9 @@ class StatementDialog(DeskModal[kb.StatementView | None]):
 
     def on_statement_users(self, message: StatementUsers) -> None:
         users = message.value
-        lines = [_("Changing it changes these {n} solutions:", n=len(users))]
+        lines = [
+            _n("Changing it changes this solution:", "Changing it changes these {n} solutions:", len(users))
+        ]
         lines += [
             f"  {clean(key, single_line=True)}  {clean(title, single_line=True)}" for key, title in users[:12]
         ]
@@ -447,7 +450,9 @@ class HistoryDialog(DeskModal[None]):
             table.add_row(
                 cell(self._label(v)), cell(local(v.at, tz)), cell(v.by), cell(v.summary), key=str(n)
             )
-        self.query_one("#hist-state", Static).update(_("{n} versions, newest first.", n=len(versions)))
+        self.query_one("#hist-state", Static).update(
+            _n("1 version.", "{n} versions, newest first.", len(versions))
+        )
         self._detail()
 
     @on(FastTable.RowHighlighted)
@@ -456,7 +461,7 @@ class HistoryDialog(DeskModal[None]):
         if not self.versions or table.cursor_row >= len(self.versions):
             return
         v = self.versions[table.cursor_row]
-        lines = [f"{self._label(v)} · {clean(v.by, single_line=True)} · {_(v.action)}"]
+        lines = [f"{self._label(v)} · {clean(v.by, single_line=True)} · {label(KB_ACTIONS, v.action)}"]
         if v.position is not None:
             lines.append(_("statement {n} of this solution (#{id}, shared)", n=v.position, id=v.statement_id))
         lines += [clean(line) for line in kb.describe_lines(v.action, v.changes, width=400)]

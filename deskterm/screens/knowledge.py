@@ -28,6 +28,7 @@ from ..widgets.knowledge.article import ArticleLoaded, ArticleView, Preview
 from ..widgets.knowledge.index import IndexState
 from ..widgets.knowledge.results import ResultsTable
 from ..widgets.knowledge.search import SearchBar, SearchRequest
+from ..widgets.labels import KB_STATUSES, label
 from ..widgets.service import ServiceDone
 from .base import DeskScreen
 
@@ -134,7 +135,7 @@ class ArticleActions(DeskScreen):
 
     def on_status_set(self, message: StatusSet) -> None:
         key, status, _version = message.value
-        self.notify(_("{key} is now {status}.", key=key, status=_(status)), markup=False)
+        self.notify(_("{key} is now {status}.", key=key, status=label(KB_STATUSES, status)), markup=False)
         self.article_changed()
 
     def editor_only(self, action: str) -> bool | None:
@@ -166,7 +167,7 @@ class KnowledgeScreen(ArticleActions):
         Binding("ctrl+n", "new", "New solution", id="knowledge.new"),
         Binding("ctrl+r", "edit", "Edit", id="knowledge.edit"),
         Binding("ctrl+b", "status", "Publish/retire", id="knowledge.status"),
-        Binding("ctrl+f", "draft", "Draft from ticket", id="knowledge.draft", show=False),
+        Binding("ctrl+f", "draft", "Draft from ticket", id="knowledge.draft"),
         Binding("escape", "clear", "Clear search", id="knowledge.clear", show=False),
     ]
 

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from .. import clock
@@ -88,7 +89,8 @@ def _stale_solution(s: Session, row: KbArticle, seen: int) -> Conflict:
     who, versions = _newer(s, row, seen)
     what = "; ".join(describe(action, changes) for action, changes in versions[:3])
     if len(versions) > 3:
-        what += f"; and {len(versions) - 3} more versions"
+        more = len(versions) - 3
+        what += f"; and {more} more version{'' if more == 1 else 's'}"
     return Conflict(
         f"{row.external_id} was changed meanwhile by {who} (version {seen} → {row.version}: {what}). "
         "Nothing was saved."
@@ -224,8 +226,19 @@ def set_status(
     return new
 
 
+def draft_key(ticket_number: str) -> str:
+    """The id of the solution drafted from a ticket: one draft a ticket."""
+    return f"KB-{ticket_number}"
+
+
+def _article_id(db: Database, external_id: str) -> int | None:
+    with db.read() as s:
+        return s.execute(select(col(KbArticle.id)).where(col(KbArticle.external_id) == external_id)).scalar()
+
+
 def draft_from_ticket(db: Database, actor: Actor, ticket_number: str) -> int:
-    """Turn a resolved ticket into a draft solution: its summary, symptoms and resolution."""
+    """Turn a resolved ticket into a draft solution: its summary, symptoms and resolution. A ticket
+    gets one: asked again (or by two editors at once), the solution drafted from it is returned."""
     with db.read() as s:
         require_editor(s, actor)
         ticket = find_ticket(s, ticket_number)
@@ -235,16 +248,26 @@ def draft_from_ticket(db: Database, actor: Actor, ticket_number: str) -> int:
         from ..models import Category
 
         category = s.get(Category, ticket.category_id) if ticket.category_id else None
+    key = draft_key(number)
+    existing = _article_id(db, key)
+    if existing is not None:
+        return existing
     zh = any("\u4e00" <= ch <= "\u9fff" for ch in ticket.summary + ticket.description)
     statements = [line for line in ticket.description.splitlines() if line.strip()][:4]
     statements += [line for line in ticket.resolution.splitlines() if line.strip()]
-    return save_solution(
-        db,
-        actor,
-        external_id=None,
-        title=ticket.summary,
-        category=category.path if category else "",
-        lang="zh" if zh else "en",
-        statements=statements,
-        status="draft",
-    )
+    try:
+        return save_solution(
+            db,
+            actor,
+            external_id=key,
+            title=ticket.summary,
+            category=category.path if category else "",
+            lang="zh" if zh else "en",
+            statements=statements,
+            status="draft",
+        )
+    except (Conflict, IntegrityError):  # another editor drafted it meanwhile
+        existing = _article_id(db, key)
+        if existing is None:
+            raise
+        return existing

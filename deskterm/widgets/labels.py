@@ -46,6 +46,14 @@ SERVICE_MODES = {
     "exchange": "Exchange",
 }
 WARRANTY = {"in": "In warranty", "out": "Out of warranty", "unknown": "Unknown"}
+# How a ticket reached the desk.
+CHANNELS = {"phone": "Phone", "email": "E-mail", "web": "Web", "api": "API"}
+CUSTOMER_CLASSES = {"key": "Key account", "standard": "Standard"}
+# The knowledge base: a solution's status (shown in sentences too, hence lower case), its language,
+# and what a version in its history did.
+KB_STATUSES = {"draft": "draft", "published": "published", "retired": "retired"}
+KB_LANGUAGES = {"en": "English", "zh": "Chinese"}
+KB_ACTIONS = {"created": "created", "edited": "edited", "imported": "imported"}
 # A ticket's timeline, by event kind.
 EVENTS = {
     "created": "created",
@@ -86,6 +94,12 @@ AGENT_STATES = {
     "after_call": ("After-call work", "cyan"),
     "away": ("Away", "dim"),
     "logged_out": ("Logged out", "dim"),
+}
+
+
+# Every table above (the translation test checks each value has a Chinese text).
+TABLES: dict[str, dict[Any, Any]] = {
+    name: value for name, value in globals().items() if name.isupper() and isinstance(value, dict)
 }
 
 

@@ -143,6 +143,45 @@ def test_draft_from_a_resolved_ticket(db):
     assert kb.search(db, "outlook") == []  # drafts are not offered to the desk
 
 
+def test_a_ticket_gets_one_draft_however_often_or_by_how_many_it_is_asked(db):
+    """Asked again for the same ticket, by the same editor or another one, even at the same time or
+    after the draft was edited, draft_from_ticket returns the draft it made instead of another."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import func, select
+
+    from deskterm.models import KbArticle, Ticket
+
+    sue, kim = make_agent(db, "sue", role="supervisor"), make_agent(db, "kim", role="supervisor")
+    first, second = (make_ticket(db, sue, f"Outlook does not open {n}") for n in (1, 2))
+    with db.write() as s:
+        for t in (first, second):
+            s.execute(select(Ticket).where(Ticket.id == t.id)).scalar_one().resolution = "Safe mode."
+
+    def count() -> int:
+        with db.read() as s:
+            return s.execute(select(func.count()).select_from(KbArticle)).scalar_one()
+
+    with ThreadPoolExecutor(2) as pool:
+        ids = list(pool.map(lambda who: kb.draft_from_ticket(db, who, first.number), (sue, kim)))
+    assert ids[0] == ids[1] and count() == 1
+    draft = kb.get_article(db, ids[0])
+    kb.save_solution(
+        db,
+        sue,
+        external_id=draft.external_id,
+        title="Outlook hangs",
+        category="",
+        lang="en",
+        statements=["Safe mode."],
+        version=draft.version,
+    )
+    assert kb.draft_from_ticket(db, kim, first.number.lower()) == ids[0] and count() == 1
+    assert kb.get_article(db, ids[0]).title == "Outlook hangs"  # the edit is kept
+    other = kb.draft_from_ticket(db, sue, second.number)
+    assert other != ids[0] and count() == 2
+
+
 def test_synonym_groups_from_the_database(db):
     store.import_jsonl(db, lines(ARTICLES))
     assert kb.search(db, "zorblat") == []  # a house word for laptops nobody outside knows

@@ -7,9 +7,10 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ...i18n import _
+from ...i18n import _, _n
 from ...services import kb
 from ...text import clean
+from ..labels import KB_LANGUAGES, KB_STATUSES, label
 from ..service import ServiceDone
 
 
@@ -21,7 +22,7 @@ def used_label(n: int) -> str:
     """How many solutions use a statement."""
     if n == 0:
         return _("(not used yet)")
-    return _("(in 1 solution)") if n == 1 else _("(in {n} solutions)", n=n)
+    return _n("(in 1 solution)", "(in {n} solutions)", n)
 
 
 def statement_line(n: int, text: str) -> str:
@@ -54,7 +55,7 @@ class Preview(ArticlePanel):
         self._fill(
             clean(found.title, single_line=True),
             f"{clean(found.external_id, single_line=True)} · {clean(found.category, single_line=True)}"
-            f" · {found.lang}",
+            f" · {label(KB_LANGUAGES, found.lang)}",
             "\n".join(statement_line(n, s) for n, s in enumerate(found.statements, 1)),
         )
 
@@ -64,13 +65,13 @@ class ArticleView(ArticlePanel):
 
     def show(self, a: kb.KbArticleView) -> None:
         meta = _(
-            "{key} · {category} · {lang} · {status} · score {score:.0f} · used {usage} times",
+            "{key} · {category} · {lang} · {status} · score {score:.0f} · {used}",
             key=clean(a.external_id, single_line=True),
             category=clean(a.category, single_line=True),
-            lang=a.lang,
-            status=_(a.status),
+            lang=label(KB_LANGUAGES, a.lang),
+            status=label(KB_STATUSES, a.status),
             score=a.score,
-            usage=a.usage_count,
+            used=_n("used once", "used {n} times", a.usage_count),
         )
         lines = []
         for n, st in enumerate(a.statements, 1):

@@ -9,7 +9,7 @@ from typing import Any
 from textual.message import Message
 from textual.widgets import Static
 
-from ...i18n import _
+from ...i18n import _, _n
 from ...services import kb
 from ..service import ServiceDone, call_service
 
@@ -74,5 +74,5 @@ class IndexState(Static):
         elif self.count == 0:
             text = _("No solution matches.")
         else:
-            text = _("{n} solutions, best first.", n=self.count)
+            text = _n("1 solution found.", "{n} solutions, best first.", self.count)
         self.update(text)

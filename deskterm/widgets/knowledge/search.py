@@ -16,6 +16,7 @@ from textual.widgets import Input, Select
 from ...i18n import _
 from ...services import directory
 from ...text import clean
+from ..labels import KB_LANGUAGES, KB_STATUSES, choices, label
 from ..service import ServiceDone, call_service
 
 STATUSES = {"published": ("published",), "draft": ("draft",), "retired": ("retired",)}
@@ -75,7 +76,7 @@ class SearchBar(Horizontal):
             compact=True,
         )
         yield Select(
-            [(_("English"), "en"), ("中文", "zh")],
+            choices(KB_LANGUAGES),
             prompt=_("All languages"),
             value=kept.get("kb-lang", Select.NULL),
             id="kb-lang",
@@ -83,7 +84,7 @@ class SearchBar(Horizontal):
         )
         if self.editor:
             yield Select(
-                [(_("published"), "published"), (_("draft"), "draft"), (_("retired"), "retired")],
+                [(label(KB_STATUSES, s), s) for s in ("published", "draft", "retired")],
                 value=kept.get("kb-status", "published"),
                 prompt=_("Any status"),
                 id="kb-status",

@@ -9,6 +9,7 @@ from rich.text import Text
 from ...i18n import _
 from ...services.workflow import TicketView
 from ...text import clean
+from ..labels import CHANNELS, CUSTOMER_CLASSES, SERVICE_MODES, TICKET_KINDS, WARRANTY, label
 from ..ticket_format import desk_timezone, local
 from .panel import FieldPanel, Row, row
 
@@ -17,15 +18,17 @@ class TicketFields(FieldPanel):
     def rows(self, view: TicketView) -> list[Row]:
         d = view.detail
         level = f" (level {d.escalation_level})" if d.escalation_level else ""
-        organisation = f"{d.organisation} ({_(view.customer_class)})" if d.organisation else ""
+        organisation = (
+            f"{d.organisation} ({label(CUSTOMER_CLASSES, view.customer_class)})" if d.organisation else ""
+        )
         warranty_end = f" (→ {view.device_warranty_end})" if view.device_warranty_end else ""
         return [
             row("Summary", d.summary),
-            row("Kind", _(d.kind)),
+            row("Kind", label(TICKET_KINDS, d.kind)),
             row("Category", d.category),
             row("Impact / urgency", f"{d.impact} / {d.urgency}"),
-            row("Channel", _(d.channel)),
-            row("Service mode", _(d.service_mode)),
+            row("Channel", label(CHANNELS, d.channel)),
+            row("Service mode", label(SERVICE_MODES, d.service_mode)),
             row("Team", f"{d.team} (tier {d.tier})"),
             row("Assignee", d.assignee),
             row("Escalated to", view.escalated_to + level),
@@ -36,7 +39,7 @@ class TicketFields(FieldPanel):
             row("Phone", d.phone),
             row("E-mail", view.customer_email),
             row("Device", f"{d.device_model} {d.device_serial}".strip()),
-            row("Warranty", _(d.warranty) + warranty_end),
+            row("Warranty", label(WARRANTY, d.warranty) + warranty_end),
             None,
         ]
 
