@@ -21,7 +21,7 @@ from .auth import Actor, require
 from .directory import warranty_status
 from .errors import InvalidInput, NotFound
 from .per_database import PerDatabase
-from .phones import lookup_variants, prefix_bounds
+from .phones import ending_variants, lookup_variants, prefix_bounds
 from .ticket_rows import TicketRow, row_query, to_row
 
 MIN_DIGITS = 4  # from this many digits on, a number is found by its beginning or by its ending
@@ -97,24 +97,23 @@ def search(db: Database, actor: Actor, text: str, *, limit: int = 20) -> list[Ca
 
 
 def _by_phone(db: Database, s: Session, typed: str, limit: int) -> list[CallerMatch]:
-    variants = [v for v in lookup_variants(typed) if len(v) >= MIN_DIGITS]
-    if not variants:
+    """By the number's beginning (an index range scan), then, while fewer than `limit` customers
+    are found, by its ending (the in-memory index of reversed digits)."""
+    endings = [v for v in ending_variants(typed) if len(v) >= MIN_DIGITS]
+    if not endings:  # lookup_variants are never longer than the digits typed
         return []
     ranges = []
-    for v in variants:
+    for v in lookup_variants(typed):
         low, high = prefix_bounds(v)
-        ranges.append(
-            and_(col(CustomerPhone.digits) >= low, col(CustomerPhone.digits) < high)
-            if high
-            else col(CustomerPhone.digits) >= low
-        )
-    rows = list(
-        s.exec(_match_query().where(or_(*ranges)).order_by(col(CustomerPhone.digits)).limit(limit * 2)).all()
-    )
+        if len(v) >= MIN_DIGITS:
+            digits = col(CustomerPhone.digits)
+            ranges.append(and_(digits >= low, digits < high) if high else digits >= low)
+    query = _match_query().where(or_(*ranges)).order_by(col(CustomerPhone.digits)).limit(limit * 2)
+    rows = list(s.exec(query).all()) if ranges else []
     if len({r.customer_id for r in rows}) < limit:  # too few by the beginning: by the ending too
         seen = {r.phone_id for r in rows}
-        ids = _suffixes(db).ending_with(s, variants[0], limit * 2)
-        if ids := [i for i in ids if i not in seen]:
+        ids = [i for v in endings for i in _suffixes(db).ending_with(s, v, limit * 2) if i not in seen]
+        if ids:
             rows += s.exec(
                 _match_query().where(col(CustomerPhone.id).in_(ids)).order_by(col(CustomerPhone.digits))
             ).all()

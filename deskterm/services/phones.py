@@ -77,6 +77,13 @@ def lookup_variants(typed: str) -> list[str]:
     return variants
 
 
+def ending_variants(typed: str) -> list[str]:
+    """The digit endings to look up: the number as lookup_variants reads it, and the digits as typed
+    (an ending has no prefix: "0012", the last four digits, is not "00" and the country 12)."""
+    plain = re.sub(r"[^0-9]", "", split_extension(typed)[0])
+    return list(dict.fromkeys([*lookup_variants(typed)[:1], plain]))
+
+
 def prefix_bounds(prefix: str) -> tuple[str, str | None]:
     """[low, high) of the strings of digits starting with `prefix`, for an index range scan
     (works under any collation, unlike LIKE 'p%' on PostgreSQL)."""
