@@ -108,8 +108,10 @@ def _by_phone(db: Database, s: Session, typed: str, limit: int) -> list[CallerMa
         if len(v) >= MIN_DIGITS:
             digits = col(CustomerPhone.digits)
             ranges.append(and_(digits >= low, digits < high) if high else digits >= low)
-    query = _match_query().where(or_(*ranges)).order_by(col(CustomerPhone.digits)).limit(limit * 2)
-    rows = list(s.exec(query).all()) if ranges else []
+    rows = []
+    if ranges:
+        query = _match_query().where(or_(*ranges)).order_by(col(CustomerPhone.digits)).limit(limit * 2)
+        rows = list(s.exec(query).all())
     if len({r.customer_id for r in rows}) < limit:  # too few by the beginning: by the ending too
         seen = {r.phone_id for r in rows}
         ids = [i for v in endings for i in _suffixes(db).ending_with(s, v, limit * 2) if i not in seen]
