@@ -97,8 +97,9 @@ def search(db: Database, actor: Actor, text: str, *, limit: int = 20) -> list[Ca
 
 
 def _by_phone(db: Database, s: Session, typed: str, limit: int) -> list[CallerMatch]:
-    """By the number's beginning (an index range scan), then, while fewer than `limit` customers
-    are found, by its ending (the in-memory index of reversed digits)."""
+    """By the number's beginning (an index range scan), then by its ending (the in-memory index of
+    reversed digits). Four digits often begin thousands of numbers ("1391"): the endings then
+    keep up to half of the `limit`, so a caller's last four digits always show them."""
     endings = [v for v in ending_variants(typed) if len(v) >= MIN_DIGITS]
     if not endings:  # lookup_variants are never longer than the digits typed
         return []
@@ -108,18 +109,18 @@ def _by_phone(db: Database, s: Session, typed: str, limit: int) -> list[CallerMa
         if len(v) >= MIN_DIGITS:
             digits = col(CustomerPhone.digits)
             ranges.append(and_(digits >= low, digits < high) if high else digits >= low)
-    rows = []
+    by_start = []
     if ranges:
         query = _match_query().where(or_(*ranges)).order_by(col(CustomerPhone.digits)).limit(limit * 2)
-        rows = list(s.exec(query).all())
-    if len({r.customer_id for r in rows}) < limit:  # too few by the beginning: by the ending too
-        seen = {r.phone_id for r in rows}
-        ids = [i for v in endings for i in _suffixes(db).ending_with(s, v, limit * 2) if i not in seen]
-        if ids:
-            rows += s.exec(
-                _match_query().where(col(CustomerPhone.id).in_(ids)).order_by(col(CustomerPhone.digits))
-            ).all()
-    return _matches(rows)[:limit]
+        by_start = _matches(s.exec(query).all())
+    ids = {i for v in endings for i in _suffixes(db).ending_with(s, v, limit * 2)}
+    by_end = []
+    if ids:
+        query = _match_query().where(col(CustomerPhone.id).in_(ids)).order_by(col(CustomerPhone.digits))
+        starts = {m.customer_id for m in by_start}
+        by_end = [m for m in _matches(s.exec(query).all()) if m.customer_id not in starts]
+    by_start = by_start[: max(limit // 2, limit - len(by_end))]
+    return (by_start + by_end)[:limit]
 
 
 def _matches(rows: Any) -> list[CallerMatch]:

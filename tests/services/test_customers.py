@@ -101,6 +101,19 @@ def test_the_last_four_digits_find_the_caller_after_the_numbers_beginning_so(db)
     found = customers.lookup(db, op, "4394")
     assert [m.name for m in found] == ["c0", *(f"c{i}" for i in range(1, 8))]  # the beginning first, 8 in all
     assert len(customers.lookup(db, op, "4394", limit=3)) == 3
+    with db.write() as s:  # ten numbers begin with 1391, six end with it
+        for name, number in [*((f"s{i}", f"1391{i:03d}0000") for i in range(10)),
+                             *((f"e{i}", f"138000{i}1391") for i in range(6))]:  # fmt: skip
+            c = Customer(name=name, created_at=clock.now())
+            s.add(c)
+            s.flush()
+            s.add(CustomerPhone(customer_id=c.id, number=number, digits=number))
+    found = [m.name for m in customers.lookup(db, op, "1391")]  # the endings keep half of the list
+    assert found == ["s0", "s1", "s2", "s3", "e0", "e1", "e2", "e3"]
+    assert [m.name for m in customers.lookup(db, op, "1391", limit=20)][9:] == [
+        "s9",
+        *(f"e{i}" for i in range(6)),
+    ]
     assert customers.lookup(db, op, "394") == []  # fewer than four digits
 
 
