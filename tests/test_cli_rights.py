@@ -25,6 +25,7 @@ agent deactivate eddy                                                2     4    
 agent activate eddy                                                  2     4         0
 agent edit eddy --name Ed --role operator                            2     4         0
 agent logins                                                         2     4         0
+customer search 1234                                                 2     0         0
 report kpi                                                           2     4         0
 report agents --format json                                          2     4         0
 sla list                                                             2     0         0

@@ -11,7 +11,7 @@ import typer
 from rich.text import Text
 
 from ..text import SURROGATES
-from . import agent, common, config, db, demo, escalation, kb, report, serve, sla, ticket, watch
+from . import agent, common, config, customer, db, demo, escalation, kb, report, serve, sla, ticket, watch
 
 HELP = "deskterm: a keyboard-first console for a phone service desk."
 
@@ -37,6 +37,7 @@ def make_app() -> typer.Typer:
     for name, group in (
         ("agent", agent.app),
         ("ticket", ticket.app),
+        ("customer", customer.app),
         ("db", db.app),
         ("config", config.app),
         ("kb", kb.app),

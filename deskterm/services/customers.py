@@ -1,5 +1,6 @@
-"""Callers at intake: lookup by phone from four digits, devices by serial, and the screen pop
-(the caller's open tickets, last five tickets and devices)."""
+"""Callers at intake: lookup by phone from four digits (the number's beginning or its ending),
+devices by serial, and the screen pop (the caller's open tickets, last five tickets and devices);
+`customer search` by phone, name or organisation."""
 
 from __future__ import annotations
 
@@ -18,14 +19,13 @@ from ..models import Category, Customer, CustomerPhone, Device, Organisation, Ti
 from . import inputs
 from .auth import Actor, require
 from .directory import warranty_status
+from .errors import InvalidInput, NotFound
 from .per_database import PerDatabase
-from .phones import lookup_variants, prefix_bounds
+from .phones import ending_variants, lookup_variants, prefix_bounds
 from .ticket_rows import TicketRow, row_query, to_row
 
-MIN_DIGITS = 4
-# From this many digits on, a number typed without its country or area prefix is also found by
-# its ending (a scan of the phone table: only when the prefix range found too little).
-SUFFIX_DIGITS = 7
+MIN_DIGITS = 4  # from this many digits on, a number is found by its beginning or by its ending
+SEARCH_MAX = 200  # `customer search`: at most this many customers
 
 
 @dataclass(frozen=True)
@@ -63,36 +63,80 @@ class CallerPop:
 
 def lookup(db: Database, actor: Actor, typed: str, *, limit: int = 8) -> list[CallerMatch]:
     """Customers whose phone starts with the digits typed (from MIN_DIGITS on), whatever the
-    separators and with or without the country prefix; by the ending when the prefix finds none."""
-    variants = [v for v in lookup_variants(typed) if len(v) >= MIN_DIGITS]
-    if not variants:
-        return []
-    ranges = []
-    for v in variants:
-        low, high = prefix_bounds(v)
-        ranges.append(
-            and_(col(CustomerPhone.digits) >= low, col(CustomerPhone.digits) < high)
-            if high
-            else col(CustomerPhone.digits) >= low
-        )
+    separators and with or without the country prefix, then those whose phone ends with them (the
+    last four digits a caller reads out, or a number typed without its area or country code)."""
     with db.read() as s:
         require(s, actor, "tickets.read")
-        rows = s.exec(
-            _match_query().where(or_(*ranges)).order_by(col(CustomerPhone.digits)).limit(limit * 2)
-        ).all()
-        if len(rows) < limit and len(variants[0]) >= SUFFIX_DIGITS:
-            ids = _suffixes(db).ending_with(s, variants[0], limit)
-            if ids:
-                rows += s.exec(
-                    _match_query().where(
-                        col(CustomerPhone.id).in_(ids), col(CustomerPhone.digits) != variants[0]
-                    )
-                ).all()
+        return _by_phone(db, s, typed, limit)
+
+
+def search(db: Database, actor: Actor, text: str, *, limit: int = 20) -> list[CallerMatch]:
+    """`customer search`: customers by phone digits (as lookup: beginning, then ending), then by
+    name, then by organisation (case-insensitive, literally: % and _ are no wildcards)."""
+    text = " ".join(inputs.key(text).split())
+    if not text:
+        raise InvalidInput({"text": "a phone number, a name or an organisation to search for"})
+    if not 1 <= limit <= SEARCH_MAX:
+        raise InvalidInput({"limit": f"from 1 to {SEARCH_MAX}"})
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    with db.read() as s:
+        require(s, actor, "tickets.read")
+        found = {m.customer_id: m for m in _by_phone(db, s, text, limit)}
+        for column in (col(Customer.name), col(Organisation.name)):
+            if len(found) >= limit:
+                break
+            rows = s.exec(
+                _match_query(with_phone=False)
+                .where(column.ilike(pattern, escape="\\"), col(Customer.id).not_in(found))
+                .order_by(column, col(Customer.id), col(CustomerPhone.id))
+                .limit(limit * 2)
+            ).all()
+            for m in _matches(rows):
+                found.setdefault(m.customer_id, m)
+    return list(found.values())[:limit]
+
+
+def _by_phone(db: Database, s: Session, typed: str, limit: int) -> list[CallerMatch]:
+    """By the number's beginning (an index range scan), then by its ending (the in-memory index of
+    reversed digits). Four digits often begin thousands of numbers ("1391"): the endings then
+    keep up to half of the `limit`, so a caller's last four digits always show them."""
+    endings = [v for v in ending_variants(typed) if len(v) >= MIN_DIGITS]
+    if not endings:  # lookup_variants are never longer than the digits typed
+        return []
+    ranges = []
+    for v in lookup_variants(typed):
+        low, high = prefix_bounds(v)
+        if len(v) >= MIN_DIGITS:
+            digits = col(CustomerPhone.digits)
+            ranges.append(and_(digits >= low, digits < high) if high else digits >= low)
+    by_start = []
+    if ranges:
+        query = _match_query().where(or_(*ranges)).order_by(col(CustomerPhone.digits)).limit(limit * 2)
+        by_start = _matches(s.exec(query).all())
+    ids = {i for v in endings for i in _suffixes(db).ending_with(s, v, limit * 2)}
+    by_end = []
+    if ids:
+        query = _match_query().where(col(CustomerPhone.id).in_(ids)).order_by(col(CustomerPhone.digits))
+        starts = {m.customer_id for m in by_start}
+        by_end = [m for m in _matches(s.exec(query).all()) if m.customer_id not in starts]
+    by_start = by_start[: max(limit // 2, limit - len(by_end))]
+    return (by_start + by_end)[:limit]
+
+
+def _matches(rows: Any) -> list[CallerMatch]:
+    """One match a customer (their first phone in `rows`), in the order of `rows`."""
     found: dict[int, CallerMatch] = {}
     for r in rows:
-        if r[0] not in found:
-            found[r[0]] = CallerMatch(r[0], r[3], r[4] or "", r[5] or "standard", r[1], r[2])
-    return list(found.values())[:limit]
+        if r.customer_id not in found:
+            found[r.customer_id] = CallerMatch(
+                r.customer_id,
+                r.name,
+                r.organisation or "",
+                r.customer_class or "standard",
+                r.number or "",
+                r.digits or "",
+            )
+    return list(found.values())
 
 
 class _SuffixIndex:
@@ -136,20 +180,24 @@ _suffixes: PerDatabase[_SuffixIndex] = PerDatabase(lambda db: _SuffixIndex())
 def warm_up(db: Database) -> None:
     """Load the phone-ending index (consoles call this in the background after login)."""
     with db.read() as s:
-        _suffixes(db).ending_with(s, "0" * SUFFIX_DIGITS, 0)
+        _suffixes(db).ending_with(s, "0" * MIN_DIGITS, 0)
 
 
-def _match_query() -> Any:
+def _match_query(*, with_phone: bool = True) -> Any:
+    """Customers with a phone (`with_phone`: only those; else a customer without one too, with
+    number and digits None), named columns."""
     return (
         select_columns(
-            col(CustomerPhone.customer_id),
-            col(CustomerPhone.number),
-            col(CustomerPhone.digits),
-            col(Customer.name),
-            col(Organisation.name),
-            col(Organisation.customer_class),
+            col(CustomerPhone.id).label("phone_id"),
+            col(Customer.id).label("customer_id"),
+            col(CustomerPhone.number).label("number"),
+            col(CustomerPhone.digits).label("digits"),
+            col(Customer.name).label("name"),
+            col(Organisation.name).label("organisation"),
+            col(Organisation.customer_class).label("customer_class"),
         )
-        .join(Customer, col(Customer.id) == CustomerPhone.customer_id)
+        .select_from(Customer)
+        .join(CustomerPhone, col(CustomerPhone.customer_id) == Customer.id, isouter=not with_phone)
         .join(Organisation, col(Organisation.id) == Customer.organisation_id, isouter=True)
     )
 
@@ -183,8 +231,6 @@ def caller_pop(db: Database, actor: Actor, customer_id: int, *, open_limit: int 
         require(s, actor, "tickets.read")
         who = caller(s, customer_id)
         if who is None:
-            from .errors import NotFound
-
             raise NotFound(f"no customer {customer_id}")
         open_rows = s.exec(
             query.where(Ticket.customer_id == customer_id, col(Ticket.is_open).is_(True))

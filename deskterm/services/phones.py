@@ -4,16 +4,28 @@ the country prefix, whatever the separators; extensions are kept apart."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # "转 8021", "ext. 12", "x12", "#12" — the extension is not part of the number we look up.
 _EXTENSION = re.compile(r"(?:转|分机|ext\.?|extension|x|#)\s*(\d{1,6})\s*$", re.IGNORECASE)
 HOME_COUNTRY = "86"
+_DIGIT = re.compile(r"\d")  # any script's decimal digit (str patterns are Unicode)
+
+
+def ascii_text(raw: str) -> str:
+    """Full-width forms (＋８６ １３８…, （０１０）, ｅｘｔ) and every other script's decimal digits
+    (Arabic-Indic ١٣٨, Devanagari १३८…) as ASCII, so a number stores and looks up the same digits
+    whatever keyboard or input method typed it. Every function here starts from this."""
+    if raw.isascii():
+        return raw
+    return _DIGIT.sub(lambda m: str(unicodedata.decimal(m.group())), unicodedata.normalize("NFKC", raw))
 
 
 def split_extension(raw: str) -> tuple[str, str]:
-    m = _EXTENSION.search(raw.strip())
+    raw = ascii_text(raw).strip()
+    m = _EXTENSION.search(raw)
     if not m:
-        return raw.strip(), ""
+        return raw, ""
     return raw[: m.start()].strip(), m.group(1)
 
 
@@ -22,7 +34,7 @@ def digits(raw: str) -> str:
     full international digits for other countries; extension dropped."""
     number, _ext = split_extension(raw)
     international = number.lstrip().startswith(("+", "00"))
-    d = re.sub(r"\D", "", number)
+    d = re.sub(r"[^0-9]", "", number)
     if number.lstrip().startswith("00"):
         d = d[2:]
     # +86 138..., 0086 138..., or a bare 86 before a 11-digit mobile: the home country's prefix
@@ -44,7 +56,7 @@ def _mobile_so_far(d: str) -> bool:
 def lookup_digits(typed: str) -> str:
     """What the operator typed, reduced to the digits to match (a prefix of stored digits)."""
     number, _ext = split_extension(typed)
-    return digits(number) if number.strip().startswith(("+", "00")) else re.sub(r"\D", "", number)
+    return digits(number) if number.startswith(("+", "00")) else re.sub(r"[^0-9]", "", number)
 
 
 def is_plausible(raw: str) -> bool:
@@ -55,6 +67,7 @@ def is_plausible(raw: str) -> bool:
 def lookup_variants(typed: str) -> list[str]:
     """The digit prefixes to look up for what the operator typed: as typed, and without a bare
     home-country prefix ("86 138…" typed without the "+"), since stored numbers are national."""
+    typed = ascii_text(typed)
     first = lookup_digits(typed)
     variants = [first] if first else []
     if first.startswith(HOME_COUNTRY) and not typed.strip().startswith(("+", "00")):
@@ -62,6 +75,13 @@ def lookup_variants(typed: str) -> list[str]:
         if rest:
             variants.append(rest if rest.startswith("0") or _mobile_so_far(rest) else "0" + rest)
     return variants
+
+
+def ending_variants(typed: str) -> list[str]:
+    """The digit endings to look up: the number as lookup_variants reads it, and the digits as typed
+    (an ending has no prefix: "0012", the last four digits, is not "00" and the country 12)."""
+    plain = re.sub(r"[^0-9]", "", split_extension(typed)[0])
+    return list(dict.fromkeys([*lookup_variants(typed)[:1], plain]))
 
 
 def prefix_bounds(prefix: str) -> tuple[str, str | None]:

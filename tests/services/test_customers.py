@@ -1,12 +1,17 @@
-"""Caller lookup from four digits, whatever the separators and prefixes; the screen pop; devices."""
+"""Caller lookup from four digits (the beginning or the ending), whatever the separators, prefixes
+and digit forms; customer search; the screen pop; devices."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+from sqlmodel import select
+
 from deskterm import clock
 from deskterm.models import Customer, CustomerPhone, Device, Organisation
 from deskterm.services import customers, directory, intake, phones
+from deskterm.services.errors import InvalidInput
 from deskterm.services.intake import IntakeForm
 from tests.factories import make_agent
 
@@ -74,9 +79,87 @@ def test_lookup_across_a_prefix_of_nines(db):
             s.add(CustomerPhone(customer_id=c.id, number=number, digits=number))
     assert names(customers.lookup(db, op, "1999")) == ["c0", "c1"]
     assert names(customers.lookup(db, op, "1999999")) == ["c0", "c1"]
-    assert names(customers.lookup(db, op, "9999")) == []  # by the ending only from 7 digits on
+    assert names(customers.lookup(db, op, "9999")) == []  # neither begins nor ends with it
+    assert [m.name for m in customers.lookup(db, op, "0000")] == ["c0", "c2"]  # by the ending
     assert names(customers.lookup(db, op, "9990000")) == ["c0"]
     assert phones.prefix_bounds("1999") == ("1999", "2") and phones.prefix_bounds("999") == ("999", None)
+
+
+def test_the_last_four_digits_find_the_caller_after_the_numbers_beginning_so(db):
+    op = make_agent(db, "olga", role="operator", team="Service Desk", tier=1)
+    seed(db)
+    assert names(customers.lookup(db, op, "5678")) == ["张三"]  # +86 138 1234 5678
+    assert names(customers.lookup(db, op, "43-21")) == ["李四"]  # (010) 8765-4321 ext. 12
+    assert names(customers.lookup(db, op, "1234")) == ["Bob [b]Smith"]  # +1 (555) 010-1234 x12
+    assert names(customers.lookup(db, op, "0000")) == ["王五"]
+    with db.write() as s:
+        for i, number in enumerate(["4394 0000", *(f"1390000{n:02d}4394" for n in range(9))]):
+            c = Customer(name=f"c{i}", created_at=clock.now())
+            s.add(c)
+            s.flush()
+            s.add(CustomerPhone(customer_id=c.id, number=number, digits=phones.digits(number)))
+    found = customers.lookup(db, op, "4394")
+    assert [m.name for m in found] == ["c0", *(f"c{i}" for i in range(1, 8))]  # the beginning first, 8 in all
+    assert len(customers.lookup(db, op, "4394", limit=3)) == 3
+    with db.write() as s:  # ten numbers begin with 1391, six end with it
+        for name, number in [*((f"s{i}", f"1391{i:03d}0000") for i in range(10)),
+                             *((f"e{i}", f"138000{i}1391") for i in range(6))]:  # fmt: skip
+            c = Customer(name=name, created_at=clock.now())
+            s.add(c)
+            s.flush()
+            s.add(CustomerPhone(customer_id=c.id, number=number, digits=number))
+    found = [m.name for m in customers.lookup(db, op, "1391")]  # the endings keep half of the list
+    assert found == ["s0", "s1", "s2", "s3", "e0", "e1", "e2", "e3"]
+    assert [m.name for m in customers.lookup(db, op, "1391", limit=20)][9:] == [
+        "s9",
+        *(f"e{i}" for i in range(6)),
+    ]
+    assert customers.lookup(db, op, "394") == []  # fewer than four digits
+
+
+def test_full_width_and_other_digits_find_and_store_the_same_digits(db):
+    op = make_agent(db, "olga", role="operator", team="Service Desk", tier=1)
+    seed(db)
+    for typed in ("１３８１", "５６７８", "＋８６ １３８ １２３４", "٥٦٧٨", "۱۳۸۱۲۳۴", "१३८१२३४५६७८"):
+        assert names(customers.lookup(db, op, typed)) == ["张三"], typed
+    assert phones.digits("＋８６ １３８－００００－１２３４ 转 ８０２１") == "13800001234"
+    assert phones.digits("（０１０）８７６５　４３２１ ｅｘｔ．１２") == "01087654321"
+    form = IntakeForm(
+        name="赵六",
+        organisation="北京华信",
+        phone="１３８００００１２３４",
+        description="VPN 连不上",
+        category="Network/VPN",
+    )
+    intake.save_call(db, op, form)
+    with db.read() as s:
+        stored = s.exec(select(CustomerPhone.digits).where(CustomerPhone.number == form.phone)).one()
+    assert stored == "13800001234"
+    for typed in ("13800001234", "1234", "１２３４", "1380000"):
+        assert "赵六" in names(customers.lookup(db, op, typed)), typed
+
+
+def test_search_by_phone_name_or_organisation(db):
+    op = make_agent(db, "olga", role="operator", team="Service Desk", tier=1)
+    seed(db)
+    with db.write() as s:
+        s.add(Customer(name="Hui 100%_sure", created_at=clock.now()))  # no phone, no organisation
+    assert names(customers.search(db, op, "4321")) == ["李四"]  # a phone's ending
+    assert names(customers.search(db, op, "138 1")) == ["张三"]  # a phone's beginning
+    assert names(customers.search(db, op, "BOB")) == ["Bob [b]Smith"]  # case-insensitive
+    assert names(customers.search(db, op, "华信")) == ["李四", "王五"]  # an organisation, in CJK
+    assert names(customers.search(db, op, "明远科技")) == ["张三"]
+    assert names(customers.search(db, op, "acme [red")) == ["Bob [b]Smith"]
+    assert names(customers.search(db, op, "0%_s")) == ["Hui 100%_sure"]  # % and _ taken literally
+    assert names(customers.search(db, op, "%")) == ["Hui 100%_sure"]
+    assert names(customers.search(db, op, "王")) == ["王五"]
+    assert len(customers.search(db, op, "i", limit=2)) == 2
+    hui = customers.search(db, op, "hui")[0]
+    assert (hui.organisation, hui.phone, hui.customer_class) == ("", "", "standard")
+    with pytest.raises(InvalidInput):
+        customers.search(db, op, "  ")
+    with pytest.raises(InvalidInput):
+        customers.search(db, op, "x", limit=0)
 
 
 def test_screen_pop_shows_open_tickets_last_five_and_devices(db):

@@ -73,10 +73,28 @@ def test_every_typed_beginning_is_a_prefix_of_the_stored_digits(number, sep, ext
     assert phones.lookup_variants(written)[0] == stored
 
 
+# 0-9 in other scripts: full-width (a Chinese input method), Arabic-Indic, Extended Arabic-Indic
+# (Persian), Devanagari, Bengali, Thai
+SCRIPTS = [str.maketrans("0123456789", "".join(chr(zero + i) for i in range(10)))
+           for zero in (0xFF10, 0x0660, 0x06F0, 0x0966, 0x09E6, 0x0E50)]  # fmt: skip
+FULL_WIDTH = str.maketrans("+-()#x ", "＋－（）＃ｘ\u3000")
+
+
+@given(mobiles, separators, extensions, st.sampled_from(SCRIPTS), st.booleans(), st.integers(4, 11))
+def test_digits_of_any_script_are_the_same_digits(number, sep, ext, script, full_width, k):
+    for written in (spaced(number, sep, [3, 7]), f"+86 {number}", f"0086{sep}{number}"):
+        other = (written + ext).translate(script)
+        if full_width:
+            other = other.translate(FULL_WIDTH)
+        assert phones.digits(other) == phones.digits(written + ext) == number, other
+        assert phones.lookup_variants(other) == phones.lookup_variants(written + ext), other
+    assert number[-k:] in phones.ending_variants(number[-k:].translate(script))  # "0000": not "00"
+
+
 @given(st.text(max_size=40))
 def test_digits_never_fail_and_are_digits(raw):
     d = phones.digits(raw)
-    assert d == "" or d.isdigit()
+    assert d == "" or (d.isdigit() and d.isascii())
     assert phones.is_plausible(raw) == (5 <= len(d) <= 15)
     low, high = phones.prefix_bounds(d) if d else ("", None)
     if high is not None:

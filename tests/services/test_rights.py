@@ -283,6 +283,7 @@ CALLS: list[tuple[str, Callable[[Desk], Any]]] = [
     ("callbacks.record_not_fixed", lambda d: callbacks.record_not_fixed(d.db, d.actor, d.resolved_no, "no")),
     ("callbacks.record_no_answer", lambda d: callbacks.record_no_answer(d.db, d.actor, d.resolved_no)),
     ("customers.lookup", lambda d: customers.lookup(d.db, d.actor, "1381234")),
+    ("customers.search", lambda d: customers.search(d.db, d.actor, "Zhang")),
     ("customers.caller_pop", lambda d: customers.caller_pop(d.db, d.actor, d.customer_id)),
     ("customers.device_by_serial", lambda d: customers.device_by_serial(d.db, d.actor, d.serial)),
     ("demo.ensure_agents", lambda d: demo.ensure_agents(d.db, d.actor, with_demo_logins=True)),
