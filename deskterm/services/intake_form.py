@@ -220,8 +220,9 @@ def validate(
         errors["category"] = "no such category"
     for name in ("impact", "urgency"):
         value = getattr(form, name)
-        if value is None and not form.solved_at_first_contact():
-            errors[name] = "required: ask the caller"
+        if value is None:
+            if not form.solved_at_first_contact():
+                errors[name] = "required: ask the caller"
         elif value not in LEVELS:
             errors[name] = "1 (high), 2 (medium) or 3 (low)"
     if form.priority is not None and form.priority not in range(1, 6):

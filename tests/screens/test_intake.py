@@ -130,6 +130,12 @@ def script(app) -> str:  # type: ignore[no-untyped-def]
     return text_of(app, "#intake-script")
 
 
+async def answer_levels(pilot, app, impact: str = "3", urgency: str = "3") -> None:  # type: ignore[no-untyped-def]
+    """Impact and urgency, as the caller answered (they are asked: no default)."""
+    field(app, "impact").focus()
+    await pilot.press(impact, "tab", urgency)
+
+
 async def test_a_whole_call_for_a_new_caller(desk, tmp_path):
     app = desk_app(desk, tmp_path)
     async with app.run_test(size=(100, 32)) as pilot:
@@ -275,7 +281,9 @@ async def test_a_duplicate_is_offered_and_turned_into_a_chase(desk, tmp_path):
         await type_in(pilot, "the VPN drops every hour again")
         field(app, "category").focus()
         await type_in(pilot, "vpn")
-        await pilot.press("enter", "ctrl+s")
+        await pilot.press("enter")
+        await answer_levels(pilot, app)
+        await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: app.screen.query("#duplicate-list"))
         assert first.number in str(
             app.screen.query_one("#duplicate-list", OptionList).get_option_at_index(0).prompt
@@ -376,6 +384,7 @@ async def test_a_draft_comes_back_after_the_console_dies_mid_call(desk, tmp_path
             await type_in(pilot, value)
         field(app, "category").focus()
         await type_in(pilot, "Network/VPN")
+        await answer_levels(pilot, app)
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: app.screen.last_result is not None)
         await wait_until(pilot, lambda: draft.load() is None)
@@ -391,6 +400,7 @@ async def type_a_call(pilot, app, name: str) -> None:  # type: ignore[no-untyped
     await type_in(pilot, "VPN drops")
     field(app, "category").focus()
     await type_in(pilot, "Network/VPN")
+    await answer_levels(pilot, app)
 
 
 async def test_a_database_error_at_save_is_retried_and_saves_once(desk, tmp_path, monkeypatch):
@@ -514,6 +524,7 @@ async def test_a_picked_caller_whose_name_was_edited_is_asked_about(desk, tmp_pa
         await type_in(pilot, "VPN drops")
         field(app, "category").focus()
         await type_in(pilot, "Network/VPN")
+        await answer_levels(pilot, app)
         await pilot.press("ctrl+s")
         await wait_until(
             pilot, lambda: isinstance(app.screen, CallerDialog) or app.screen.last_result is not None
@@ -601,6 +612,7 @@ async def test_a_restored_drafts_caller_is_checked_again(desk, tmp_path):
         banner = text_of(app, "#intake-banner")
         field(app, "category").focus()
         await type_in(pilot, "Network/VPN")
+        await answer_levels(pilot, app)
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: getattr(app.screen, "last_result", None) is not None)
         result = app.screen.last_result
