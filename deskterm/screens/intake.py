@@ -334,7 +334,8 @@ class IntakeScreen(DeskScreen):
         if name == "device_model" and not field.value.strip():
             self.form.focus_field("description")  # Enter on an empty model: not a device problem
             return
-        if name == "device_serial" and not field.value.strip() and self.device_panel.text("device_model").strip():
+        model = self.device_panel.text("device_model").strip()
+        if name == "device_serial" and not field.value.strip() and model:
             self.device_panel.ask_reason()  # the caller does not know it: why, instead
             return
         self.focus_next()

@@ -486,7 +486,11 @@ def test_a_request_in_a_hardware_category_asks_no_device(db):
     """Issue 14: "need a new mouse" is a request, not a fault of a device."""
     op = make_agent(db, "olga", role="operator", team="Service Desk", tier=1)
     form = call(
-        kind="request", device_model="", device_serial="", category="Hardware/PC", description="need a new mouse"
+        kind="request",
+        device_model="",
+        device_serial="",
+        category="Hardware/PC",
+        description="need a new mouse",
     )
     assert not intake.is_device_problem(form)
     result = intake.save_call(db, op, form)

@@ -1,6 +1,7 @@
-"""The call in progress as a draft on disk (services/drafts.py): written on every change (once for
-all the keys handled in one turn of the event loop, in a thread, in order), found again when the console died mid-call (`Found`: the screen asks whether to restore
-it), checked against this database before it comes back (`Restored`)."""
+"""The call in progress as a draft on disk (services/drafts.py): written on every change (once
+for all the keys handled in one turn of the event loop, in a thread, in order), found again when
+the console died mid-call (`Found`: the screen asks whether to restore it), checked against this
+database before it comes back (`Restored`)."""
 
 from __future__ import annotations
 
