@@ -82,6 +82,7 @@ class DeskApp(App[str | None]):
         # The agent's state, owned by this console (services/presence.py): (state, away reason), since
         # when; each change is queued with its time and published in order by the heartbeat worker.
         self.agent_state: tuple[str, str] = ("available", "")
+        self.quit_asked: Screen[Any] | None = None  # Ctrl+Q's question mid-call, while it is asked
         self.agent_state_since: datetime | None = None
         self._states: queue.SimpleQueue[tuple[str, str, datetime]] = queue.SimpleQueue()
         self._acw_timer: Any = None
@@ -219,6 +220,17 @@ class DeskApp(App[str | None]):
     def _state_chosen(self, chosen: tuple[str, str] | None) -> None:
         if chosen is not None:
             self.set_agent_state(*chosen)
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q: mid-call (the intake's call timer runs), asked first; the call's draft stays on
+        disk either way. Ctrl+Q again, or y, quits."""
+        from .dialogs.base import ConfirmDialog
+
+        if self.agent_state[0] != "on_call" or self.screen is self.quit_asked:
+            self.exit()
+            return
+        self.quit_asked = ConfirmDialog(_("A call is in progress. Quit anyway? Its draft is kept."))
+        self.push_screen(self.quit_asked, lambda yes: self.exit() if yes else None)
 
     def action_toggle_language(self) -> None:
         i18n.set_language("zh" if i18n.language() == "en" else "en")

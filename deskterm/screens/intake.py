@@ -5,8 +5,8 @@ fault symptoms, warranty, then the classification); Tab / Enter move on, Shift+T
 what helps with the field in hand: callers matching the phone typed (Up/Down, Enter picks), the
 caller's devices, categories, knowledge suggestions; above them the screen pop (the caller's open
 and last five tickets). The top line is what to read out: the greeting, the question of the
-field in hand, the confirmation and goodbye once saved. Every keystroke lands in a draft on disk
-within a second; a save the database refused is retried without retyping.
+field in hand, the confirmation and goodbye once saved (then the greeting again for the next
+call). Every change lands in a draft on disk at once; a save the database refused is retried without retyping.
 
 The screen coordinates panels (widgets/intake/): the script line and call timer, the caller, the
 device, the classification, the knowledge suggestions, duplicates and chases. Each owns its state
@@ -46,7 +46,15 @@ from ..widgets.service import ServiceDone, ServiceFailed
 from .base import DeskScreen
 
 CHOICE_FIELDS = ("warranty", "kind", "impact", "urgency", "priority", "service_mode")
-TYPED_FIELDS = (*CallerPanel.FIELDS, "device_model", "device_serial", "description", "summary", "category")
+TYPED_FIELDS = (
+    *CallerPanel.FIELDS,
+    "device_model",
+    "device_serial",
+    "serial_reason",
+    "description",
+    "summary",
+    "category",
+)
 
 
 class Saved(ServiceDone[IntakeResult]):
@@ -100,6 +108,7 @@ class IntakeScreen(DeskScreen):
         self.drafts = DraftKeeper(self._draft, id="intake-draft")
         self.banner = Banner(id="intake-banner")
         self.last_result: IntakeResult | None = None  # the call just saved, in the pop
+        self.wrapping_up = False  # saved: the goodbye stays until the after-call work is over
         self.saving = False
         self.pending_retry = False  # a save the database lost waits (Ctrl+R; the banner retries)
 
@@ -170,6 +179,7 @@ class IntakeScreen(DeskScreen):
         self._show_pop()
         if not keep_script:
             self.last_result = None
+            self.wrapping_up = False
             self.banner.say("")
         self._show_script()
         self._tick()
@@ -177,9 +187,18 @@ class IntakeScreen(DeskScreen):
 
     def _start_call(self) -> None:
         if self.line.start():
-            self.last_result = None
+            self._forget_last_call()
             self.desk.call_started()  # the agent is on a call (the monitor shows it)
             self._tick()
+
+    def _forget_last_call(self) -> None:
+        """The call saved is over: the pop and the line are the next call's."""
+        self.wrapping_up = False
+        if self.last_result is not None:
+            self.last_result = None
+            self.line.say("")
+            self.banner.say("")
+            self._show_pop()
 
     def _read_form(self) -> IntakeForm:
         parts = self.form.part() | self.kb_panel.part()
@@ -217,7 +236,11 @@ class IntakeScreen(DeskScreen):
         self._reset()
 
     def _tick(self) -> None:
-        self.banner.follow(self.desk.agent_state[0])
+        state = self.desk.agent_state[0]
+        if self.wrapping_up and state != "after_call":  # ready for the next call: the greeting
+            self._forget_last_call()
+            self._show_script()
+        self.banner.follow(state)
         self.line.tick()
 
     def _show_script(self) -> None:
@@ -254,7 +277,7 @@ class IntakeScreen(DeskScreen):
 
     def _changed(self) -> None:
         self._start_call()
-        self.drafts.dirty = True
+        self.drafts.mark()
         self.line.say("")
         self._show_script()
 
@@ -276,7 +299,7 @@ class IntakeScreen(DeskScreen):
     def on_device_panel_found(self, message: DevicePanel.Found) -> None:
         if message.device is not None:
             self.classification.suggest_category(message.device.category)
-            self.drafts.dirty = True
+            self.drafts.mark()
         self._update_mode()
         self._show_pop()
 
@@ -310,6 +333,10 @@ class IntakeScreen(DeskScreen):
             self._update_mode()
         if name == "device_model" and not field.value.strip():
             self.form.focus_field("description")  # Enter on an empty model: not a device problem
+            return
+        model = self.device_panel.text("device_model").strip()
+        if name == "device_serial" and not field.value.strip() and model:
+            self.device_panel.ask_reason()  # the caller does not know it: why, instead
             return
         self.focus_next()
 
@@ -346,7 +373,7 @@ class IntakeScreen(DeskScreen):
         if article is None:
             return
         self.kb_panel.choose(article)
-        self.drafts.dirty = True
+        self.drafts.mark()
         self.banner.say(
             _("Solved at first contact with {id}: saving as resolved.", id=article.external_id), "info"
         )
@@ -415,6 +442,7 @@ class IntakeScreen(DeskScreen):
         self.desk.call_ended(saved=True)
         if self.desk.agent_state[0] == "after_call":
             self.banner.after_call()
+            self.wrapping_up = True
         self._tick()
         self._show_script()
         self._show_pop()
@@ -481,7 +509,7 @@ class IntakeScreen(DeskScreen):
         self._show_script()
         if form.call_started_at is not None:
             self.desk.call_started()  # back on the call that was cut off
-        self.drafts.dirty = True
+        self.drafts.mark()
         if "caller" in restored.dropped:
             self.banner.say(
                 _("The caller picked in this draft is not the same on this desk: look them up again."),

@@ -26,6 +26,7 @@ SERVICE_MODES = ("phone", "on_site", "carry_in", "mail_in", "paid", "exchange")
 WARRANTY = ("in", "out", "unknown")
 # Categories whose calls are about a device: the model and serial are asked.
 DEVICE_CATEGORIES = ("Hardware/", "Warranty and repair")
+NOT_ASKED = 3  # the impact or urgency of a call solved at first contact, if not asked: low
 ON_DUPLICATE = ("chase", "link", "create")
 # What to do when the name or organisation typed differs from the caller picked.
 CALLER_CHOICES = ("update", "new_contact", "new_customer")
@@ -36,6 +37,7 @@ FIELD_ORDER = (
     "phone",
     "device_model",
     "device_serial",
+    "serial_reason",
     "description",
     "warranty",
     "summary",
@@ -57,6 +59,7 @@ MAX_LENGTH = {
     "description": inputs.LONG_TEXT,
     "summary": inputs.limit_of(Ticket.summary),
     "category": inputs.limit_of(Category.path),
+    "serial_reason": 300,
     "priority_reason": 300,
     "channel": inputs.limit_of(Ticket.channel),
     "resolution": inputs.LONG_TEXT,
@@ -81,13 +84,14 @@ class IntakeForm:
     customer_id: int | None = None  # a caller picked from the lookup
     device_model: str = ""
     device_serial: str = ""
+    serial_reason: str = ""  # why the serial is not known (then none is asked)
     description: str = ""  # the fault symptoms, as the caller gives them
     warranty: str = "unknown"
     summary: str = ""  # default: the first line of the symptoms
     kind: str = Kind.INCIDENT
     category: str = ""
-    impact: int = 3
-    urgency: int = 3
+    impact: int | None = 3  # None: not asked yet (the console asks; a save needs both)
+    urgency: int | None = 3
     priority: int | None = None  # None: from the matrix
     priority_reason: str = ""
     service_mode: str = ""  # "": the suggested one
@@ -110,6 +114,13 @@ class IntakeForm:
 
     def text(self) -> str:
         return f"{self.summary}\n{self.description}".strip()
+
+    def solved_at_first_contact(self) -> bool:
+        return self.kb_article_id is not None or bool(self.resolution.strip())
+
+    def levels(self) -> tuple[int, int]:
+        """Impact and urgency; one not asked (a call solved at first contact: nothing waits) is low."""
+        return self.impact or NOT_ASKED, self.urgency or NOT_ASKED
 
     def effective_summary(self) -> str:
         if self.summary.strip():
@@ -153,6 +164,10 @@ class IntakeRules:
 
 
 def is_device_problem(form: IntakeForm) -> bool:
+    """A fault of a device: its model and serial are asked. A request (a new mouse) is not one,
+    whatever its category; what was typed of a device is kept all the same."""
+    if form.kind == Kind.REQUEST:
+        return False
     return bool(
         form.device_serial.strip() or form.device_model.strip() or form.category.startswith(DEVICE_CATEGORIES)
     )
@@ -192,7 +207,8 @@ def validate(
     if is_device_problem(form):
         if not device_known:
             need("device_model", form.device_model, "required for a new device")
-        need("device_serial", form.device_serial, "required for a device problem")
+        if not form.serial_reason.strip():  # "serial unknown" is an answer, with its reason
+            need("device_serial", form.device_serial, "required for a device problem (or why it is unknown)")
     need("description", form.description, "required: the fault as the caller describes it")
     if form.warranty not in WARRANTY:
         errors["warranty"] = "in, out or unknown"
@@ -202,17 +218,20 @@ def validate(
         errors.setdefault("category", "required")
     elif not category_known and "category" not in errors:
         errors["category"] = "no such category"
-    if form.impact not in LEVELS:
-        errors["impact"] = "1 (high), 2 (medium) or 3 (low)"
-    if form.urgency not in LEVELS:
-        errors["urgency"] = "1 (high), 2 (medium) or 3 (low)"
+    for name in ("impact", "urgency"):
+        value = getattr(form, name)
+        if value is None:
+            if not form.solved_at_first_contact():
+                errors[name] = "required: ask the caller"
+        elif value not in LEVELS:
+            errors[name] = "1 (high), 2 (medium) or 3 (low)"
     if form.priority is not None and form.priority not in range(1, 6):
         errors["priority"] = "1 to 5"
     elif (
         form.priority is not None
         and "impact" not in errors
         and "urgency" not in errors
-        and form.priority != rules.priority(form.impact, form.urgency)
+        and form.priority != rules.priority(*form.levels())
     ):
         need("priority_reason", form.priority_reason, "required when the priority differs from the matrix")
     if form.service_mode and form.service_mode not in SERVICE_MODES:

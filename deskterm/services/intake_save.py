@@ -196,13 +196,14 @@ def _save(
     warranty = form.warranty
     if device is not None and device.warranty_end is not None and warranty == "unknown":
         warranty = warranty_status(device.warranty_end)
-    matrix = rules.priority(form.impact, form.urgency)
+    impact, urgency = form.levels()  # validated: both asked unless solved at first contact
+    matrix = rules.priority(impact, urgency)
     priority = form.priority or matrix
     customer_class = org.customer_class if org else "standard"
     mode = form.service_mode or rules.service_mode(
         kind=form.kind, warranty=warranty, customer_class=customer_class, device=device is not None
     )
-    first_contact = form.kb_article_id is not None or bool(form.resolution.strip())
+    first_contact = form.solved_at_first_contact()
     handover_by = None  # the promise the hand-over rule keeps: the same minutes, the same calendar
     if not first_contact:
         calendar = sla.policy_for(s, priority, customer_class)[1]
@@ -212,6 +213,8 @@ def _save(
         details["handover_by"] = handover_by.isoformat()
     if priority != matrix:
         details["override_reason"] = form.priority_reason.strip()
+    if form.serial_reason.strip() and not form.device_serial.strip():
+        details["serial_unknown"] = form.serial_reason.strip()
     if form.call_started_at is not None:
         details["call_started_at"] = form.call_started_at.isoformat()
     linking = on_duplicate == "link" and target is not None
@@ -226,8 +229,8 @@ def _save(
         description=form.description,
         kind=form.kind,
         category=category.path,
-        impact=form.impact,
-        urgency=form.urgency,
+        impact=impact,
+        urgency=urgency,
         priority=priority,
         customer_id=customer.id,
         device_id=device.id if device else None,

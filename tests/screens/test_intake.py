@@ -130,6 +130,12 @@ def script(app) -> str:  # type: ignore[no-untyped-def]
     return text_of(app, "#intake-script")
 
 
+async def answer_levels(pilot, app, impact: str = "3", urgency: str = "3") -> None:  # type: ignore[no-untyped-def]
+    """Impact and urgency, as the caller answered (they are asked: no default)."""
+    field(app, "impact").focus()
+    await pilot.press(impact, "tab", urgency)
+
+
 async def test_a_whole_call_for_a_new_caller(desk, tmp_path):
     app = desk_app(desk, tmp_path)
     async with app.run_test(size=(100, 32)) as pilot:
@@ -276,7 +282,9 @@ async def test_a_duplicate_is_offered_and_turned_into_a_chase(desk, tmp_path):
         await type_in(pilot, "the VPN drops every hour again")
         field(app, "category").focus()
         await type_in(pilot, "vpn")
-        await pilot.press("enter", "ctrl+s")
+        await pilot.press("enter")
+        await answer_levels(pilot, app)
+        await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: app.screen.query("#duplicate-list"))
         assert first.number in str(
             app.screen.query_one("#duplicate-list", OptionList).get_option_at_index(0).prompt
@@ -377,14 +385,15 @@ async def test_a_draft_comes_back_after_the_console_dies_mid_call(desk, tmp_path
             await type_in(pilot, value)
         field(app, "category").focus()
         await type_in(pilot, "Network/VPN")
+        await answer_levels(pilot, app)
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: app.screen.last_result is not None)
         await wait_until(pilot, lambda: draft.load() is None)
     assert tickets.count_tickets(desk) == 1
 
 
-async def type_a_call(pilot, app, name: str) -> None:  # type: ignore[no-untyped-def]
-    """A call that may be saved: caller, symptoms and category."""
+async def type_a_call(pilot, app, name: str, *, levels: bool = True) -> None:  # type: ignore[no-untyped-def]
+    """A call that may be saved: caller, symptoms, category (and impact and urgency)."""
     for value in (name, "Acme", "13812345678"):
         await type_in(pilot, value)
         await pilot.press("tab")
@@ -392,6 +401,8 @@ async def type_a_call(pilot, app, name: str) -> None:  # type: ignore[no-untyped
     await type_in(pilot, "VPN drops")
     field(app, "category").focus()
     await type_in(pilot, "Network/VPN")
+    if levels:
+        await answer_levels(pilot, app)
 
 
 async def test_a_database_error_at_save_is_retried_and_saves_once(desk, tmp_path, monkeypatch):
@@ -515,6 +526,7 @@ async def test_a_picked_caller_whose_name_was_edited_is_asked_about(desk, tmp_pa
         await type_in(pilot, "VPN drops")
         field(app, "category").focus()
         await type_in(pilot, "Network/VPN")
+        await answer_levels(pilot, app)
         await pilot.press("ctrl+s")
         await wait_until(
             pilot, lambda: isinstance(app.screen, CallerDialog) or app.screen.last_result is not None
@@ -602,6 +614,7 @@ async def test_a_restored_drafts_caller_is_checked_again(desk, tmp_path):
         banner = text_of(app, "#intake-banner")
         field(app, "category").focus()
         await type_in(pilot, "Network/VPN")
+        await answer_levels(pilot, app)
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: getattr(app.screen, "last_result", None) is not None)
         result = app.screen.last_result
@@ -613,3 +626,156 @@ async def test_a_restored_drafts_caller_is_checked_again(desk, tmp_path):
         assert [p.digits for p in s.exec(select(CustomerPhone).where(CustomerPhone.customer_id == cid))] == [
             "13700000000"
         ]
+
+
+# --- issue 14 ----------------------------------------------------------------------------------------
+
+
+async def test_a_serial_the_caller_does_not_know_is_answered_with_a_reason(desk, tmp_path):
+    app = desk_app(desk, tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start(pilot, app)
+        for value in ("Zhang San", "Acme", "13812345678", "Printek LP-2100"):
+            await type_in(pilot, value)
+            await pilot.press("tab")
+        assert app.focused.id == "f-device_serial"
+        await pilot.press("enter")  # empty: the caller does not know it
+        assert app.focused.id == "f-serial_reason"
+        await type_in(pilot, "label worn off")
+        await pilot.press("tab")
+        assert app.focused.id == "f-description"
+        await type_in(pilot, "paper jam")
+        field(app, "category").focus()
+        await type_in(pilot, "Hardware/Printer")
+        await answer_levels(pilot, app)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.screen.last_result is not None)
+        number = app.screen.last_result.number
+    assert tickets.get_ticket(desk, None, number).events[0].data["serial_unknown"] == "label worn off"
+
+
+async def test_impact_and_urgency_are_asked_not_defaulted(desk, tmp_path):
+    app = desk_app(desk, tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start(pilot, app)
+        await type_a_call(pilot, app, "Zhang San", levels=False)
+        field(app, "impact").focus()
+        await pilot.press("2")  # urgency left unasked
+        assert field(app, "urgency").value is None and field(app, "priority").value is None
+        await pilot.press("ctrl+s")
+        assert app.focused.id == "f-urgency" and "ask the caller" in text_of(app, "#e-urgency")
+        assert "How soon" in script(app)  # the script asks it
+        await pilot.press("1")
+        assert field(app, "priority").value == 2
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.screen.last_result is not None)
+        assert app.screen.last_result.priority == 2
+
+
+def test_categories_rank_by_how_well_the_text_matches():
+    from deskterm.services.directory import CategoryView
+    from deskterm.services.reference import CATEGORIES
+    from deskterm.widgets.intake.classification import rank_categories
+
+    cats = [CategoryView(*c) for c in CATEGORIES] + [
+        CategoryView("Hardware/Laptop", "硬件/笔记本", "Desktop Support")
+    ]
+
+    def ranked(typed: str) -> list[str]:
+        return [c.path for c in rank_categories(cats, typed)]
+
+    assert ranked("lapt") == ["Hardware/Laptop"]  # today: fuzzy guesses, "Consultation" among them
+    assert ranked("te")[0] == "Telephony"  # a prefix before "Hardware/Printer" (prin-te-r)
+    assert ranked("笔记")[0] == "Hardware/Laptop" and ranked("打印")[0] == "Hardware/Printer"
+    assert ranked("printr")[0] == "Hardware/Printer"  # a typo still finds it
+    assert len(ranked("")) == len(cats)
+
+
+async def test_category_search_on_screen_ranks_prefixes_first(desk, tmp_path):
+    app = desk_app(desk, tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start(pilot, app)
+        field(app, "category").focus()
+        await type_in(pilot, "lapt")
+        assert "Consultation" not in [c.path for c in app.screen.assist.items]
+        await pilot.press(*["backspace"] * 4, "t", "e")
+        assert app.screen.assist.items[0].path == "Telephony"
+        await pilot.press("enter")
+        assert field(app, "category").value == "Telephony"
+
+
+async def test_ctrl_q_mid_call_asks_and_keeps_the_draft(desk, tmp_path):
+    app = desk_app(desk, tmp_path)
+    draft = DraftStore(tmp_path, "olga", desk_key(desk.engine.url))
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start(pilot, app)
+        await type_in(pilot, "Zhang")
+        await pilot.press("ctrl+q")
+        assert isinstance(app.screen, ConfirmDialog) and "call is in progress" in text_of(app, "Static")
+        await pilot.press("n")
+        assert isinstance(app.screen, IntakeScreen) and app.return_code is None
+        await wait_until(pilot, lambda: (draft.load() or {}).get("name") == "Zhang")
+        await pilot.press("ctrl+q", "y")
+        await wait_until(pilot, lambda: app.return_code is not None)
+    assert draft.load()["name"] == "Zhang"
+
+
+async def test_after_a_save_the_next_call_starts_with_the_greeting_and_an_empty_pop(desk, tmp_path):
+    app = desk_app(desk, tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start(pilot, app)
+        await type_a_call(pilot, app, "Zhang San")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.screen.last_result is not None)
+        assert "please contact us" in script(app) and "Saved" in text_of(app, "#intake-pop")
+        app.set_agent_state("available")  # the after-call work is over (F9, or its time is up)
+        await wait_until(pilot, lambda: "How can I help you?" in script(app))  # today: the goodbye stays
+        assert "Saved" not in text_of(app, "#intake-pop")
+        await type_a_call(pilot, app, "Li Si")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.screen.last_result is not None and "Li Si" in script(app))
+        field(app, "name").focus()
+        await type_in(pilot, "W")  # the next caller, with no after-call work in between
+        assert "Saved" not in text_of(app, "#intake-pop")  # today: the last call's stays
+
+
+async def test_six_open_tickets_say_and_one_more(desk, tmp_path):
+    cid = add_caller(desk)
+    op = make_agent(desk, "other", role="operator", team="Service Desk", tier=1)
+    topics = ("VPN drops", "printer jam", "password expired", "mail full", "ERP login", "phone dead")
+    for topic in topics:
+        form = IntakeForm(
+            customer_id=cid,
+            name="Li Lei",
+            organisation="Acme Ltd",
+            phone="13900001111",
+            description=topic,
+            category="Network/VPN",
+            summary=topic,
+        )
+        intake.save_call(desk, op, form, on_duplicate="create")
+    app = desk_app(desk, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await start(pilot, app)
+        await _pick_li_lei(pilot, app)
+        await wait_until(pilot, lambda: "Open tickets: 6" in text_of(app, "#intake-pop"))
+        assert "and 1 more" in text_of(app, "#intake-pop")
+
+
+async def test_every_change_is_in_the_draft_at_once(desk, tmp_path):
+    """Not every half second: a console killed after a key has that key on disk."""
+    app = desk_app(desk, tmp_path)
+    draft = DraftStore(tmp_path, "olga", desk_key(desk.engine.url))
+
+    def writing() -> bool:
+        return any(w.group == "draft" and not w.is_finished for w in app.workers)
+
+    async with app.run_test(size=(100, 32)) as pilot:
+        await start(pilot, app)
+        typed = ""
+        for key in "Zhang":
+            await pilot.press(key)
+            typed += key
+            await pilot.pause()
+            await wait_until(pilot, lambda: not writing())
+            assert (draft.load() or {}).get("name") == typed

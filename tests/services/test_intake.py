@@ -466,3 +466,49 @@ def test_cli_create_validates_checks_duplicates_and_saves(db, tmp_path):
     )
     assert again.exit_code == 0, again.output
     assert tickets.count_tickets(db) == 2
+
+
+def test_a_serial_unknown_with_its_reason_is_an_answer(db):
+    """Issue 14: the caller does not know the serial: the reason answers it, and is kept."""
+    op = make_agent(db, "olga", role="operator", team="Service Desk", tier=1)
+    form = call(device_model="Corvo L450", device_serial="", category="Hardware/PC")
+    with pytest.raises(InvalidInput) as err:
+        intake.save_call(db, op, form)
+    assert list(err.value.errors) == ["device_serial"]
+    form.serial_reason = "label worn off, at home"
+    result = intake.save_call(db, op, form)
+    assert result.device_id is None
+    t = tickets.get_ticket(db, None, result.number)
+    assert t.events[0].data["serial_unknown"] == "label worn off, at home"
+
+
+def test_a_request_in_a_hardware_category_asks_no_device(db):
+    """Issue 14: "need a new mouse" is a request, not a fault of a device."""
+    op = make_agent(db, "olga", role="operator", team="Service Desk", tier=1)
+    form = call(
+        kind="request",
+        device_model="",
+        device_serial="",
+        category="Hardware/PC",
+        description="need a new mouse",
+    )
+    assert not intake.is_device_problem(form)
+    result = intake.save_call(db, op, form)
+    assert result.device_id is None and result.service_mode == "phone"
+    form = call(kind="incident", device_model="", device_serial="", category="Hardware/PC")
+    with pytest.raises(InvalidInput) as err:
+        intake.save_call(db, op, form)
+    assert list(err.value.errors) == ["device_model", "device_serial"]
+
+
+def test_impact_and_urgency_not_asked_are_refused_unless_solved_at_first_contact(db):
+    """Issue 14: no silent P5. A call solved at once (nothing waits) may leave them unasked."""
+    op = make_agent(db, "olga", role="operator", team="Service Desk", tier=1)
+    form = call(impact=None, urgency=None)
+    with pytest.raises(InvalidInput) as err:
+        intake.save_call(db, op, form)
+    assert err.value.errors == {"impact": "required: ask the caller", "urgency": "required: ask the caller"}
+    form.resolution = "restarted the VPN client"
+    result = intake.save_call(db, op, form)
+    t = tickets.get_ticket(db, None, result.number)
+    assert t.status == "resolved" and (t.impact, t.urgency) == (3, 3)

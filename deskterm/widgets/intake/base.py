@@ -31,6 +31,7 @@ LABELS = {
     "phone": "Phone",
     "device_model": "Model",
     "device_serial": "Serial no.",
+    "serial_reason": "Why unknown",
     "description": "Symptoms",
     "warranty": "Warranty",
     "summary": "Summary",

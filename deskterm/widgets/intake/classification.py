@@ -4,8 +4,10 @@ until the operator chooses one)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from rapidfuzz import fuzz
 from textual.app import ComposeResult
 from textual.widgets import Input, Static
 
@@ -19,7 +21,8 @@ from .base import FormPanel
 from .fields import ChoiceField
 
 TEXTS = ("summary", "category", "priority_reason")
-DEFAULTS = {"kind": "incident", "impact": 3, "urgency": 3, "service_mode": "phone"}
+# Impact and urgency start unanswered: the script asks them, a save needs them (no quiet P5).
+DEFAULTS = {"kind": "incident", "impact": None, "urgency": None, "service_mode": "phone"}
 
 
 class CategoriesLoaded(ServiceDone[list[CategoryView]]):
@@ -41,10 +44,10 @@ class ClassificationPanel(FormPanel):
         yield from self.row("summary", Input(id="f-summary", compact=True))
         yield from self.row("kind", ChoiceField(choices(TICKET_KINDS), "incident", id="f-kind"))
         yield from self.row("category", Input(id="f-category", compact=True))
-        yield from self.row("impact", ChoiceField(choices(LEVELS), 3, id="f-impact"))
-        yield from self.row("urgency", ChoiceField(choices(LEVELS), 3, id="f-urgency"))
+        yield from self.row("impact", ChoiceField(choices(LEVELS), None, id="f-impact"))
+        yield from self.row("urgency", ChoiceField(choices(LEVELS), None, id="f-urgency"))
         yield from self.row(
-            "priority", ChoiceField([(p, code) for code, p in PRIORITIES.items()], 5, id="f-priority")
+            "priority", ChoiceField([(p, code) for code, p in PRIORITIES.items()], None, id="f-priority")
         )
         yield from self.row("priority_reason", Input(id="f-priority_reason", compact=True))
         yield from self.row("service_mode", ChoiceField(choices(SERVICE_MODES), "phone", id="f-service_mode"))
@@ -95,9 +98,7 @@ class ClassificationPanel(FormPanel):
 
     def edited(self, name: str, value: Any) -> None:
         if name == "priority":
-            self.priority_overridden = value != self.rules.priority(
-                self.choice("impact"), self.choice("urgency")
-            )
+            self.priority_overridden = value != self.matrix_priority()
             self.update_priority()
         elif name == "service_mode":
             self.mode_chosen = True
@@ -106,9 +107,14 @@ class ClassificationPanel(FormPanel):
         if name == "kind" and value == "consultation" and not self.text("category"):
             self.set_text("category", "Consultation")
 
+    def matrix_priority(self) -> int | None:
+        """The desk's matrix for the impact and urgency chosen (None until both are)."""
+        impact, urgency = self.choice("impact"), self.choice("urgency")
+        return None if impact is None or urgency is None else self.rules.priority(impact, urgency)
+
     def update_priority(self) -> None:
         """The matrix's priority unless overridden; an override asks for its reason."""
-        matrix = self.rules.priority(self.choice("impact"), self.choice("urgency"))
+        matrix = self.matrix_priority()
         if not self.priority_overridden:
             self.set_choice("priority", matrix)
         elif self.choice("priority") == matrix:
@@ -145,21 +151,36 @@ class ClassificationPanel(FormPanel):
         return not self.categories or path.strip() in {c.path for c in self.categories}
 
     def matching(self, typed: str) -> list[CategoryView]:
-        """The categories whose path, Chinese path or team contains `typed`; else the closest five."""
-        typed = typed.strip().lower()
-        rows = [
-            c
-            for c in self.categories
-            if not typed or typed in c.path.lower() or typed in c.path_zh or typed in c.team.lower()
-        ]
-        if not rows and typed:
-            from rapidfuzz import fuzz, process
+        """The categories matching `typed`, best first (`rank_categories`)."""
+        return rank_categories(self.categories, typed)
 
-            ranked = process.extract(
-                typed,
-                {i: f"{c.path} {c.path_zh}" for i, c in enumerate(self.categories)},
-                scorer=fuzz.WRatio,
-                limit=5,
-            )
-            rows = [self.categories[key] for _t, _s, key in ranked]
-        return rows
+
+WORD = re.compile(r"[/\s\-_]+")
+FUZZY_CUTOFF = 80  # below this a category only looks like the text typed: not offered
+
+
+def rank_categories(categories: list[CategoryView], typed: str) -> list[CategoryView]:
+    """Ranked by how well `typed` matches (English or Chinese path): the path starting with it,
+    then a word of it, then anywhere in it, then its team's name; then, close enough (rapidfuzz,
+    for a typo), the rest. All of them, as they are, while nothing is typed."""
+    typed = " ".join(typed.split()).casefold()
+    if not typed:
+        return list(categories)
+    ranked: list[tuple[int, float, int, CategoryView]] = []
+    for order, c in enumerate(categories):
+        paths = [c.path.casefold(), c.path_zh.casefold()]
+        score = max(fuzz.WRatio(typed, p) for p in paths if p)
+        if any(p.startswith(typed) for p in paths):
+            tier = 0
+        elif any(word.startswith(typed) for p in paths for word in WORD.split(p)):
+            tier = 1
+        elif any(typed in p for p in paths):
+            tier = 2
+        elif typed in c.team.casefold():
+            tier = 3
+        elif max(fuzz.partial_ratio(typed, p) for p in paths if p) >= FUZZY_CUTOFF:
+            tier = 4
+        else:
+            continue
+        ranked.append((tier, -score, order, c))
+    return [c for *_key, c in sorted(ranked, key=lambda row: row[:3])]

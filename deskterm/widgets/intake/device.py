@@ -1,6 +1,7 @@
 """The device and its fault: model, serial, the symptoms as the caller gives them, warranty. A
 serial typed is looked up (`Found`: model and warranty filled); one of the caller's devices can be
-picked from the side list (`pick`, by the screen)."""
+picked from the side list (`pick`, by the screen). A serial the caller does not know is an answer
+too: its reason (a row shown by Enter on an empty serial, or when the save asks for the serial)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from .base import FormPanel
 from .fields import ChoiceField
 
 SERIAL_DELAY = 0.25
-TEXTS = ("device_model", "device_serial", "description")
+TEXTS = ("device_model", "device_serial", "serial_reason", "description")
 
 
 class DeviceFound(ServiceDone[DeviceView | None]):
@@ -27,7 +28,7 @@ class DeviceFound(ServiceDone[DeviceView | None]):
 
 
 class DevicePanel(FormPanel):
-    FIELDS = ("device_model", "device_serial", "description", "warranty")
+    FIELDS = ("device_model", "device_serial", "serial_reason", "description", "warranty")
     CHOICES = {"warranty": WARRANTY}
 
     class Found(Message):
@@ -44,6 +45,7 @@ class DevicePanel(FormPanel):
     def compose(self) -> ComposeResult:
         yield from self.row("device_model", Input(id="f-device_model", compact=True))
         yield from self.row("device_serial", Input(id="f-device_serial", compact=True))
+        yield from self.row("serial_reason", Input(id="f-serial_reason", compact=True))
         yield from self.row(
             "description", TextArea(id="f-description", compact=True, soft_wrap=True, tab_behavior="focus")
         )
@@ -65,13 +67,27 @@ class DevicePanel(FormPanel):
             self.set_text(name, "")
         self.set_choice("warranty", "unknown")
         self.device = None
+        self.query_one("#row-serial_reason").remove_class("-shown")
 
     def restore(self, form: IntakeForm) -> None:
         for name in TEXTS:
             self.set_text(name, getattr(form, name) or "")
         self.set_choice("warranty", form.warranty)
+        self.query_one("#row-serial_reason").set_class(bool(form.serial_reason.strip()), "-shown")
         if form.device_serial.strip():
             self.lookup()
+
+    # --- a serial not known ------------------------------------------------------------------------
+
+    def ask_reason(self) -> None:
+        """The caller does not know the serial: the row for why, in hand."""
+        self.query_one("#row-serial_reason").add_class("-shown")
+        self.query_one("#f-serial_reason").focus()
+
+    def show_error(self, name: str, reason: str) -> bool:
+        if name == "device_serial":  # the serial is asked: saying why it is unknown answers too
+            self.query_one("#row-serial_reason").add_class("-shown")
+        return super().show_error(name, reason)
 
     # --- the serial ------------------------------------------------------------------------------
 

@@ -1,9 +1,11 @@
-"""The call in progress as a draft on disk (services/drafts.py): written within a second of each
-keystroke, found again when the console died mid-call (`Found`: the screen asks whether to restore
-it), checked against this database before it comes back (`Restored`)."""
+"""The call in progress as a draft on disk (services/drafts.py): written on every change (once
+for all the keys handled in one turn of the event loop, in a thread, in order), found again when
+the console died mid-call (`Found`: the screen asks whether to restore it), checked against this
+database before it comes back (`Restored`)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -54,6 +56,10 @@ class DraftKeeper(DeskWidget):
         self.snapshot = snapshot
         self.dirty = False  # typed since the last write
         self.checked = False  # the disk was looked at (and a draft found offered)
+        self._due = False  # a write is due at the end of this turn of the event loop
+        self._sequence = 0  # writes asked for (on the UI thread)
+        self._written = 0  # the newest of them done (in the writers' threads, under the lock)
+        self._lock = threading.Lock()
 
     def store(self) -> DraftStore:
         desk = self.desk
@@ -61,7 +67,6 @@ class DraftKeeper(DeskWidget):
         return DraftStore(drafts_dir(desk.settings), desk.actor.login, desk_key(desk.database.engine.url))
 
     def on_mount(self) -> None:
-        self.set_interval(0.5, self._flush)
         self.call(self.store().load, result=DraftLoaded, group="draft-load")
 
     def on_draft_loaded(self, message: DraftLoaded) -> None:
@@ -102,8 +107,16 @@ class DraftKeeper(DeskWidget):
             )
         self.post_message(self.Restored(message.value))
 
+    def mark(self) -> None:
+        """The call changed: on disk once this turn of the event loop is over (one write for every
+        key handled in it), so a console killed after a key has that key in its draft."""
+        self.dirty = True
+        if not self._due:
+            self._due = True
+            self.call_later(self._flush)
+
     def _flush(self) -> None:
-        """What was typed since the last write, on disk (every half second)."""
+        self._due = False
         if not self.dirty or self.desk.actor is None:
             return
         self.dirty = False
@@ -112,8 +125,24 @@ class DraftKeeper(DeskWidget):
         data["_device_known"] = device_known
         if picked is not None:  # what the caller's id meant: checked again on restore
             data["_picked"] = {"name": picked.name, "organisation": picked.organisation}
-        self.call(self.store().save, data, group="draft")
+        self._write(data)
 
     def discard(self) -> None:
         self.dirty = False
-        self.call(self.store().remove, group="draft")
+        self._write(None)
+
+    def _write(self, data: dict[str, Any] | None) -> None:
+        """Write `data` (None: remove the draft) off the UI thread."""
+        self._sequence += 1
+        self.call(self._in_order, self.store(), self._sequence, data, group="draft")
+
+    def _in_order(self, store: DraftStore, sequence: int, data: dict[str, Any] | None) -> None:
+        """A write that comes after a newer one is skipped: the disk never goes back to older text."""
+        with self._lock:
+            if sequence <= self._written:
+                return
+            self._written = sequence
+            if data is None:
+                store.remove()
+            else:
+                store.save(data)

@@ -1,6 +1,8 @@
 """A one-line choice for the intake form: every option in view when there is room, the chosen
 one highlighted; a digit picks an option by its number, a letter by its first letter, Left/Right
-step through; Enter moves on (like the text fields). No dropdown to open: one key, not three."""
+step through; Enter moves on (like the text fields). No dropdown to open: one key, not three.
+A field made with the value None has nothing chosen until the operator chooses (a question to
+ask, not a default to keep)."""
 
 from __future__ import annotations
 
@@ -46,11 +48,12 @@ class ChoiceField(Widget, can_focus=True):
 
     def _set_index_silently(self, value: Any) -> None:
         values = [v for _label, v in self.options]
-        self.set_reactive(ChoiceField.index, values.index(value) if value in values else 0)
+        index = values.index(value) if value in values else (-1 if value is None else 0)
+        self.set_reactive(ChoiceField.index, index)
 
     @property
     def value(self) -> Any:
-        return self.options[self.index][1] if self.options else None
+        return self.options[self.index][1] if self.options and self.index >= 0 else None
 
     @value.setter
     def value(self, value: Any) -> None:
@@ -63,7 +66,10 @@ class ChoiceField(Widget, can_focus=True):
         self.refresh()
 
     def action_step(self, delta: int) -> None:
-        self._choose((self.index + delta) % len(self.options))
+        if self.index < 0:  # nothing chosen yet: the first (or, going left, the last)
+            self._choose(0 if delta > 0 else len(self.options) - 1)
+        else:
+            self._choose((self.index + delta) % len(self.options))
 
     def _choose(self, index: int) -> None:
         if index != self.index:
@@ -96,6 +102,9 @@ class ChoiceField(Widget, can_focus=True):
             return full
         short = Text(no_wrap=True, overflow="ellipsis")
         short.append("‹ ", style="dim")
-        short.append(f"{self.index + 1} {labels[self.index]}", style="reverse bold")
+        if self.index < 0:
+            short.append("—", style="dim")
+        else:
+            short.append(f"{self.index + 1} {labels[self.index]}", style="reverse bold")
         short.append(f" › 1-{len(labels)}", style="dim")
         return short

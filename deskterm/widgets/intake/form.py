@@ -25,8 +25,8 @@ class FormColumn(VerticalScroll):
     FormColumn .i-error.-shown { display: block; }
     FormColumn #row-description { height: auto; }
     FormColumn #f-description { width: 1fr; height: 4; }
-    FormColumn #row-priority_reason { display: none; }
-    FormColumn #row-priority_reason.-shown { display: block; }
+    FormColumn #row-priority_reason, FormColumn #row-serial_reason { display: none; }
+    FormColumn #row-priority_reason.-shown, FormColumn #row-serial_reason.-shown { display: block; }
     FormColumn .-focused-label { color: $accent; text-style: bold; }
     """
 

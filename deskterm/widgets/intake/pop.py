@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from ...app import DeskApp
 
 
+OPEN_SHOWN = 5  # open tickets listed; the rest are counted (the chase dialog lists them all)
+
+
 def local_time(at: datetime, settings: Any) -> str:
     """`at` as the desk's clock shows it (settings.timezone): the time, with the day when not today."""
     return when(at, clock.now(), settings.timezone if settings is not None else "UTC")
@@ -90,8 +93,11 @@ class ScreenPop(Static):
                 style="yellow",
             )
         text.append(_("Open tickets: {n}", n=len(pop.open_tickets)) + "\n", style="bold")
-        for t in pop.open_tickets[:5]:
+        for t in pop.open_tickets[:OPEN_SHOWN]:
             text.append(_ticket_line(t) + "\n")
+        if len(pop.open_tickets) > OPEN_SHOWN:
+            more = len(pop.open_tickets) - OPEN_SHOWN
+            text.append(_("… and {n} more (Ctrl+T lists them all)", n=more) + "\n", style="dim")
         if pop.recent:
             text.append(_("Last five") + "\n", style="bold")
             for t in pop.recent:

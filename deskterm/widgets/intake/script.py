@@ -69,11 +69,12 @@ class ScriptLine(Horizontal, DeskWidget):
         self.said = f"{line} {fill(script.goodbye)}"
 
     def show(self, field: str, *, idle: bool) -> None:
-        """The line to read: what was said, the greeting before the call, else the field's question."""
+        """The line to read: what was said, the greeting before anything is typed, else the
+        field's question."""
         script = self.script()
         if self.said:
             line = self.said
-        elif self.started_at is None and idle:
+        elif idle:  # nothing typed yet (New call started the timer, or not): the greeting
             actor = self.desk.actor
             settings = self.desk.settings
             desk = (
