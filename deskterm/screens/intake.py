@@ -1,17 +1,11 @@
-"""Intake (F2): the hotline operator logs a whole call from the keyboard, following the script.
+"""Intake (F2): the hotline operator logs a whole call from the keyboard, following the script: the
+form in the script's order on the left (Tab / Enter on, Shift+Tab back), what helps with the field in
+hand on the right (matching callers, devices, categories, knowledge, the screen pop), the line to read
+out on top. Every change lands in a draft at once; a save the database lost is retried.
 
-Left, the form in the script's order (name, organisation, phone, device model and serial, the
-fault symptoms, warranty, then the classification); Tab / Enter move on, Shift+Tab back. Right,
-what helps with the field in hand: callers matching the phone typed (Up/Down, Enter picks), the
-caller's devices, categories, knowledge suggestions; above them the screen pop (the caller's open
-and last five tickets). The top line is what to read out: the greeting, the question of the
-field in hand, the confirmation and goodbye once saved (then the greeting again for the next
-call). Every change lands in a draft on disk at once; a save the database refused is retried without retyping.
-
-The screen coordinates panels (widgets/intake/): the script line and call timer, the caller, the
-device, the classification, the knowledge suggestions, duplicates and chases. Each owns its state
-and reports edits and service results with messages; saving asks each for its part of the form and
-calls intake.save_call once."""
+The screen coordinates panels (widgets/intake/: script line and timer, caller, device,
+classification, suggestions, duplicates, side list, banner, drafts), which own their state and
+report with messages; saving asks each for its part of the form and calls intake.save_call once."""
 
 from __future__ import annotations
 
@@ -26,7 +20,7 @@ from ..dialogs.base import ConfirmDialog
 from ..dialogs.intake import ArticleDialog, CallerDialog, ChaseDialog, DuplicateDialog
 from ..i18n import _
 from ..services import customers, intake, kb
-from ..services.customers import CallerMatch, CallerPop, DeviceView
+from ..services.customers import CallerMatch, DeviceView
 from ..services.errors import DeskError, InvalidInput
 from ..services.intake import CallerChanged, DuplicatesFound, IntakeForm, IntakeResult, IntakeRules
 from ..services.kb import KbSuggestion
@@ -111,19 +105,6 @@ class IntakeScreen(DeskScreen):
         self.wrapping_up = False  # saved: the goodbye stays until the after-call work is over
         self.saving = False
         self.pending_retry = False  # a save the database lost waits (Ctrl+R; the banner retries)
-
-    # What the screen shows, for those who look (tests): the panels own it.
-    @property
-    def categories(self) -> list[Any]:
-        return self.classification.categories
-
-    @property
-    def pop(self) -> CallerPop | None:
-        return self.caller.pop
-
-    @property
-    def assist_items(self) -> list[Any]:
-        return self.assist.items
 
     # --- building --------------------------------------------------------------------------------
 

@@ -81,9 +81,9 @@ async def test_a_chase_call_is_timed_and_the_agent_chooses_away_and_ready(desk, 
         await wait_until(pilot, lambda: published(db, olga.id) == ("available", ""))
         await pilot.press("tab", "tab", *"1390000")  # the caller's phone: the call is on
         await wait_until(pilot, lambda: published(db, olga.id) == ("on_call", ""))
-        await wait_until(pilot, lambda: app.screen.assist_items)
+        await wait_until(pilot, lambda: app.screen.assist.items)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.screen.pop is not None)
+        await wait_until(pilot, lambda: app.screen.caller.pop is not None)
         await pilot.press("ctrl+t")
         await wait_until(pilot, lambda: app.screen.query("#chase-readout"))
         await pilot.press("ctrl+s")  # the chase is logged: after-call work

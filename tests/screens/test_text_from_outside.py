@@ -45,7 +45,8 @@ async def _caller_pop(pilot, phone: str) -> str:  # type: ignore[no-untyped-def]
     app = pilot.app
     await log_in(pilot, "olga", "secret-pw")
     await wait_until(
-        pilot, lambda: any(isinstance(s, IntakeScreen) and s.categories for s in app.screen_stack)
+        pilot,
+        lambda: any(isinstance(s, IntakeScreen) and s.classification.categories for s in app.screen_stack),
     )
     await pilot.press("tab", "tab", *phone)
     await wait_until(pilot, lambda: app.screen.query_one("#intake-assist", OptionList).option_count == 1)
@@ -119,7 +120,9 @@ async def test_over_long_symptoms_get_an_inline_error_and_nothing_is_saved(sqlit
     app = make_app(sqlite_db, watch_changes=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await log_in(pilot, "olga", "secret-pw")
-        await wait_until(pilot, lambda: isinstance(app.screen, IntakeScreen) and app.screen.categories)
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, IntakeScreen) and app.screen.classification.categories
+        )
         await pilot.press(*"Li Lei", "tab", *"Acme", "tab", *"13912345678")
         app.screen.query_one("#f-description", TextArea).text = "The VPN drops. " * 700  # 10,500 characters
         app.screen.query_one("#f-category", Input).value = "Network/VPN"
@@ -128,3 +131,7 @@ async def test_over_long_symptoms_get_an_inline_error_and_nothing_is_saved(sqlit
         await wait_until(pilot, lambda: error.has_class("-shown"))
         assert "at most 10000 characters" in str(error.render()) and app.focused.id == "f-description"
     assert tickets.count_tickets(sqlite_db) == 0
+
+
+def _categories_loaded(screen: object) -> bool:
+    return isinstance(screen, IntakeScreen) and bool(screen.classification.categories)
