@@ -260,7 +260,7 @@ def test_intake_promises_what_the_rule_keeps_from_one_setting(db: Database, desk
     clk.time = result.handover_by
     (fired,) = escalation.run_pass(db, handover_minutes=20).fired
     assert fired.number == result.number and "for 20 min of business hours" in fired.why
-    assert "hand-over due 2026-03-10 01:10 UTC" in fired.why  # the time intake promised
+    assert "hand-over due 2026-03-10T01:10Z" in fired.why  # the time intake promised
 
 
 def test_the_watch_command_uses_the_handover_setting(db: Database, desk: dict, clk) -> None:
