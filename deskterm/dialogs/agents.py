@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Select, Static
@@ -82,10 +81,6 @@ class AddAgentDialog(ServiceDialog):
         if actor is not None and actor.team in names:  # a supervisor adds to their own team
             team.value = actor.team
 
-    @on(Input.Submitted)
-    def _next_field(self) -> None:
-        self.focus_next()
-
     def action_save(self) -> None:
         values = {f.key: self.query_one(f"#f-{f.key}", Input).value for f in self.FIELDS}
         team = self.query_one("#f-team", Select).value
@@ -127,6 +122,8 @@ class AddAgentDialog(ServiceDialog):
 class PasswordDialog(ServiceDialog):
     """A new password for `login`: Enter (or Ctrl+S) sets it."""
 
+    ENTER_SAVES = True
+
     def __init__(self, login: str) -> None:
         super().__init__()
         self.login = login
@@ -137,10 +134,6 @@ class PasswordDialog(ServiceDialog):
             yield Input(password=True, id="new-password")
             yield Static("", id="e-form", classes="form-error", markup=False)
             yield Static(_("Enter: set · Esc: cancel"), classes="dialog-hint", markup=False)
-
-    @on(Input.Submitted)
-    def _entered(self) -> None:
-        self.action_save()
 
     def action_save(self) -> None:
         password = self.query_one("#new-password", Input).value

@@ -26,6 +26,7 @@ class AgentsLoaded(ServiceDone[list[tuple[str, str, str]]]):
 
 class AssignDialog(ServiceDialog):
     BINDINGS = [*ServiceDialog.BINDINGS]
+    ENTER_SAVES = True  # in the reason: assign to the agent highlighted
 
     def __init__(
         self, number: str, version: int, *, seen: Mapping[str, Any] | None = None, reason: str = ""
@@ -61,7 +62,6 @@ class AssignDialog(ServiceDialog):
         options.focus()
 
     @on(OptionList.OptionSelected)
-    @on(Input.Submitted)
     def action_save(self) -> None:
         options = self.query_one(OptionList)
         option = options.highlighted_option

@@ -1,16 +1,18 @@
-"""The bases of every dialog: a modal that returns a value (Esc cancels), a form that calls one
-service and closes on success, and the one yes/no question."""
+"""The bases of every dialog: a modal that returns a value (Esc cancels), a form whose Tab / Enter
+move on before the next key is handed on, a form that calls one service and closes on success, and
+the one yes/no question."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Input, Static
 from textual.worker import Worker
 
 from ..i18n import _
@@ -58,7 +60,46 @@ class Submitted(ServiceDone[Any]):
     """The service a ServiceDialog called returned: the dialog closes with True."""
 
 
-class ServiceDialog(DeskModal[bool]):
+class FormDialog(DeskModal[T]):
+    """A form: Tab / Shift+Tab / Enter in a field move the focus at once (priority bindings), so a
+    fast typist's next keys land in the next field, not the one just left (Input.Submitted and
+    focus() are handled later, after keys already read). Enter in the last field saves where the
+    hint says so (ENTER_SAVES); elsewhere Enter is the focused widget's own (a list picks, a text
+    area starts a line, a field named in OWN_ENTER submits itself)."""
+
+    BINDINGS = [
+        Binding("tab", "next_field", "Next field", id="form.next", show=False, priority=True),
+        Binding("shift+tab", "previous_field", "Previous field", id="form.previous", show=False, priority=True),
+        Binding("enter", "enter_field", "Next field", id="form.enter", show=False, priority=True),
+    ]
+    ENTER_SAVES = False
+    OWN_ENTER: tuple[str, ...] = ()
+
+    def action_next_field(self) -> None:
+        if not self.is_active:  # a Select's list or another screen above: its own Tab
+            raise SkipAction()
+        self.focus_next()
+
+    def action_previous_field(self) -> None:
+        if not self.is_active:
+            raise SkipAction()
+        self.focus_previous()
+
+    def action_enter_field(self) -> None:
+        field = self.focused
+        if not self.is_active or not isinstance(field, Input) or field.id in self.OWN_ENTER:
+            raise SkipAction()
+        fields = [f for f in self.query(Input) if f.focusable]
+        if self.ENTER_SAVES and field is fields[-1]:
+            self.action_save()
+        else:
+            self.focus_next()
+
+    def action_save(self) -> None:
+        """Save the form (Ctrl+S, or Enter in the last field where ENTER_SAVES)."""
+
+
+class ServiceDialog(FormDialog[bool]):
     """A dialog that calls one service and closes on success, showing a refusal in place (the
     user's input stays)."""
 

@@ -19,7 +19,7 @@ from ..services import escalation
 from ..services.errors import InvalidInput
 from ..text import clean
 from ..widgets.service import ServiceDone, ServiceFailed
-from .base import DeskModal
+from .base import FormDialog
 
 
 class OptionsLoaded(ServiceDone[escalation.EscalationOptions]):
@@ -30,7 +30,7 @@ class Escalated(ServiceDone[escalation.EscalationResult]):
     """The ticket went up: the dialog closes with the result."""
 
 
-class EscalateDialog(DeskModal["escalation.EscalationResult | None"]):
+class EscalateDialog(FormDialog["escalation.EscalationResult | None"]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Escalate", id="escalate.save"),
         Binding("escape", "cancel", "Cancel", id="escalate.cancel"),
@@ -70,6 +70,7 @@ class EscalateDialog(DeskModal["escalation.EscalationResult | None"]):
             yield Static(_("Ctrl+S: escalate · Esc: cancel"), classes="dialog-hint", markup=False)
 
     def on_mount(self) -> None:
+        self.query_one("#f-reason", Input).focus()  # at once: the reason is typed while the options load
         options = escalation.escalation_options
         self.call(options, self.db, self.actor, self.number, result=OptionsLoaded, group="options")
 
@@ -90,7 +91,6 @@ class EscalateDialog(DeskModal["escalation.EscalationResult | None"]):
             [(Text(clean(f"{name} (tier {tier})")), name) for name, tier in options.teams]
         )
         self._describe()
-        self.query_one("#f-reason", Input).focus()
 
     @on(Select.Changed)
     def _describe(self) -> None:
@@ -112,10 +112,6 @@ class EscalateDialog(DeskModal["escalation.EscalationResult | None"]):
                 "Now with {team} (tier {tier}); goes to {target}", team=o.team, tier=o.tier, target=target
             )
         self.query_one("#escalate-to", Static).update(text)
-
-    @on(Input.Submitted)
-    def _next_field(self) -> None:
-        self.focus_next()
 
     def action_save(self) -> None:
         if self.options is None or not self.options.allowed:

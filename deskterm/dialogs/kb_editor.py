@@ -25,7 +25,7 @@ from ..widgets.labels import KB_ACTIONS, KB_LANGUAGES, KB_STATUSES, choices, lab
 from ..widgets.service import ServiceDone, ServiceFailed
 from ..widgets.table import FastTable
 from ..widgets.ticket_format import cell, local
-from .base import DeskModal
+from .base import DeskModal, FormDialog
 
 FORM = ("title", "category", "tags", "lang", "status")  # the form's fields besides the statements
 
@@ -54,7 +54,7 @@ class HistoryLoaded(ServiceDone[list[kb.RevisionView]]):
     """Versions, newest first."""
 
 
-class SolutionEditor(DeskModal[int | None]):
+class SolutionEditor(FormDialog[int | None]):
     """Create (article_id None) or edit a solution. Ctrl+S saves; Esc cancels."""
 
     DEFAULT_CSS = """
@@ -62,6 +62,7 @@ class SolutionEditor(DeskModal[int | None]):
     SolutionEditor #ed-similar { height: auto; max-height: 8; }
     SolutionEditor .form-row Select { width: 1fr; }
     """
+    OWN_ENTER = ("ed-new",)  # Enter adds the statement typed, and stays for the next
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="kbedit.save"),
         Binding("ctrl+r", "reload", "Reload", id="kbedit.reload"),
@@ -154,10 +155,6 @@ class SolutionEditor(DeskModal[int | None]):
         for key, value in values.items():
             widget = self.query_one(f"#ed-{key}")
             widget.value = value  # type: ignore[attr-defined]  # an Input or a Select: both have .value
-
-    @on(Input.Submitted, "#ed-title, #ed-category, #ed-tags")
-    def _next_field(self) -> None:
-        self.focus_next()
 
     # --- typing a statement: look for existing ones to reuse ------------------------------------
 

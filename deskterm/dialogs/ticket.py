@@ -72,7 +72,9 @@ class ViewDialog(ServiceDialog):
 
 
 class StatusDialog(ViewDialog):
-    """Pick the next status among the legal moves (Enter)."""
+    """Pick the next status among the legal moves (Enter, in the list or in the note)."""
+
+    ENTER_SAVES = True
 
     def compose(self) -> ComposeResult:
         d = self.view.detail
@@ -138,6 +140,8 @@ class ResolveDialog(ViewDialog):
 
 
 class ReopenDialog(ViewDialog):
+    ENTER_SAVES = True
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog form"):
             yield title(_("Reopen {number}", number=self.view.number))
@@ -147,7 +151,6 @@ class ReopenDialog(ViewDialog):
     def on_mount(self) -> None:
         self.query_one("#f-reason", Input).focus()
 
-    @on(Input.Submitted)
     def action_save(self) -> None:
         reason = self.query_one("#f-reason", Input).value
         self.submit(
@@ -174,6 +177,8 @@ def transfer_targets(db: Any) -> list[tuple[str, str]]:
 class TransferDialog(ViewDialog):
     """To another team's queue, or to an agent; a reason is required."""
 
+    ENTER_SAVES = True
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog form"):
             yield title(_("Transfer {number}", number=self.view.number))
@@ -189,7 +194,6 @@ class TransferDialog(ViewDialog):
         options = [(Text(clean(label)), key) for label, key in message.value]
         self.query_one("#f-to", Select).set_options(options)
 
-    @on(Input.Submitted)
     def action_save(self) -> None:
         to = self.query_one("#f-to", Select).value
         kind, _sep, name = str(to).partition(":") if isinstance(to, str) else ("", "", "")

@@ -52,7 +52,7 @@ class MonitorScreen(DeskScreen):
     """
     BINDINGS = [
         Binding("enter", "drill", "Tickets behind", id="monitor.drill"),
-        Binding("tab", "focus_next", "Next table", id="monitor.next", show=False),
+        Binding("tab", "app.focus_next", "Next table", id="monitor.next", show=False),
         Binding("ctrl+r", "reload", "Recount", id="monitor.reload"),
         Binding("escape", "app.back", "Back", show=False, id="monitor.back"),
     ]
