@@ -69,7 +69,9 @@ class FormDialog(DeskModal[T]):
 
     BINDINGS = [
         Binding("tab", "next_field", "Next field", id="form.next", show=False, priority=True),
-        Binding("shift+tab", "previous_field", "Previous field", id="form.previous", show=False, priority=True),
+        Binding(
+            "shift+tab", "previous_field", "Previous field", id="form.previous", show=False, priority=True
+        ),
         Binding("enter", "enter_field", "Next field", id="form.enter", show=False, priority=True),
     ]
     ENTER_SAVES = False

@@ -35,7 +35,9 @@ async def test_add_agent_typed_at_speed(sqlite_db):
         await log_in(pilot, "root", "secret-pw")
         await wait_until(pilot, lambda: app.actor is not None)
         app.push_screen(AddAgentDialog())
-        await wait_until(pilot, lambda: isinstance(app.screen, AddAgentDialog) and app.screen.query("#f-login"))
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, AddAgentDialog) and app.screen.query("#f-login")
+        )
         dialog = app.screen
         fields = ("f-login", "f-name", "f-number", "f-password")
         n = burst(app, "newbie", ["tab"], "New Bie", ["enter"], "4711", ["enter"], "pw-secret-1")
@@ -56,7 +58,9 @@ async def test_escalation_reason_typed_at_once_is_kept(sqlite_db):
         await log_in(pilot, "eng", "secret-pw")
         await wait_until(pilot, lambda: app.actor is not None)
         app.push_screen(EscalateDialog(ticket.number))
-        await wait_until(pilot, lambda: isinstance(app.screen, EscalateDialog) and app.screen.query("#f-reason"))
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, EscalateDialog) and app.screen.query("#f-reason")
+        )
         dialog = app.screen
         burst(app, "needs a specialist", ["enter"], "4h")  # while the options are read
         await wait_until(
