@@ -21,6 +21,14 @@ from .base import DeskModal
 THIS_SCREEN, SCREENS, EVERYWHERE = "This screen", "Screens", "Everywhere"
 
 
+def ours(node: object, binding: Binding) -> bool:
+    """Whether one of deskterm's panels declares `binding` (not a Textual widget it is built on)."""
+    return any(
+        cls.__module__.startswith("deskterm.") and binding in cls.__dict__.get("BINDINGS", ())
+        for cls in type(node).__mro__
+    )
+
+
 def screen_keys(screen: Screen[Any]) -> dict[str, list[tuple[str, str]]]:
     """The keys `screen` takes, by group: (keys as shown, what they do, translated). The screen's
     own bindings and its panels' (deskterm's widgets), then the console's; the keys of Textual's
@@ -33,7 +41,7 @@ def screen_keys(screen: Screen[Any]) -> dict[str, list[tuple[str, str]]]:
             continue
         if node is app:
             group = SCREENS if binding.action.startswith("goto(") else EVERYWHERE
-        elif node is screen or type(node).__module__.startswith("deskterm."):
+        elif node is screen or ours(node, binding):
             group = THIS_SCREEN
         else:
             continue

@@ -9,8 +9,8 @@ from textual.widgets._footer import FooterKey
 
 from deskterm import i18n, screens
 from deskterm.dialogs.help import HelpDialog
-from deskterm.widgets.chrome import DeskFooter
 from deskterm.screens.ticket import TicketScreen, open_ticket
+from deskterm.widgets.chrome import DeskFooter
 from tests.factories import make_agent, make_ticket
 from tests.screens.helpers import go_to, log_in, make_app, wait_until
 
@@ -71,3 +71,81 @@ async def test_every_footer_fits_its_screen(sqlite_db, role, size):
             app.pop_screen()
     i18n.set_language("en")
     assert cut == {}
+
+
+def help_text(app) -> str:  # type: ignore[no-untyped-def]
+    return str(app.screen.query_one("#help-text", Static).render())
+
+
+async def test_question_mark_lists_every_key_of_the_screen_and_esc_closes(sqlite_db):
+    make_agent(sqlite_db, "eddy", role="engineer", team="Service Desk", tier=1, password="right-pw")
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot, "eddy", "right-pw")
+        await go_to(pilot, "f3", "queue")
+        await pilot.press("2")  # the team view: Claim is offered
+        await wait_until(pilot, lambda: "c" in app.screen.active_bindings)
+        queue_screen = app.screen
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpDialog))
+        text = help_text(app)
+        # the screen's keys, shown in the footer or not, and the console's
+        for line in (
+            "c  ",
+            "Claim",
+            "Default order",
+            "Reverse",
+            "Intake",
+            "f2",
+            "Open ticket…",
+            "^g",
+            "Quit",
+        ):
+            assert line in text, line
+        assert "Cursor down" not in text  # the table's own keys are not the screen's
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is queue_screen)
+        app.action_toggle_language()
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpDialog))
+        text = help_text(app)
+        assert i18n._("This screen") in text and i18n._("Claim") in text and "Claim" not in text
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is queue_screen)
+    i18n.set_language("en")
+
+
+async def test_question_mark_typed_into_a_field_is_a_question_mark(sqlite_db):
+    make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1, password="right-pw")
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await log_in(pilot, "olga", "right-pw")
+        await go_to(pilot, "f2", "intake")
+        await wait_until(pilot, lambda: isinstance(app.focused, Input))
+        field = app.focused
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpDialog)
+        assert "?" in field.value
+
+
+async def test_palette_offers_the_desk_actions_translated_not_textual_internals(sqlite_db):
+    make_agent(sqlite_db, "sue", role="supervisor", team="Service Desk", tier=1, password="right-pw")
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await log_in(pilot, "sue", "right-pw")
+        await go_to(pilot, "f3", "queue")
+        await pilot.press("2")
+        await wait_until(pilot, lambda: "c" in app.screen.active_bindings)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for title in ("Go to: Intake", "Go to: Agents", "Open ticket…", "Ready / away…", "Quit"):
+            assert title in titles, title
+        assert "Work queue: Claim" in titles and "Keys of this screen" in titles
+        internal = ("Cursor", "cursor", "Theme", "Screenshot", "Maximize", "Keys\n", "Scroll")
+        assert not [t for t in titles if any(word in t for word in internal)]
+        app.action_toggle_language()
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "前往：" + i18n._("Intake") in titles and i18n._("Quit") in titles
+        assert any(i18n._("Claim") in t for t in titles)
+        assert not [t for t in titles if t.isascii() and t not in ("中文/English",)]
+    i18n.set_language("en")
