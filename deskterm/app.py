@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 def _screen_bindings() -> list[Binding]:
     return [
-        Binding(spec.key, f"goto('{spec.id}')", spec.title, id=f"app.{spec.id}", priority=True)
+        # Not in the footer (it fits 80 columns): the palette and the help screen (?) list them.
+        Binding(spec.key, f"goto('{spec.id}')", spec.title, id=f"app.{spec.id}", priority=True, show=False)
         for spec in screens.REGISTRY
     ]
 
@@ -46,7 +47,9 @@ class DeskApp(App[str | None]):
         Binding("ctrl+g", "open_ticket", "Open ticket…", id="app.open_ticket", show=False),
         Binding("f9", "agent_state", "Ready / away…", id="app.state", show=False),
         Binding("ctrl+l", "toggle_language", "中文/English", id="app.language", show=False),
-        Binding("ctrl+q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", show=False),
+        # Not priority: `?` typed into a field is a question mark; F1 opens the keys from a field too.
+        Binding("question_mark,f1", "help", "Keys", id="app.help", key_display="?"),
     ]
 
     def __init__(
@@ -242,8 +245,16 @@ class DeskApp(App[str | None]):
         self.refresh_header()
         self.screen.refresh(layout=True)
 
+    def action_help(self) -> None:
+        """? or F1: every key of this screen and of the console (the footer shows a few)."""
+        from .dialogs.help import HelpDialog
+
+        if not isinstance(self.screen, HelpDialog):
+            self.push_screen(HelpDialog(self.screen))
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The command palette offers every screen of the role and every action of this screen."""
+        """The command palette offers the desk's actions, translated: every screen of the role, the
+        console's actions, and this screen's own (not Textual's: a table's "Cursor down", themes)."""
         if self.actor is not None:
             for spec in screens.offered(self.actor.role):
                 yield SystemCommand(
@@ -252,14 +263,21 @@ class DeskApp(App[str | None]):
                     self._goto_callback(spec.id),
                 )
         for _key, (node, binding, enabled, _tip) in screen.active_bindings.items():
-            if enabled and binding.description and not binding.action.startswith("goto"):
+            if enabled and binding.description and node is screen:
                 yield SystemCommand(
                     f"{_(getattr(screen, 'TITLE_TEXT', '') or 'deskterm')}: {_(binding.description)}",
                     binding.key,
                     self._action_callback(node, binding.action),
                 )
+        if self.actor is not None:
+            yield SystemCommand(_("Open ticket…"), "Ctrl+G", self.action_open_ticket)
+            yield SystemCommand(_("Ready / away…"), "F9", self.action_agent_state)
         yield SystemCommand(_("Language: English / 简体中文"), "Ctrl+L", self.action_toggle_language)
-        yield from super().get_system_commands(screen)
+        yield SystemCommand(_("Keys of this screen"), "? / F1", self.action_help)
+        yield SystemCommand(_("Quit"), "Ctrl+Q", self._quit_command)
+
+    def _quit_command(self) -> Any:
+        return self.run_action("quit")
 
     def _goto_callback(self, screen_id: str) -> Callable[[], None]:
         return lambda: self.action_goto(screen_id)

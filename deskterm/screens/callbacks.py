@@ -67,7 +67,7 @@ class CallbacksScreen(DeskScreen):
         Binding("f", "fixed", "Fixed: survey", id="callbacks.fixed"),
         Binding("n", "not_fixed", "Not fixed: reopen", id="callbacks.not_fixed"),
         Binding("u", "no_answer", "No answer", id="callbacks.no_answer"),
-        Binding("ctrl+r", "reload", "Reload", id="callbacks.reload"),
+        Binding("ctrl+r", "reload", "Reload", id="callbacks.reload", show=False),
         Binding("escape", "app.back", "Back", show=False, id="callbacks.back"),
     ]
 

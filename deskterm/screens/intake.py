@@ -61,9 +61,9 @@ class IntakeScreen(DeskScreen):
         Binding("ctrl+n", "new_call", "New call", id="intake.new"),
         Binding("ctrl+s", "save", "Save", id="intake.save"),
         Binding("escape", "cancel", "Cancel call", id="intake.cancel"),
-        Binding("ctrl+o", "open_suggestion", "Open suggestion", id="intake.suggestion"),
+        Binding("ctrl+o", "open_suggestion", "Open suggestion", id="intake.suggestion", show=False),
         Binding("ctrl+t", "chase", "Chase", id="intake.chase"),
-        Binding("ctrl+r", "retry", "Retry save", id="intake.retry"),
+        Binding("ctrl+r", "retry", "Retry save", id="intake.retry", show=False),
         # Priority: the field changes before the next key is handed on, so a fast typist's (or a
         # scanner's) next keys land in the next field, not the one just left.
         Binding("tab", "next_field", "Next field", id="intake.next", show=False, priority=True),

@@ -161,12 +161,12 @@ class KnowledgeScreen(ArticleActions):
     KnowledgeScreen #kb-preview-meta { color: $text-muted; margin-bottom: 1; }
     """
     BINDINGS = [
-        Binding("ctrl+o", "open", "Open", id="knowledge.open"),
+        Binding("ctrl+o", "open", "Open", id="knowledge.open", show=False),
         Binding("ctrl+t", "note", "Copy to note", id="knowledge.note"),
         Binding("ctrl+y", "solved", "This solved it", id="knowledge.solved"),
-        Binding("ctrl+n", "new", "New solution", id="knowledge.new"),
-        Binding("ctrl+r", "edit", "Edit", id="knowledge.edit"),
-        Binding("ctrl+b", "status", "Publish/retire", id="knowledge.status"),
+        Binding("ctrl+n", "new", "New solution", id="knowledge.new", show=False),
+        Binding("ctrl+r", "edit", "Edit", id="knowledge.edit", show=False),
+        Binding("ctrl+b", "status", "Publish/retire", id="knowledge.status", show=False),
         Binding("ctrl+f", "draft", "Draft from ticket", id="knowledge.draft"),
         Binding("escape", "clear", "Clear search", id="knowledge.clear", show=False),
     ]
@@ -300,8 +300,8 @@ class ArticleScreen(ArticleActions):
         Binding("ctrl+t", "note", "Copy to note", id="article.note"),
         Binding("ctrl+y", "solved", "This solved it", id="article.solved"),
         Binding("ctrl+r", "edit", "Edit", id="article.edit"),
-        Binding("ctrl+b", "status", "Publish/retire", id="article.status"),
-        Binding("ctrl+o", "history", "History", id="article.history"),
+        Binding("ctrl+b", "status", "Publish/retire", id="article.status", show=False),
+        Binding("ctrl+o", "history", "History", id="article.history", show=False),
     ]
 
     def __init__(self, article_id: int) -> None:
