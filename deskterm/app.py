@@ -162,7 +162,10 @@ class DeskApp(App[str | None]):
 
     def logged_in(self, actor: Actor) -> None:
         self.actor = actor
-        i18n.set_language(actor.language or (self.settings.language if self.settings else "en"))
+        # The agent's own language (Ctrl+L stored it); without one, the login screen's (the desk's
+        # default, or what Ctrl+L chose there).
+        if actor.language:
+            i18n.set_language(actor.language)
         offered = screens.offered(actor.role)
         for spec in offered:
             self.add_mode(spec.id, spec.load())

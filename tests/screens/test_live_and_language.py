@@ -95,6 +95,18 @@ async def test_language_switches_in_the_console_and_is_remembered_for_the_agent(
         await wait_until(pilot, lambda: _stored_language(sqlite_db, "sue") == "en")
 
 
+async def test_the_login_screens_choice_holds_for_an_agent_without_a_language(sqlite_db):
+    make_agent(sqlite_db, "sue", role="supervisor", password="right-pw")
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_until(pilot, lambda: app.connected is True)
+        await pilot.press("ctrl+l")
+        await log_in(pilot, "sue", "right-pw")
+        await go_to(pilot, "f8", "agents")
+        assert _in_chinese(app)
+        assert _stored_language(sqlite_db, "sue") is None  # chosen before anyone logged in
+
+
 async def test_ctrl_l_on_one_screen_switches_every_screen(sqlite_db):
     make_agent(sqlite_db, "sue", role="supervisor", password="right-pw")
     app = make_app(sqlite_db, watch_changes=False)
