@@ -10,6 +10,7 @@ import contextlib
 import queue
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ from . import clock, i18n, memory, screens
 from .i18n import _
 from .messages import Connected, ConnectFailed, DatabaseFailed, DatabaseOpened, SessionOpened
 from .text import clean
-from .widgets.service import ServiceFailed, call_service
+from .widgets.service import ServiceDone, ServiceFailed, call_service
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -164,7 +165,10 @@ class DeskApp(App[str | None]):
 
     def logged_in(self, actor: Actor) -> None:
         self.actor = actor
-        i18n.set_language(actor.language or (self.settings.language if self.settings else "en"))
+        # The agent's own language (Ctrl+L stored it); without one, the login screen's (the desk's
+        # default, or what Ctrl+L chose there).
+        if actor.language:
+            i18n.set_language(actor.language)
         offered = screens.offered(actor.role)
         for spec in offered:
             self.add_mode(spec.id, spec.load())
@@ -236,14 +240,30 @@ class DeskApp(App[str | None]):
         self.push_screen(self.quit_asked, lambda yes: self.exit() if yes else None)
 
     def action_toggle_language(self) -> None:
-        i18n.set_language("zh" if i18n.language() == "en" else "en")
-        # Screens read their texts when composed: compose the visible ones again.
-        for screen in self.screen_stack:
-            if hasattr(screen, "relabel"):
-                screen.relabel()
+        """Ctrl+L: every screen in the other language at once (each mode's screens and what is
+        stacked on them, their headers and footers), and the agent's consoles open in it from now on
+        (stored in a worker: agents.set_language)."""
+        from .widgets.chrome import DeskFooter, DeskHeader
+
+        lang = i18n.set_language("zh" if i18n.language() == "en" else "en")
+        # Every screen of every mode, not only the visible stack (the private attribute is the one
+        # list of them Textual keeps); screens read their texts when composed: each composes again.
+        for stack in list(self._screen_stacks.values()):
+            for screen in stack:
+                if hasattr(screen, "relabel"):
+                    screen.relabel()
+                for header in screen.query(DeskHeader):
+                    header.update_from(self)
+                for footer in screen.query(DeskFooter):
+                    footer.refresh(recompose=True)
         self.refresh_bindings()
-        self.refresh_header()
         self.screen.refresh(layout=True)
+        if self.actor is not None and self.database is not None:
+            from .services import agents
+
+            self.actor = replace(self.actor, language=lang)
+            db, actor = self.database, self.actor
+            call_service(self, agents.set_language, db, actor, lang, result=LanguageSaved, group="language")
 
     def action_help(self) -> None:
         """? or F1: every key of this screen and of the console (the footer shows a few)."""
@@ -456,3 +476,7 @@ class DeskApp(App[str | None]):
 
         for header in self.screen.query(DeskHeader):
             header.update_from(self)
+
+
+class LanguageSaved(ServiceDone[None]):
+    """Ctrl+L's choice is stored for the agent (agents.set_language); nothing more to do then."""

@@ -2,7 +2,7 @@
 
 Who may manage whom: admins manage every agent; supervisors manage the operators and engineers of
 their own team (and only give them those roles and that team); nobody changes their own role or
-deactivates themselves; every agent may set their own password. The first admin of an empty desk
+deactivates themselves; every agent may set their own password and language. The first admin of an empty desk
 is the one agent added without an actor."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from .. import clock
 from ..db import Database
+from ..i18n import LANGUAGES
 from ..models import Agent, Role, Team
 from . import inputs
 from .auth import Actor, hash_password, require
@@ -197,6 +198,21 @@ def set_password(db: Database, actor: Actor, login: str, password: str) -> None:
         if not own:
             _check_manage(actor, agent.role, agent.team_id, f"reset the password of {login}")
         agent.password_hash = password_hash
+
+    db.retrying(work)
+
+
+def set_language(db: Database, actor: Actor, lang: str | None) -> None:
+    """The language the agent's console opens in from now on, wherever they log in (None: the
+    desk's default from the settings). Every agent sets their own."""
+    if lang is not None and lang not in LANGUAGES:
+        raise InvalidInput({"language": f"one of {', '.join(LANGUAGES)}"})
+
+    def work(s: Session) -> None:
+        require(s, actor)
+        agent = s.get(Agent, actor.id)
+        assert agent is not None  # require() has just read the row
+        agent.language = lang
 
     db.retrying(work)
 

@@ -16,7 +16,7 @@ from sqlmodel import select
 from deskterm import clock
 from deskterm.db import Database
 from deskterm.models import Agent, LoginAttempt
-from deskterm.services import agents, auth
+from deskterm.services import agents, auth, remote
 from deskterm.services.errors import Conflict, InvalidInput, LoginFailed, PermissionDenied
 from tests.factories import make_agent
 
@@ -220,3 +220,15 @@ def test_supervisor_adds_and_resets(db):
         agents.add_agent(db, boss, login="b@d", name="", number="x", role="king", password="1")
     assert set(bad.value.errors) == {"login", "name", "number", "role", "password"}
     assert "first-pw" not in _hash_of(db, "newbie")
+
+
+def test_an_agent_sets_their_own_language_and_every_login_carries_it(db):
+    olga = make_agent(db, "olga", role="operator", password="secret-pw")
+    assert auth.login(db, "olga", "secret-pw").language is None  # the desk's default
+    agents.set_language(db, olga, "zh")
+    assert auth.login(db, "olga", "secret-pw").language == "zh"
+    assert remote.session_actor(db, olga.id).language == "zh"  # a served console (SSH, browser) too
+    with pytest.raises(InvalidInput):
+        agents.set_language(db, olga, "fr")
+    agents.set_language(db, olga, None)
+    assert auth.login(db, "olga", "secret-pw").language is None

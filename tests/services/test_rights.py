@@ -275,6 +275,7 @@ CALLS: list[tuple[str, Callable[[Desk], Any]]] = [
         password="secret-pw")),
     ("agents.set_password", lambda d: agents.set_password(d.db, d.actor, "eddy", "another-pw")),
     ("agents.set_active", lambda d: agents.set_active(d.db, d.actor, "eddy", False)),
+    ("agents.set_language", lambda d: agents.set_language(d.db, d.actor, "zh")),
     ("agents.edit_agent", lambda d: agents.edit_agent(d.db, d.actor, "eddy", name="E")),
     ("auth.login_log", lambda d: auth.login_log(d.db, d.actor, "eddy")),
     ("callbacks.callback_list", lambda d: callbacks.callback_list(d.db, d.actor)),
