@@ -234,7 +234,7 @@ async def test_draft_from_ticket_is_in_the_footer_and_a_second_press_opens_the_s
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_knowledge(pilot, "olga")
         await pilot.pause()
-        assert "Draft from ticket" not in footer(screen) and "Open" in footer(screen)
+        assert "Draft from ticket" not in footer(screen) and "This solved it" in footer(screen)
 
 
 async def test_editing_a_shared_statement_shows_its_users_first(sqlite_db):
