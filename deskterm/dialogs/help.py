@@ -41,7 +41,7 @@ def screen_keys(screen: Screen[Any]) -> dict[str, list[tuple[str, str]]]:
             continue
         if node is app:
             group = SCREENS if binding.action.startswith("goto(") else EVERYWHERE
-        elif node is screen or ours(node, binding):
+        elif ours(node, binding):  # the screen's own and its panels' (not Textual's Screen defaults)
             group = THIS_SCREEN
         else:
             continue

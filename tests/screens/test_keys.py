@@ -103,6 +103,8 @@ async def test_question_mark_lists_every_key_of_the_screen_and_esc_closes(sqlite
         ):
             assert line in text, line
         assert "Cursor down" not in text  # the table's own keys are not the screen's
+        for internal in ("Focus Next", "Focus Previous", "Copy selected text"):  # Textual's Screen's
+            assert internal not in text, internal
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is queue_screen)
         app.action_toggle_language()
