@@ -46,13 +46,33 @@ def dumps(value: Any, **options: Any) -> str:
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def shorten(value: str, width: int) -> str:
-    """Cut `value` to at most `width` terminal cells (CJK characters count two)."""
-    from unicodedata import east_asian_width
+def cells(value: str) -> int:
+    """How many terminal cells `value` takes: CJK and emoji count two, combining marks none."""
+    from rich.cells import cell_len
 
-    cells = 0
+    return cell_len(value)
+
+
+def shorten(value: str, width: int) -> str:
+    """Cut `value` to at most `width` terminal cells, ending in "…" when cut (CJK characters and
+    emoji count two, combining marks none)."""
+    from rich.cells import cell_len, get_character_cell_size
+
+    if cell_len(value) <= width:
+        return value
+    if width <= 0:
+        return ""
+    room, used = width - 1, 0  # one cell for the ellipsis
     for i, ch in enumerate(value):
-        cells += 2 if east_asian_width(ch) in "WF" else 1
-        if cells > width:
-            return value[: max(i - 1, 0)] + "…"
+        used += get_character_cell_size(ch)
+        if used > room:
+            return value[:i] + "…"
     return value
+
+
+def pad(value: str, width: int, *, right: bool = False) -> str:
+    """`value` cut or filled with spaces to exactly `width` terminal cells (for columns of plain
+    text: work sheets, CLI tables); `right` aligns it to the right."""
+    text = shorten(value, width)
+    fill = " " * (width - cells(text))
+    return fill + text if right else text + fill
