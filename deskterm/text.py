@@ -76,3 +76,35 @@ def pad(value: str, width: int, *, right: bool = False) -> str:
     text = shorten(value, width)
     fill = " " * (width - cells(text))
     return fill + text if right else text + fill
+
+
+def wrap(value: str, width: int) -> list[str]:
+    """`value` as lines of at most `width` terminal cells (one line at least): broken at spaces
+    where it can, inside a word only when the word alone is too wide, and between any two CJK
+    characters (they need no space); tabs count as one space, newlines start a new line."""
+    from rich.cells import get_character_cell_size
+
+    width = max(width, 2)  # room for one wide character
+    lines: list[str] = []
+    for paragraph in value.replace("\t", " ").splitlines() or [""]:
+        line, used = "", 0
+        for token in re.findall(r"\s+|[^\s\u1100-\uffff]+|\S", paragraph):
+            size = cells(token)
+            if token.isspace():
+                if line and used + size < width:
+                    line, used = line + token, used + size
+                elif line:  # a break: the spaces go with it
+                    lines.append(line)
+                    line, used = "", 0
+                continue
+            if used + size > width and line:
+                lines.append(line.rstrip())
+                line, used = "", 0
+            for ch in token if size > width else (token,):
+                step = get_character_cell_size(ch) if size > width else size
+                if used + step > width:
+                    lines.append(line)
+                    line, used = "", 0
+                line, used = line + ch, used + step
+        lines.append(line.rstrip())
+    return lines

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
@@ -19,6 +20,7 @@ from .common import (
     AS_OPTIONAL,
     authenticate,
     cell,
+    fail,
     maybe_authenticate,
     open_db,
     out,
@@ -229,10 +231,28 @@ def ticket_reopen(
 
 @app.command("sheet")
 @user_errors
-def ticket_sheet(number: str, as_: str | None = AS_OPTIONAL) -> None:
-    """Print a ticket's on-site work sheet (派工单) as plain text (--as is optional)."""
+def ticket_sheet(
+    number: str,
+    output: Path | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Write the sheet to this file (UTF-8, 72 columns; replaced if it exists), not to the screen.",
+    ),
+    as_: str | None = AS_OPTIONAL,
+) -> None:
+    """Print a ticket's on-site work sheet (派工单) as plain text, or write it to a file for printing
+    (--as is optional)."""
     from ..services import worksheet
 
     database = open_db()
     sheet = worksheet.get_sheet(database, maybe_authenticate(database, as_), number)
-    sys.stdout.write(worksheet.render_text(sheet, timezone=settings().timezone))
+    text = worksheet.render_text(sheet, timezone=settings().timezone)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        written = worksheet.write_file(output, text, replace=True)
+    except OSError as e:
+        fail(f"cannot write {output}: {e.strerror or e}: nothing was written", 2)
+    out.print(f"{_number(number)} work sheet written to {written}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,7 @@ from sqlmodel import Session, col, delete, select
 from .. import clock
 from ..db import Database
 from ..models import Agent, Ticket, WorkSheet, WorkSheetPart
-from ..text import clean
+from ..text import cells, clean, pad, shorten, wrap
 from . import inputs, tickets
 from .auth import Actor, require
 from .errors import Conflict, InvalidInput
@@ -54,11 +55,12 @@ class SheetView:
     parts: list[Part] = field(default_factory=list)
     version: int = 0  # 0: no sheet saved yet
     updated_at: datetime | None = None
+    unsaved: bool = False  # shown with changes not saved yet (a preview from the console's form)
 
 
 def get_sheet(db: Database, actor: Actor | None, number: str) -> SheetView:
-    """The ticket's sheet (version 0 and empty when none was saved yet); actor None: the CLI's
-    administrative read."""
+    """The ticket's sheet (version 0 when none was saved yet: empty but for the engineer, the
+    ticket's assignee); actor None: the CLI's administrative read."""
     with db.read() as s:
         if actor is not None:
             require(s, actor, "tickets.read")
@@ -76,8 +78,11 @@ def _view(s: Session, t: Ticket) -> SheetView:
         "device": f"{device.model} {device.serial}" if device else "",
     }
     sheet = s.get(WorkSheet, t.id)
-    if sheet is None:
-        return SheetView(**head)
+    if sheet is None:  # a new sheet: the engineer is the ticket's assignee, until changed
+        assignee = s.get(Agent, t.assignee_id) if t.assignee_id else None
+        if assignee is None:
+            return SheetView(**head)
+        return SheetView(**head, engineer=assignee.login, engineer_name=assignee.name)
     engineer = s.get(Agent, sheet.engineer_id) if sheet.engineer_id else None
     parts = s.exec(
         select(WorkSheetPart).where(WorkSheetPart.ticket_id == t.id).order_by(col(WorkSheetPart.id))
@@ -213,50 +218,82 @@ def _last_sheet_actor(s: Session, t: Ticket) -> int | None:
     ).first()
 
 
+# The parts table: number, part, serial fitted, serial removed; widths in cells, with the
+# 2-cell indent and a 1-cell gap before each column but the first they make 72.
+PART_COLUMNS = (3, 26, 20, 19)
+LABEL_CELLS = 27  # the longest label, "Customer sign-off 客户签字", is 26 cells
+
+
+def default_file(number: str) -> Path:
+    """Where a sheet is offered to be written: <number>-worksheet.txt in the home directory."""
+    return Path.home() / f"{number}-worksheet.txt"
+
+
+def write_file(path: Path, text: str, *, replace: bool = False) -> Path:
+    """Write `text` (a rendered sheet) to `path` as UTF-8 with LF line ends; returns the absolute
+    path. FileExistsError when the file exists and not `replace`; OSError when it cannot be written."""
+    path = path.expanduser()
+    with path.open("w" if replace else "x", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+    return path.absolute()
+
+
 def render_text(sheet: SheetView, *, timezone: str = "Asia/Shanghai", width: int = 72) -> str:
-    """The sheet as plain text for printing (bilingual labels, local times); people's text is
+    """The sheet as plain text for printing, every line at most `width` terminal cells (CJK
+    characters count two): bilingual labels, local times, long values wrapped; people's text is
     cleaned again here (clean: text stored before it was cleaned where it entered)."""
     tz = ZoneInfo(timezone)
 
     def when(value: datetime | None) -> str:
         return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "____-__-__ __:__"
 
-    def line(label: str, value: str) -> str:
-        return f"{label:<24}{' '.join(clean(value).splitlines()) or '_' * 20}"
+    def line(label: str, value: str) -> list[str]:
+        rows = wrap(clean(value, single_line=True) or "_" * 20, width - LABEL_CELLS)
+        return [pad(label if i == 0 else "", LABEL_CELLS) + row for i, row in enumerate(rows)]
+
+    def columns(*values: str) -> list[str]:
+        """One row of the parts table, each value wrapped in its column."""
+        cols = [(wrap(clean(v, single_line=True), w), w) for v, w in zip(values, PART_COLUMNS, strict=True)]
+        return [
+            "  " + " ".join(pad(c[i] if i < len(c) else "", w) for c, w in cols)
+            for i in range(max(len(c) for c, _w in cols))
+        ]
 
     rule = "=" * width
+    title = shorten(clean(f"WORK SHEET 派工单  {sheet.number}", single_line=True), width)
     out = [
         rule,
-        f"WORK SHEET 派工单  {sheet.number}".center(width),
+        " " * ((width - cells(title)) // 2) + title,
         rule,
-        line("Ticket 工单", f"{sheet.number}  {sheet.summary}"),
-        line("Customer 客户", sheet.customer),
-        line("Organisation 单位", sheet.organisation),
-        line("Phone 电话", sheet.phone),
-        line("Device 设备", sheet.device),
-        line("Address 地址", sheet.address),
-        line("Planned visit 预约时间", when(sheet.planned_at)),
-        line("Engineer 工程师", sheet.engineer_name),
-        line("Arrived 到达时间", when(sheet.arrived_at)),
-        line("Finished 完成时间", when(sheet.finished_at)),
+        *line("Ticket 工单", f"{sheet.number}  {sheet.summary}"),
+        *line("Customer 客户", sheet.customer),
+        *line("Organisation 单位", sheet.organisation),
+        *line("Phone 电话", sheet.phone),
+        *line("Device 设备", sheet.device),
+        *line("Address 地址", sheet.address),
+        *line("Planned visit 预约时间", when(sheet.planned_at)),
+        *line("Engineer 工程师", sheet.engineer_name),
+        *line("Arrived 到达时间", when(sheet.arrived_at)),
+        *line("Finished 完成时间", when(sheet.finished_at)),
         "-" * width,
         "Work done 处理过程:",
-        *(f"  {row}" for row in clean(sheet.work_done).splitlines() or ["_" * (width - 4)]),
+        *("  " + row for row in wrap(clean(sheet.work_done).strip() or "_" * (width - 4), width - 2)),
         "-" * width,
         "Parts replaced 更换部件:",
-        f"  {'#':<3}{'Part 部件':<28}{'Serial in 新件序列号':<20}{'Serial out 旧件序列号'}",
+        *columns("#", "Part", "Serial in", "Serial out"),
+        *columns("", "部件", "新件序列号", "旧件序列号"),
     ]
     for i, p in enumerate(sheet.parts, 1):
-        part, serial_in, serial_out = (
-            clean(v, single_line=True) for v in (p.part, p.serial_in, p.serial_out)
-        )
-        out.append(f"  {i:<3}{part:<28}{serial_in:<20}{serial_out}")
+        out += columns(str(i), p.part, p.serial_in, p.serial_out)
     if not sheet.parts:
         out.append("  (none 无)")
     out += [
         "-" * width,
-        line("Customer sign-off 客户签字", sheet.signed_by),
-        line("Sheet version 版本", str(sheet.version)),
+        *line("Customer sign-off 客户签字", sheet.signed_by),
+        *line(
+            "Sheet version 版本",
+            f"{sheet.version}, changes not saved 含未保存的修改" if sheet.unsaved else str(sheet.version),
+        ),
         rule,
     ]
-    return "\n".join(out) + "\n"
+    return "\n".join(row.rstrip() for row in out) + "\n"
