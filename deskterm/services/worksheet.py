@@ -6,6 +6,8 @@ for optimistic locking (so a sheet saved on site never collides with a field edi
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -220,7 +222,7 @@ def _last_sheet_actor(s: Session, t: Ticket) -> int | None:
 
 # The parts table: number, part, serial fitted, serial removed; widths in cells, with the
 # 2-cell indent and a 1-cell gap before each column but the first they make 72.
-PART_COLUMNS = (3, 26, 20, 19)
+PART_COLUMNS = (3, 25, 20, 19)
 LABEL_CELLS = 27  # the longest label, "Customer sign-off 客户签字", is 26 cells
 
 
@@ -233,6 +235,8 @@ def write_file(path: Path, text: str, *, replace: bool = False) -> Path:
     """Write `text` (a rendered sheet) to `path` as UTF-8 with LF line ends; returns the absolute
     path. FileExistsError when the file exists and not `replace`; OSError when it cannot be written."""
     path = path.expanduser()
+    if path.is_dir():  # not a file that exists: nothing to replace
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     with path.open("w" if replace else "x", encoding="utf-8", newline="\n") as f:
         f.write(text)
     return path.absolute()

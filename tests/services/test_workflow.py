@@ -511,3 +511,17 @@ def test_cli_work_commands_and_their_exit_codes(desk):
     assert kinds.count(EventKind.NOTE) == 1 and EventKind.TRANSFERRED in kinds and EventKind.REOPENED in kinds
     sheet = _cli(db, "ticket", "sheet", n)
     assert sheet.exit_code == 0 and "WORK SHEET 派工单" in sheet.output
+
+
+def test_cli_writes_the_work_sheet_to_a_file(desk, tmp_path):
+    db, p = desk
+    n = make_ticket(db, p["op"], service_mode="on_site").number
+    tickets.claim(db, p["eng"], n)
+    target = tmp_path / "sheet.txt"
+    written = _cli(db, "ticket", "sheet", n, "--output", str(target))
+    assert written.exit_code == 0 and str(target) in written.output
+    text = target.read_text(encoding="utf-8")
+    assert text == _cli(db, "ticket", "sheet", n).output  # the same text as printed
+    assert "Engineer 工程师            Eddy Engineer" in text  # the assignee, no sheet saved yet
+    refused = _cli(db, "ticket", "sheet", n, "-o", str(tmp_path / "missing" / "sheet.txt"))
+    assert refused.exit_code == 2 and "cannot write" in refused.output and "nothing was written" in refused.output
