@@ -65,6 +65,9 @@ class DeskApp(App[str | None]):
         session_agent_id: int | None = None,
         login_source: str | None = None,
     ) -> None:
+        from .widgets.compositor import install
+
+        install()  # wide characters of a toast kept whole over the edges of the panels below
         super().__init__()
         self.db_url = db_url
         self.login_as = login_as
