@@ -53,46 +53,54 @@ def cells(value: str) -> int:
     return cell_len(value)
 
 
+def graphemes(value: str) -> list[tuple[str, int]]:
+    """`value` as the characters a reader sees (a base and its combining marks, an emoji with its
+    variation selector or joined parts), each with the terminal cells it takes."""
+    from rich.cells import split_graphemes
+
+    spans, _total = split_graphemes(value)
+    return [(value[start:end], size) for start, end, size in spans]
+
+
 def shorten(value: str, width: int) -> str:
     """Cut `value` to at most `width` terminal cells, ending in "…" when cut (CJK characters and
-    emoji count two, combining marks none)."""
-    from rich.cells import cell_len, get_character_cell_size
-
-    if cell_len(value) <= width:
+    emoji count two, combining marks none; a character is never cut from its marks or joined parts)."""
+    if cells(value) <= width:
         return value
     if width <= 0:
         return ""
-    room, used = width - 1, 0  # one cell for the ellipsis
-    for i, ch in enumerate(value):
-        used += get_character_cell_size(ch)
-        if used > room:
-            return value[:i] + "…"
-    return value
+    room, used, kept = width - 1, 0, []  # one cell for the ellipsis
+    for grapheme, size in graphemes(value):
+        if used + size > room:
+            break
+        kept.append(grapheme)
+        used += size
+    return "".join(kept) + "…"
 
 
 def pad(value: str, width: int, *, right: bool = False) -> str:
     """`value` cut or filled with spaces to exactly `width` terminal cells (for columns of plain
     text: work sheets, CLI tables); `right` aligns it to the right."""
     text = shorten(value, width)
-    fill = " " * (width - cells(text))
-    return fill + text if right else text + fill
+    filled = " " * (width - cells(text)) + text if right else text + " " * (width - cells(text))
+    while cells(filled) < width:  # a stray joiner at the end joined the first space to it
+        filled += " "
+    return filled
 
 
 def wrap(value: str, width: int) -> list[str]:
     """`value` as lines of at most `width` terminal cells (one line at least): broken at spaces
-    where it can, inside a word only when the word alone is too wide, and between any two CJK
-    characters (they need no space); tabs count as one space, newlines start a new line."""
-    from rich.cells import get_character_cell_size
-
+    where it can, inside a word only when the word alone is too wide, and before or after any wide
+    (CJK) character, which needs no space; tabs count as one space, newlines start a new line."""
     width = max(width, 2)  # room for one wide character
     lines: list[str] = []
     for paragraph in value.replace("\t", " ").splitlines() or [""]:
         line, used = "", 0
-        for token in re.findall(r"\s+|[^\s\u1100-\uffff]+|\S", paragraph):
-            size = cells(token)
-            if token.isspace():
+        for token in _tokens(paragraph):
+            text, size = "".join(g for g, _ in token), sum(n for _, n in token)
+            if text.isspace():
                 if line and used + size < width:
-                    line, used = line + token, used + size
+                    line, used = line + text, used + size
                 elif line:  # a break: the spaces go with it
                     lines.append(line)
                     line, used = "", 0
@@ -100,11 +108,24 @@ def wrap(value: str, width: int) -> list[str]:
             if used + size > width and line:
                 lines.append(line.rstrip())
                 line, used = "", 0
-            for ch in token if size > width else (token,):
-                step = get_character_cell_size(ch) if size > width else size
-                if used + step > width:
+            for grapheme, n in token if size > width else [(text, size)]:
+                if used + n > width:
                     lines.append(line)
                     line, used = "", 0
-                line, used = line + ch, used + step
+                line, used = line + grapheme, used + n
         lines.append(line.rstrip())
     return lines
+
+
+def _tokens(paragraph: str) -> list[list[tuple[str, int]]]:
+    """The pieces a line may be broken between: runs of spaces, words, single wide characters."""
+    tokens: list[list[tuple[str, int]]] = []
+    kind = ""
+    for grapheme, size in graphemes(paragraph):
+        now = "space" if grapheme.isspace() else ("wide" if size > 1 else "word")
+        if now == kind and now != "wide":
+            tokens[-1].append((grapheme, size))
+        else:
+            tokens.append([(grapheme, size)])
+        kind = now
+    return tokens

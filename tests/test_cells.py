@@ -5,7 +5,8 @@ from hypothesis import strategies as st
 
 from deskterm.text import cells, pad, shorten
 
-TEXT = st.text(st.sampled_from("ab零件解决😀é\u0301 "), max_size=30)
+PIECES = [*"ab零件解决😀é\u0301 ", "☎\ufe0f", "👨\u200d👩\u200d👧", "\u200d", "\ufe0f"]  # + emoji sequences
+TEXT = st.lists(st.sampled_from(PIECES), max_size=30).map("".join)
 
 
 def test_cjk_emoji_and_combining_marks_count_by_cells() -> None:
@@ -14,6 +15,8 @@ def test_cjk_emoji_and_combining_marks_count_by_cells() -> None:
     assert cells("e\u0301") == 1
     assert shorten("解决方案已保存。", 9) == "解决方案…"
     assert shorten("Robert Davis", 20) == "Robert Davis"
+    assert shorten("☎\ufe0fabc", 3) == "☎\ufe0f…"  # the selector makes it two cells, kept with it
+    assert shorten("👨\u200d👩\u200d👧xyz", 3) == "👨\u200d👩\u200d👧…"  # a family is one character
 
 
 @given(TEXT, st.integers(min_value=1, max_value=40))

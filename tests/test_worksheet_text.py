@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from deskterm.services.worksheet import LABEL_CELLS, Part, SheetView, render_text
 from deskterm.text import cells, wrap
 
-CHARS = st.sampled_from(["a", "Z", "7", "-", " ", "零", "件", "。", "😀", "é", "\u0301", "\t", "\n", "\x0c"])
-TEXT = st.text(CHARS, max_size=120)
+PIECES = ["a", "Z", "7", "-", " ", "零", "件", "。", "😀", "é", "\u0301", "\t", "\n", "\x0c", "☎\ufe0f", "👨\u200d👧"]
+TEXT = st.lists(st.sampled_from(PIECES), max_size=120).map("".join)
 WORDS = st.text(st.sampled_from(["A", "9", "-", "序", "😀"]), min_size=1, max_size=60)  # no spaces
 
 
@@ -121,3 +121,4 @@ def test_wrap_breaks_at_spaces_and_between_cjk_characters():
     assert wrap("replace the disk", 8) == ["replace", "the disk"]
     assert wrap("S6B0NL0W123456", 5) == ["S6B0N", "L0W12", "3456"]
     assert wrap("a\n\nb", 5) == ["a", "", "b"] and wrap("", 5) == [""]
+    assert wrap("ab☎\ufe0f👨\u200d👧", 2) == ["ab", "☎\ufe0f", "👨\u200d👧"]  # never cut inside
