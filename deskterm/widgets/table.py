@@ -20,6 +20,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual._types import SegmentLines
+from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import DataTable
 
@@ -32,6 +33,8 @@ ColumnSpec = tuple[str, str] | tuple[str, str, int]
 class FastTable(DataTable[Any]):
     """`columns` are added, their labels in the current language, when the table is mounted; then
     it reports `Ready` (a screen composed again, in another language, fills its new table then)."""
+
+    MAX_AUTO_WIDTH = 40  # cells: the widest a column without a fixed width grows
 
     class Ready(Message):
         """The table is mounted with its columns and waits for its rows."""
@@ -60,12 +63,29 @@ class FastTable(DataTable[Any]):
             return None
         return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
 
+    def _cap_widths(self) -> None:
+        """An auto-width column grows to its widest cell up to MAX_AUTO_WIDTH cells: a longer
+        name or summary is cut there with "…" (ticket_format.cell), the other columns stay on
+        screen."""
+        capped = False
+        for column in self.columns.values():
+            if column.auto_width and column.content_width > self.MAX_AUTO_WIDTH:
+                column.content_width, capped = self.MAX_AUTO_WIDTH, True
+        if capped:  # the table's scrollable width, as DataTable computes it
+            width = sum(c.get_render_width(self) for c in self.columns.values()) + self._row_label_column_width
+            self.virtual_size = Size(width, self.virtual_size.height)
+
+    def _update_column_widths(self, updated_cells: Any) -> None:
+        super()._update_column_widths(updated_cells)
+        self._cap_widths()
+
     def _update_dimensions(self, new_rows: Any) -> None:
         # DataTable sizes auto-width columns to new rows on idle, but keeps the lines it drew
         # before (keyed by its count of changes): a row drawn in between stayed at the old widths
         # until the next change. Widths that moved count as a change.
         widths = [c.content_width for c in self.ordered_columns]
         super()._update_dimensions(new_rows)
+        self._cap_widths()
         if widths != [c.content_width for c in self.ordered_columns]:
             self._update_count += 1
             self.refresh()

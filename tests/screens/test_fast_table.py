@@ -71,3 +71,54 @@ async def test_cells_are_drawn_as_datatable_draws_them() -> None:
         table.blur()
         await pilot.pause()
         assert cells_of(table, FastTable._render_cell) == cells_of(table, DataTable._render_cell)
+
+
+LONG = {
+    "en": "Robert Alexander Davis-Montgomery of the Northern Regional Procurement Office",
+    "zh": "上海市浦东新区世纪大道八十八号金茂大厦三十层信息技术服务部王小明先生",
+    "emoji": "😀☎\ufe0f👨\u200d👩\u200d👧 Family account of the procurement office in Pudong 零件",
+}
+
+
+class PeopleTable(App[None]):
+    def compose(self) -> ComposeResult:
+        yield FastTable(columns=[("name", "Name"), ("code", "Code", 5), ("note", "Note")], cursor_type="row")
+
+
+async def test_long_names_are_cut_with_an_ellipsis_and_rows_stay_aligned() -> None:
+    from deskterm.text import cells
+    from deskterm.widgets.ticket_format import cell
+
+    app = PeopleTable()
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.query_one(FastTable)
+        await wait_ready(pilot, table)
+        for key, name in LONG.items():
+            table.add_row(cell(name), cell("中文工单"), cell("x"), key=key)
+        table.add_row(cell("王芳"), cell("ab"), cell("short"), key="short")
+        await pilot.pause()
+        assert table.ordered_columns[0].get_render_width(table) == FastTable.MAX_AUTO_WIDTH + 2
+        lines = [strip.text for strip in app.screen._compositor.render_strips()][1 : 1 + len(LONG) + 1]
+        assert len({cells(line) for line in lines}) == 1  # every row as wide: nothing shifted
+        for line in lines[:-1]:
+            name, code = _cut(line, 1, 41), _cut(line, 43, 48)
+            assert name.endswith("…") and cells(name) <= 40 and code == "中文…"
+            assert _cut(line, 50, 51) == "x"  # the third column starts at the same cell on every row
+        assert _cut(lines[-1], 1, 41) == "王芳" and _cut(lines[-1], 50, 55) == "short"
+
+
+async def wait_ready(pilot, table) -> None:  # type: ignore[no-untyped-def]
+    while not table.columns:
+        await pilot.pause()
+
+
+def _cut(line: str, start: int, end: int) -> str:
+    """The characters of `line` from cell `start` to cell `end`, without the spaces around."""
+    from deskterm.text import graphemes
+
+    out, at = "", 0
+    for grapheme, size in graphemes(line):
+        if start <= at < end:
+            out += grapheme
+        at += size
+    return out.strip()
