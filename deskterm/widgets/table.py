@@ -72,8 +72,8 @@ class FastTable(DataTable[Any]):
             if column.auto_width and column.content_width > self.MAX_AUTO_WIDTH:
                 column.content_width, capped = self.MAX_AUTO_WIDTH, True
         if capped:  # the table's scrollable width, as DataTable computes it
-            width = sum(c.get_render_width(self) for c in self.columns.values()) + self._row_label_column_width
-            self.virtual_size = Size(width, self.virtual_size.height)
+            width = sum(c.get_render_width(self) for c in self.columns.values())
+            self.virtual_size = Size(width + self._row_label_column_width, self.virtual_size.height)
 
     def _update_column_widths(self, updated_cells: Any) -> None:
         super()._update_column_widths(updated_cells)
