@@ -5,9 +5,12 @@ said in place, an existing file replaced only on a second Enter)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
+import pytest
 from textual.widgets import Input, Select, Static
 
+from deskterm import i18n
 from deskterm.services import tickets, worksheet
 from deskterm.text import cells
 from tests.factories import make_agent, make_ticket
@@ -15,15 +18,29 @@ from tests.screens.helpers import make_app, wait_until
 from tests.screens.test_ticket import _dialog, _open
 
 
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """The language is the process's (Ctrl+L changes it): each test starts and ends in English."""
+    i18n.set_language("en")
+    yield
+    i18n.set_language("en")
+
+
 def _text(screen, selector: str) -> str:  # type: ignore[no-untyped-def]
     return str(screen.query_one(selector, Static).render())
 
 
+def _on_site_ticket(db, engineer: str):  # type: ignore[no-untyped-def]
+    """An on-site ticket claimed by eddy (named `engineer`), no sheet saved yet; and eddy."""
+    op = make_agent(db, "olga", role="operator", team="Service Desk", tier=1)
+    eng = make_agent(db, "eddy", name=engineer)
+    t = make_ticket(db, op, service_mode="on_site")
+    tickets.claim(db, eng, t.number)
+    return t, eng
+
+
 async def test_the_preview_shows_the_form_and_is_saved_as_a_file(sqlite_db, tmp_path):
-    op = make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1)
-    eng = make_agent(sqlite_db, "eddy", name="Eddy Engineer")
-    t = make_ticket(sqlite_db, op, service_mode="on_site")
-    tickets.claim(sqlite_db, eng, t.number)
+    t, eng = _on_site_ticket(sqlite_db, "Eddy Engineer")
     app = make_app(sqlite_db, watch_changes=False)
     async with app.run_test(size=(120, 50)) as pilot:
         await _open(pilot, "eddy", t.number)
@@ -39,6 +56,7 @@ async def test_the_preview_shows_the_form_and_is_saved_as_a_file(sqlite_db, tmp_
         assert "上海市浦东新区 88号" in text and "2026-03-03 14:20" in text and "Eddy Engineer" in text
         assert "changes not saved" in text
         assert all(cells(line) <= 72 for line in text.splitlines())
+        assert preview.query_one("#text-body").size.width >= 72  # shown as printed, not wrapped again
         assert worksheet.get_sheet(sqlite_db, eng, t.number).version == 0  # the preview saved nothing
 
         await pilot.press("ctrl+s")  # save as file: the path is asked, the home directory offered
@@ -67,10 +85,7 @@ async def test_the_preview_shows_the_form_and_is_saved_as_a_file(sqlite_db, tmp_
 
 
 async def test_the_preview_and_its_keys_in_chinese(sqlite_db, tmp_path):
-    op = make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1)
-    eng = make_agent(sqlite_db, "eddy", name="李工程师")
-    t = make_ticket(sqlite_db, op, service_mode="on_site")
-    tickets.claim(sqlite_db, eng, t.number)
+    t, _eng = _on_site_ticket(sqlite_db, "李工程师")
     app = make_app(sqlite_db, watch_changes=False)
     async with app.run_test(size=(120, 50)) as pilot:
         await _open(pilot, "eddy", t.number)
