@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import ScrollableContainer, Vertical
 from textual.widgets import Input, Select, Static, TextArea
 
 from .. import clock
@@ -191,8 +191,9 @@ class SheetTextDialog(DeskModal[None]):
         Binding("escape", "cancel", "Close", id="dialog.cancel"),
     ]
     DEFAULT_CSS = """
-    SheetTextDialog .dialog { width: 80; height: 90%; }
-    SheetTextDialog VerticalScroll { height: 1fr; }
+    SheetTextDialog .dialog { width: 88; max-width: 100%; height: 90%; }
+    SheetTextDialog ScrollableContainer { height: 1fr; }
+    SheetTextDialog #text-body { width: auto; }
     SheetTextDialog #ws-file-row { height: auto; display: none; }
     SheetTextDialog #ws-file-row.asking { display: block; }
     """
@@ -205,8 +206,8 @@ class SheetTextDialog(DeskModal[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            with VerticalScroll():
-                yield Static(Text(clean(self.text)), id="text-body", markup=False)
+            with ScrollableContainer():  # the sheet's 72 columns as printed: scrolled, never wrapped again
+                yield Static(Text(clean(self.text), no_wrap=True), id="text-body", markup=False)
             with Vertical(id="ws-file-row"):
                 yield Static(_("Save as file (Enter writes it):"), markup=False)
                 yield Input(str(self.default_file), id="f-file", compact=True)
