@@ -25,8 +25,10 @@ AGENT_COLUMNS = (
 class AgentsTable(FigureTable):
     """One row an agent, keyed by the agent's id."""
 
+    NARROW_HIDDEN = ("team",)
+
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(cursor_type="cell", zebra_stripes=True, **kwargs)
+        super().__init__(cursor_type="cell", zebra_stripes=True, header_height=2, **kwargs)
         self.view: kpi.MonitorView | None = None
 
     def columns_spec(self) -> list[tuple[str, str]]:
