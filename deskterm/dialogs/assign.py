@@ -162,6 +162,7 @@ class BulkAssignDialog(AssignDialog):
             self.submit(workflow.assign_many, self.db, self.actor, self.marked, login, reason=reason)
 
     def on_submitted(self, message: Submitted) -> None:
+        message.prevent_default()  # this dismisses, once (not ServiceDialog's handler as well)
         result: workflow.BulkResult = message.value
         self.notify(_n("{n} ticket assigned.", "{n} tickets assigned.", len(result.assigned)), markup=False)
         if result.refused:
