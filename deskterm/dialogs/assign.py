@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 from ..i18n import _, _n
 from ..services import directory, workflow
 from ..text import clean, pad
-from ..widgets.labels import AGENT_STATES
+from ..widgets.labels import AGENT_STATES, in_language
 from ..widgets.service import ServiceDone
 from .base import ServiceDialog, Submitted
 
@@ -36,9 +36,13 @@ class AgentLoads(ServiceDone[list[directory.Assignee]]):
 def agent_line(a: directory.Assignee) -> Text:
     """One agent as the list shows it: name, team, state, open tickets, in columns of cells."""
     label, style = AGENT_STATES.get(a.state, (a.state, ""))
+    state = _(label)
+    name, name_zh = a.reason
+    if name:
+        state += " · " + clean(in_language(name, name_zh), single_line=True)
     line = Text(pad(clean(a.name, single_line=True), 20) + " ")
     line.append(pad(clean(a.team, single_line=True), 16) + " ", style="dim")
-    line.append(pad(_(label), 14) + " ", style=style)
+    line.append(pad(state, 14) + " ", style=style)
     line.append(_n("{n} open", "{n} open", a.open), style="bold" if a.open else "dim")
     return line
 

@@ -15,7 +15,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from .. import clock
 from ..db import Database
-from ..models import Agent, AgentPresence, Category, KbArticle, Team, Ticket
+from ..models import Agent, AgentPresence, AwayReason, Category, KbArticle, Team, Ticket
 from . import inputs, presence
 from .auth import Actor, require
 
@@ -98,7 +98,7 @@ class Assignee:
     name: str
     team: str
     state: str
-    reason: str  # away: the reason's code
+    reason: tuple[str, str]  # away: the reason's name (English, Chinese); else empty
     open: int
 
 
@@ -119,8 +119,9 @@ def assignee_load(
         Agent.name,
         Team.name,
         AgentPresence.state,
-        AgentPresence.reason,
         AgentPresence.heartbeat_at,
+        AwayReason.name,
+        AwayReason.name_zh,
         load.c.n,
     ]
     query = (
@@ -128,6 +129,7 @@ def assignee_load(
         .select_from(Agent)
         .join(Team, col(Team.id) == Agent.team_id, isouter=True)
         .join(AgentPresence, col(AgentPresence.agent_id) == Agent.id, isouter=True)
+        .join(AwayReason, col(AwayReason.code) == AgentPresence.reason, isouter=True)
         .join(load, load.c.agent_id == Agent.id, isouter=True)
         .where(col(Agent.active).is_(True))
         .order_by(col(Agent.name), col(Agent.login))
@@ -136,9 +138,9 @@ def assignee_load(
         require(s, actor, "tickets.reassign")
         rows = s.execute(query).all()
     out = []
-    for login, name, team, state, reason, beat, n in rows:
+    for login, name, team, state, beat, reason, reason_zh, n in rows:
         shown = presence.effective_state(state, beat, now, timeout) if state else presence.LOGGED_OUT
-        away = reason or "" if shown == presence.AWAY else ""
+        away = (reason or "", reason_zh or "") if shown == presence.AWAY else ("", "")
         out.append(Assignee(login, name, team or "", shown, away, n or 0))
     return out
 

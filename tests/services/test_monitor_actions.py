@@ -85,7 +85,8 @@ def test_the_reassign_list_shows_state_and_load_in_one_query(db):
         event.remove(db.engine, "before_cursor_execute", count)
     by_login = {r.login: r for r in rows}
     assert [r.name for r in rows] == ["Ann", "Bob", "Sue"]
-    assert (by_login["ann"].state, by_login["ann"].reason, by_login["ann"].open) == ("away", "lunch", 2)
+    ann_row = by_login["ann"]
+    assert (ann_row.state, ann_row.reason, ann_row.open) == ("away", ("Lunch", "午餐"), 2)
     assert (by_login["bob"].state, by_login["bob"].open, by_login["bob"].team) == ("logged_out", 0, "Network")
     assert by_login["sue"].state == "logged_out"  # the heartbeat stopped 10 minutes ago
     agent_queries = [q for q in statements if "agent_presence" in q]

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from ...i18n import _, language
+from ...i18n import _
 from ...services import kpi
 from ...text import clean
-from ..labels import AGENT_STATES
+from ..labels import AGENT_STATES, in_language
 from ..ticket_format import cell, span
 from .live import Cells, FigureTable, duration
 
@@ -44,7 +44,7 @@ class AgentsTable(FigureTable):
         state = Text(_(label), style=style)
         if a.reason:
             name, name_zh = view.reasons.get(a.reason, (a.reason, ""))
-            state.append(" · " + clean(name_zh if language() == "zh" and name_zh else name, single_line=True))
+            state.append(" · " + clean(in_language(name, name_zh), single_line=True))
         if a.since is not None and a.state != "logged_out":
             state.append(" " + span(view.now - a.since, seconds=True), style="dim")
         return (
