@@ -16,7 +16,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.worker import Worker
 
@@ -25,7 +25,7 @@ from ..widgets.chrome import DeskFooter, DeskHeader
 from ..widgets.monitor.agents import AgentsTable
 from ..widgets.monitor.arrivals import ArrivalsPanel
 from ..widgets.monitor.kpis import KpiTable
-from ..widgets.monitor.live import FigureChosen, FigureTable
+from ..widgets.monitor.live import NARROW, FigureChosen, FigureTable, LiveTable
 from ..widgets.monitor.summary import SummaryLine
 from ..widgets.monitor.teams import TeamsTable
 from ..widgets.service import ServiceDone, ServiceFailed
@@ -42,13 +42,19 @@ class FiguresRead(ServiceDone[kpi.MonitorView]):
 
 class MonitorScreen(DeskScreen):
     TITLE_TEXT = "Monitor"
+    # Wide: the teams, then today's figures beside the arrivals, then the agents across the width.
+    # Narrow (under 100 columns): the tables leave out their less needed columns and the arrivals
+    # are not drawn; short (under 32 lines): the teams scroll in fewer lines.
     DEFAULT_CSS = """
-    MonitorScreen #monitor-summary { height: 1; padding: 0 1; }
-    MonitorScreen #monitor-teams { height: auto; max-height: 50%; }
-    MonitorScreen #monitor-lower { height: 1fr; }
-    MonitorScreen #monitor-today { width: 58; height: 1fr; }
-    MonitorScreen #monitor-kpis { height: auto; }
-    MonitorScreen #monitor-agents { width: 1fr; height: 1fr; }
+    MonitorScreen #monitor-summary { height: auto; padding: 0 1; }
+    MonitorScreen #monitor-teams { height: auto; max-height: 40%; }
+    MonitorScreen #monitor-today { height: auto; }
+    MonitorScreen #monitor-kpis { height: auto; width: auto; max-width: 50%; margin-right: 1; }
+    MonitorScreen ArrivalsPanel { width: 1fr; }
+    MonitorScreen #monitor-agents { height: 1fr; min-height: 4; }
+    MonitorScreen.-narrow #monitor-kpis { max-width: 100%; }
+    MonitorScreen.-narrow ArrivalsPanel { display: none; }
+    MonitorScreen.-short #monitor-teams { max-height: 7; }
     """
     BINDINGS = [
         Binding("enter", "drill", "Tickets behind", id="monitor.drill"),
@@ -71,12 +77,21 @@ class MonitorScreen(DeskScreen):
         yield DeskHeader()
         yield SummaryLine("", id="monitor-summary")
         yield TeamsTable(id="monitor-teams")
-        with Horizontal(id="monitor-lower"):
-            with Vertical(id="monitor-today"):
-                yield KpiTable(id="monitor-kpis")
-                yield ArrivalsPanel()
-            yield AgentsTable(id="monitor-agents")
+        with Horizontal(id="monitor-today"):
+            yield KpiTable(id="monitor-kpis")
+            yield ArrivalsPanel()
+        yield AgentsTable(id="monitor-agents")
         yield DeskFooter()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        width, height = self.size
+        self.set_class(width < NARROW, "-narrow")
+        self.set_class(height < 32, "-short")
+        for table in self.query(LiveTable):
+            table.fit(width)
 
     @property
     def timezone(self) -> str:
@@ -93,6 +108,7 @@ class MonitorScreen(DeskScreen):
             pending_target=settings.pending_target if settings else 10,
             presence_timeout=settings.presence_timeout if settings else 60.0,
         )
+        self._fit()
         self.query_one(SummaryLine).counting()
         self.query_one(TeamsTable).focus()
         self._read()
@@ -102,6 +118,7 @@ class MonitorScreen(DeskScreen):
         self.call_after_refresh(self._relabelled)
 
     def _relabelled(self) -> None:
+        self._fit()
         if self.view is not None:
             self._show(self.view)
 

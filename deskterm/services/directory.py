@@ -5,16 +5,18 @@ implementation here; the shapes callers need (names only, or rows) are views of 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import func, true
+from sqlalchemy import select as select_columns
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, SQLModel, col, select
 
 from .. import clock
 from ..db import Database
-from ..models import Agent, Category, KbArticle, Team
-from . import inputs
+from ..models import Agent, AgentPresence, AwayReason, Category, KbArticle, Team, Ticket
+from . import inputs, presence
 from .auth import Actor, require
 
 M = TypeVar("M", bound=SQLModel)
@@ -85,6 +87,62 @@ def assignees(db: Database) -> list[tuple[str, str, str]]:
     with db.read() as s:
         rows = agent_rows(s, include_inactive=False, by_name=True)
     return [(r.login, r.name, r.team) for r in rows]
+
+
+@dataclass(frozen=True)
+class Assignee:
+    """An agent a ticket can be given to, with what a supervisor weighs: their console's state
+    (presence.STATES, or logged out) and how many open tickets they hold."""
+
+    login: str
+    name: str
+    team: str
+    state: str
+    reason: tuple[str, str]  # away: the reason's name (English, Chinese); else empty
+    open: int
+
+
+def assignee_load(
+    db: Database, actor: Actor, *, timeout: float, now: datetime | None = None
+) -> list[Assignee]:
+    """The active agents who can take tickets, by name, each with their state and open tickets
+    (for those who reassign tickets): one query."""
+    now = now or clock.now()
+    load = (
+        select(col(Ticket.assignee_id).label("agent_id"), func.count().label("n"))
+        .where(col(Ticket.is_open) == true(), col(Ticket.assignee_id).is_not(None))
+        .group_by(col(Ticket.assignee_id))
+        .subquery()
+    )
+    columns: list[Any] = [
+        Agent.login,
+        Agent.name,
+        Team.name,
+        AgentPresence.state,
+        AgentPresence.heartbeat_at,
+        AwayReason.name,
+        AwayReason.name_zh,
+        load.c.n,
+    ]
+    query = (
+        select_columns(*columns)
+        .select_from(Agent)
+        .join(Team, col(Team.id) == Agent.team_id, isouter=True)
+        .join(AgentPresence, col(AgentPresence.agent_id) == Agent.id, isouter=True)
+        .join(AwayReason, col(AwayReason.code) == AgentPresence.reason, isouter=True)
+        .join(load, load.c.agent_id == Agent.id, isouter=True)
+        .where(col(Agent.active).is_(True))
+        .order_by(col(Agent.name), col(Agent.login))
+    )
+    with db.read() as s:
+        require(s, actor, "tickets.reassign")
+        rows = s.execute(query).all()
+    out = []
+    for login, name, team, state, beat, reason, reason_zh, n in rows:
+        shown = presence.effective_state(state, beat, now, timeout) if state else presence.LOGGED_OUT
+        away = (reason or "", reason_zh or "") if shown == presence.AWAY else ("", "")
+        out.append(Assignee(login, name, team or "", shown, away, n or 0))
+    return out
 
 
 # --- categories ----------------------------------------------------------------------------------

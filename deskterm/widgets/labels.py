@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..i18n import _
+from ..i18n import _, language
 
 # A ticket's status as a column or a heading shows it.
 STATUS = {
@@ -115,3 +115,9 @@ def choices(table: dict[Any, str]) -> list[tuple[str, Any]]:
 
 def status_label(status: str) -> str:
     return label(STATUS, status)
+
+
+def in_language(name: str, name_zh: str) -> str:
+    """A name the desk keeps in both languages (an away reason): the Chinese one when shown in
+    Chinese and there is one."""
+    return name_zh if language() == "zh" and name_zh else name

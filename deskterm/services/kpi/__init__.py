@@ -53,12 +53,12 @@ began.
 
 The package: `figures` (the definitions: tallies, formulas, one ticket's SLA state), `parts` (the
 SQL of each part of a tally), `book` (the open tickets in memory), `monitor` (the live view),
-`drill` (the tickets behind a figure) and `periods` (the reports)."""
+`drill` (the tickets, or the surveys, behind a figure) and `periods` (the reports)."""
 
 from __future__ import annotations
 
 from .book import Key, OpenBook
-from .drill import FIGURES, Figure, tickets_behind
+from .drill import FIGURES, Figure, SurveyRow, surveys_behind, tickets_behind
 from .figures import (
     AT_RISK,
     OPEN,
@@ -110,6 +110,7 @@ __all__ = [
     "Monitor",
     "MonitorView",
     "OpenBook",
+    "SurveyRow",
     "Tally",
     "TeamLine",
     "agent_kpis",
@@ -131,6 +132,7 @@ __all__ = [
     "sla_state",
     "slice_tally",
     "survey_part",
+    "surveys_behind",
     "team_id_of",
     "tickets_behind",
 ]

@@ -7,15 +7,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, false, true
+from sqlalchemy import select as select_columns
 from sqlmodel import col, select
 
 from ... import clock
 from ...db import Database
-from ...models import EventKind, Status, Ticket, TicketEvent
+from ...models import Agent, EventKind, Status, Survey, Ticket, TicketEvent
 from .. import tickets
 from ..auth import Actor
 from ..errors import InvalidInput
-from .figures import AT_RISK, RUNNING, day_start, require_supervisor
+from .figures import AT_RISK, RATINGS, RUNNING, day_start, require_supervisor
 from .parts import event_kind, in_sla, resolutions
 
 FIGURES = (
@@ -33,6 +34,7 @@ FIGURES = (
     "sla_missed",
     "handover",
     "reopened",
+    "csat",  # today's surveys: see surveys_behind
 )
 
 
@@ -55,7 +57,7 @@ def tickets_behind(
     limit: int = 200,
 ) -> list[tickets.TicketRow]:
     """The tickets a monitor figure counts (at most `limit`, most urgent or oldest first)."""
-    if figure.kind not in FIGURES:
+    if figure.kind not in FIGURES or figure.kind == "csat":
         raise InvalidInput({"figure": f"one of {', '.join(FIGURES)}"})
     now = now or clock.now()
     start = day_start(now, timezone)
@@ -127,3 +129,64 @@ def tickets_behind(
         numbers = list(s.exec(select(T.number).where(*where).order_by(*order, col(T.id)).limit(limit)).all())
     rows = {r.number: r for r in tickets.list_tickets_by_numbers(db, numbers)} if numbers else {}
     return [rows[n] for n in numbers if n in rows]
+
+
+@dataclass(frozen=True)
+class SurveyRow:
+    """One survey behind the CSAT figure: its ticket, the four answers (1 very satisfied … 4
+    dissatisfied, in RATINGS order), the caller's comment as written, and when it was taken."""
+
+    number: str
+    version: int
+    summary: str
+    assignee: str
+    ratings: tuple[int, ...]
+    comment: str
+    at: datetime
+
+    @property
+    def score(self) -> float:
+        """The average answer (1 best … 4 worst), as the CSAT figure's average score."""
+        return sum(self.ratings) / len(self.ratings)
+
+
+def surveys_behind(
+    db: Database,
+    actor: Actor,
+    figure: Figure,
+    *,
+    timezone: str = "Asia/Shanghai",
+    now: datetime | None = None,
+    limit: int = 200,
+) -> list[SurveyRow]:
+    """The surveys the CSAT figure counts (today's, of `figure`'s team if it has one), newest first,
+    at most `limit`: one query."""
+    now = now or clock.now()
+    start = day_start(now, timezone)
+    where = [col(Survey.created_at) >= start, col(Survey.created_at) < now]
+    if figure.team_id is not None:
+        where.append(col(Ticket.team_id) == figure.team_id)
+    ratings = [getattr(Survey, r) for r in RATINGS]
+    columns: list[Any] = [
+        Ticket.number,
+        Ticket.version,
+        Ticket.summary,
+        Agent.name,
+        *ratings,
+        Survey.comment,
+        Survey.created_at,
+    ]
+    query = (
+        select_columns(*columns)
+        .select_from(Survey)
+        .join(Ticket, col(Ticket.id) == Survey.ticket_id)
+        .join(Agent, col(Agent.id) == Ticket.assignee_id, isouter=True)
+        .where(*where)
+        .order_by(col(Survey.created_at).desc(), col(Survey.id).desc())
+        .limit(limit)
+    )
+    with db.read() as s:
+        require_supervisor(s, actor)
+        rows = s.execute(query).all()
+    n = len(RATINGS)
+    return [SurveyRow(r[0], r[1], r[2], r[3] or "", tuple(r[4 : 4 + n]), r[4 + n], r[5 + n]) for r in rows]

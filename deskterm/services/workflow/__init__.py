@@ -3,8 +3,9 @@ reopening, field edits with optimistic locking, and who may do which of these.
 
 The package along its seams: `rights` (who may do what; the life cycle's moves), `guard` (the row
 lock, the version check and its refusal, the write), `view` (the ticket as the ticket screen shows
-it; watching it), `lifecycle` (notes, status moves, resolve, reopen), `routing` (assign, transfer)
-and `fields` (editing the ticket's own fields). Callers use the names below:
+it; watching it), `lifecycle` (notes, status moves, resolve, reopen), `routing` (assign, transfer),
+`bulk` (assigning marked tickets at once) and `fields` (editing the ticket's own fields). Callers
+use the names below:
 `from deskterm.services import workflow; workflow.assign(...)`.
 
 The life cycle (STATUS_MOVES): new → assigned → in progress ⇄ pending customer / pending third
@@ -23,6 +24,7 @@ so two concurrent edits cannot both pass. Notes append and never conflict: they 
 version."""
 
 from ...models import OPEN_STATUSES  # the screens ask the service which statuses are open
+from .bulk import BulkResult, assign_many
 from .fields import EDITABLE, SERVICE_MODES, WARRANTY, edit
 from .guard import SNAPSHOT_FIELDS
 from .lifecycle import NOTE_MAX, add_note, change_status, reopen, resolve
@@ -39,10 +41,12 @@ __all__ = [
     "STATUS_MOVES",
     "WARRANTY",
     "WORKSHEET_MODES",
+    "BulkResult",
     "TicketView",
     "add_note",
     "allowed_actions",
     "assign",
+    "assign_many",
     "change_status",
     "edit",
     "get_view",

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from ...i18n import _, language
+from ...i18n import _
 from ...services import kpi
 from ...text import clean
-from ..labels import AGENT_STATES
+from ..labels import AGENT_STATES, in_language
 from ..ticket_format import cell, span
 from .live import Cells, FigureTable, duration
 
@@ -25,8 +25,10 @@ AGENT_COLUMNS = (
 class AgentsTable(FigureTable):
     """One row an agent, keyed by the agent's id."""
 
+    NARROW_HIDDEN = ("team",)
+
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(cursor_type="cell", zebra_stripes=True, **kwargs)
+        super().__init__(cursor_type="cell", zebra_stripes=True, header_height=2, **kwargs)
         self.view: kpi.MonitorView | None = None
 
     def columns_spec(self) -> list[tuple[str, str]]:
@@ -42,7 +44,7 @@ class AgentsTable(FigureTable):
         state = Text(_(label), style=style)
         if a.reason:
             name, name_zh = view.reasons.get(a.reason, (a.reason, ""))
-            state.append(" · " + clean(name_zh if language() == "zh" and name_zh else name, single_line=True))
+            state.append(" · " + clean(in_language(name, name_zh), single_line=True))
         if a.since is not None and a.state != "logged_out":
             state.append(" " + span(view.now - a.since, seconds=True), style="dim")
         return (

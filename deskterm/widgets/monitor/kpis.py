@@ -23,7 +23,7 @@ KPI_ROWS = (
     ("handle", "Avg handle time (talk + wrap-up)"),
 )
 # The tickets behind a row, where they are not the row's own figure kind.
-BEHIND = {"csat": "resolved", "handle": "calls"}
+BEHIND = {"handle": "calls"}
 
 
 def values(k: kpi.Kpis) -> dict[str, str]:

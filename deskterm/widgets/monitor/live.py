@@ -12,10 +12,29 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from ...services import kpi
+from ...text import cells as cell_width
 from ..table import FastTable
 from ..ticket_format import span
 
 Cells = tuple[Text, ...]
+NARROW = 100  # a screen narrower than this leaves out each table's `NARROW_HIDDEN` columns
+
+
+def two_lines(label: str) -> Text:
+    """A column heading over two lines, so a column is as wide as its figures, not its name: split
+    at the space that makes the longer line shortest; Chinese (no spaces between words) is halved
+    when longer than four cells."""
+    if cell_width(label) > len(label):  # wide characters
+        if cell_width(label) <= 4:
+            return Text(label)
+        half = next(i for i in range(len(label) + 1) if cell_width(label[:i]) * 2 >= cell_width(label))
+        return Text(f"{label[:half].rstrip()}\n{label[half:].lstrip()}")
+    words = label.split(" ")
+    splits = [(" ".join(words[:i]), " ".join(words[i:])) for i in range(1, len(words))]
+    if not splits:
+        return Text(label)
+    first, second = min(splits, key=lambda p: max(cell_width(p[0]), cell_width(p[1])))
+    return Text(f"{first}\n{second}")
 
 
 def percent(value: float | None) -> str:
@@ -38,11 +57,16 @@ class FigureChosen(Message):
 
 class LiveTable(FastTable):
     """A table whose rows are kept equal to a list of (key, cells) by `sync`: changed cells are
-    updated, new rows added, vanished rows removed."""
+    updated, new rows added, vanished rows removed. On a narrow screen (`fit`) the columns in
+    `NARROW_HIDDEN` are left out; the rows keep every cell and are shown again in full when wide."""
+
+    NARROW_HIDDEN: tuple[str, ...] = ()
 
     def __init__(self, **kwargs: Any) -> None:  # DataTable's keywords
         super().__init__(**kwargs)
         self._seen: dict[str, tuple[object, ...]] = {}  # row key -> what its cells showed
+        self._rows: list[tuple[str, Cells]] = []
+        self.hidden: frozenset[str] = frozenset()
 
     def columns_spec(self) -> list[tuple[str, str]]:
         """(key, label already translated) of each column, in order."""
@@ -54,12 +78,26 @@ class LiveTable(FastTable):
     def ensure_columns(self) -> None:
         if not self.columns:
             for key, label in self.columns_spec():
-                self.add_column(label, key=key)
+                if key not in self.hidden:
+                    self.add_column(Text(label) if self.header_height == 1 else two_lines(label), key=key)
+
+    def fit(self, width: int) -> None:
+        """Show the columns that fit a screen `width` cells wide."""
+        hidden = frozenset(self.NARROW_HIDDEN if width < NARROW else ())
+        if hidden != self.hidden:
+            self.hidden = hidden
+            self._seen = {}
+            self.clear(columns=True)
+            self.sync(self._rows)
 
     def sync(self, rows: list[tuple[str, Cells]]) -> None:
-        """Make the table hold `rows` (key, cells) in place."""
+        """Make the table hold `rows` (key, cells, one a column of `columns_spec`) in place."""
+        self._rows = rows
         self.ensure_columns()
         keys = [str(c.key.value) for c in self.ordered_columns]
+        shown = [i for i, (key, _label) in enumerate(self.columns_spec()) if key not in self.hidden]
+        if len(shown) < len(self.columns_spec()):
+            rows = [(key, tuple(values[i] for i in shown)) for key, values in rows]
         wanted = dict(rows)
         for key in [k for k in self._seen if k not in wanted]:
             self.remove_row(key)

@@ -39,8 +39,10 @@ def team_key(line: kpi.TeamLine) -> str:
 class TeamsTable(FigureTable):
     """One row a team: open tickets per status, total, past due, due soon, oldest waiting."""
 
+    NARROW_HIDDEN = ("assigned", "in_progress", "pending_customer", "pending_third_party")
+
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(cursor_type="cell", zebra_stripes=True, **kwargs)
+        super().__init__(cursor_type="cell", zebra_stripes=True, header_height=2, **kwargs)
         self.view: kpi.MonitorView | None = None
 
     def columns_spec(self) -> list[tuple[str, str]]:
