@@ -339,7 +339,7 @@ async def test_the_team_view_footer_shows_claim_and_open(sqlite_db, role):
     t = make_ticket(sqlite_db, op)
     app = make_app(sqlite_db, watch_changes=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen, table = await _queue(pilot, "who")
+        _screen, table = await _queue(pilot, "who")
         await pilot.pause()
         assert "⏎ Open" in footer_keys(app) and "c Claim" not in footer_keys(app)  # Mine: nothing to claim
         await pilot.press("2")  # the table keeps the focus: no focus change redraws the footer
