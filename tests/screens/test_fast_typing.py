@@ -102,19 +102,20 @@ async def test_tab_moves_between_the_monitor_tables(sqlite_db):
 
 
 async def _login_screen(pilot):  # type: ignore[no-untyped-def]
+    """The login screen, ready for keys, and its two fields."""
     app = pilot.app
     await wait_until(
         pilot, lambda: app.screen.query("#login-name") and app.screen.query_one("#login-name").has_focus
     )
-    return app.screen
+    login = app.screen
+    return login, login.query_one("#login-name", Input), login.query_one("#login-password", Input)
 
 
 async def test_login_typed_at_once_and_the_name_for_intake(sqlite_db):
     make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1, password="right-pw")
     app = make_app(sqlite_db, watch_changes=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        login = await _login_screen(pilot)
-        fields = login.query_one("#login-name", Input), login.query_one("#login-password", Input)
+        _login, *fields = await _login_screen(pilot)
         burst(app, "olga", ["enter"], "right-pw", ["enter"], "Anna Li")  # today: all in the login, in clear
         await wait_until(pilot, lambda: app.current_mode == "intake")
         await wait_until(pilot, lambda: app.screen.query_one("#f-name", Input).value == "Anna Li")
@@ -136,8 +137,7 @@ async def test_keys_typed_during_a_refused_login_are_dropped(sqlite_db):
     make_agent(sqlite_db, "eddy", role="engineer", password="right-pw")
     app = make_app(sqlite_db, watch_changes=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        login = await _login_screen(pilot)
-        name, password = login.query_one("#login-name", Input), login.query_one("#login-password", Input)
+        login, name, password = await _login_screen(pilot)
         burst(app, "eddy", ["enter"], "wrong-pw", ["enter"], "2secret", ["enter"])
         await wait_until(pilot, lambda: not login.busy and password.has_focus)
         await pilot.pause()
@@ -154,8 +154,7 @@ async def test_tab_and_shift_tab_on_the_login_screen(sqlite_db):
     make_agent(sqlite_db, "eddy", role="engineer", password="right-pw")
     app = make_app(sqlite_db, watch_changes=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        login = await _login_screen(pilot)
-        name, password = login.query_one("#login-name", Input), login.query_one("#login-password", Input)
+        _login, name, password = await _login_screen(pilot)
         burst(app, "eddy", ["tab"], "right-pw", ["shift+tab"])
         await wait_until(pilot, lambda: name.has_focus and len(name.value) + len(password.value) == 12)
         assert (name.value, password.value) == ("eddy", "right-pw")
