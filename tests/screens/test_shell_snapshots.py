@@ -10,8 +10,8 @@ from textual.widgets import DataTable, Input
 from deskterm import clock, i18n
 from deskterm.app import DeskApp
 from deskterm.config import Settings
-from deskterm.services import demo
-from tests.factories import make_agent
+from deskterm.services import auth, demo, tickets
+from tests.factories import make_agent, make_ticket
 from tests.screens.fixed_path import fixed_path_db
 from tests.screens.helpers import log_in, make_app, wait_until
 
@@ -86,6 +86,19 @@ def demo_desk(sqlite_template):  # type: ignore[no-untyped-def]
     with fixed_path_db("demo-desk.db", sqlite_template) as db:
         clock.set_clock(clock.FrozenClock(datetime(2026, 3, 2, 2, 0, tzinfo=UTC)))  # Mon 10:00 Shanghai
         demo.generate(db, with_demo_logins=True, tickets=80, customers=60, seed=14)
+        # Desktop Support's engineers each have one of these, and two wait in their team's queue
+        op = auth.login(db, "operator", "demo")
+        for i, summary in enumerate(
+            (
+                "Docking station: no picture on the second screen after the update",
+                "打印机卡纸，纸盒二无法进纸",
+                "Outlook 打不开 [red]x[/]",
+                "Keyboard 🎹 keys stick",
+            )
+        ):
+            t = make_ticket(db, op, summary, impact=1 + i % 3, urgency=1 + i % 2)
+            if i < 2:
+                tickets.claim(db, auth.login(db, ("engineer", "zhang.wei")[i], "demo"), t.number)
         yield db
     i18n.set_language("en")
 
