@@ -1,6 +1,6 @@
 """The bases of every dialog: a modal that returns a value (Esc cancels), a form whose Tab / Enter
-move on before the next key is handed on, a form that calls one service and closes on success, and
-the one yes/no question."""
+move on before the next key is handed on (FormKeys, the login screen's too), a form that calls one
+service and closes on success, and the one yes/no question."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Static
 from textual.worker import Worker
 
@@ -60,12 +60,12 @@ class Submitted(ServiceDone[Any]):
     """The service a ServiceDialog called returned: the dialog closes with True."""
 
 
-class FormDialog(DeskModal[T]):
-    """A form: Tab / Shift+Tab / Enter in a field move the focus at once (priority bindings), so a
-    fast typist's next keys land in the next field, not the one just left (Input.Submitted and
-    focus() are handled later, after keys already read). Enter in the last field saves where the
-    hint says so (ENTER_SAVES); elsewhere Enter is the focused widget's own (a list picks, a text
-    area starts a line, a field named in OWN_ENTER submits itself)."""
+class FormKeys(Screen[T]):
+    """A screen of fields: Tab / Shift+Tab / Enter in a field move the focus at once (priority
+    bindings), so a fast typist's next keys land in the next field, not the one just left
+    (Input.Submitted and focus() are handled later, after keys already read). Enter in the last
+    field saves where the hint says so (ENTER_SAVES); elsewhere Enter is the focused widget's own (a
+    list picks, a text area starts a line, a field named in OWN_ENTER submits itself)."""
 
     BINDINGS = [
         Binding("tab", "next_field", "Next field", id="form.next", show=False, priority=True),
@@ -99,6 +99,10 @@ class FormDialog(DeskModal[T]):
 
     def action_save(self) -> None:
         """Save the form (Ctrl+S, or Enter in the last field where ENTER_SAVES)."""
+
+
+class FormDialog(FormKeys[T], DeskModal[T]):
+    """A dialog of fields (see FormKeys)."""
 
 
 class ServiceDialog(FormDialog[bool]):

@@ -1,15 +1,21 @@
-"""The login screen: login and password; shown at once, while the database stack loads."""
+"""The login screen: login and password; shown at once, while the database stack loads. Typed at
+speed, Enter in the login moves to the password before the next key is read, and the keys typed
+while the password is checked wait: they go to the first screen after the login, or are dropped with
+a refusal (never shown in a field)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from textual import on
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
+from textual.screen import Screen
+from textual.widget import AwaitMount
 from textual.widgets import Input, Static
 
+from ..dialogs.base import FormKeys
 from ..i18n import _
 from ..messages import Connected, ConnectFailed
 from ..widgets.chrome import DeskFooter, DeskHeader
@@ -24,14 +30,16 @@ class LoginChecked(ServiceDone[Any]):
     """The login and password were right: the value is the agent (services.auth.Actor)."""
 
 
-class LoginScreen(DeskScreen):
+class LoginScreen(FormKeys[None], DeskScreen):
     TITLE_TEXT = "Log in"
     BINDINGS = [Binding("f5", "retry", "Retry connection", id="login.retry", show=False)]
+    ENTER_SAVES = True  # Enter in the password logs in
 
     def __init__(self, demo: bool = False) -> None:
         super().__init__()
         self.demo = demo
-        self.busy = False
+        self.busy = False  # the password is being checked
+        self.held: list[events.Key] = []  # keys typed meanwhile, for the next screen
 
     def compose(self) -> ComposeResult:
         yield DeskHeader()
@@ -76,30 +84,61 @@ class LoginScreen(DeskScreen):
             self.query_one("#login-error", Static).update("")
             self.desk.connect()
 
-    @on(Input.Submitted, "#login-name")
-    def _next(self) -> None:
-        self.query_one("#login-password", Input).focus()
-
-    @on(Input.Submitted, "#login-password")
-    def _submit(self) -> None:
-        login = self.query_one("#login-name", Input).value.strip()
-        password = self.query_one("#login-password", Input).value
-        if not login:
-            self.query_one("#login-error", Static).update(_("Enter your login."))
-            self.query_one("#login-name", Input).focus()
-            return
-        self.attempt(login, password)
-
-    def attempt(self, login: str, password: str) -> None:
+    def action_save(self) -> None:
+        """Enter in the password: from this key on, keys wait; the fields take the keys already
+        handed to them, then the login is checked."""
         if self.busy:
             return
+        self._hold()
+        name, password = self.query_one("#login-name", Input), self.query_one("#login-password", Input)
+        name.call_later(password.call_later, self._submit)
+
+    def _submit(self) -> None:
+        login = self.query_one("#login-name", Input).value.strip()
+        if not login:
+            self._release("#login-name", _("Enter your login."))
+            return
+        self._check(login, self.query_one("#login-password", Input).value)
+
+    def attempt(self, login: str, password: str) -> None:
+        if not self.busy:
+            self._hold()
+            self._check(login, password)
+
+    def _hold(self) -> None:
+        """Checking: no field has the focus (the screen keeps the keys, see on_key)."""
+        self.busy = True
+        self.held = []
+        for field in self.query(Input):
+            field.disabled = True
+        self.set_focus(None)
+        self.query_one("#login-error", Static).update(_("Checking…"))
+
+    def _release(self, field: str, error: str) -> None:
+        """Refused: the keys typed meanwhile are dropped; the fields take keys again."""
+        self.busy = False
+        self.held = []
+        for widget in self.query(Input):
+            widget.disabled = False
+        self.query_one("#login-error", Static).update(error)
+        self.query_one(field, Input).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        if not self.busy:
+            return
+        active = self.active_bindings.get(event.key)
+        if active is not None and active.binding.action in ("quit", "app.quit"):
+            return  # Ctrl+Q still quits
+        event.stop()
+        event.prevent_default()
+        self.held.append(event)
+
+    def _check(self, login: str, password: str) -> None:
         from ..services import auth
 
         app = self.desk
         assert app.settings is not None  # connected: the settings are loaded
         settings = app.settings
-        self.busy = True
-        self.query_one("#login-error", Static).update(_("Checking…"))
         self.call(
             auth.login,
             app.database,
@@ -120,9 +159,12 @@ class LoginScreen(DeskScreen):
         return getattr(self.app, "login_source", None) or auth.terminal_source("console")
 
     def on_login_checked(self, message: LoginChecked) -> None:
+        held, self.held = self.held, []
         self.busy = False
-        self.app.pop_screen()
+        app = self.app
+        app.pop_screen()
         self.desk.logged_in(message.value)
+        app.run_worker(replay(app.screen, held), group="typed-ahead")
 
     def on_service_failed(self, message: ServiceFailed) -> None:
         if message.call is LoginChecked:  # said under the password, which is emptied
@@ -130,8 +172,13 @@ class LoginScreen(DeskScreen):
             self._refused(message.error)
 
     def _refused(self, error: Exception) -> None:
-        self.busy = False
-        self.query_one("#login-error", Static).update(_(str(error)) if str(error) else _("Login failed."))
-        password = self.query_one("#login-password", Input)
-        password.value = ""
-        password.focus()
+        self.query_one("#login-password", Input).value = ""
+        self._release("#login-password", _(str(error)) if str(error) else _("Login failed."))
+
+
+async def replay(screen: Screen[Any], keys: list[events.Key]) -> None:
+    """The keys typed while the login was checked, to `screen` once it is mounted (its on_mount
+    asked for the focus first: the keys follow that request)."""
+    await AwaitMount(screen, [screen])
+    for key in keys:
+        screen.app.post_message(events.Key(key.key, key.character))

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Input
 
 from ..dialogs.assign import AssignDialog
 from ..i18n import _
-from ..services import queue, tickets, workflow
+from ..services import auth, queue, tickets, workflow
 from ..services.errors import Conflict
 from ..widgets.chrome import DeskFooter, DeskHeader
 from ..widgets.queue_bar import QueueBar, QueueViews
@@ -102,6 +102,7 @@ class QueueScreen(DeskScreen):
         self.shown = replace(self.shown, **changes)
         self.query_one(QueueBar).show_order(self.shown.sort, self.shown.descending)
         self.window.load(self.shown)
+        self.refresh_bindings()  # Claim is offered in the Team view only: the footer follows
 
     # --- what the panels report ----------------------------------------------------------------------
 
@@ -125,7 +126,7 @@ class QueueScreen(DeskScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         actor = self.desk.actor
         if action == "claim":
-            return self.shown.view == "team" and actor is not None
+            return self.shown.view == "team" and actor is not None and auth.can(actor, "tickets.claim")
         if action == "assign":
             return actor is not None and actor.is_supervisor
         return True

@@ -72,6 +72,12 @@ class QueueTable(FastTable):
         finally:
             self._by_code -= 1
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Enter is the screen's Open (in its footer): the table's own select would hide it there
+        if action == "select_cursor":
+            return False
+        return super().check_action(action, parameters)
+
     def watch_cursor_coordinate(self, old: Any, new: Any) -> None:
         super().watch_cursor_coordinate(old, new)
         if not self._by_code:

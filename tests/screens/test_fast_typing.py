@@ -99,3 +99,64 @@ async def test_tab_moves_between_the_monitor_tables(sqlite_db):
         assert isinstance(first, DataTable)
         await pilot.press("tab")
         assert isinstance(app.screen.focused, DataTable) and app.screen.focused is not first
+
+
+async def _login_screen(pilot):  # type: ignore[no-untyped-def]
+    """The login screen, ready for keys, and its two fields."""
+    app = pilot.app
+    await wait_until(
+        pilot, lambda: app.screen.query("#login-name") and app.screen.query_one("#login-name").has_focus
+    )
+    login = app.screen
+    return login, login.query_one("#login-name", Input), login.query_one("#login-password", Input)
+
+
+async def test_login_typed_at_once_and_the_name_for_intake(sqlite_db):
+    make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1, password="right-pw")
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        _login, *fields = await _login_screen(pilot)
+        burst(app, "olga", ["enter"], "right-pw", ["enter"], "Anna Li")  # today: all in the login, in clear
+        await wait_until(pilot, lambda: app.current_mode == "intake")
+        await wait_until(pilot, lambda: app.screen.query_one("#f-name", Input).value == "Anna Li")
+        assert [f.value for f in fields] == ["olga", "right-pw"]  # nothing typed after Enter landed there
+
+
+async def test_keys_typed_while_the_login_is_checked_go_to_the_first_screen(sqlite_db):
+    make_agent(sqlite_db, "eddy", role="engineer", password="right-pw")
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _login_screen(pilot)
+        burst(app, "eddy", ["enter"], "right-pw", ["enter"], "2ss")
+        await wait_until(pilot, lambda: app.current_mode == "queue")
+        screen = app.screen
+        await wait_until(pilot, lambda: (screen.shown.view, screen.shown.sort) == ("team", "priority"))
+
+
+async def test_keys_typed_during_a_refused_login_are_dropped(sqlite_db):
+    make_agent(sqlite_db, "eddy", role="engineer", password="right-pw")
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        login, name, password = await _login_screen(pilot)
+        burst(app, "eddy", ["enter"], "wrong-pw", ["enter"], "2secret", ["enter"])
+        await wait_until(pilot, lambda: not login.busy and password.has_focus)
+        await pilot.pause()
+        assert (name.value, password.value) == ("eddy", "")  # "2secret" is nowhere
+        burst(app, "right-pw", ["enter"])
+        await wait_until(pilot, lambda: app.current_mode == "queue")
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.window.loaded_once)
+        await pilot.pause()
+        assert screen.shown.view == "mine"  # the 2 of the refused try was not replayed
+
+
+async def test_tab_and_shift_tab_on_the_login_screen(sqlite_db):
+    make_agent(sqlite_db, "eddy", role="engineer", password="right-pw")
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        _login, name, password = await _login_screen(pilot)
+        burst(app, "eddy", ["tab"], "right-pw", ["shift+tab"])
+        await wait_until(pilot, lambda: name.has_focus and len(name.value) + len(password.value) == 12)
+        assert (name.value, password.value) == ("eddy", "right-pw")
+        burst(app, ["tab"], ["enter"])
+        await wait_until(pilot, lambda: app.current_mode == "queue")

@@ -322,3 +322,36 @@ async def test_claim_right_after_filtering_claims_the_ticket_found(sqlite_db):
         await wait_until(
             pilot, lambda: tickets.get_ticket(sqlite_db, op, wanted.number).assignee == "Eddy Engineer"
         )
+
+
+def footer_keys(app) -> list[str]:  # type: ignore[no-untyped-def]
+    """The footer's keys as drawn: "c Claim", "⏎ Open"… (the palette key left out)."""
+    from textual.widgets._footer import FooterKey
+
+    keys = app.screen.query_one("DeskFooter").query(FooterKey)
+    return [f"{k.key_display} {k.description}" for k in keys if not k.has_class("-command-palette")]
+
+
+@pytest.mark.parametrize("role", ["operator", "engineer", "supervisor"])
+async def test_the_team_view_footer_shows_claim_and_open(sqlite_db, role):
+    op = make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1)
+    make_agent(sqlite_db, "who", role=role)
+    t = make_ticket(sqlite_db, op)
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        _screen, table = await _queue(pilot, "who")
+        await pilot.pause()
+        assert "⏎ Open" in footer_keys(app) and "c Claim" not in footer_keys(app)  # Mine: nothing to claim
+        await pilot.press("2")  # the table keeps the focus: no focus change redraws the footer
+        await wait_until(pilot, lambda: _rows(table) == [t.number])
+        await pilot.pause()
+        assert {"⏎ Open", "c Claim"} <= set(footer_keys(app)), footer_keys(app)
+        await pilot.press("1")
+        await wait_until(pilot, lambda: _rows(table) == [])
+        await pilot.pause()
+        assert "c Claim" not in footer_keys(app)
+        await pilot.press("2")
+        await wait_until(pilot, lambda: _rows(table) == [t.number])
+        await pilot.press("enter")  # the screen's Open, the footer's key
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "TicketScreen")
+        assert app.screen.number == t.number
