@@ -123,8 +123,9 @@ def test_translation_fills_values():
 
 
 def refusal_reasons() -> tuple[set[str], list[str]]:
-    """The reasons an InvalidInput gives per field, as written in the code: constant texts, and the
-    places where a reason is an f-string (those carry a value and cannot be looked up whole)."""
+    """The reasons an InvalidInput gives per field, as written in the code: constant texts and the
+    templates given to i18n.later() anywhere (a reason with a value), and the places where a reason
+    is an f-string (those carry a value and cannot be looked up whole)."""
     texts: set[str] = set()
     formatted: list[str] = []
 
@@ -136,13 +137,17 @@ def refusal_reasons() -> tuple[set[str], list[str]]:
         elif isinstance(node, ast.IfExp):
             reason(node.body, where)
             reason(node.orelse, where)
+        elif isinstance(node, ast.Call) and _name(node.func) == "later" and node.args:
+            reason(node.args[0], where)
 
     for path in sorted((ROOT / "deskterm").rglob("*.py")):
         if "migrations" in path.parts:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
-            if isinstance(node, ast.Call) and node.args and _name(node.func) == "InvalidInput":
+            if isinstance(node, ast.Call) and node.args and _name(node.func) == "later":
+                reason(node, where)
+            elif isinstance(node, ast.Call) and node.args and _name(node.func) == "InvalidInput":
                 given = node.args[0]
                 if isinstance(given, ast.Dict):
                     for value in given.values:
@@ -166,7 +171,27 @@ def _name(node: ast.AST) -> str:
 
 
 def test_every_refusal_reason_has_a_chinese_translation():
-    texts, _formatted = refusal_reasons()
-    assert len(texts) > 50  # the scan finds the reasons (it would pass vacuously otherwise)
+    texts, formatted = refusal_reasons()
+    assert len(texts) > 100  # the scan finds the reasons (it would pass vacuously otherwise)
     missing = i18n.missing("zh", sorted(texts))
     assert not missing, f"{len(missing)} refusal reasons without a zh translation: {missing[:20]}"
+    assert not formatted, f"reasons as f-strings (use i18n.later): {formatted}"
+
+
+def test_a_reason_with_values_is_translated_where_it_is_shown():
+    """A reason written by the core reads as English text (the CLI, a log), and is translated with
+    its values when shown; a value from people stays as it is, a status is said in words."""
+    from deskterm.services.errors import InvalidInput, status_words
+
+    closed, reopen = status_words("closed"), i18n.later("reopen it")
+    error = InvalidInput(
+        {"status": i18n.later("{number} is {status}: {reason}", number="SR-7", status=closed, reason=reopen)}
+    )
+    assert str(error) == "status: SR-7 is closed: reopen it"
+    reason = error.errors["status"]
+    i18n.set_language("zh")
+    try:
+        assert i18n._(reason) == "SR-7 已关闭：请先重新打开"
+        assert i18n._(i18n.later("no agent '{login}'", login="[b]{x}")) == "没有坐席“[b]{x}”"
+    finally:
+        i18n.set_language("en")

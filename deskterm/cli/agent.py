@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from ..i18n import later
 from .common import (
     AS,
     TABLE_OR_JSON,
@@ -249,7 +250,9 @@ def _read(file: str) -> str:
     try:
         return Path(file).read_text(encoding="utf-8", errors="replace")
     except OSError as e:
-        raise InvalidInput({"file": f"cannot read {file}: {e.strerror}"}) from None
+        raise InvalidInput(
+            {"file": later("cannot read {file}: {error}", file=str(file), error=e.strerror)}
+        ) from None
 
 
 @key_app.command("list")

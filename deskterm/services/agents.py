@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from .. import clock
 from ..db import Database
-from ..i18n import LANGUAGES
+from ..i18n import LANGUAGES, later
 from ..models import Agent, Role, Team
 from . import inputs
 from .auth import Actor, hash_password, require
@@ -56,7 +56,7 @@ def validate_new_agent(
         errors["login"] = "at most 40 characters"
     errors.update(_field_errors(name=name, number=number, role=role, tier=tier))
     if len(password) < MIN_PASSWORD:
-        errors["password"] = f"at least {MIN_PASSWORD} characters"
+        errors["password"] = later("at least {n} characters", n=MIN_PASSWORD)
     return errors
 
 
@@ -69,7 +69,7 @@ def _field_errors(
     if number is not None and (not number.strip().isdigit() or len(number.strip()) > 10):
         errors["number"] = "digits only, at most 10"
     if role is not None and role not in set(Role):
-        errors["role"] = f"one of {', '.join(Role)}"
+        errors["role"] = later("one of {choices}", choices=", ".join(Role))
     if tier is not None and tier not in (1, 2, 3):
         errors["tier"] = "1, 2 or 3"
     return errors
@@ -80,7 +80,7 @@ def _team_id(s: Session, team: str | None) -> int | None:
         return None
     team_id = s.exec(select(Team.id).where(Team.name == team)).first()
     if team_id is None:
-        raise InvalidInput({"team": f"no team named {team!r}"})
+        raise InvalidInput({"team": later("no team named '{team}'", team=team)})
     return team_id
 
 
@@ -89,7 +89,7 @@ def _manager_id(s: Session, manager: str | None) -> int | None:
         return None
     manager_id = s.exec(select(Agent.id).where(Agent.login == manager)).first()
     if manager_id is None:
-        raise InvalidInput({"manager": f"no agent {manager!r}"})
+        raise InvalidInput({"manager": later("no agent '{login}'", login=manager)})
     return manager_id
 
 
@@ -188,7 +188,7 @@ def _target(s: Session, login: str) -> Agent:
 def set_password(db: Database, actor: Actor, login: str, password: str) -> None:
     """Reset a password: every agent their own; admins anyone's; supervisors their team's staff."""
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput({"password": f"at least {MIN_PASSWORD} characters"})
+        raise InvalidInput({"password": later("at least {n} characters", n=MIN_PASSWORD)})
     password_hash = hash_password(password)
 
     def work(s: Session) -> None:
@@ -206,7 +206,7 @@ def set_language(db: Database, actor: Actor, lang: str | None) -> None:
     """The language the agent's console opens in from now on, wherever they log in (None: the
     desk's default from the settings). Every agent sets their own."""
     if lang is not None and lang not in LANGUAGES:
-        raise InvalidInput({"language": f"one of {', '.join(LANGUAGES)}"})
+        raise InvalidInput({"language": later("one of {choices}", choices=", ".join(LANGUAGES))})
 
     def work(s: Session) -> None:
         require(s, actor)
@@ -223,7 +223,9 @@ def set_active(db: Database, actor: Actor, login: str, active: bool) -> None:
     def work(s: Session) -> None:
         require(s, actor, "agents.manage")
         if login == actor.login:
-            raise InvalidInput({"login": f"you cannot {'activate' if active else 'deactivate'} yourself"})
+            raise InvalidInput(
+                {"login": "you cannot activate yourself" if active else "you cannot deactivate yourself"}
+            )
         agent = _target(s, login)
         _check_manage(actor, agent.role, agent.team_id, f"{'activate' if active else 'deactivate'} {login}")
         agent.active = active

@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 
 from .. import clock
 from ..db import Database
+from ..i18n import later
 from ..kb import store
 from ..models import (
     Agent,
@@ -244,7 +245,7 @@ def draft_from_ticket(db: Database, actor: Actor, ticket_number: str) -> int:
         ticket = find_ticket(s, ticket_number)
         number = ticket.number
         if not ticket.resolution.strip():
-            raise InvalidInput({"resolution": f"{number} has no resolution yet"})
+            raise InvalidInput({"resolution": later("{number} has no resolution yet", number=number)})
         from ..models import Category
 
         category = s.get(Category, ticket.category_id) if ticket.category_id else None

@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 
 from .. import clock
 from ..db import Database
+from ..i18n import later
 from ..kb import store
 from ..models import (
     KbArticle,
@@ -144,7 +145,9 @@ def edit_statement(
             raise stale_statement(s, row, version)
         other = s.execute(select(col(KbStatement.id)).where(col(KbStatement.digest) == digest)).scalar()
         if other is not None and other != statement_id:
-            raise InvalidInput({"text": f"the same statement exists already (#{other}): reuse it"})
+            raise InvalidInput(
+                {"text": later("the same statement exists already (#{id}): reuse it", id=other)}
+            )
         article_ids = (
             s.execute(
                 select(col(KbArticleStatement.article_id)).where(

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from .. import clock
 from ..db import Database
+from ..i18n import later
 from ..models import Agent, AgentKey, Team
 from .auth import Actor, actor_from, require
 from .errors import Conflict, InvalidInput, LoginFailed, NotFound, PermissionDenied
@@ -79,7 +80,13 @@ def parse_public_key(text: str) -> ParsedKey:
         raise InvalidInput({"key": "one key per file"})
     parts = lines[0].split(None, 2)
     if len(parts) < 2 or parts[0] not in KEY_TYPES:
-        raise InvalidInput({"key": f"not an OpenSSH public key (types: {', '.join(sorted(KEY_TYPES))})"})
+        raise InvalidInput(
+            {
+                "key": later(
+                    "not an OpenSSH public key (types: {choices})", choices=", ".join(sorted(KEY_TYPES))
+                )
+            }
+        )
     try:
         blob = base64.b64decode(parts[1], validate=True)
         (size,) = struct.unpack(">I", blob[:4])

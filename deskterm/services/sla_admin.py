@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ..db import Database
+from ..i18n import later
 from ..models import EventKind, SlaCalendar, SlaPolicy, Ticket
 from . import inputs, sla, tickets
 from .auth import Actor, require
@@ -68,7 +69,7 @@ def _policy_row(p: SlaPolicy, names: dict[int | None, str]) -> PolicyRow:
 def _calendar_named(s: Session, name: str) -> SlaCalendar:
     cal = s.exec(select(SlaCalendar).where(SlaCalendar.name == inputs.key(name))).first()
     if cal is None:
-        raise InvalidInput({"calendar": f"no calendar {name!r}"})
+        raise InvalidInput({"calendar": later("no calendar '{name}'", name=name)})
     return cal
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, delete, select
 
 from .. import clock
 from ..db import Database
+from ..i18n import later
 from ..models import Agent, Ticket, WorkSheet, WorkSheetPart
 from ..text import clean
 from . import inputs, tickets
@@ -146,8 +147,10 @@ def save_sheet(
         if sheet is None and t.service_mode not in WORKSHEET_MODES:
             raise InvalidInput(
                 {
-                    "service_mode": f"{t.number} is served by {t.service_mode}: a work sheet is for on-site, "
-                    "carry-in and mail-in service"
+                    "service_mode": later(
+                        "{number} is not served on site, carry-in or mail-in: a work sheet is for those",
+                        number=t.number,
+                    )
                 }
             )
         current = sheet.version if sheet else 0
@@ -161,7 +164,7 @@ def save_sheet(
         if engineer:
             eng = s.exec(select(Agent).where(Agent.login == engineer)).first()
             if eng is None:
-                raise InvalidInput({"engineer": f"no agent {engineer!r}"})
+                raise InvalidInput({"engineer": later("no agent '{login}'", login=engineer)})
         now = clock.now()
         if sheet is None:
             assert t.id is not None

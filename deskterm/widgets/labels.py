@@ -19,16 +19,6 @@ STATUS = {
     "resolved": "Resolved",
     "closed": "Closed",
 }
-# The same status inside a sentence read to a caller ("SR-000123 is waiting for the customer").
-STATUS_IN_SENTENCE = {
-    "new": "new",
-    "assigned": "assigned",
-    "in_progress": "in progress",
-    "pending_customer": "waiting for the customer",
-    "pending_third_party": "waiting for a third party",
-    "resolved": "resolved",
-    "closed": "closed",
-}
 TICKET_KINDS = {
     "incident": "Incident",
     "request": "Request",

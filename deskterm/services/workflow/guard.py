@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from ...db import Database
+from ...i18n import later
 from ...models import Agent, Category, EventKind, Team, Ticket, TicketEvent
 from .. import inputs, tickets
 from ..auth import Actor
@@ -63,7 +64,7 @@ def required(value: str, field: str, ask: str) -> str:
     """The text a change cannot do without (a resolution, a reason), cleaned; refused when empty."""
     value = inputs.text(value, field)
     if not value:
-        raise InvalidInput({field: f"required: {ask}"})
+        raise InvalidInput({field: later("required: {ask}", ask=ask)})
     return value
 
 
