@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Static
 
 from .. import clock, i18n
 from ..dialogs.callbacks import NoteDialog, SurveyDialog
-from ..i18n import _
+from ..i18n import _, _n
 from ..services import callbacks
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
@@ -295,8 +295,11 @@ class CallbacksScreen(DeskScreen):
             who = outcome.assignee or _("its team's queue")
             message = _("{number} reopened to {who}.", number=outcome.number, who=who)
         elif outcome.status == "closed":
-            message = _(
-                "{number} closed: no answer after {n} tries.", number=outcome.number, n=outcome.attempts
+            message = _n(
+                "{number} closed: no answer after 1 try.",
+                "{number} closed: no answer after {n} tries.",
+                outcome.attempts,
+                number=outcome.number,
             )
         else:
             message = _(

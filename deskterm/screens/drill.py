@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Static
 
 from .. import clock
 from ..dialogs.assign import AssignDialog
-from ..i18n import _
+from ..i18n import _, _n
 from ..services import kpi
 from ..services.tickets import TicketRow
 from ..widgets.chrome import DeskFooter, DeskHeader
@@ -113,7 +113,9 @@ class DrillScreen(DeskScreen):
                     for r in rows
                 ]
             )
-        shown = _("{n} tickets", n=len(rows)) + (" " + _("(the first 200)") if len(rows) >= 200 else "")
+        shown = _n("1 ticket", "{n} tickets", len(rows)) + (
+            " " + _("(the first 200)") if len(rows) >= 200 else ""
+        )
         self.query_one("#drill-title", Static).update(Text(f"{self.title_text} · {shown}", style="bold"))
 
     def _selected(self) -> str | None:

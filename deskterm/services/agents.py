@@ -56,7 +56,7 @@ def validate_new_agent(
         errors["login"] = "at most 40 characters"
     errors.update(_field_errors(name=name, number=number, role=role, tier=tier))
     if len(password) < MIN_PASSWORD:
-        errors["password"] = later("at least {n} characters", n=MIN_PASSWORD)
+        errors["password"] = later("at least {length} characters", length=MIN_PASSWORD)
     return errors
 
 
@@ -188,7 +188,7 @@ def _target(s: Session, login: str) -> Agent:
 def set_password(db: Database, actor: Actor, login: str, password: str) -> None:
     """Reset a password: every agent their own; admins anyone's; supervisors their team's staff."""
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput({"password": later("at least {n} characters", n=MIN_PASSWORD)})
+        raise InvalidInput({"password": later("at least {length} characters", length=MIN_PASSWORD)})
     password_hash = hash_password(password)
 
     def work(s: Session) -> None:
