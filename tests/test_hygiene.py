@@ -4,6 +4,7 @@ translation."""
 from __future__ import annotations
 
 import ast
+import json
 import re
 import subprocess
 import sys
@@ -184,3 +185,58 @@ def test_a_reason_with_values_is_translated_where_it_is_shown():
         assert i18n._(i18n.later("no agent '{login}'", login="[b]{x}")) == "没有坐席“[b]{x}”"
     finally:
         i18n.set_language("en")
+
+
+# One Chinese term per concept (issue 14: incident was 故障 on Intake and 事件 on the ticket): an
+# English word, the desk's Chinese term for it (DOMAIN.md: 运维事件清单, 短句, 派工单 …), and other
+# renderings that must not appear where the English names the concept.
+GLOSSARY = {
+    "incident": ("事件", ["故障"]),
+    "request": ("服务请求", []),
+    "ticket": ("工单", ["服务单"]),
+    "statement": ("短句", ["陈述"]),
+    "solution": ("解决方案", ["推荐方案"]),
+    "resolution": ("处理结果", ["解决方案"]),
+    "category": ("分类", ["类别"]),
+    "assign": ("指派", ["派工", "分派"]),
+    "chase": ("催办", ["催单", "催促"]),
+    "caller": ("来电人", ["来电者"]),
+    "agent": ("坐席", ["座席"]),
+    "escalate": ("升级", []),
+}
+
+
+def zh_catalogues() -> dict[str, dict[str, str]]:
+    return {
+        path.name: json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted((ROOT / "deskterm" / "locale" / "zh").glob("*.json"))
+    }
+
+
+def test_one_chinese_term_per_concept():
+    """Where an English message names a concept of the glossary, its Chinese text uses no other
+    term for it; the concept's own label is the desk's term."""
+    wrong, labels = [], set()
+    for name, catalogue in zh_catalogues().items():
+        for english, chinese in catalogue.items():
+            for word, (term, others) in GLOSSARY.items():
+                if not re.search(rf"\b{word}", english, re.IGNORECASE):
+                    continue
+                if any(other in chinese for other in others):
+                    wrong.append(f"{name}: {english!r} -> {chinese!r} (use {term})")
+                if english.lower() in (word, word + "s"):
+                    labels.add(word)
+                    if term not in chinese:
+                        wrong.append(f"{name}: {english!r} -> {chinese!r} (the label is {term})")
+    assert not wrong, wrong
+    assert labels >= {"incident", "request", "ticket", "category", "agent", "escalate"}
+
+
+def test_a_message_has_one_chinese_text_in_every_catalogue():
+    """A message in two area catalogues is translated the same in both (the merge would otherwise
+    pick one silently, and a screen shows the other area's words)."""
+    texts: dict[str, set[str]] = {}
+    for catalogue in zh_catalogues().values():
+        for english, chinese in catalogue.items():
+            texts.setdefault(english, set()).add(chinese)
+    assert not {english: chinese for english, chinese in texts.items() if len(chinese) > 1}
