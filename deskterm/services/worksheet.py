@@ -148,7 +148,7 @@ def save_sheet(
             raise InvalidInput(
                 {
                     "service_mode": later(
-                        "{number} is not served on site, carry-in or mail-in: a work sheet is for those",
+                        "{number} is not an on-site, carry-in or mail-in service: no work sheet",
                         number=t.number,
                     )
                 }
