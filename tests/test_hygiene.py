@@ -65,7 +65,7 @@ def test_every_label_of_a_stored_code_has_a_chinese_translation():
     value of every table in widgets/labels.py is looked up here."""
     from deskterm.widgets import labels
 
-    assert {"TICKET_KINDS", "CHANNELS", "KB_STATUSES", "KB_LANGUAGES", "AGENT_STATES"} <= set(labels.TABLES)
+    assert {"TICKET_KINDS", "CHANNELS", "KB_STATUSES", "KB_LANGUAGES", "AGENT_STATES", "STATUS_IN_SENTENCE"} <= set(labels.TABLES)
     texts = {v[0] if isinstance(v, tuple) else v for table in labels.TABLES.values() for v in table.values()}
     missing = i18n.missing("zh", sorted(texts))
     assert not missing, f"{len(missing)} labels without a zh translation: {missing}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..i18n import _
+from ..services.errors import STATUS_IN_SENTENCE as STATUS_IN_SENTENCE  # a refusal says it so too
 
 # A ticket's status as a column or a heading shows it.
 STATUS = {
