@@ -65,7 +65,14 @@ def test_every_label_of_a_stored_code_has_a_chinese_translation():
     value of every table in widgets/labels.py is looked up here."""
     from deskterm.widgets import labels
 
-    assert {"TICKET_KINDS", "CHANNELS", "KB_STATUSES", "KB_LANGUAGES", "AGENT_STATES", "STATUS_IN_SENTENCE"} <= set(labels.TABLES)
+    assert {
+        "TICKET_KINDS",
+        "CHANNELS",
+        "KB_STATUSES",
+        "KB_LANGUAGES",
+        "AGENT_STATES",
+        "STATUS_IN_SENTENCE",
+    } <= set(labels.TABLES)
     texts = {v[0] if isinstance(v, tuple) else v for table in labels.TABLES.values() for v in table.values()}
     missing = i18n.missing("zh", sorted(texts))
     assert not missing, f"{len(missing)} labels without a zh translation: {missing}"
@@ -112,10 +119,14 @@ def test_translation_fills_values():
         i18n.set_language("en")
 
 
+REFUSALS = {"DeskError", "NotFound", "PermissionDenied", "Conflict", "LoginFailed", "RightsChanged"}
+
+
 def refusal_reasons() -> tuple[set[str], list[str]]:
-    """The reasons an InvalidInput gives per field, as written in the code: constant texts and the
-    templates given to i18n.later() anywhere (a reason with a value), and the places where a reason
-    is an f-string (those carry a value and cannot be looked up whole)."""
+    """The reasons an InvalidInput gives per field and the messages of the other refusals (NotFound,
+    Conflict, PermissionDenied …), as written in the code: constant texts and the templates given to
+    i18n.later() anywhere (a reason with a value), and the places where a reason is an f-string
+    (those carry a value and cannot be looked up whole)."""
     texts: set[str] = set()
     formatted: list[str] = []
 
@@ -144,6 +155,13 @@ def refusal_reasons() -> tuple[set[str], list[str]]:
                         reason(value, where)
                 elif isinstance(given, ast.DictComp):
                     reason(given.value, where)
+            elif (  # raise NotFound("reason")
+                isinstance(node, ast.Raise)
+                and isinstance(node.exc, ast.Call)
+                and _name(node.exc.func) in REFUSALS
+                and node.exc.args
+            ):
+                reason(node.exc.args[0], where)
             elif (  # errors[field] = "reason"
                 isinstance(node, ast.Assign)
                 and len(node.targets) == 1
@@ -166,6 +184,10 @@ def test_every_refusal_reason_has_a_chinese_translation():
     missing = i18n.missing("zh", sorted(texts))
     assert not missing, f"{len(missing)} refusal reasons without a zh translation: {missing[:20]}"
     assert not formatted, f"reasons as f-strings (use i18n.later): {formatted}"
+    from deskterm.services.auth import PERMISSIONS  # what a refusal says an agent may not do
+
+    missing = i18n.missing("zh", sorted(what for _roles, what in PERMISSIONS.values()))
+    assert not missing, f"{len(missing)} permissions without a zh translation: {missing}"
 
 
 def test_a_reason_with_values_is_translated_where_it_is_shown():

@@ -90,7 +90,9 @@ def agent_add(
         )
     except PermissionDenied as e:
         if actor is None:
-            raise PermissionDenied(f"{e} (--as LOGIN)") from None
+            raise PermissionDenied(
+                later("{reason} (--as LOGIN)", reason=e.args[0] if e.args else str(e))
+            ) from None
         raise
     out.print(cell(f"added {row.login} ({row.role}, tier {row.tier}, {row.team or 'no team'})"))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,7 +14,7 @@ from textual.widgets import Input, Static
 from ..i18n import _
 from ..messages import Connected, ConnectFailed
 from ..widgets.chrome import DeskFooter, DeskHeader
-from ..widgets.service import ServiceDone, ServiceFailed
+from ..widgets.service import ServiceDone, ServiceFailed, refusal_text
 from .base import DeskScreen
 
 DEMO_PASSWORD = "demo"
@@ -131,7 +132,9 @@ class LoginScreen(DeskScreen):
 
     def _refused(self, error: Exception) -> None:
         self.busy = False
-        self.query_one("#login-error", Static).update(_(str(error)) if str(error) else _("Login failed."))
+        self.query_one("#login-error", Static).update(
+            Text(refusal_text(error) if str(error) else _("Login failed."))
+        )
         password = self.query_one("#login-password", Input)
         password.value = ""
         password.focus()

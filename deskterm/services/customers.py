@@ -232,7 +232,7 @@ def caller_pop(db: Database, actor: Actor, customer_id: int, *, open_limit: int 
         require(s, actor, "tickets.read")
         who = caller(s, customer_id)
         if who is None:
-            raise NotFound(f"no customer {customer_id}")
+            raise NotFound(later("no customer {id}", id=customer_id))
         open_rows = s.exec(
             query.where(Ticket.customer_id == customer_id, col(Ticket.is_open).is_(True))
             .order_by(col(Ticket.priority), col(Ticket.id).desc())

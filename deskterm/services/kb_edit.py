@@ -164,7 +164,7 @@ def save_solution(
             }
         for statement_id, read in seen.items():
             if statement_id not in shown:
-                raise NotFound(f"no statement #{statement_id}")
+                raise NotFound(later("no statement #{id}", id=statement_id))
             if shown[statement_id].version != read:
                 raise stale_statement(s, shown[statement_id], read)
         key = external_id
@@ -180,9 +180,9 @@ def save_solution(
                 select(KbArticle).where(col(KbArticle.external_id) == key).with_for_update()
             ).scalar_one_or_none()
             if row is None and version is not None:
-                raise NotFound(f"no solution {key}")
+                raise NotFound(later("no solution {key}", key=key))
             if row is not None and version is None:
-                raise Conflict(f"{key} exists already: open it to edit it")
+                raise Conflict(later("{key} exists already: open it to edit it", key=key))
             if row is not None and row.version != version:
                 raise _stale_solution(s, row, version)  # type: ignore[arg-type]  # version is not None on this branch (checked above)
         return store.save_article(
@@ -208,7 +208,7 @@ def set_status(
             select(KbArticle).where(col(KbArticle.id) == article_id).with_for_update()
         ).scalar_one_or_none()
         if row is None:
-            raise NotFound(f"no article {article_id}")
+            raise NotFound(later("no solution {key}", key=article_id))
         if version is not None and row.version != version:
             raise _stale_solution(s, row, version)
         if row.status == status:

@@ -113,7 +113,13 @@ def add_policy(
                 )
             ).first():
                 raise Conflict(
-                    f"P{priority} has a policy for {customer_class or 'any class'} already: edit it"
+                    later(
+                        "P{priority} has a policy for {what} already: edit it",
+                        priority=priority,
+                        what=customer_class,
+                    )
+                    if customer_class
+                    else later("P{priority} has a policy for any class already: edit it", priority=priority)
                 )
             assert cal.id is not None  # a stored row
             policy = SlaPolicy(
@@ -129,7 +135,11 @@ def add_policy(
             changed = recompute_open(s, {priority}, f"new SLA policy {policy.name}")
             return _policy_row(policy, {cal.id: cal.name}), changed
     except IntegrityError:
-        raise Conflict(f"P{priority} has a policy for {customer_class or 'any class'} already") from None
+        raise Conflict(
+            later("P{priority} has a policy for {what} already", priority=priority, what=customer_class)
+            if customer_class
+            else later("P{priority} has a policy for any class already", priority=priority)
+        ) from None
 
 
 def find_policy(s: Session, ref: str) -> SlaPolicy:
@@ -149,7 +159,7 @@ def find_policy(s: Session, ref: str) -> SlaPolicy:
             else None
         )
     if policy is None:
-        raise NotFound(f"no SLA policy {ref!r} (give its id, or P2, or P2:key)")
+        raise NotFound(later("no SLA policy '{ref}' (give its id, or P2, or P2:key)", ref=ref))
     return policy
 
 
@@ -307,13 +317,13 @@ def add_calendar(
         with db.write() as s:
             _require_manager(s, actor)
             if s.exec(select(SlaCalendar.id).where(SlaCalendar.name == name)).first():
-                raise Conflict(f"a calendar named {name!r} exists")
+                raise Conflict(later("a calendar named '{name}' exists", name=name))
             cal = SlaCalendar(name=name, timezone=timezone, always_open=always_open, spec=json.dumps(spec))
             s.add(cal)
             s.flush()
             return CalendarRow(cal.id or 0, name, timezone, always_open, spec, 0)
     except IntegrityError:
-        raise Conflict(f"a calendar named {name!r} exists") from None
+        raise Conflict(later("a calendar named '{name}' exists", name=name)) from None
 
 
 def edit_calendar(

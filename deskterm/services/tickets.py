@@ -156,7 +156,7 @@ def find_ticket(s: Session, number: str, *, lock: bool = False) -> Ticket:
         query = query.with_for_update().execution_options(populate_existing=True)
     ticket = s.exec(query).first()
     if ticket is None:
-        raise NotFound(f"no ticket {number}")
+        raise NotFound(later("no ticket {number}", number=number))
     return ticket
 
 
@@ -166,7 +166,7 @@ def current_version(db: Database, number: str) -> int:
     with db.read() as s:
         version = s.exec(select(Ticket.version).where(Ticket.number == number)).first()
     if version is None:
-        raise NotFound(f"no ticket {number}")
+        raise NotFound(later("no ticket {number}", number=number))
     return version
 
 
@@ -283,7 +283,11 @@ def claim(db: Database, actor: Actor, number: str, *, version: int | None = None
         ticket = find_ticket(s, number, lock=True)
         if version is not None and ticket.version != version and ticket.assignee_id is None:
             # (taken meanwhile: the check below says by whom)
-            raise Conflict(f"{number} changed since it was shown: nothing was done; look at it again")
+            raise Conflict(
+                later(
+                    "{number} changed since it was shown: nothing was done; look at it again", number=number
+                )
+            )
         if not ticket.is_open:
             raise InvalidInput(
                 {
@@ -298,7 +302,11 @@ def claim(db: Database, actor: Actor, number: str, *, version: int | None = None
             raise InvalidInput({"team": later("{number} is in another team's queue", number=number)})
         if ticket.assignee_id is not None:
             holder = s.get(Agent, ticket.assignee_id)
-            raise Conflict(f"{number} is already taken by {holder.name if holder else 'someone else'}")
+            raise Conflict(
+                later("{number} is already taken by {name}", number=number, name=holder.name)
+                if holder
+                else later("{number} is already taken by someone else", number=number)
+            )
         now = clock.now()
         before = ticket.status
         ticket.assignee_id = actor.id

@@ -157,8 +157,14 @@ def save_sheet(
         if current != version:
             who = s.get(Agent, _last_sheet_actor(s, t)) if current else None
             raise Conflict(
-                f"the work sheet of {t.number} was saved meanwhile by {who.name if who else 'someone'} "
-                f"(version {version} → {current}). Nothing was saved: look at it again and redo your change."
+                later(
+                    "{number}'s work sheet was saved meanwhile by {who} (version {version} → {current}). "
+                    "Nothing was saved: look at it again and redo your change.",
+                    number=t.number,
+                    who=who.name if who else later("someone"),
+                    version=version,
+                    current=current,
+                )
             )
         eng = None
         if engineer:

@@ -141,12 +141,20 @@ def escalate(
         t = _ticket(s, number, lock=True)
         require(s, actor, "tickets.read")
         if not may_escalate(actor, mode, t.assignee_id, t.team_id):
-            who = "its assignee, its team or a supervisor" + (
-                " or the desk" if mode == "hierarchical" else ""
+            raise PermissionDenied(
+                later(
+                    "{login} may not escalate {number}: "
+                    "only its assignee, its team, a supervisor or the desk may"
+                    if mode == "hierarchical"
+                    else "{login} may not escalate {number}: only its assignee, its team or a supervisor may",
+                    login=actor.login,
+                    number=t.number,
+                )
             )
-            raise PermissionDenied(f"{actor.login} may not escalate {t.number}: only {who} may")
         if version is not None and t.version != version:
-            raise Conflict(f"{t.number} was changed meanwhile: look at it again before escalating")
+            raise Conflict(
+                later("{number} was changed meanwhile: look at it again before escalating", number=t.number)
+            )
         if not t.is_open:
             raise InvalidInput(
                 {

@@ -292,7 +292,7 @@ def add_rule(
             _require_manager(s, actor)
             _check_names(s, rule)
             if s.exec(select(EscalationRule.id).where(EscalationRule.name == name)).first():
-                raise Conflict(f"a rule named {name!r} exists")
+                raise Conflict(later("a rule named '{name}' exists", name=name))
             if position is None:
                 position = (s.exec(select(func.max(EscalationRule.position))).one() or 0) + 10
             row = EscalationRule(
@@ -306,7 +306,7 @@ def add_rule(
             s.flush()
             return rule_from_row(row)
     except IntegrityError:
-        raise Conflict(f"a rule named {name!r} exists") from None
+        raise Conflict(later("a rule named '{name}' exists", name=name)) from None
 
 
 def set_enabled(db: Database, actor: Actor, name: str, enabled: bool) -> Rule:
@@ -320,7 +320,7 @@ def set_enabled(db: Database, actor: Actor, name: str, enabled: bool) -> Rule:
 def _rule_row(s: Session, name: str) -> EscalationRule:
     row = directory.by_name_or_id(s, EscalationRule, EscalationRule.name, name)
     if row is None:
-        raise NotFound(f"no escalation rule {name!r}")
+        raise NotFound(later("no escalation rule '{name}'", name=name))
     return row
 
 

@@ -128,8 +128,13 @@ def check_version(s: Session, t: Ticket, version: int | None, seen: Mapping[str,
     if not diffs:
         diffs = sorted({_EVENT_WORDS.get(kind, kind) for kind, _actor_id in newer})
     raise Conflict(
-        f"{t.number} was changed meanwhile by {', '.join(who) or 'someone'}: {'; '.join(diffs)}. "
-        "Nothing was saved: look at the ticket again and redo your change."
+        later(
+            "{number} was changed meanwhile by {who}: {changes}. "
+            "Nothing was saved: look at the ticket again and redo your change.",
+            number=t.number,
+            who=", ".join(who) or later("someone"),
+            changes="; ".join(diffs),
+        )
     )
 
 

@@ -191,7 +191,9 @@ def reopen(
     def work(s: Session) -> int:
         t = locked(s, number, version, seen)
         if t.status == Status.CLOSED and not actor.is_supervisor:
-            raise PermissionDenied(f"{t.number} is closed: only a supervisor may reopen it")
+            raise PermissionDenied(
+                later("{number} is closed: only a supervisor may reopen it", number=t.number)
+            )
         require_work(s, actor, t)
         if t.status not in (Status.RESOLVED, Status.CLOSED):
             raise InvalidInput(

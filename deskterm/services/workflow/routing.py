@@ -100,7 +100,13 @@ def transfer(
         t = locked(s, number, version, seen)
         require(s, actor, "tickets.read")
         if not may_transfer(actor, t.assignee_id, t.team_id):
-            raise PermissionDenied(f"{actor.login} may not move {t.number}: it is someone else's ticket")
+            raise PermissionDenied(
+                later(
+                    "{login} may not move {number}: it is someone else's ticket",
+                    login=actor.login,
+                    number=t.number,
+                )
+            )
         if not t.is_open:
             raise InvalidInput(
                 {
