@@ -46,7 +46,7 @@ def _check_manage(actor: Actor, role: str, team_id: int | None, what: str) -> No
     if role not in STAFF:
         raise PermissionDenied(
             later(
-                "{login} may not {what}: only an admin manages the {role} role",
+                "{login} may not {what}: only an admin manages {role}s",
                 login=actor.login,
                 what=what,
                 role=role,
