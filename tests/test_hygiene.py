@@ -262,3 +262,21 @@ def test_a_message_has_one_chinese_text_in_every_catalogue():
         for english, chinese in catalogue.items():
             texts.setdefault(english, set()).add(chinese)
     assert not {english: chinese for english, chinese in texts.items() if len(chinese) > 1}
+
+
+def test_a_refusal_is_shown_in_the_consoles_language():
+    """refusal_text: each field and its reason, or the refusal's message, translated with its values;
+    a value from people comes through as typed (the console shows it as Text, never as markup)."""
+    from deskterm.services.errors import Conflict, InvalidInput, NotFound
+    from deskterm.widgets.service import refusal_text
+
+    taken = Conflict(i18n.later("{number} is already taken by {name}", number="SR-9", name="[b]Ann[/b]"))
+    invalid = InvalidInput({"agent": i18n.later("no agent '{login}'", login="zoe")})
+    assert refusal_text(taken) == "SR-9 is already taken by [b]Ann[/b]"
+    i18n.set_language("zh")
+    try:
+        assert refusal_text(taken) == "SR-9 已被 [b]Ann[/b] 认领"
+        assert refusal_text(invalid) == "坐席: 没有坐席“zoe”"
+        assert refusal_text(NotFound("no such agent")) == "没有这个坐席"
+    finally:
+        i18n.set_language("en")
