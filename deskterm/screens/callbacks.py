@@ -21,7 +21,7 @@ from ..i18n import _, _n
 from ..services import callbacks
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
-from ..widgets.service import ServiceDone, ServiceFailed
+from ..widgets.service import ServiceDone, ServiceFailed, refusal_text
 from ..widgets.table import FastTable
 from ..widgets.ticket_format import cell, local, priority_text, span
 from .base import DeskScreen
@@ -278,7 +278,7 @@ class CallbacksScreen(DeskScreen):
                 wait=span(error.retry_at - clock.now()),
             )
         else:
-            message = str(error)
+            message = refusal_text(error)
         self.notify(message, severity="warning", markup=False)
         self.reload()
 
