@@ -24,7 +24,7 @@ from . import clock, i18n, memory, screens
 from .i18n import _
 from .messages import Connected, ConnectFailed, DatabaseFailed, DatabaseOpened, SessionOpened
 from .text import clean
-from .widgets.service import ServiceDone, ServiceFailed, call_service
+from .widgets.service import ServiceDone, ServiceFailed, call_service, refusal_text
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -472,7 +472,7 @@ class DeskApp(App[str | None]):
             self.exit(return_code=4, message=str(message.error))
             return
         severity = "error" if isinstance(message.error, DatabaseError) else "warning"
-        self.notify(str(message.error), severity=severity, markup=False)
+        self.notify(refusal_text(message.error), severity=severity, markup=False)
 
     def refresh_header(self) -> None:
         from .widgets.chrome import DeskHeader

@@ -31,8 +31,32 @@ def language() -> str:
     return _current
 
 
+class Later(str):
+    """A message kept with its values, to be translated where it is shown: as a str it reads as the
+    English text filled in (a log, the CLI); `_()` given it translates the template, then fills in
+    the values (a value that is itself a Later is translated too; any other value, people's text,
+    as it is)."""
+
+    template: str
+    values: dict[str, object]
+
+    def __new__(cls, template: str, **values: object) -> Later:
+        self = super().__new__(cls, template.format(**values) if values else template)
+        self.template, self.values = template, values
+        return self
+
+
+def later(message: str, **values: object) -> str:
+    """`message` with its {named} values, translated only when shown (`_()`): for the core, which
+    writes refusal reasons before anyone knows the language they are read in."""
+    return Later(message, **values)
+
+
 def _(message: str, **values: object) -> str:
     """Translate `message` into the current language, then fill in {named} values."""
+    if isinstance(message, Later) and not values:
+        filled = {k: _(v) if isinstance(v, Later) else v for k, v in message.values.items()}
+        return _(message.template, **filled)
     text = _catalogue(_current).get(message, message) if _current != "en" else message
     return text.format(**values) if values else text
 

@@ -70,6 +70,16 @@ def test_durations_keep_their_seconds_where_asked() -> None:
     assert duration(None) == "—"
 
 
+def test_the_monitor_and_the_report_print_a_duration_alike() -> None:
+    """One format for a KPI time: the monitor's figure reads as the report's (it read "4m" on the
+    monitor against "4m 54s" in the report, and "0m 14s" against "14s")."""
+    from deskterm.cli.report import _show
+
+    for seconds in (14, 294.4, 3909, 93784):
+        assert _show("avg_handle_seconds", seconds) == duration(seconds)
+    assert [duration(s) for s in (14, 294.4, 3909, 93784)] == ["14s", "4m 54s", "1h 05m", "1d 2h"]
+
+
 class _Live(App[None]):
     def compose(self) -> ComposeResult:
         yield LiveTable(id="t")

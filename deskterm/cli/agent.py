@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from ..i18n import later
 from .common import (
     AS,
     TABLE_OR_JSON,
@@ -89,7 +90,9 @@ def agent_add(
         )
     except PermissionDenied as e:
         if actor is None:
-            raise PermissionDenied(f"{e} (--as LOGIN)") from None
+            raise PermissionDenied(
+                later("{reason} (--as LOGIN)", reason=e.args[0] if e.args else str(e))
+            ) from None
         raise
     out.print(cell(f"added {row.login} ({row.role}, tier {row.tier}, {row.team or 'no team'})"))
 
@@ -249,7 +252,9 @@ def _read(file: str) -> str:
     try:
         return Path(file).read_text(encoding="utf-8", errors="replace")
     except OSError as e:
-        raise InvalidInput({"file": f"cannot read {file}: {e.strerror}"}) from None
+        raise InvalidInput(
+            {"file": later("cannot read {file}: {error}", file=str(file), error=e.strerror)}
+        ) from None
 
 
 @key_app.command("list")

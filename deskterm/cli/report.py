@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from ..durations import duration
 from ..text import clean
 from .common import authenticate, cell, err, open_db, print_json, print_table, progress, settings, user_errors
 
@@ -139,21 +140,13 @@ def _run(start: str | None, end: str | None, team: str | None, fmt: str, as_: st
     return Period(database, figures, tally, first, last, team)
 
 
-def _seconds(value: float | None) -> str:
-    if value is None:
-        return "—"
-    minutes, secs = divmod(round(value), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
-
-
 def _show(key: str, value: Any) -> str:
     if value is None:
         return "—"
     if key.endswith("_rate") or key in ("sla_compliance", "csat"):
         return f"{value * 100:.1f} %"
     if key.endswith("_seconds"):
-        return _seconds(value)
+        return duration(value)
     if isinstance(value, float):
         return f"{value:.2f}"
     return str(value)

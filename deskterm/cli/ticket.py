@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from ..i18n import later
 from ..text import clean
 from . import work
 from .common import (
@@ -225,7 +226,16 @@ def ticket_create(
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as e:
-        raise InvalidInput({"json": f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})"}) from None
+        raise InvalidInput(
+            {
+                "json": later(
+                    "not valid JSON: {error} (line {line}, column {column})",
+                    error=e.msg,
+                    line=e.lineno,
+                    column=e.colno,
+                )
+            }
+        ) from None
     form, article = form_from_json(data)
     database = open_db()
     if article:

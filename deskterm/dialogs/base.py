@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from rich.text import Text
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,8 +17,7 @@ from textual.widgets import Input, Static
 from textual.worker import Worker
 
 from ..i18n import _
-from ..services.errors import InvalidInput
-from ..widgets.service import ServiceDone, ServiceFailed, call_service
+from ..widgets.service import ServiceDone, ServiceFailed, call_service, refusal_text
 
 if TYPE_CHECKING:
     from ..app import DeskApp
@@ -47,13 +47,6 @@ class DeskModal(ModalScreen[T]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-def refusal_text(error: Exception) -> str:
-    """A refusal as one line: an InvalidInput names each field and its reason, translated."""
-    if isinstance(error, InvalidInput):
-        return "; ".join(f"{_(k)}: {_(v)}" for k, v in error.errors.items())
-    return str(error)
 
 
 class Submitted(ServiceDone[Any]):
@@ -130,7 +123,7 @@ class ServiceDialog(FormDialog[bool]):
         self.refused(message.error)
 
     def refused(self, error: Exception) -> None:
-        self.query_one("#e-form", Static).update(refusal_text(error))
+        self.query_one("#e-form", Static).update(Text(refusal_text(error)))
 
     def labelled(self, label: str, widget: Any) -> ComposeResult:
         with Horizontal(classes="form-row"):

@@ -18,7 +18,7 @@ from ..i18n import _
 from ..services import escalation
 from ..services.errors import InvalidInput
 from ..text import clean
-from ..widgets.service import ServiceDone, ServiceFailed
+from ..widgets.service import ServiceDone, ServiceFailed, refusal_text
 from .base import FormDialog
 
 
@@ -143,6 +143,7 @@ class EscalateDialog(FormDialog["escalation.EscalationResult | None"]):
         if isinstance(error, InvalidInput):
             for key, reason in error.errors.items():
                 target = self.query(f"#e-{key}")
-                (target.first(Static) if target else self.query_one("#e-form", Static)).update(_(reason))
+                shown = target.first(Static) if target else self.query_one("#e-form", Static)
+                shown.update(Text(_(reason)))
         else:
-            self.query_one("#e-form", Static).update(str(error))
+            self.query_one("#e-form", Static).update(Text(refusal_text(error)))

@@ -25,7 +25,7 @@ from ..text import clean
 from ..widgets.intake.chase import chase_readout
 from ..widgets.intake.fields import ChoiceField
 from ..widgets.labels import STATUS_IN_SENTENCE, label
-from ..widgets.service import ServiceDone, ServiceFailed
+from ..widgets.service import ServiceDone, ServiceFailed, refusal_text
 from .base import DeskModal
 
 
@@ -275,4 +275,4 @@ class ChaseDialog(TicketChoice):
     def on_service_failed(self, message: ServiceFailed) -> None:
         message.stop()
         self.busy = False
-        self.query_one("#chase-error", Static).update(str(message.error))
+        self.query_one("#chase-error", Static).update(Text(refusal_text(message.error)))

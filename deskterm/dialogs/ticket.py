@@ -18,7 +18,7 @@ from ..i18n import _
 from ..services import directory, tickets, workflow
 from ..text import clean
 from ..widgets.labels import LEVELS, SERVICE_MODES, TICKET_KINDS, WARRANTY, choices, status_label
-from ..widgets.service import ServiceDone, ServiceFailed
+from ..widgets.service import ServiceDone, ServiceFailed, refusal_text
 from .base import DeskModal, ServiceDialog
 
 
@@ -321,4 +321,4 @@ class OpenTicketDialog(DeskModal[str | None]):
 
     def on_service_failed(self, message: ServiceFailed) -> None:
         message.stop()
-        self.query_one("#e-form", Static).update(str(message.error))
+        self.query_one("#e-form", Static).update(Text(refusal_text(message.error)))

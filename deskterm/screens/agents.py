@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from ..dialogs.agents import AddAgentDialog, PasswordDialog
 from ..dialogs.base import ConfirmDialog
-from ..i18n import _
+from ..i18n import _, _n
 from ..services import agents, directory
 from ..widgets.chrome import DeskFooter, DeskHeader
 from ..widgets.service import ServiceDone
@@ -72,7 +72,7 @@ class AgentsScreen(DeskScreen):
             table.move_cursor(row=min(cursor, len(rows) - 1))
         active = sum(r.active for r in rows)
         self.query_one("#agents-summary", Static).update(
-            _("{n} agents, {active} active", n=len(rows), active=active)
+            _n("1 agent, {active} active", "{n} agents, {active} active", len(rows), active=active)
         )
 
     def on_active_set(self, _message: ActiveSet) -> None:

@@ -17,11 +17,11 @@ from textual.widgets import DataTable, Static
 
 from .. import clock, i18n
 from ..dialogs.callbacks import NoteDialog, SurveyDialog
-from ..i18n import _
+from ..i18n import _, _n
 from ..services import callbacks
 from ..text import clean
 from ..widgets.chrome import DeskFooter, DeskHeader
-from ..widgets.service import ServiceDone, ServiceFailed
+from ..widgets.service import ServiceDone, ServiceFailed, refusal_text
 from ..widgets.table import FastTable
 from ..widgets.ticket_format import cell, local, priority_text, span
 from .base import DeskScreen
@@ -278,7 +278,7 @@ class CallbacksScreen(DeskScreen):
                 wait=span(error.retry_at - clock.now()),
             )
         else:
-            message = str(error)
+            message = refusal_text(error)
         self.notify(message, severity="warning", markup=False)
         self.reload()
 
@@ -295,8 +295,11 @@ class CallbacksScreen(DeskScreen):
             who = outcome.assignee or _("its team's queue")
             message = _("{number} reopened to {who}.", number=outcome.number, who=who)
         elif outcome.status == "closed":
-            message = _(
-                "{number} closed: no answer after {n} tries.", number=outcome.number, n=outcome.attempts
+            message = _n(
+                "{number} closed: no answer after 1 try.",
+                "{number} closed: no answer after {n} tries.",
+                outcome.attempts,
+                number=outcome.number,
             )
         else:
             message = _(

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from ..i18n import _
+from ..i18n import _, _n
 from ..services import notify
 from ..services.changes import FeedPosition
 from ..text import clean
@@ -100,7 +100,12 @@ class InboxScreen(DeskScreen):
             table.move_cursor(row=table.get_row_index(current))
         unread = sum(not r.read for r in rows)
         self.query_one("#inbox-summary", Static).update(
-            _("{n} notifications, {unread} unread", n=len(rows), unread=unread)
+            _n(
+                "1 notification, {unread} unread",
+                "{n} notifications, {unread} unread",
+                len(rows),
+                unread=unread,
+            )
             + (" · " + _("unread only") if self.unread_only else "")
         )
         self._show_body()

@@ -36,7 +36,7 @@ from ..widgets.intake.form import FormColumn
 from ..widgets.intake.pop import ScreenPop
 from ..widgets.intake.script import ScriptLine
 from ..widgets.intake.suggestions import Suggestions
-from ..widgets.service import ServiceDone, ServiceFailed
+from ..widgets.service import ServiceDone, ServiceFailed, refusal_text
 from .base import DeskScreen
 
 CHOICE_FIELDS = ("warranty", "kind", "impact", "urgency", "priority", "service_mode")
@@ -443,7 +443,7 @@ class IntakeScreen(DeskScreen):
         elif isinstance(error, InvalidInput):
             self._show_errors(error.errors)
         elif isinstance(error, DeskError):
-            self.banner.say(str(error), "error")
+            self.banner.say(refusal_text(error), "error")
         else:  # the database (a DatabaseError: the connection, a timeout)
             self.pending_retry = True
             self.refresh_bindings()

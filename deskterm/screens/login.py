@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,7 +20,7 @@ from ..dialogs.base import FormKeys
 from ..i18n import _
 from ..messages import Connected, ConnectFailed
 from ..widgets.chrome import DeskFooter, DeskHeader
-from ..widgets.service import ServiceDone, ServiceFailed
+from ..widgets.service import ServiceDone, ServiceFailed, refusal_text
 from .base import DeskScreen
 
 DEMO_PASSWORD = "demo"
@@ -120,7 +121,7 @@ class LoginScreen(FormKeys[None], DeskScreen):
         self.held = []
         for widget in self.query(Input):
             widget.disabled = False
-        self.query_one("#login-error", Static).update(error)
+        self.query_one("#login-error", Static).update(Text(error))
         self.query_one(field, Input).focus()
 
     def on_key(self, event: events.Key) -> None:
@@ -173,7 +174,7 @@ class LoginScreen(FormKeys[None], DeskScreen):
 
     def _refused(self, error: Exception) -> None:
         self.query_one("#login-password", Input).value = ""
-        self._release("#login-password", _(str(error)) if str(error) else _("Login failed."))
+        self._release("#login-password", refusal_text(error) if str(error) else _("Login failed."))
 
 
 async def replay(screen: Screen[Any], keys: list[events.Key]) -> None:

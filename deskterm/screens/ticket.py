@@ -23,7 +23,7 @@ from ..dialogs.worksheet import WorkSheetDialog
 from ..services import tickets, workflow
 from ..services.errors import NotFound
 from ..widgets.chrome import DeskFooter, DeskHeader
-from ..widgets.service import ServiceDone, ServiceFailed
+from ..widgets.service import ServiceDone, ServiceFailed, refusal_text
 from ..widgets.ticket import TicketActions, TicketDetails, Timeline
 from .base import DeskScreen
 
@@ -97,7 +97,7 @@ class TicketScreen(DeskScreen):
         if message.call is not ViewLoaded:
             return  # the app's banner says why
         message.stop()
-        self.notify(str(message.error), severity="warning", markup=False)
+        self.notify(refusal_text(message.error), severity="warning", markup=False)
         if isinstance(message.error, NotFound) and self.is_current:
             self.app.pop_screen()
 
@@ -123,7 +123,7 @@ class TicketScreen(DeskScreen):
         self.reload()
 
     def on_ticket_actions_refused(self, message: TicketActions.Refused) -> None:
-        self.notify(str(message.error), severity="warning", markup=False)
+        self.notify(refusal_text(message.error), severity="warning", markup=False)
         self.reload()
 
     def _open(self, dialog: DeskModal[Any]) -> None:

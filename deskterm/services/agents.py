@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from .. import clock
 from ..db import Database
-from ..i18n import LANGUAGES
+from ..i18n import LANGUAGES, later
 from ..models import Agent, Role, Team
 from . import inputs
 from .auth import Actor, hash_password, require
@@ -40,10 +40,21 @@ def _check_manage(actor: Actor, role: str, team_id: int | None, what: str) -> No
     if may_manage(actor, role, team_id):
         return
     if actor.role != Role.SUPERVISOR:
-        raise PermissionDenied(f"{actor.login} ({actor.role}) may not {what}")
+        raise PermissionDenied(
+            later("{login} ({role}) may not {what}", login=actor.login, role=actor.role, what=what)
+        )
     if role not in STAFF:
-        raise PermissionDenied(f"{actor.login} may not {what}: only an admin manages {role}s")
-    raise PermissionDenied(f"{actor.login} may not {what}: supervisors manage their own team only")
+        raise PermissionDenied(
+            later(
+                "{login} may not {what}: only an admin manages {role}s",
+                login=actor.login,
+                what=what,
+                role=role,
+            )
+        )
+    raise PermissionDenied(
+        later("{login} may not {what}: supervisors manage their own team only", login=actor.login, what=what)
+    )
 
 
 def validate_new_agent(
@@ -56,7 +67,7 @@ def validate_new_agent(
         errors["login"] = "at most 40 characters"
     errors.update(_field_errors(name=name, number=number, role=role, tier=tier))
     if len(password) < MIN_PASSWORD:
-        errors["password"] = f"at least {MIN_PASSWORD} characters"
+        errors["password"] = later("at least {length} characters", length=MIN_PASSWORD)
     return errors
 
 
@@ -69,7 +80,7 @@ def _field_errors(
     if number is not None and (not number.strip().isdigit() or len(number.strip()) > 10):
         errors["number"] = "digits only, at most 10"
     if role is not None and role not in set(Role):
-        errors["role"] = f"one of {', '.join(Role)}"
+        errors["role"] = later("one of {choices}", choices=", ".join(Role))
     if tier is not None and tier not in (1, 2, 3):
         errors["tier"] = "1, 2 or 3"
     return errors
@@ -80,7 +91,7 @@ def _team_id(s: Session, team: str | None) -> int | None:
         return None
     team_id = s.exec(select(Team.id).where(Team.name == team)).first()
     if team_id is None:
-        raise InvalidInput({"team": f"no team named {team!r}"})
+        raise InvalidInput({"team": later("no team named '{team}'", team=team)})
     return team_id
 
 
@@ -89,7 +100,7 @@ def _manager_id(s: Session, manager: str | None) -> int | None:
         return None
     manager_id = s.exec(select(Agent.id).where(Agent.login == manager)).first()
     if manager_id is None:
-        raise InvalidInput({"manager": f"no agent {manager!r}"})
+        raise InvalidInput({"manager": later("no agent '{login}'", login=manager)})
     return manager_id
 
 
@@ -146,14 +157,18 @@ def add_agent(
             require(s, actor, "agents.manage")
         team_id = _team_id(s, team)
         if actor is not None:
-            _check_manage(actor, role, team_id, f"add the {role} {login}")
+            _check_manage(actor, role, team_id, later("add the {role} {login}", role=role, login=login))
         manager_id = _manager_id(s, manager)
         clash = s.exec(
             select(Agent.login, Agent.number).where((Agent.login == login) | (Agent.number == number))
         ).first()
         if clash:
             field = "login" if clash[0] == login else "number"
-            raise Conflict(f"an agent with {field} {login if field == 'login' else number!r} exists")
+            raise Conflict(
+                later("an agent with login '{login}' exists", login=login)
+                if field == "login"
+                else later("an agent with number '{number}' exists", number=number)
+            )
         agent = Agent(
             login=login,
             name=name,
@@ -174,21 +189,23 @@ def add_agent(
     try:
         return db.retrying(work)
     except IntegrityError:
-        raise Conflict(f"an agent with login {login!r} or number {number!r} exists") from None
+        raise Conflict(
+            later("an agent with login '{login}' or number '{number}' exists", login=login, number=number)
+        ) from None
 
 
 def _target(s: Session, login: str) -> Agent:
     """The agent acted on, locked until the change commits."""
     agent = s.exec(select(Agent).where(Agent.login == inputs.key(login)).with_for_update()).first()
     if agent is None:
-        raise NotFound(f"no agent {login!r}")
+        raise NotFound(later("no agent '{login}'", login=login))
     return agent
 
 
 def set_password(db: Database, actor: Actor, login: str, password: str) -> None:
     """Reset a password: every agent their own; admins anyone's; supervisors their team's staff."""
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput({"password": f"at least {MIN_PASSWORD} characters"})
+        raise InvalidInput({"password": later("at least {length} characters", length=MIN_PASSWORD)})
     password_hash = hash_password(password)
 
     def work(s: Session) -> None:
@@ -196,7 +213,9 @@ def set_password(db: Database, actor: Actor, login: str, password: str) -> None:
         require(s, actor, None if own else "agents.manage")
         agent = _target(s, login)
         if not own:
-            _check_manage(actor, agent.role, agent.team_id, f"reset the password of {login}")
+            _check_manage(
+                actor, agent.role, agent.team_id, later("reset the password of {login}", login=login)
+            )
         agent.password_hash = password_hash
 
     db.retrying(work)
@@ -206,7 +225,7 @@ def set_language(db: Database, actor: Actor, lang: str | None) -> None:
     """The language the agent's console opens in from now on, wherever they log in (None: the
     desk's default from the settings). Every agent sets their own."""
     if lang is not None and lang not in LANGUAGES:
-        raise InvalidInput({"language": f"one of {', '.join(LANGUAGES)}"})
+        raise InvalidInput({"language": later("one of {choices}", choices=", ".join(LANGUAGES))})
 
     def work(s: Session) -> None:
         require(s, actor)
@@ -223,9 +242,16 @@ def set_active(db: Database, actor: Actor, login: str, active: bool) -> None:
     def work(s: Session) -> None:
         require(s, actor, "agents.manage")
         if login == actor.login:
-            raise InvalidInput({"login": f"you cannot {'activate' if active else 'deactivate'} yourself"})
+            raise InvalidInput(
+                {"login": "you cannot activate yourself" if active else "you cannot deactivate yourself"}
+            )
         agent = _target(s, login)
-        _check_manage(actor, agent.role, agent.team_id, f"{'activate' if active else 'deactivate'} {login}")
+        _check_manage(
+            actor,
+            agent.role,
+            agent.team_id,
+            later("activate {login}" if active else "deactivate {login}", login=login),
+        )
         agent.active = active
 
     db.retrying(work)
@@ -255,15 +281,20 @@ def edit_agent(
         require(s, actor, "agents.manage")
         agent = _target(s, login)
         if role is not None and role != agent.role and agent.id == actor.id:
-            raise PermissionDenied(f"{actor.login} may not change their own role")
-        _check_manage(actor, agent.role, agent.team_id, f"edit {login}")
+            raise PermissionDenied(later("{login} may not change their own role", login=actor.login))
+        _check_manage(actor, agent.role, agent.team_id, later("edit {login}", login=login))
         team_id = agent.team_id if team is None else _team_id(s, team)
         new_role = role or agent.role
         if (new_role, team_id) != (agent.role, agent.team_id):
-            _check_manage(actor, new_role, team_id, f"make {login} {new_role} in that team")
+            _check_manage(
+                actor,
+                new_role,
+                team_id,
+                later("make {login} {role} in that team", login=login, role=new_role),
+            )
         if number is not None and number.strip() != agent.number:
             if s.exec(select(Agent.id).where(Agent.number == number.strip())).first() is not None:
-                raise Conflict(f"an agent with number {number.strip()!r} exists")
+                raise Conflict(later("an agent with number '{number}' exists", number=number.strip()))
             agent.number = number.strip()
         if manager is not None:
             agent.manager_id = _manager_id(s, manager)
@@ -284,7 +315,7 @@ def edit_agent(
     try:
         return db.retrying(work)
     except IntegrityError:
-        raise Conflict(f"an agent with number {number!r} exists") from None
+        raise Conflict(later("an agent with number '{number}' exists", number=number)) from None
 
 
 def agent_logins(db: Database, *, active_only: bool = True) -> list[str]:

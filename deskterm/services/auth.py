@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from .. import clock
 from ..db import Database
+from ..i18n import later
 from ..models import Agent, LoginAttempt, Role, Team
 from . import inputs
 from .errors import LoginFailed, PermissionDenied
@@ -173,12 +174,25 @@ def require(session: Session, actor: Actor, permission: str | None = None) -> No
         query = query.with_for_update(read=True)
     row = session.exec(query).first()
     if row is None or not row[0]:
-        raise RightsChanged(f"{actor.login} has been deactivated: log in again or ask a supervisor")
+        raise RightsChanged(
+            later("{login} has been deactivated: log in again or ask a supervisor", login=actor.login)
+        )
     _active, role, team_id, kb_editor = row
     if (role, team_id, _kb_editor(kb_editor, role)) != (actor.role, actor.team_id, actor.kb_editor):
-        raise RightsChanged(f"the rights of {actor.login} have changed (now {role}): log in again")
+        raise RightsChanged(
+            later(
+                "the rights of {login} have changed (now {role}): log in again", login=actor.login, role=role
+            )
+        )
     if permission is not None and not can(actor, permission):
-        raise PermissionDenied(f"{actor.login} ({actor.role}) may not {PERMISSIONS[permission][1]}")
+        raise PermissionDenied(
+            later(
+                "{login} ({role}) may not {what}",
+                login=actor.login,
+                role=actor.role,
+                what=later(PERMISSIONS[permission][1]),
+            )
+        )
 
 
 # --- login ---------------------------------------------------------------------------------------
@@ -277,7 +291,9 @@ def login(
         now = clock.now()
         wait = _wait(s, name, source, now, max_failures, lockout_seconds, global_max_failures)
         if wait:
-            raise LoginFailed(f"too many failed logins for {name!r}: try again in {wait} s")
+            raise LoginFailed(
+                later("too many failed logins for '{login}': try again in {n} s", login=name, n=wait)
+            )
         agent = s.exec(select(Agent).where(Agent.login == name)).first()
         # recorded as failed first: a concurrent try counts it; a success below corrects it
         attempt = LoginAttempt(login=name, at=now, ok=False, source=source)

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from .. import clock
 from ..clock import as_utc
 from ..db import Database
+from ..i18n import later
 from ..models import (
     Agent,
     Callback,
@@ -38,7 +39,7 @@ from ..models import (
 )
 from . import inputs, notify, scripts, sla, tickets
 from .auth import Actor, require
-from .errors import Conflict, InvalidInput
+from .errors import Conflict, InvalidInput, status_words
 
 FIXED, NOT_FIXED, NO_ANSWER = "fixed", "not_fixed", "no_answer"
 RATINGS = ("attitude", "quality", "technical", "speed")
@@ -229,7 +230,13 @@ class Outcome:
 def _lock_resolved(s: Session, number: str) -> Ticket:
     t = tickets.find_ticket(s, number, lock=True)
     if t.status != Status.RESOLVED:
-        raise Conflict(f"{t.number} is {t.status} now: its callback was already recorded")
+        raise Conflict(
+            later(
+                "{number} is {status} now: its callback was already recorded",
+                number=t.number,
+                status=status_words(t.status),
+            )
+        )
     return t
 
 
@@ -277,7 +284,7 @@ def record_fixed(
         if survey is not None:
             assert t.id is not None
             if s.exec(select(Survey.id).where(Survey.ticket_id == t.id)).first() is not None:
-                raise Conflict(f"{t.number} has a survey already")
+                raise Conflict(later("{number} has a survey already", number=t.number))
             s.add(
                 Survey(
                     ticket_id=t.id,

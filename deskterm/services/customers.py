@@ -15,6 +15,7 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from ..db import Database
+from ..i18n import later
 from ..models import Category, Customer, CustomerPhone, Device, Organisation, Ticket
 from . import inputs
 from .auth import Actor, require
@@ -77,7 +78,7 @@ def search(db: Database, actor: Actor, text: str, *, limit: int = 20) -> list[Ca
     if not text:
         raise InvalidInput({"text": "a phone number, a name or an organisation to search for"})
     if not 1 <= limit <= SEARCH_MAX:
-        raise InvalidInput({"limit": f"from 1 to {SEARCH_MAX}"})
+        raise InvalidInput({"limit": later("from 1 to {n}", n=SEARCH_MAX)})
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     with db.read() as s:
         require(s, actor, "tickets.read")
@@ -231,7 +232,7 @@ def caller_pop(db: Database, actor: Actor, customer_id: int, *, open_limit: int 
         require(s, actor, "tickets.read")
         who = caller(s, customer_id)
         if who is None:
-            raise NotFound(f"no customer {customer_id}")
+            raise NotFound(later("no customer {id}", id=customer_id))
         open_rows = s.exec(
             query.where(Ticket.customer_id == customer_id, col(Ticket.is_open).is_(True))
             .order_by(col(Ticket.priority), col(Ticket.id).desc())

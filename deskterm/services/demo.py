@@ -18,6 +18,7 @@ from sqlmodel import select
 
 from .. import clock
 from ..db import Database, bulk_insert
+from ..i18n import later
 from ..models import OPEN_STATUSES, Category, Status, Team
 from . import reference
 from .auth import Actor, hash_password, require
@@ -64,9 +65,12 @@ def ensure_agents(
             missing = [a[0] for a in DEMO_AGENTS if a[0] not in have]
             if missing and not with_demo_logins:
                 raise PermissionDenied(
-                    "this desk has agents: demo data would add logins with the published password "
-                    f"'{DEMO_PASSWORD}' ({', '.join(missing[:3])}, ...); ask for them explicitly "
-                    "(--with-demo-logins)"
+                    later(
+                        "this desk has agents: demo data would add logins with the published password "
+                        "'{password}' ({logins}, ...); ask for them explicitly (--with-demo-logins)",
+                        password=DEMO_PASSWORD,
+                        logins=", ".join(missing[:3]),
+                    )
                 )
         for login, name, number, role, tier, team, manager, lang in DEMO_AGENTS:
             if login in have:

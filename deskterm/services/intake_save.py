@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from .. import clock
 from ..db import Database
+from ..i18n import later
 from ..models import (
     Agent,
     Category,
@@ -34,7 +35,7 @@ from . import inputs, sla
 from .auth import Actor, require
 from .customers import find_device
 from .directory import warranty_status
-from .errors import InvalidInput
+from .errors import InvalidInput, status_words
 from .intake_caller import caller_and_organisation, known_caller, picked_caller
 from .intake_duplicates import DuplicateCandidate, DuplicatesFound, agent_and_team_names, open_duplicates
 from .intake_form import (
@@ -175,7 +176,7 @@ def _save(
             .execution_options(populate_existing=True)
         ).first()
         if target is None:
-            raise InvalidInput({"duplicate_of": f"no ticket {duplicate_of}"})
+            raise InvalidInput({"duplicate_of": later("no ticket {number}", number=duplicate_of)})
     elif candidates:
         if on_duplicate is None:
             raise DuplicatesFound(candidates)
@@ -405,7 +406,15 @@ def _chase_in(
 ) -> IntakeResult:
     assert ticket.id is not None
     if not ticket.is_open:
-        raise InvalidInput({"ticket": f"{ticket.number} is {ticket.status}: only open tickets are chased"})
+        raise InvalidInput(
+            {
+                "ticket": later(
+                    "{number} is {status}: only open tickets are chased",
+                    number=ticket.number,
+                    status=status_words(ticket.status),
+                )
+            }
+        )
     owner = s.get(Customer, ticket.customer_id) if ticket.customer_id else None
     caller = caller.strip() or (owner.name if owner else "")
     if call_started_at is not None:  # a retried save: this call's chase is logged already

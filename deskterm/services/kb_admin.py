@@ -7,6 +7,7 @@ from sqlmodel import col
 
 from .. import clock
 from ..db import Database
+from ..i18n import later
 from ..kb import store
 from ..models import (
     Agent,
@@ -44,7 +45,7 @@ def remove_synonyms(db: Database, actor: Actor, synonym_id: int) -> None:
         require_editor(s, actor)
         row = s.get(KbSynonym, synonym_id)
         if row is None:
-            raise NotFound(f"no synonym group {synonym_id}")
+            raise NotFound(later("no synonym group {id}", id=synonym_id))
         s.delete(row)
     edited(db)
 

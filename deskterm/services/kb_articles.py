@@ -10,6 +10,7 @@ from sqlmodel import col
 
 from .. import clock
 from ..db import Database
+from ..i18n import later
 from ..models import (
     EventKind,
     KbArticle,
@@ -53,7 +54,7 @@ def get_article(db: Database, article_id: int) -> KbArticleView:
     with db.read() as s:
         row = s.get(KbArticle, article_id)
         if row is None:
-            raise NotFound(f"no article {article_id}")
+            raise NotFound(later("no solution {key}", key=article_id))
         usage = func.count(col(KbArticleStatement.article_id)).label("used_by")
         used = (
             select(col(KbArticleStatement.statement_id), usage)
@@ -91,7 +92,7 @@ def get_article_by_external_id(db: Database, external_id: str) -> KbArticleView:
     with db.read() as s:
         article_id = s.execute(select(col(KbArticle.id)).where(col(KbArticle.external_id) == key)).scalar()
     if article_id is None:
-        raise NotFound(f"no article {external_id}")
+        raise NotFound(later("no solution {key}", key=external_id))
     return get_article(db, article_id)
 
 
@@ -101,7 +102,7 @@ def mark_solved(session, actor_id: int | None, ticket_id: int, article_id: int) 
     if session.get(TicketArticle, (ticket_id, article_id)) is not None:
         return False
     if session.get(KbArticle, article_id) is None:
-        raise NotFound(f"no article {article_id}")
+        raise NotFound(later("no solution {key}", key=article_id))
     now = clock.now()
     session.add(TicketArticle(ticket_id=ticket_id, article_id=article_id, agent_id=actor_id, at=now))
     session.execute(
@@ -119,7 +120,7 @@ def solved_it(db: Database, actor: Actor, ticket_number: str, article_id: int) -
         ticket = find_ticket(s, ticket_number)
         article = s.get(KbArticle, article_id)
         if article is None:
-            raise NotFound(f"no article {article_id}")
+            raise NotFound(later("no solution {key}", key=article_id))
         linked = mark_solved(s, actor.id, ticket.id, article_id)  # type: ignore[arg-type]  # stored rows have ids
         if linked:
             record_event(

@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 
 from .. import clock
 from ..db import Database
+from ..i18n import later
 from ..kb import store
 from ..models import (
     Agent,
@@ -163,7 +164,7 @@ def save_solution(
             }
         for statement_id, read in seen.items():
             if statement_id not in shown:
-                raise NotFound(f"no statement #{statement_id}")
+                raise NotFound(later("no statement #{id}", id=statement_id))
             if shown[statement_id].version != read:
                 raise stale_statement(s, shown[statement_id], read)
         key = external_id
@@ -179,9 +180,9 @@ def save_solution(
                 select(KbArticle).where(col(KbArticle.external_id) == key).with_for_update()
             ).scalar_one_or_none()
             if row is None and version is not None:
-                raise NotFound(f"no solution {key}")
+                raise NotFound(later("no solution {key}", key=key))
             if row is not None and version is None:
-                raise Conflict(f"{key} exists already: open it to edit it")
+                raise Conflict(later("{key} exists already: open it to edit it", key=key))
             if row is not None and row.version != version:
                 raise _stale_solution(s, row, version)  # type: ignore[arg-type]  # version is not None on this branch (checked above)
         return store.save_article(
@@ -207,7 +208,7 @@ def set_status(
             select(KbArticle).where(col(KbArticle.id) == article_id).with_for_update()
         ).scalar_one_or_none()
         if row is None:
-            raise NotFound(f"no article {article_id}")
+            raise NotFound(later("no solution {key}", key=article_id))
         if version is not None and row.version != version:
             raise _stale_solution(s, row, version)
         if row.status == status:
@@ -244,7 +245,7 @@ def draft_from_ticket(db: Database, actor: Actor, ticket_number: str) -> int:
         ticket = find_ticket(s, ticket_number)
         number = ticket.number
         if not ticket.resolution.strip():
-            raise InvalidInput({"resolution": f"{number} has no resolution yet"})
+            raise InvalidInput({"resolution": later("{number} has no resolution yet", number=number)})
         from ..models import Category
 
         category = s.get(Category, ticket.category_id) if ticket.category_id else None

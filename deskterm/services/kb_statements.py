@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 
 from .. import clock
 from ..db import Database
+from ..i18n import later
 from ..kb import store
 from ..models import (
     KbArticle,
@@ -139,12 +140,14 @@ def edit_statement(
             select(KbStatement).where(col(KbStatement.id) == statement_id).with_for_update()
         ).scalar_one_or_none()
         if row is None:
-            raise NotFound(f"no statement #{statement_id}")
+            raise NotFound(later("no statement #{id}", id=statement_id))
         if row.version != version:
             raise stale_statement(s, row, version)
         other = s.execute(select(col(KbStatement.id)).where(col(KbStatement.digest) == digest)).scalar()
         if other is not None and other != statement_id:
-            raise InvalidInput({"text": f"the same statement exists already (#{other}): reuse it"})
+            raise InvalidInput(
+                {"text": later("the same statement exists already (#{id}): reuse it", id=other)}
+            )
         article_ids = (
             s.execute(
                 select(col(KbArticleStatement.article_id)).where(
@@ -187,7 +190,7 @@ def history(
                 select(KbArticle).where(col(KbArticle.external_id) == external_id)
             ).scalar_one_or_none()
             if article is None:
-                raise NotFound(f"no solution {external_id}")
+                raise NotFound(later("no solution {key}", key=external_id))
             for n, (sid, _text) in enumerate(store.linked_statements(s, article.id), 1):
                 positions.setdefault(sid, n)
             # a statement's first version is the solution's own change that added it
@@ -196,7 +199,7 @@ def history(
             )
         elif statement_id is not None:
             if s.get(KbStatement, statement_id) is None:
-                raise NotFound(f"no statement #{statement_id}")
+                raise NotFound(later("no statement #{id}", id=statement_id))
             where = col(KbRevision.statement_id) == statement_id
         else:
             raise InvalidInput({"article": "name a solution or a statement"})

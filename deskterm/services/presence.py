@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from .. import clock
 from ..db import Database
+from ..i18n import later
 from ..models import AgentPresence, AgentStateLog, AwayReason
 from .auth import Actor, require
 from .errors import InvalidInput
@@ -75,7 +76,7 @@ def publish(
     away reason) changes, or when the agent comes back after the heartbeat had stopped (a new login
     is not "available for hours")."""
     if state not in STATES:
-        raise InvalidInput({"state": f"one of {', '.join(STATES)}"})
+        raise InvalidInput({"state": later("one of {choices}", choices=", ".join(STATES))})
     if (state == AWAY) != bool(reason):
         raise InvalidInput({"reason": "away needs a reason, and only away has one"})
     now = clock.now()
@@ -85,7 +86,7 @@ def publish(
             with db.write() as s:
                 require(s, actor)
                 if reason and s.get(AwayReason, reason) is None:
-                    raise InvalidInput({"reason": f"no away reason {reason!r}"})
+                    raise InvalidInput({"reason": later("no away reason '{reason}'", reason=reason)})
                 row = s.exec(
                     select(AgentPresence).where(AgentPresence.agent_id == actor.id).with_for_update()
                 ).first()

@@ -26,6 +26,7 @@ from sqlmodel import col, select
 
 from .. import clock
 from ..db import Database
+from ..i18n import later
 from ..models import Agent, Customer, CustomerPhone, Organisation, Status, Ticket, TicketWatch
 from .auth import Actor, require
 from .errors import InvalidInput
@@ -115,7 +116,7 @@ def _base(s: Any, view: str, actor: Actor) -> Any:
     elif view == "watching":
         few = select(TicketWatch.ticket_id).where(TicketWatch.agent_id == actor.id)
     else:
-        raise InvalidInput({"view": f"one of {', '.join(VIEWS)}"})
+        raise InvalidInput({"view": later("one of {choices}", choices=", ".join(VIEWS))})
     ids = list(s.exec(few.limit(FEW_MAX)).all())
     return col(Ticket.id).in_(ids) if ids else false()
 
@@ -198,9 +199,9 @@ def page(
     Default order: from the start, `after` a row's key, or the rows just `before` one (returned in
     order). Any other sort: from `offset`."""
     if view not in VIEWS:
-        raise InvalidInput({"view": f"one of {', '.join(VIEWS)}"})
+        raise InvalidInput({"view": later("one of {choices}", choices=", ".join(VIEWS))})
     if sort not in SORTS:
-        raise InvalidInput({"sort": f"one of {', '.join(SORTS)}"})
+        raise InvalidInput({"sort": later("one of {choices}", choices=", ".join(SORTS))})
     limit = max(1, min(limit, PAGE_MAX))
     with db.read() as s:
         require(s, actor, "tickets.read")

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from .. import clock
 from ..db import Database
+from ..i18n import later
 from ..models import Agent, AgentKey, Team
 from .auth import Actor, actor_from, require
 from .errors import Conflict, InvalidInput, LoginFailed, NotFound, PermissionDenied
@@ -79,7 +80,13 @@ def parse_public_key(text: str) -> ParsedKey:
         raise InvalidInput({"key": "one key per file"})
     parts = lines[0].split(None, 2)
     if len(parts) < 2 or parts[0] not in KEY_TYPES:
-        raise InvalidInput({"key": f"not an OpenSSH public key (types: {', '.join(sorted(KEY_TYPES))})"})
+        raise InvalidInput(
+            {
+                "key": later(
+                    "not an OpenSSH public key (types: {choices})", choices=", ".join(sorted(KEY_TYPES))
+                )
+            }
+        )
     try:
         blob = base64.b64decode(parts[1], validate=True)
         (size,) = struct.unpack(">I", blob[:4])
@@ -102,7 +109,7 @@ def parse_public_key(text: str) -> ParsedKey:
 def _target(s: Session, login: str) -> Agent:
     agent = s.exec(select(Agent).where(Agent.login == login)).first()
     if agent is None:
-        raise NotFound(f"no agent {login!r}")
+        raise NotFound(later("no agent '{login}'", login=login))
     return agent
 
 
@@ -113,7 +120,14 @@ def _check_may_manage(actor: Actor, target: Agent) -> None:
     from .agents import may_manage
 
     if actor.id != target.id and not may_manage(actor, target.role, target.team_id):
-        raise PermissionDenied(f"{actor.login} ({actor.role}) may not manage the keys of {target.login}")
+        raise PermissionDenied(
+            later(
+                "{login} ({role}) may not manage the keys of {target}",
+                login=actor.login,
+                role=actor.role,
+                target=target.login,
+            )
+        )
 
 
 def add_key(db: Database, actor: Actor, login: str, key_text: str) -> KeyRow:
@@ -126,7 +140,13 @@ def add_key(db: Database, actor: Actor, login: str, key_text: str) -> KeyRow:
             taken = s.exec(select(AgentKey).where(AgentKey.fingerprint == parsed.fingerprint)).first()
             if taken is not None:
                 whose = "this agent" if taken.agent_id == target.id else "another agent"
-                raise Conflict(f"the key {parsed.fingerprint} is registered already (to {whose})")
+                raise Conflict(
+                    later(
+                        "the key {key} is registered already (to {login})",
+                        key=parsed.fingerprint,
+                        login=whose,
+                    )
+                )
             assert target.id is not None
             s.add(
                 AgentKey(
@@ -139,7 +159,7 @@ def add_key(db: Database, actor: Actor, login: str, key_text: str) -> KeyRow:
                 )
             )
     except IntegrityError:  # the same key added twice at once
-        raise Conflict(f"the key {parsed.fingerprint} is registered already") from None
+        raise Conflict(later("the key {key} is registered already", key=parsed.fingerprint)) from None
     return next(k for k in list_keys(db, actor, login) if k.fingerprint == parsed.fingerprint)
 
 
@@ -183,7 +203,7 @@ def remove_key(db: Database, actor: Actor, login: str, fingerprint_or_id: str) -
         None,
     )
     if match is None:
-        raise NotFound(f"{login} has no key {fingerprint_or_id!r}")
+        raise NotFound(later("{login} has no key '{key}'", login=login, key=fingerprint_or_id))
     with db.write() as s:
         require(s, actor)
         _check_may_manage(actor, _target(s, login))

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ..db import Database
+from ..i18n import later
 from ..models import EventKind, SlaCalendar, SlaPolicy, Ticket
 from . import inputs, sla, tickets
 from .auth import Actor, require
@@ -68,7 +69,7 @@ def _policy_row(p: SlaPolicy, names: dict[int | None, str]) -> PolicyRow:
 def _calendar_named(s: Session, name: str) -> SlaCalendar:
     cal = s.exec(select(SlaCalendar).where(SlaCalendar.name == inputs.key(name))).first()
     if cal is None:
-        raise InvalidInput({"calendar": f"no calendar {name!r}"})
+        raise InvalidInput({"calendar": later("no calendar '{name}'", name=name)})
     return cal
 
 
@@ -112,7 +113,13 @@ def add_policy(
                 )
             ).first():
                 raise Conflict(
-                    f"P{priority} has a policy for {customer_class or 'any class'} already: edit it"
+                    later(
+                        "P{priority} has a policy for {what} already: edit it",
+                        priority=priority,
+                        what=customer_class,
+                    )
+                    if customer_class
+                    else later("P{priority} has a policy for any class already: edit it", priority=priority)
                 )
             assert cal.id is not None  # a stored row
             policy = SlaPolicy(
@@ -128,7 +135,11 @@ def add_policy(
             changed = recompute_open(s, {priority}, f"new SLA policy {policy.name}")
             return _policy_row(policy, {cal.id: cal.name}), changed
     except IntegrityError:
-        raise Conflict(f"P{priority} has a policy for {customer_class or 'any class'} already") from None
+        raise Conflict(
+            later("P{priority} has a policy for {what} already", priority=priority, what=customer_class)
+            if customer_class
+            else later("P{priority} has a policy for any class already", priority=priority)
+        ) from None
 
 
 def find_policy(s: Session, ref: str) -> SlaPolicy:
@@ -148,7 +159,7 @@ def find_policy(s: Session, ref: str) -> SlaPolicy:
             else None
         )
     if policy is None:
-        raise NotFound(f"no SLA policy {ref!r} (give its id, or P2, or P2:key)")
+        raise NotFound(later("no SLA policy '{ref}' (give its id, or P2, or P2:key)", ref=ref))
     return policy
 
 
@@ -306,13 +317,13 @@ def add_calendar(
         with db.write() as s:
             _require_manager(s, actor)
             if s.exec(select(SlaCalendar.id).where(SlaCalendar.name == name)).first():
-                raise Conflict(f"a calendar named {name!r} exists")
+                raise Conflict(later("a calendar named '{name}' exists", name=name))
             cal = SlaCalendar(name=name, timezone=timezone, always_open=always_open, spec=json.dumps(spec))
             s.add(cal)
             s.flush()
             return CalendarRow(cal.id or 0, name, timezone, always_open, spec, 0)
     except IntegrityError:
-        raise Conflict(f"a calendar named {name!r} exists") from None
+        raise Conflict(later("a calendar named '{name}' exists", name=name)) from None
 
 
 def edit_calendar(

@@ -15,10 +15,11 @@ from sqlmodel import Session, col, select
 
 from .. import clock
 from ..db import Database
+from ..i18n import later
 from ..models import OPEN_STATUSES, Agent, Category, EventKind, Kind, Status, Team, Ticket, TicketEvent
 from . import inputs, sla
 from .auth import Actor, require
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotFound, status_words
 from .priority import priority_for
 from .ticket_rows import TicketDetail, TicketRow, detail_of, row_query, to_row
 
@@ -87,7 +88,7 @@ def list_tickets(
     """Newest first, filtered; `limit` bounds the rows fetched. `actor` None: the command line
     without --as (every role may read tickets)."""
     if status is not None and status not in set(Status):
-        raise InvalidInput({"status": f"one of {', '.join(Status)}"})
+        raise InvalidInput({"status": later("one of {choices}", choices=", ".join(Status))})
     query, assignee_alias = row_query()
     if status:
         query = query.where(Ticket.status == status)
@@ -155,7 +156,7 @@ def find_ticket(s: Session, number: str, *, lock: bool = False) -> Ticket:
         query = query.with_for_update().execution_options(populate_existing=True)
     ticket = s.exec(query).first()
     if ticket is None:
-        raise NotFound(f"no ticket {number}")
+        raise NotFound(later("no ticket {number}", number=number))
     return ticket
 
 
@@ -165,7 +166,7 @@ def current_version(db: Database, number: str) -> int:
     with db.read() as s:
         version = s.exec(select(Ticket.version).where(Ticket.number == number)).first()
     if version is None:
-        raise NotFound(f"no ticket {number}")
+        raise NotFound(later("no ticket {number}", number=number))
     return version
 
 
@@ -211,7 +212,7 @@ def open_ticket(
     if not summary and "summary" not in errors:
         errors["summary"] = "required"
     if kind not in set(Kind):
-        errors["kind"] = f"one of {', '.join(Kind)}"
+        errors["kind"] = later("one of {choices}", choices=", ".join(Kind))
     if impact not in (1, 2, 3):
         errors["impact"] = "1 (high), 2 (medium) or 3 (low)"
     if urgency not in (1, 2, 3):
@@ -222,7 +223,7 @@ def open_ticket(
     if category:
         cat = session.exec(select(Category).where(Category.path == category)).first()
         if cat is None:
-            errors["category"] = f"no category {category!r}"
+            errors["category"] = later("no category '{category}'", category=category)
     if errors:
         raise InvalidInput(errors)
     team = session.get(Team, cat.team_id) if cat and cat.team_id else None
@@ -282,14 +283,30 @@ def claim(db: Database, actor: Actor, number: str, *, version: int | None = None
         ticket = find_ticket(s, number, lock=True)
         if version is not None and ticket.version != version and ticket.assignee_id is None:
             # (taken meanwhile: the check below says by whom)
-            raise Conflict(f"{number} changed since it was shown: nothing was done; look at it again")
+            raise Conflict(
+                later(
+                    "{number} changed since it was shown: nothing was done; look at it again", number=number
+                )
+            )
         if not ticket.is_open:
-            raise InvalidInput({"status": f"{number} is {ticket.status}; only open tickets can be claimed"})
+            raise InvalidInput(
+                {
+                    "status": later(
+                        "{number} is {status}: only open tickets can be claimed",
+                        number=number,
+                        status=status_words(ticket.status),
+                    )
+                }
+            )
         if not actor.is_supervisor and ticket.team_id != actor.team_id:
-            raise InvalidInput({"team": f"{number} is in another team's queue"})
+            raise InvalidInput({"team": later("{number} is in another team's queue", number=number)})
         if ticket.assignee_id is not None:
             holder = s.get(Agent, ticket.assignee_id)
-            raise Conflict(f"{number} is already taken by {holder.name if holder else 'someone else'}")
+            raise Conflict(
+                later("{number} is already taken by {name}", number=number, name=holder.name)
+                if holder
+                else later("{number} is already taken by someone else", number=number)
+            )
         now = clock.now()
         before = ticket.status
         ticket.assignee_id = actor.id

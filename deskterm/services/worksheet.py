@@ -19,6 +19,7 @@ from sqlmodel import Session, col, delete, select
 
 from .. import clock
 from ..db import Database
+from ..i18n import later
 from ..models import Agent, Ticket, WorkSheet, WorkSheetPart
 from ..text import cells, clean, pad, shorten, wrap
 from . import inputs, tickets
@@ -153,22 +154,30 @@ def save_sheet(
         if sheet is None and t.service_mode not in WORKSHEET_MODES:
             raise InvalidInput(
                 {
-                    "service_mode": f"{t.number} is served by {t.service_mode}: a work sheet is for on-site, "
-                    "carry-in and mail-in service"
+                    "service_mode": later(
+                        "{number} is not an on-site, carry-in or mail-in service: no work sheet",
+                        number=t.number,
+                    )
                 }
             )
         current = sheet.version if sheet else 0
         if current != version:
             who = s.get(Agent, _last_sheet_actor(s, t)) if current else None
             raise Conflict(
-                f"the work sheet of {t.number} was saved meanwhile by {who.name if who else 'someone'} "
-                f"(version {version} → {current}). Nothing was saved: look at it again and redo your change."
+                later(
+                    "{number}'s work sheet was saved meanwhile by {who} (version {version} → {current}). "
+                    "Nothing was saved: look at it again and redo your change.",
+                    number=t.number,
+                    who=who.name if who else later("someone"),
+                    version=version,
+                    current=current,
+                )
             )
         eng = None
         if engineer:
             eng = s.exec(select(Agent).where(Agent.login == engineer)).first()
             if eng is None:
-                raise InvalidInput({"engineer": f"no agent {engineer!r}"})
+                raise InvalidInput({"engineer": later("no agent '{login}'", login=engineer)})
         now = clock.now()
         if sheet is None:
             assert t.id is not None

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..i18n import _, language
+from ..services.errors import STATUS_IN_SENTENCE as STATUS_IN_SENTENCE  # a refusal says it so too
 
 # A ticket's status as a column or a heading shows it.
 STATUS = {
@@ -18,16 +19,6 @@ STATUS = {
     "pending_third_party": "Pending third party",
     "resolved": "Resolved",
     "closed": "Closed",
-}
-# The same status inside a sentence read to a caller ("SR-000123 is waiting for the customer").
-STATUS_IN_SENTENCE = {
-    "new": "new",
-    "assigned": "assigned",
-    "in_progress": "in progress",
-    "pending_customer": "waiting for the customer",
-    "pending_third_party": "waiting for a third party",
-    "resolved": "resolved",
-    "closed": "closed",
 }
 TICKET_KINDS = {
     "incident": "Incident",

@@ -20,6 +20,9 @@ from textual.dom import DOMNode
 from textual.message import Message
 from textual.worker import Worker, get_current_worker
 
+from ..i18n import _
+from ..services.errors import InvalidInput
+
 if TYPE_CHECKING:
     from ..app import DeskApp
 
@@ -45,6 +48,16 @@ class ServiceFailed(Message):
         super().__init__()
         self.call = call
         self.error = error
+
+
+def refusal_text(error: Exception) -> str:
+    """A refusal as one line in the console's language: an InvalidInput names each field and its
+    reason; another error its message (a reason written with i18n.later, or a text the catalogue
+    knows; anything else as it is). Show it literally (it may quote people's text)."""
+    if isinstance(error, InvalidInput):
+        return "; ".join(f"{_(k)}: {_(v)}" for k, v in error.errors.items())
+    message = error.args[0] if len(error.args) == 1 and isinstance(error.args[0], str) else str(error)
+    return _(message)
 
 
 def call_service(

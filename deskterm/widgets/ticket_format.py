@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from rich.text import Text
 
+from ..durations import span as span  # the one duration format, for the console too
 from ..i18n import _
 from ..text import clean
 
@@ -18,22 +19,6 @@ SOON = timedelta(hours=1)  # a due time this close shows in warning colours
 
 def priority_text(priority: int) -> Text:
     return Text(f"P{priority}", style=PRIORITY_STYLES.get(priority, ""))
-
-
-def span(delta: timedelta, *, seconds: bool = False) -> str:
-    """A duration as a desk reads it: 2d 4h, 3h 05m, 12m, 40s; with `seconds` the minutes keep
-    theirs (4m 54s, as `deskterm report` prints them), where a few seconds matter."""
-    total = round(abs(delta.total_seconds())) if seconds else int(abs(delta.total_seconds()))
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs:02d}s" if seconds else f"{minutes}m"
-    return f"{secs}s"
 
 
 def done(due: datetime | None, at: datetime, timezone: str, now: datetime) -> Text:

@@ -12,10 +12,11 @@ from sqlmodel import Session, col, select
 
 from ... import clock
 from ...db import Database
+from ...i18n import later
 from ...models import EventKind, Role, Team, Ticket
 from .. import inputs, notify, tickets
 from ..auth import Actor, require
-from ..errors import Conflict, InvalidInput, PermissionDenied
+from ..errors import Conflict, InvalidInput, PermissionDenied, status_words
 from .chain import manager, move_to_team, next_tier_team, next_up, team_lead
 
 MODES = ("functional", "hierarchical")
@@ -121,7 +122,7 @@ def escalate(
     desk reads to the customer. `version`, when given, refuses a ticket changed meanwhile."""
     errors: dict[str, str] = {}
     if mode not in MODES:
-        errors["mode"] = f"one of {', '.join(MODES)}"
+        errors["mode"] = later("one of {choices}", choices=", ".join(MODES))
     reason = inputs.text(reason, "reason", errors=errors)
     team = inputs.key(team) if team else None
     if not reason:
@@ -140,14 +141,30 @@ def escalate(
         t = _ticket(s, number, lock=True)
         require(s, actor, "tickets.read")
         if not may_escalate(actor, mode, t.assignee_id, t.team_id):
-            who = "its assignee, its team or a supervisor" + (
-                " or the desk" if mode == "hierarchical" else ""
+            raise PermissionDenied(
+                later(
+                    "{login} may not escalate {number}: "
+                    "only its assignee, its team, a supervisor or the desk may"
+                    if mode == "hierarchical"
+                    else "{login} may not escalate {number}: only its assignee, its team or a supervisor may",
+                    login=actor.login,
+                    number=t.number,
+                )
             )
-            raise PermissionDenied(f"{actor.login} may not escalate {t.number}: only {who} may")
         if version is not None and t.version != version:
-            raise Conflict(f"{t.number} was changed meanwhile: look at it again before escalating")
+            raise Conflict(
+                later("{number} was changed meanwhile: look at it again before escalating", number=t.number)
+            )
         if not t.is_open:
-            raise InvalidInput({"status": f"{t.number} is {t.status}: only open tickets are escalated"})
+            raise InvalidInput(
+                {
+                    "status": later(
+                        "{number} is {status}: only open tickets are escalated",
+                        number=t.number,
+                        status=status_words(t.status),
+                    )
+                }
+            )
         now = clock.now()
         expected_by = now + timedelta(minutes=minutes)
         promise = f"expected within {format_minutes(minutes)}"
@@ -160,9 +177,17 @@ def escalate(
         if mode == "functional":
             dest = s.exec(select(Team).where(Team.name == team)).first() if team else next_tier_team(s, t)
             if dest is None:
-                raise InvalidInput({"team": f"no team {team!r}" if team else "no higher tier to escalate to"})
+                raise InvalidInput(
+                    {
+                        "team": later("no team '{team}'", team=team)
+                        if team
+                        else "no higher tier to escalate to"
+                    }
+                )
             if dest.id == t.team_id:
-                raise InvalidInput({"team": f"{t.number} is with {dest.name} already"})
+                raise InvalidInput(
+                    {"team": later("{number} is with {team} already", number=t.number, team=dest.name)}
+                )
             move_to_team(t, dest)
             to, recipient = f"{dest.name} (tier {dest.tier})", team_lead(s, dest.id)
             data["to_team"] = dest.name
@@ -172,7 +197,11 @@ def escalate(
                 recipient = manager(s, recipient)
             if recipient is None:
                 raise InvalidInput(
-                    {"mode": f"{t.number} is at the top of its line: nobody above to escalate to"}
+                    {
+                        "mode": later(
+                            "{number} is at the top of its line: nobody above to escalate to", number=t.number
+                        )
+                    }
                 )
             t.escalated_to_id = recipient.id
             to = recipient.name

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ...db import Database
+from ...i18n import later
 from ...models import Agent, Category, EscalationRule, Kind, Role, Team
 from .. import directory, inputs
 from ..auth import Actor, require
@@ -143,7 +144,7 @@ def parse_rule(
     when, then = dict(when or {}), dict(then or {})
     trigger = str(when.pop("trigger", "")).strip()
     if trigger not in TRIGGERS:
-        errors["trigger"] = f"one of {', '.join(TRIGGERS)}"
+        errors["trigger"] = later("one of {choices}", choices=", ".join(TRIGGERS))
     at = when.pop("at", None)
     if trigger == "complaint":
         steps: tuple[str, ...] = ("",)
@@ -165,7 +166,7 @@ def parse_rule(
     customer_class = _strings(when.pop("customer_class", None), "customer_class", errors)
     kind = _strings(when.pop("kind", None), "kind", errors)
     if any(k not in set(Kind) for k in kind):
-        errors["kind"] = f"kinds: {', '.join(Kind)}"
+        errors["kind"] = later("kinds: {choices}", choices=", ".join(Kind))
     for key in when:
         errors[key] = "not a condition (trigger, at, priority, category, team, customer_class, kind)"
 
@@ -178,11 +179,11 @@ def parse_rule(
     notify_agents = _strings(then.pop("notify_agents", None), "notify_agents", errors)
     notify_roles = _strings(then.pop("notify_roles", None), "notify_roles", errors)
     if any(r not in set(Role) for r in notify_roles):
-        errors["notify_roles"] = f"roles: {', '.join(Role)}"
+        errors["notify_roles"] = later("roles: {choices}", choices=", ".join(Role))
     notify_assignee = bool(then.pop("notify_assignee", False))
     notice = str(then.pop("notice", "escalated"))
     if notice not in NOTICES:
-        errors["notice"] = f"one of {', '.join(NOTICES)}"
+        errors["notice"] = later("one of {choices}", choices=", ".join(NOTICES))
     for key in then:
         errors[key] = (
             "not an action (functional, hierarchical, raise_priority, notify_agents, notify_roles, "
@@ -231,17 +232,17 @@ def _check_names(s: Session, rule: Rule) -> None:
     errors: dict[str, str] = {}
     teams = set(s.exec(select(Team.name)).all())
     if missing := [t for t in rule.team if t not in teams]:
-        errors["team"] = f"no team {missing[0]!r}"
+        errors["team"] = later("no team '{team}'", team=missing[0])
     if rule.functional and rule.functional != "next_tier" and rule.functional not in teams:
-        errors["functional"] = f"'next_tier' or a team name; no team {rule.functional!r}"
+        errors["functional"] = later("'next_tier' or a team name; no team '{team}'", team=rule.functional)
     paths = set(s.exec(select(Category.path)).all())
     if missing := [
         c for c in rule.category if c not in paths and not any(p.startswith(c + "/") for p in paths)
     ]:
-        errors["category"] = f"no category {missing[0]!r}"
+        errors["category"] = later("no category '{category}'", category=missing[0])
     logins = set(s.exec(select(Agent.login)).all())
     if missing := [a for a in rule.notify_agents if a not in logins]:
-        errors["notify_agents"] = f"no agent {missing[0]!r}"
+        errors["notify_agents"] = later("no agent '{login}'", login=missing[0])
     if errors:
         raise InvalidInput(errors)
 
@@ -291,7 +292,7 @@ def add_rule(
             _require_manager(s, actor)
             _check_names(s, rule)
             if s.exec(select(EscalationRule.id).where(EscalationRule.name == name)).first():
-                raise Conflict(f"a rule named {name!r} exists")
+                raise Conflict(later("a rule named '{name}' exists", name=name))
             if position is None:
                 position = (s.exec(select(func.max(EscalationRule.position))).one() or 0) + 10
             row = EscalationRule(
@@ -305,7 +306,7 @@ def add_rule(
             s.flush()
             return rule_from_row(row)
     except IntegrityError:
-        raise Conflict(f"a rule named {name!r} exists") from None
+        raise Conflict(later("a rule named '{name}' exists", name=name)) from None
 
 
 def set_enabled(db: Database, actor: Actor, name: str, enabled: bool) -> Rule:
@@ -319,7 +320,7 @@ def set_enabled(db: Database, actor: Actor, name: str, enabled: bool) -> Rule:
 def _rule_row(s: Session, name: str) -> EscalationRule:
     row = directory.by_name_or_id(s, EscalationRule, EscalationRule.name, name)
     if row is None:
-        raise NotFound(f"no escalation rule {name!r}")
+        raise NotFound(later("no escalation rule '{name}'", name=name))
     return row
 
 

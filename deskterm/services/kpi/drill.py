@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from ... import clock
 from ...db import Database
+from ...i18n import later
 from ...models import Agent, EventKind, Status, Survey, Ticket, TicketEvent
 from .. import tickets
 from ..auth import Actor
@@ -58,7 +59,7 @@ def tickets_behind(
 ) -> list[tickets.TicketRow]:
     """The tickets a monitor figure counts (at most `limit`, most urgent or oldest first)."""
     if figure.kind not in FIGURES or figure.kind == "csat":
-        raise InvalidInput({"figure": f"one of {', '.join(FIGURES)}"})
+        raise InvalidInput({"figure": later("one of {choices}", choices=", ".join(FIGURES))})
     now = now or clock.now()
     start = day_start(now, timezone)
     T = Ticket

@@ -11,6 +11,7 @@ from sqlalchemy import and_, case, extract, false, func, literal_column, or_, tr
 from sqlmodel import Session, col, select
 
 from ...db import Database
+from ...i18n import later
 from ...models import Agent, AgentStateLog, Category, EventKind, Survey, Team, Ticket, TicketEvent
 from .. import presence
 from ..errors import InvalidInput
@@ -286,5 +287,5 @@ def team_id_of(db: Database, team: str | None) -> int | None:
     with db.read() as s:
         team_id = s.exec(select(Team.id).where(Team.name == team)).first()
     if team_id is None:
-        raise InvalidInput({"team": f"no team named {team!r}"})
+        raise InvalidInput({"team": later("no team named '{team}'", team=team)})
     return team_id

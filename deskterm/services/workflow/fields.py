@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from ...db import Database
+from ...i18n import later
 from ...models import Category, EventKind, Kind, Status, Ticket
 from .. import inputs, sla, tickets
 from ..auth import Actor
@@ -38,7 +39,7 @@ def edit(
     def work(s: Session) -> int:
         t = require_workable(s, actor, number, version, seen)
         if t.status == Status.CLOSED:
-            raise InvalidInput({"status": f"{t.number} is closed: reopen it to edit it"})
+            raise InvalidInput({"status": later("{number} is closed: reopen it to edit it", number=t.number)})
         before = current(s, t)
         _apply_fields(s, t, changes)
         after = current(s, t)
@@ -70,7 +71,7 @@ def _apply_fields(s: Session, t: Ticket, changes: Mapping[str, Any]) -> None:
             setattr(t, key, text)
         elif key == "kind":
             if value not in set(Kind):
-                errors[key] = f"one of {', '.join(Kind)}"
+                errors[key] = later("one of {choices}", choices=", ".join(Kind))
             else:
                 t.kind = value
         elif key in ("impact", "urgency"):
@@ -86,17 +87,17 @@ def _apply_fields(s: Session, t: Ticket, changes: Mapping[str, Any]) -> None:
             value = inputs.key(value)
             cat = s.exec(select(Category).where(Category.path == value)).first() if value else None
             if value and cat is None:
-                errors[key] = f"no category {value!r}"
+                errors[key] = later("no category '{category}'", category=value)
             else:
                 t.category_id = cat.id if cat else None
         elif key == "service_mode":
             if value not in SERVICE_MODES:
-                errors[key] = f"one of {', '.join(SERVICE_MODES)}"
+                errors[key] = later("one of {choices}", choices=", ".join(SERVICE_MODES))
             else:
                 t.service_mode = value
         elif key == "warranty":
             if value not in WARRANTY:
-                errors[key] = f"one of {', '.join(WARRANTY)}"
+                errors[key] = later("one of {choices}", choices=", ".join(WARRANTY))
             else:
                 t.warranty = value
     if errors:

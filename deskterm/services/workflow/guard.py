@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from ...db import Database
+from ...i18n import later
 from ...models import Agent, Category, EventKind, Team, Ticket, TicketEvent
 from .. import inputs, tickets
 from ..auth import Actor
@@ -63,7 +64,7 @@ def required(value: str, field: str, ask: str) -> str:
     """The text a change cannot do without (a resolution, a reason), cleaned; refused when empty."""
     value = inputs.text(value, field)
     if not value:
-        raise InvalidInput({field: f"required: {ask}"})
+        raise InvalidInput({field: later("required: {ask}", ask=ask)})
     return value
 
 
@@ -127,8 +128,13 @@ def check_version(s: Session, t: Ticket, version: int | None, seen: Mapping[str,
     if not diffs:
         diffs = sorted({_EVENT_WORDS.get(kind, kind) for kind, _actor_id in newer})
     raise Conflict(
-        f"{t.number} was changed meanwhile by {', '.join(who) or 'someone'}: {'; '.join(diffs)}. "
-        "Nothing was saved: look at the ticket again and redo your change."
+        later(
+            "{number} was changed meanwhile by {who}: {changes}. "
+            "Nothing was saved: look at the ticket again and redo your change.",
+            number=t.number,
+            who=", ".join(who) or later("someone"),
+            changes="; ".join(diffs),
+        )
     )
 
 

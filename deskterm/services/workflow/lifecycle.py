@@ -11,10 +11,11 @@ from sqlmodel import Session
 
 from ... import clock
 from ...db import Database
+from ...i18n import later
 from ...models import OPEN_STATUSES, PENDING_STATUSES, EventKind, KbArticle, Status, Ticket
 from .. import directory, inputs, notify, sla, tickets
 from ..auth import Actor, require
-from ..errors import InvalidInput, PermissionDenied
+from ..errors import InvalidInput, PermissionDenied, status_words
 from .guard import lock, locked, require_workable, required, write
 from .rights import STATUS_MOVES, require_work
 
@@ -76,7 +77,7 @@ def change_status(
 ) -> int:
     """Move a ticket along the life cycle; an illegal move is refused with the reason."""
     if to not in set(Status):
-        raise InvalidInput({"status": f"one of {', '.join(Status)}"})
+        raise InvalidInput({"status": later("one of {choices}", choices=", ".join(Status))})
     note = inputs.text(note, "note")
 
     def work(s: Session) -> int:
@@ -94,22 +95,33 @@ def change_status(
 
 def _check_move(t: Ticket, to: str, actor: Actor) -> None:
     if to == t.status:
-        raise InvalidInput({"status": f"{t.number} is {t.status} already"})
+        raise InvalidInput(
+            {"status": later("{number} is {status} already", number=t.number, status=status_words(t.status))}
+        )
     if to in STATUS_MOVES[t.status]:
         return
     if to == Status.RESOLVED:
-        reason = "resolve it: a resolution text is required"
+        reason = later("resolve it: a resolution text is required")
     elif to == Status.ASSIGNED:
-        reason = "claim it or assign it to someone"
+        reason = later("claim it or assign it to someone")
     elif t.status == Status.NEW:
-        reason = "claim it or have it assigned first"
+        reason = later("claim it or have it assigned first")
     elif t.status in (Status.RESOLVED, Status.CLOSED) and to in OPEN_STATUSES:
-        reason = "reopen it"
+        reason = later("reopen it")
     elif to == Status.CLOSED:
-        reason = "only a resolved ticket can be closed"
+        reason = later("only a resolved ticket can be closed")
     else:
-        reason = f"{t.status} cannot move to {to}"
-    raise InvalidInput({"status": f"{t.number} is {t.status}: {reason}"})
+        reason = later("{status} cannot move to {to}", status=status_words(t.status), to=status_words(to))
+    raise InvalidInput(
+        {
+            "status": later(
+                "{number} is {status}: {reason}",
+                number=t.number,
+                status=status_words(t.status),
+                reason=reason,
+            )
+        }
+    )
 
 
 def resolve(
@@ -123,12 +135,20 @@ def resolve(
     seen: Mapping[str, Any] | None = None,
 ) -> int:
     """Resolve an open ticket with the resolution text; optionally link the KB article that solved it."""
-    resolution = required(resolution, "resolution", "say how it was solved")
+    resolution = required(resolution, "resolution", later("say how it was solved"))
 
     def work(s: Session) -> int:
         t = require_workable(s, actor, number, version, seen)
         if not t.is_open:
-            raise InvalidInput({"status": f"{t.number} is {t.status}: only an open ticket can be resolved"})
+            raise InvalidInput(
+                {
+                    "status": later(
+                        "{number} is {status}: only an open ticket can be resolved",
+                        number=t.number,
+                        status=status_words(t.status),
+                    )
+                }
+            )
         art = _article(s, article) if article else None
         now = clock.now()
         data = set_status(s, t, Status.RESOLVED, now)
@@ -152,7 +172,7 @@ def resolve(
 def _article(s: Session, ref: str) -> KbArticle:
     art = directory.by_name_or_id(s, KbArticle, KbArticle.external_id, ref)
     if art is None:
-        raise InvalidInput({"article": f"no knowledge-base article {inputs.key(ref)!r}"})
+        raise InvalidInput({"article": later("no knowledge-base article '{ref}'", ref=inputs.key(ref))})
     return art
 
 
@@ -166,16 +186,24 @@ def reopen(
     seen: Mapping[str, Any] | None = None,
 ) -> int:
     """Back to work: from resolved (who may work it), from closed (supervisors only)."""
-    reason = required(reason, "reason", "why is it reopened?")
+    reason = required(reason, "reason", later("why is it reopened?"))
 
     def work(s: Session) -> int:
         t = locked(s, number, version, seen)
         if t.status == Status.CLOSED and not actor.is_supervisor:
-            raise PermissionDenied(f"{t.number} is closed: only a supervisor may reopen it")
+            raise PermissionDenied(
+                later("{number} is closed: only a supervisor may reopen it", number=t.number)
+            )
         require_work(s, actor, t)
         if t.status not in (Status.RESOLVED, Status.CLOSED):
             raise InvalidInput(
-                {"status": f"{t.number} is {t.status}: only resolved or closed tickets reopen"}
+                {
+                    "status": later(
+                        "{number} is {status}: only resolved or closed tickets reopen",
+                        number=t.number,
+                        status=status_words(t.status),
+                    )
+                }
             )
         to = Status.IN_PROGRESS if t.assignee_id else Status.NEW
         now = clock.now()

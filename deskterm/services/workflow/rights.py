@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from ...i18n import later
 from ...models import OPEN_STATUSES, Status, Ticket
 from ..auth import Actor, can, require
 from ..errors import PermissionDenied
@@ -75,5 +76,9 @@ def require_work(s: Session, actor: Actor, t: Ticket) -> None:
     require(s, actor, "tickets.read")
     if not may_work(actor, t.assignee_id, t.team_id):
         raise PermissionDenied(
-            f"{actor.login} may not change {t.number}: only its assignee, its team or a supervisor may"
+            later(
+                "{login} may not change {number}: only its assignee, its team or a supervisor may",
+                login=actor.login,
+                number=t.number,
+            )
         )

@@ -10,10 +10,11 @@ from sqlmodel import Session, select
 
 from ... import clock
 from ...db import Database
+from ...i18n import later
 from ...models import Agent, EventKind, Status, Team
 from .. import inputs, notify, tickets
 from ..auth import Actor, require
-from ..errors import InvalidInput, PermissionDenied
+from ..errors import InvalidInput, PermissionDenied, status_words
 from .guard import bump, locked, write
 from .lifecycle import responded, set_status
 from .rights import may_transfer
@@ -37,9 +38,23 @@ def assign(
         t = locked(s, number, version, seen)
         agent = _agent(s, login)
         if not t.is_open:
-            raise InvalidInput({"status": f"{t.number} is {t.status}: reopen it before assigning it"})
+            raise InvalidInput(
+                {
+                    "status": later(
+                        "{number} is {status}: reopen it before assigning it",
+                        number=t.number,
+                        status=status_words(t.status),
+                    )
+                }
+            )
         if t.assignee_id == agent.id:
-            raise InvalidInput({"assignee": f"{t.number} is assigned to {agent.name} already"})
+            raise InvalidInput(
+                {
+                    "assignee": later(
+                        "{number} is assigned to {name} already", number=t.number, name=agent.name
+                    )
+                }
+            )
         now = clock.now()
         before = t.assignee_id
         t.assignee_id = agent.id
@@ -85,14 +100,30 @@ def transfer(
         t = locked(s, number, version, seen)
         require(s, actor, "tickets.read")
         if not may_transfer(actor, t.assignee_id, t.team_id):
-            raise PermissionDenied(f"{actor.login} may not move {t.number}: it is someone else's ticket")
+            raise PermissionDenied(
+                later(
+                    "{login} may not move {number}: it is someone else's ticket",
+                    login=actor.login,
+                    number=t.number,
+                )
+            )
         if not t.is_open:
-            raise InvalidInput({"status": f"{t.number} is {t.status}: only open tickets are transferred"})
+            raise InvalidInput(
+                {
+                    "status": later(
+                        "{number} is {status}: only open tickets are transferred",
+                        number=t.number,
+                        status=status_words(t.status),
+                    )
+                }
+            )
         now = clock.now()
         if agent:
             target = _agent(s, agent)
             if target.id == t.assignee_id:
-                raise InvalidInput({"to": f"{t.number} is {target.name}'s already"})
+                raise InvalidInput(
+                    {"to": later("{number} is {name}'s already", number=t.number, name=target.name)}
+                )
             t.assignee_id, t.assigned_at = target.id, now
             t.first_assigned_at = t.first_assigned_at or now  # the first pick-up (hand-over time)
             t.team_id = target.team_id or t.team_id
@@ -100,9 +131,11 @@ def transfer(
         else:
             dest = s.exec(select(Team).where(Team.name == team)).first()
             if dest is None:
-                raise InvalidInput({"to": f"no team {team!r}"})
+                raise InvalidInput({"to": later("no team '{team}'", team=team)})
             if dest.id == t.team_id and t.assignee_id is None:
-                raise InvalidInput({"to": f"{t.number} is in {dest.name}'s queue already"})
+                raise InvalidInput(
+                    {"to": later("{number} is in {team}'s queue already", number=t.number, team=dest.name)}
+                )
             t.team_id, t.tier, t.assignee_id, t.assigned_at = dest.id, dest.tier, None, None
             to, where = Status.NEW, dest.name
         data = set_status(s, t, to, now) if to != t.status else bump(t)
@@ -118,9 +151,9 @@ def _agent(s: Session, login: str) -> Agent:
     # FOR SHARE: not deactivated before this transaction commits (PostgreSQL)
     agent = s.exec(select(Agent).where(Agent.login == inputs.key(login)).with_for_update(read=True)).first()
     if agent is None:
-        raise InvalidInput({"agent": f"no agent {login!r}"})
+        raise InvalidInput({"agent": later("no agent '{login}'", login=login)})
     if not agent.active:
-        raise InvalidInput({"agent": f"{agent.login} is deactivated"})
+        raise InvalidInput({"agent": later("{login} is deactivated", login=agent.login)})
     return agent
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from ...db import Database
+from ...i18n import later
 from ...models import Agent, Customer, Device, KbArticle, Ticket, TicketArticle, TicketWatch
 from .. import sla, tickets
 from ..auth import Actor, require
@@ -87,7 +88,7 @@ def watch(db: Database, actor: Actor, number: str, on: bool = True) -> bool:
         require(s, actor, "tickets.read")
         ticket_id = s.exec(select(Ticket.id).where(Ticket.number == number)).first()
         if ticket_id is None:
-            raise NotFound(f"no ticket {number}")
+            raise NotFound(later("no ticket {number}", number=number))
         row = s.get(TicketWatch, (actor.id, ticket_id))
         if on and row is None:
             s.add(TicketWatch(agent_id=actor.id, ticket_id=ticket_id))

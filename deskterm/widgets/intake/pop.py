@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ... import clock
-from ...i18n import _
+from ...i18n import _, _n
 from ...services.customers import CallerPop, DeviceView
 from ...services.intake import IntakeResult
 from ...text import clean, shorten
@@ -78,7 +78,7 @@ class ScreenPop(Static):
         elif r.respond_by is not None:
             text.append(" · " + _("respond by {time}", time=local_time(r.respond_by, settings)))
         if r.outcome == "chased":
-            text.append(" · " + _("chased {n} times", n=r.chase_count))
+            text.append(" · " + _n("chased once", "chased {n} times", r.chase_count))
         text.append("\n")
 
     def _caller(self, text: Text, pop: CallerPop, typed_differs: bool) -> None:

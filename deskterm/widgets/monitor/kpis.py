@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from ...i18n import _
+from ...i18n import _, _n
 from ...services import kpi
 from .live import Cells, FigureTable, duration, percent
 
@@ -41,9 +41,11 @@ def values(k: kpi.Kpis) -> dict[str, str]:
         "sla_missed": percent(k.sla_compliance),
         "reopened": percent(k.reopen_rate) + "  " + _("({n} reopened)", n=k.reopened),
         "csat": (
-            percent(k.csat) + "  " + _("({n} surveys)", n=k.surveys) if k.surveys else _("no surveys yet")
+            percent(k.csat) + "  " + _n("(1 survey)", "({n} surveys)", k.surveys)
+            if k.surveys
+            else _("no surveys yet")
         ),
-        "handle": duration(k.avg_handle_seconds) + "  " + _("({n} calls)", n=k.contacts_handled),
+        "handle": duration(k.avg_handle_seconds) + "  " + _n("(1 call)", "({n} calls)", k.contacts_handled),
     }
 
 

@@ -3,7 +3,6 @@ the scroll stay while the figures move), and Enter on a figure asking for the ti
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from rich.text import Text
@@ -11,10 +10,10 @@ from textual import on
 from textual.message import Message
 from textual.widgets import DataTable
 
+from ...durations import duration as duration  # the monitor prints the report's figures as it does
 from ...services import kpi
 from ...text import cells as cell_width
 from ..table import FastTable
-from ..ticket_format import span
 
 Cells = tuple[Text, ...]
 NARROW = 100  # a screen narrower than this leaves out each table's `NARROW_HIDDEN` columns
@@ -39,11 +38,6 @@ def two_lines(label: str) -> Text:
 
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f} %"
-
-
-def duration(seconds: float | None) -> str:
-    """A time of the report's (handle, resolution, hand-over) as `deskterm report` shows it: 4m 54s."""
-    return "—" if seconds is None else span(timedelta(seconds=seconds), seconds=True)
 
 
 class FigureChosen(Message):
