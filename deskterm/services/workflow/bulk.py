@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ...db import Database
 from ..auth import Actor, require
 from ..errors import Conflict, InvalidInput, NotFound
-from .routing import _agent, assign
+from .routing import active_agent, assign
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ def assign_many(
         raise InvalidInput({"tickets": "mark at least one ticket"})
     with db.read() as s:
         require(s, actor, "tickets.reassign")
-        _agent(s, login)  # an unknown agent is one refusal, not one per ticket
+        active_agent(s, login)  # an unknown agent is one refusal, not one per ticket
     assigned: list[str] = []
     refused: list[tuple[str, str]] = []
     for number, version in marked:

@@ -36,7 +36,7 @@ def assign(
     def work(s: Session) -> int:
         require(s, actor, "tickets.reassign")
         t = locked(s, number, version, seen)
-        agent = _agent(s, login)
+        agent = active_agent(s, login)
         if not t.is_open:
             raise InvalidInput(
                 {
@@ -119,7 +119,7 @@ def transfer(
             )
         now = clock.now()
         if agent:
-            target = _agent(s, agent)
+            target = active_agent(s, agent)
             if target.id == t.assignee_id:
                 raise InvalidInput(
                     {"to": later("{number} is {name}'s already", number=t.number, name=target.name)}
@@ -147,7 +147,7 @@ def transfer(
     return write(db, work)
 
 
-def _agent(s: Session, login: str) -> Agent:
+def active_agent(s: Session, login: str) -> Agent:
     # FOR SHARE: not deactivated before this transaction commits (PostgreSQL)
     agent = s.exec(select(Agent).where(Agent.login == inputs.key(login)).with_for_update(read=True)).first()
     if agent is None:
