@@ -89,6 +89,7 @@ from .parts import (
     resolved_rows,
     slice_tally,
     survey_rows,
+    tally_of,
     team_id_of,
 )
 from .periods import agent_report, rebuild_rollup, report, report_days
@@ -134,6 +135,7 @@ __all__ = [
     "sla_state",
     "slice_tally",
     "survey_rows",
+    "tally_of",
     "team_id_of",
     "tickets_behind",
 ]

@@ -303,7 +303,7 @@ def arrivals(s: Session, slots: list[tuple[datetime, datetime]]) -> list[int]:
         .scalar_subquery()
         for a, b in slots
     ]
-    return list(s.exec(select(*counts)).one())
+    return list(s.execute(sa.select(*counts)).one())
 
 
 def team_id_of(db: Database, team: str | None) -> int | None:
