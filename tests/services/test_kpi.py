@@ -199,7 +199,9 @@ def test_hand_over_is_timed_to_the_first_pick_up(db, desk):
     with db.read() as s:
         first_day = kpi.kpis(kpi.period_tally(s, NOW, NOW + timedelta(hours=1)))
         both_days = kpi.period_tally(s, NOW, frozen.time + timedelta(minutes=1))
-        later = kpi.tally_of(kpi.handover_rows(s, frozen.time - timedelta(hours=1), frozen.time + timedelta(minutes=1)))
+        later = kpi.tally_of(
+            kpi.handover_rows(s, frozen.time - timedelta(hours=1), frozen.time + timedelta(minutes=1))
+        )
     assert first_day.avg_handover_seconds == pytest.approx(22 * 60)  # both tickets, to their first pick-up
     assert (both_days.handovers, both_days.handover_seconds) == (2, pytest.approx(2 * 22 * 60))
     assert later.handovers == 0

@@ -16,7 +16,17 @@ from hypothesis import strategies as st
 from sqlmodel import col, select
 
 from deskterm import clock
-from deskterm.models import Agent, AgentStateLog, Category, EventKind, KpiDay, Survey, Team, Ticket, TicketEvent
+from deskterm.models import (
+    Agent,
+    AgentStateLog,
+    Category,
+    EventKind,
+    KpiDay,
+    Survey,
+    Team,
+    Ticket,
+    TicketEvent,
+)
 from deskterm.services import auth, kpi, presence
 from deskterm.services.kpi import rollup
 from tests.factories import make_agent
@@ -50,7 +60,9 @@ def tickets(draw: st.DrawFn) -> dict:
 
 
 STATES = st.lists(
-    st.tuples(st.integers(0, 3), MINUTES, st.integers(1, 900), st.sampled_from(["on_call", "after_call", "away"])),
+    st.tuples(
+        st.integers(0, 3), MINUTES, st.integers(1, 900), st.sampled_from(["on_call", "after_call", "away"])
+    ),
     max_size=8,
 )
 CHANGES = st.lists(
@@ -77,7 +89,11 @@ def _at(window: datetime, minutes: int) -> datetime:
 
 
 def _event(s, ticket: Ticket, kind: str, at: datetime, actor: int | None, data: dict | None = None) -> None:  # type: ignore[no-untyped-def]
-    s.add(TicketEvent(ticket_id=ticket.id, actor_id=actor, at=at, kind=kind, data=json.dumps(data) if data else ""))
+    s.add(
+        TicketEvent(
+            ticket_id=ticket.id, actor_id=actor, at=at, kind=kind, data=json.dumps(data) if data else ""
+        )
+    )
 
 
 def _insert(db, refs: dict, agents: list[int], window: datetime, drawn: list[dict], states) -> list[int]:  # type: ignore[no-untyped-def]
@@ -98,7 +114,9 @@ def _insert(db, refs: dict, agents: list[int], window: datetime, drawn: list[dic
                 is_open=d["open"],
                 status="assigned" if d["open"] else "resolved",
                 resolve_by=created + timedelta(minutes=d["due"]) if d["due"] is not None else None,
-                first_assigned_at=created + timedelta(minutes=d["picked"]) if d["picked"] is not None else None,
+                first_assigned_at=created + timedelta(minutes=d["picked"])
+                if d["picked"] is not None
+                else None,
             )
             s.add(t)
             s.flush()
@@ -166,7 +184,11 @@ def _same(a: kpi.Tally, b: kpi.Tally) -> None:
     }
     for agent in agents:
         x, y = a.agents.get(agent, kpi.AgentTally()), b.agents.get(agent, kpi.AgentTally())
-        assert all(close(getattr(x, f.name), getattr(y, f.name)) for f in fields(kpi.AgentTally)), (agent, x, y)
+        assert all(close(getattr(x, f.name), getattr(y, f.name)) for f in fields(kpi.AgentTally)), (
+            agent,
+            x,
+            y,
+        )
 
 
 def _compare(db, actor, window: datetime, periods, refs: dict) -> None:  # type: ignore[no-untyped-def]
@@ -191,7 +213,11 @@ def _compare(db, actor, window: datetime, periods, refs: dict) -> None:  # type:
 @settings(
     max_examples=12,
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
 )
 @given(
     drawn=st.lists(tickets(), max_size=12),
@@ -209,7 +235,9 @@ def test_the_rollup_gives_the_direct_figures(db, drawn, states, changes, periods
         for i in range(4):
             make_agent(db, f"roll{i}", role="supervisor" if i == 0 else "engineer", team="Service Desk")
         with db.read() as s:
-            rows = s.exec(select(Agent).where(col(Agent.login).startswith("roll")).order_by(col(Agent.id))).all()
+            rows = s.exec(
+                select(Agent).where(col(Agent.login).startswith("roll")).order_by(col(Agent.id))
+            ).all()
     agents = [a.id for a in rows]
     actor = auth.actor_from(rows[0], None)
     window = BASE + timedelta(days=3 * next(_windows))

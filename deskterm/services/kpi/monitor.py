@@ -113,9 +113,11 @@ class Monitor:
         with self.db.read() as s:
             require_supervisor(s, self.actor)
             if self.book is None:
-                rows = s.execute(book_query(s).where(col(Ticket.is_open) == true())).all()
+                rows = s.execute(book_query(s).where(col(Ticket.is_open) == true())).tuples()
                 self.book = OpenBook()
-                self.book.load((row.id, key) for row in rows if (key := book_key(row)) is not None)
+                self.book.load(
+                    (i, (team, st, agent, due, made)) for i, team, st, agent, due, made, _open in rows
+                )
             else:
                 ids = sorted(set(changed))
                 for i in range(0, len(ids), 500):

@@ -27,9 +27,10 @@ def _seconds(s: Session, start: Any, end: Any) -> Any:
 
 
 def epoch(s: Session, column: Any) -> Any:
+    """Seconds since 1970 as a float (PostgreSQL's numeric cast: no Decimal per row)."""
     if s.get_bind().dialect.name == "sqlite":
         return (func.julianday(column) - 2440587.5) * 86400.0
-    return extract("epoch", column)
+    return sa.cast(extract("epoch", column), sa.Float)
 
 
 def _flag(column: Any) -> Any:

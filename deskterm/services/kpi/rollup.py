@@ -49,6 +49,7 @@ from ...models import (
     Ticket,
     TicketEvent,
 )
+from ..errors import Conflict
 from .figures import AgentTally, Tally, day_start, hours_of_day
 from .parts import SLICE_PARTS, arrivals, contacts_rows
 
@@ -254,7 +255,7 @@ def rebuild(
         with db.write() as s:
             held = _state(s)
             if held is None or held.covered_until != until or held.timezone != timezone:
-                raise RuntimeError("the rollup was started afresh meanwhile")
+                raise Conflict("the KPI rollup was started afresh meanwhile: run report rebuild again")
             for day in batch:
                 compute_day(s, day, timezone)
             held.covered_from = batch[0]
