@@ -127,20 +127,17 @@ def compute_day(s: Session, day: datetime, timezone: str) -> None:
     """Write one day's rows (replacing any): its slice_rows, and its tickets created per hour."""
     end = next_day(day, timezone)
     s.exec(delete(KpiDay).where(col(KpiDay.day) == day))
-    rows = []
+    sums: dict[tuple[int | None, int | None, bool], AgentTally] = {}  # one row per team, agent
     for part in SLICE_PARTS:
+        of_agent = part is contacts_rows
         for team_id, agent_id, t in part(s, day, end):
-            values = {name: getattr(t, name) for name in SUMS}
-            of_agent = part is contacts_rows
-            rows.append(
-                {
-                    "day": day,
-                    "team_id": None if of_agent else team_id,
-                    "agent_id": agent_id,
-                    "of_agent": of_agent,
-                    **values,
-                }
-            )
+            key = (None if of_agent else team_id, agent_id, of_agent)
+            sums.setdefault(key, AgentTally()).add(t)
+    rows = [
+        {"day": day, "team_id": team_id, "agent_id": agent_id, "of_agent": of_agent}
+        | {name: getattr(t, name) for name in SUMS}
+        for (team_id, agent_id, of_agent), t in sums.items()
+    ]
     if rows:
         s.execute(sa.insert(KpiDay), rows)
     hours = hours_of_day(day)
