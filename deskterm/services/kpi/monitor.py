@@ -113,7 +113,7 @@ class Monitor:
         with self.db.read() as s:
             require_supervisor(s, self.actor)
             if self.book is None:
-                rows = s.execute(book_query(s).where(col(Ticket.is_open) == true())).tuples()
+                rows = s.execute(book_query(s).where(col(Ticket.is_open) == true())).all()
                 self.book = OpenBook()
                 self.book.load(
                     (i, (team, st, agent, due, made)) for i, team, st, agent, due, made, _open in rows
