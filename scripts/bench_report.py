@@ -95,7 +95,7 @@ def bench(url: str, history: bool = True) -> None:
     for _ in range(7):
         monitor = kpi.Monitor(db, actor, timezone=TZ)
         started = time.perf_counter()
-        view = monitor.refresh(now=now)
+        monitor.refresh(now=now)
         loads.append((time.perf_counter() - started) * 1000)
     print(f"monitor first load: {statistics.median(loads):.0f} ms (median of 7; target ≤ 200)")
     clock.set_clock(None)
