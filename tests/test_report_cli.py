@@ -8,8 +8,11 @@ import json
 import os
 
 import pytest
+from sqlalchemy import func
+from sqlmodel import select
 
 from deskterm.cli.report import AGENT_COLUMNS, KPI_COLUMNS
+from deskterm.models import TicketEvent
 from deskterm.services import tickets, workflow
 from tests.factories import make_agent, make_ticket
 from tests.test_cli import run
@@ -87,3 +90,16 @@ def test_rebuild_then_report_from_the_rollup(sqlite_db, home):
     day = (three_days_ago - timedelta(days=1)).date().isoformat()
     got = run("--db", url, "report", "kpi", "--as", "sue", "--from", day, "--format", "json", env=home)
     assert json.loads(got.stdout)["calls_logged"] == 2
+
+
+def test_the_watcher_folds_the_event_log_into_the_rollup(sqlite_db, home):
+    from deskterm.models import KpiRollup
+
+    op = make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1)
+    make_ticket(sqlite_db, op, "Printer jams")
+    got = run("--db", str(sqlite_db.engine.url), "watch", "--once", env=home)
+    assert got.returncode == 0, got.stderr
+    with sqlite_db.read() as s:
+        state = s.get(KpiRollup, 1)
+        top = s.exec(select(func.max(TicketEvent.id))).one()
+    assert state is not None and state.event_id == top
