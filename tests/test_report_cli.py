@@ -8,8 +8,11 @@ import json
 import os
 
 import pytest
+from sqlalchemy import func
+from sqlmodel import select
 
 from deskterm.cli.report import AGENT_COLUMNS, KPI_COLUMNS
+from deskterm.models import TicketEvent
 from deskterm.services import tickets, workflow
 from tests.factories import make_agent, make_ticket
 from tests.test_cli import run
@@ -62,3 +65,41 @@ def test_report_refusals(sqlite_db, home):
     assert late.returncode == 2
     team = run("--db", url, "report", "agents", "--as", "sue", "--team", "Nobody", env=home)
     assert team.returncode == 2 and "no team" in team.stderr
+
+
+def test_rebuild_then_report_from_the_rollup(sqlite_db, home):
+    from datetime import timedelta
+
+    from deskterm import clock
+
+    make_agent(sqlite_db, "sue", role="supervisor")
+    op = make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1)
+    three_days_ago = clock.now() - timedelta(days=3)
+    clock.set_clock(clock.FrozenClock(three_days_ago))
+    try:
+        for summary in ("Printer jams", "VPN drops"):
+            make_ticket(sqlite_db, op, summary)
+    finally:
+        clock.set_clock(None)
+    url = str(sqlite_db.engine.url)
+    refused = run("--db", url, "report", "rebuild", "--as", "olga", env=home)
+    assert refused.returncode != 0
+    got = run("--db", url, "report", "rebuild", "--as", "sue", env=home)
+    assert got.returncode == 0, got.stderr
+    assert "the rollup holds 3 days" in got.stderr  # the tickets' day, the day after, yesterday
+    day = (three_days_ago - timedelta(days=1)).date().isoformat()
+    got = run("--db", url, "report", "kpi", "--as", "sue", "--from", day, "--format", "json", env=home)
+    assert json.loads(got.stdout)["calls_logged"] == 2
+
+
+def test_the_watcher_folds_the_event_log_into_the_rollup(sqlite_db, home):
+    from deskterm.models import KpiRollup
+
+    op = make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1)
+    make_ticket(sqlite_db, op, "Printer jams")
+    got = run("--db", str(sqlite_db.engine.url), "watch", "--once", env=home)
+    assert got.returncode == 0, got.stderr
+    with sqlite_db.read() as s:
+        state = s.get(KpiRollup, 1)
+        top = s.exec(select(func.max(TicketEvent.id))).one()
+    assert state is not None and state.event_id == top

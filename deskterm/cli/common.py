@@ -244,10 +244,10 @@ class progress:  # used like a function: `with progress() as bar:`
     """A rich progress bar on stderr fed by services' (stage, done, total) callbacks."""
 
     def __enter__(self) -> progress:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.progress: Progress = Progress(
-            "[progress.description]{task.description}",
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),

@@ -13,6 +13,7 @@ from ..text import clean
 from .common import UtcLog, open_db, settings, user_errors
 
 app = typer.Typer()
+FOLD_EVERY = 60.0  # seconds: how often the watcher folds the event log into the KPI rollup
 
 
 @app.command("watch")
@@ -28,7 +29,7 @@ def watch(
 ) -> None:
     """Apply the escalation rules on a short interval until stopped (Ctrl+C ends it cleanly)."""
     from .. import clock
-    from ..services import escalation, notify
+    from ..services import escalation, kpi, notify
 
     handler = logging.StreamHandler()
     handler.setFormatter(UtcLog("%(asctime)s %(levelname)s %(message)s"))
@@ -52,11 +53,15 @@ def watch(
         limit,
         "" if once else "; Ctrl+C stops",
     )
+    folded = -FOLD_EVERY
     try:
         while not stop.is_set():
             started = time.perf_counter()
             now = clock.now()
             try:
+                if started - folded >= FOLD_EVERY:  # the reports' rollup (services/kpi/rollup.py)
+                    kpi.catch_up(database, cfg.timezone, now)
+                    folded = started
                 scope = escalation.plan_scope(database, now)
                 report = escalation.run_pass(
                     database,

@@ -14,6 +14,7 @@ from .desk import (
     Survey,
 )
 from .kb import KbArticle, KbArticleStatement, KbRevision, KbStatement, KbSynonym, TicketArticle
+from .rollup import KpiDay, KpiHour, KpiRollup
 from .ticket import (
     OPEN_STATUSES,
     PENDING_STATUSES,
@@ -53,6 +54,9 @@ __all__ = [
     "KbStatement",
     "KbSynonym",
     "Kind",
+    "KpiDay",
+    "KpiHour",
+    "KpiRollup",
     "LoginAttempt",
     "Notification",
     "Organisation",

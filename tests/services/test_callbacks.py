@@ -60,7 +60,7 @@ def test_fixed_with_survey_closes_and_counts(db, desk):
     assert (survey.attitude, survey.speed, survey.comment) == (1, 4, "快")
     assert t.closed_at == NOW + timedelta(minutes=5) and not t.is_open
     with db.read() as s:
-        figures = kpi.kpis(kpi.survey_part(s, NOW, NOW + timedelta(hours=1)))
+        figures = kpi.kpis(kpi.tally_of(kpi.survey_rows(s, NOW, NOW + timedelta(hours=1))))
     assert figures.surveys == 1 and figures.csat == pytest.approx(3 / 4)
     with pytest.raises(Conflict):  # recorded already: nobody records it twice
         callbacks.record_fixed(db, desk["sup"], desk["a"], None)

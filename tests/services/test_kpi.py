@@ -199,7 +199,9 @@ def test_hand_over_is_timed_to_the_first_pick_up(db, desk):
     with db.read() as s:
         first_day = kpi.kpis(kpi.period_tally(s, NOW, NOW + timedelta(hours=1)))
         both_days = kpi.period_tally(s, NOW, frozen.time + timedelta(minutes=1))
-        later = kpi.handover_part(s, frozen.time - timedelta(hours=1), frozen.time + timedelta(minutes=1))
+        later = kpi.tally_of(
+            kpi.handover_rows(s, frozen.time - timedelta(hours=1), frozen.time + timedelta(minutes=1))
+        )
     assert first_day.avg_handover_seconds == pytest.approx(22 * 60)  # both tickets, to their first pick-up
     assert (both_days.handovers, both_days.handover_seconds) == (2, pytest.approx(2 * 22 * 60))
     assert later.handovers == 0
@@ -352,7 +354,7 @@ def test_average_handle_time_is_talk_and_wrap_up_per_call_handled(db, desk):
     presence.publish(db, eng, presence.AWAY, reason="lunch", at=start + timedelta(seconds=600))
     period = (NOW, frozen.time)
     with db.read() as s:
-        t = kpi.contacts_part(s, *period)
+        t = kpi.tally_of(kpi.contacts_rows(s, *period))
     assert (t.contacts, t.talk_seconds, t.acw_seconds) == (2, pytest.approx(360), pytest.approx(80))
     figures, tally = kpi.report(db, desk["sup"], *period)
     assert figures.contacts_handled == 2 and figures.avg_handle_seconds == pytest.approx(220)

@@ -20,6 +20,7 @@ from ..auth import Actor
 from .book import OpenBook, book_key, book_query
 from .figures import OPEN, AgentTally, Kpis, Tally, aht, day_start, hours_of_day, kpis, require_supervisor
 from .parts import arrivals, reopened_since_part, slice_tally
+from .rollup import SETTLE, hour_arrivals
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class Monitor:
 
     Not thread-safe: one caller at a time (the screen never runs two refreshes at once)."""
 
-    SETTLE = timedelta(minutes=2)  # an hour's settled parts are final this long after it ends
+    SETTLE = SETTLE  # an hour's settled parts are final this long after it ends
 
     def __init__(
         self,
@@ -93,7 +94,9 @@ class Monitor:
         self.presence_timeout = presence_timeout
         self.book: OpenBook | None = None
         self._day: datetime | None = None
-        self._hours: dict[datetime, Tally] = {}  # today's settled hours
+        self._settled = Tally()  # today's settled hours, [day start, _settled_until)
+        self._settled_until = datetime.fromtimestamp(0, UTC)
+        self._calls: dict[datetime, int] = {}  # tickets created in each of today's hours
         self._last_week: list[int] = []
 
     def reload(self) -> None:
@@ -112,7 +115,9 @@ class Monitor:
             if self.book is None:
                 rows = s.execute(book_query(s).where(col(Ticket.is_open) == true())).all()
                 self.book = OpenBook()
-                self.book.load((row.id, key) for row in rows if (key := book_key(row)) is not None)
+                self.book.load(
+                    (i, (team, st, agent, due, made)) for i, team, st, agent, due, made, _open in rows
+                )
             else:
                 ids = sorted(set(changed))
                 for i in range(0, len(ids), 500):
@@ -196,23 +201,23 @@ class Monitor:
         )
 
     def _today(self, s: Session, now: datetime) -> tuple[Tally, list[int]]:
-        """Today's period figures: settled hours from the cache; the current hour and what became
-        of today's calls read now."""
+        """Today's period figures: the settled hours' tally kept (extended as hours settle, read
+        as one range), the unsettled hours and what became of today's calls read now."""
         start = day_start(now, self.timezone)
         if start != self._day:
-            self._day, self._hours = start, {}
-            self._last_week = arrivals(s, hours_of_day(start - timedelta(days=7)))
-        total, per_hour = Tally(), []
-        for a, b in hours_of_day(start):
-            if a >= now:
-                per_hour.append(0)
-                continue
-            part = self._hours.get(a)
-            if part is None:
-                part = slice_tally(s, a, min(b, now))
-                if b + self.SETTLE <= now:
-                    self._hours[a] = part
-            per_hour.append(part.calls)
-            total.add(part)
+            self._day, self._settled, self._settled_until, self._calls = start, Tally(), start, {}
+            self._last_week = hour_arrivals(s, hours_of_day(start - timedelta(days=7)), self.timezone)
+        hours = hours_of_day(start)
+        settle = max([b for _a, b in hours if b + self.SETTLE <= now], default=start)
+        if settle > self._settled_until:
+            newly = [(a, b) for a, b in hours if self._settled_until <= a < settle]
+            self._settled.add(slice_tally(s, self._settled_until, settle))
+            self._calls.update(zip([a for a, _b in newly], arrivals(s, newly), strict=True))
+            self._settled_until = settle
+        live = [(a, min(b, now)) for a, b in hours if self._settled_until <= a < now]
+        total = Tally().add(self._settled)
+        if live:
+            total.add(slice_tally(s, self._settled_until, now))
+            self._calls.update(zip([a for a, _b in live], arrivals(s, live), strict=True))
         total.add(reopened_since_part(s, start, now))
-        return total, per_hour
+        return total, [self._calls.get(a, 0) if a < now else 0 for a, _b in hours]

@@ -17,6 +17,9 @@ from .. import presence
 from ..errors import InvalidInput
 from .figures import RATINGS, SATISFIED, AgentTally, Tally
 
+# A part of a slice's tally: (the team it counts for, the agent it is credited to, the sums).
+Rows = list[tuple[int | None, int | None, AgentTally]]
+
 
 def _seconds(s: Session, start: Any, end: Any) -> Any:
     if s.get_bind().dialect.name == "sqlite":
@@ -25,9 +28,10 @@ def _seconds(s: Session, start: Any, end: Any) -> Any:
 
 
 def epoch(s: Session, column: Any) -> Any:
+    """Seconds since 1970 as a float (PostgreSQL's numeric cast: no Decimal per row)."""
     if s.get_bind().dialect.name == "sqlite":
         return (func.julianday(column) - 2440587.5) * 86400.0
-    return extract("epoch", column)
+    return sa.cast(extract("epoch", column), sa.Float)
 
 
 def _flag(column: Any) -> Any:
@@ -53,13 +57,14 @@ def _first_line() -> Any:
     return or_(col(Ticket.category_id).is_(None), col(Ticket.category_id).not_in(not_first_line))
 
 
-def created_part(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Tally:
+def created_rows(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Rows:
     """Calls logged and first-contact resolutions (fields fixed at intake) by who logged them, and
     how many of those calls are still open now."""
     fc = col(Ticket.first_contact) == true()
     first_line = _first_line()
     rows = s.execute(
         sa.select(
+            col(Ticket.team_id),
             col(Ticket.created_by_id),
             func.count(),
             _count(fc),
@@ -68,11 +73,11 @@ def created_part(s: Session, start: datetime, end: datetime, team_id: int | None
             _count(and_(fc, first_line)),
         )
         .where(*_team([col(Ticket.created_at) >= start, col(Ticket.created_at) < end], team_id))
-        .group_by(col(Ticket.created_by_id))
+        .group_by(col(Ticket.team_id), col(Ticket.created_by_id))
     ).all()
-    t = Tally()
-    for agent_id, calls, fc_n, still_open, fl_calls, fl_fc in rows:
-        t.credit(
+    return [
+        (
+            team,
             agent_id,
             AgentTally(
                 calls=calls,
@@ -82,7 +87,8 @@ def created_part(s: Session, start: datetime, end: datetime, team_id: int | None
                 first_line_fc=fl_fc or 0,
             ),
         )
-    return t
+        for team, agent_id, calls, fc_n, still_open, fl_calls, fl_fc in rows
+    ]
 
 
 def reopened_since_part(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Tally:
@@ -125,12 +131,13 @@ def resolutions(start: datetime, end: datetime) -> list[Any]:
     return [event_kind(EventKind.RESOLVED), col(TicketEvent.at) >= start, col(TicketEvent.at) < end]
 
 
-def resolved_part(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Tally:
+def resolved_rows(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Rows:
     """Resolutions in the period, from the event log (a later reopen does not undo them): time to
     resolve and SLA met, by the agent who resolved."""
     met, due = in_sla()
     rows = s.execute(
         sa.select(
+            col(Ticket.team_id),
             col(TicketEvent.actor_id),
             func.count(),
             func.sum(_seconds(s, Ticket.created_at, TicketEvent.at)),
@@ -140,11 +147,11 @@ def resolved_part(s: Session, start: datetime, end: datetime, team_id: int | Non
         .select_from(TicketEvent)
         .join(Ticket, col(Ticket.id) == TicketEvent.ticket_id)
         .where(*_team(resolutions(start, end), team_id))
-        .group_by(col(TicketEvent.actor_id))
+        .group_by(col(Ticket.team_id), col(TicketEvent.actor_id))
     ).all()
-    t = Tally()
-    for agent_id, n, secs, sla_met, sla_due in rows:
-        t.credit(
+    return [
+        (
+            team,
             agent_id,
             AgentTally(
                 resolved=n,
@@ -153,10 +160,11 @@ def resolved_part(s: Session, start: datetime, end: datetime, team_id: int | Non
                 sla_due=sla_due or 0,
             ),
         )
-    return t
+        for team, agent_id, n, secs, sla_met, sla_due in rows
+    ]
 
 
-def handover_part(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Tally:
+def handover_rows(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Rows:
     """First pick-ups by an agent in the period (not first-contact resolutions): intake → second
     line. A later reassignment does not move the first pick-up."""
     where = [
@@ -164,15 +172,19 @@ def handover_part(s: Session, start: datetime, end: datetime, team_id: int | Non
         col(Ticket.first_assigned_at) < end,
         col(Ticket.first_contact) == false(),
     ]
-    n, secs = s.exec(
-        select(func.count(), func.sum(_seconds(s, Ticket.created_at, Ticket.first_assigned_at))).where(
-            *_team(where, team_id)
-        )
-    ).one()
-    return Tally(handovers=n, handover_seconds=max(float(secs or 0), 0.0))
+    secs = func.sum(_seconds(s, Ticket.created_at, Ticket.first_assigned_at))
+    rows = s.execute(
+        sa.select(col(Ticket.team_id), func.count(), secs)
+        .where(*_team(where, team_id))
+        .group_by(col(Ticket.team_id))
+    ).all()
+    return [
+        (team, None, AgentTally(handovers=n, handover_seconds=max(float(sec or 0), 0.0)))
+        for team, n, sec in rows
+    ]
 
 
-def survey_part(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Tally:
+def survey_rows(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Rows:
     """Surveys taken in the period; credited to the ticket's assignee."""
     ratings = [getattr(Survey, r) for r in RATINGS]
     satisfied: Any = sum(case((col(r) <= SATISFIED, 1), else_=0) for r in ratings)
@@ -180,40 +192,42 @@ def survey_part(s: Session, start: datetime, end: datetime, team_id: int | None 
     where = [col(Survey.created_at) >= start, col(Survey.created_at) < end]
     if team_id is not None:
         where.append(col(Ticket.team_id) == team_id)
-    rows = s.exec(
-        select(Ticket.assignee_id, func.count(), func.sum(satisfied), func.sum(score))
+    rows = s.execute(
+        sa.select(
+            col(Ticket.team_id), col(Ticket.assignee_id), func.count(), func.sum(satisfied), func.sum(score)
+        )
         .select_from(Survey)
         .join(Ticket, col(Ticket.id) == Survey.ticket_id)
         .where(*where)
-        .group_by(col(Ticket.assignee_id))
+        .group_by(col(Ticket.team_id), col(Ticket.assignee_id))
     ).all()
-    t = Tally()
-    for agent_id, n, sat, sc in rows:
-        t.credit(
-            agent_id, AgentTally(surveys=n, satisfied=sat or 0, answers=n * len(RATINGS), score_sum=sc or 0)
+    return [
+        (
+            team,
+            agent_id,
+            AgentTally(surveys=n, satisfied=sat or 0, answers=n * len(RATINGS), score_sum=sc or 0),
         )
-    return t
+        for team, agent_id, n, sat, sc in rows
+    ]
 
 
-def reopened_part(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Tally:
+def reopened_rows(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Rows:
     """Reopens in the period (the partial index ix_ticket_event_reopened), by the ticket's assignee."""
     where = [event_kind(EventKind.REOPENED), col(TicketEvent.at) >= start, col(TicketEvent.at) < end]
     rows = s.exec(
-        select(Ticket.assignee_id, func.count())
+        select(Ticket.team_id, Ticket.assignee_id, func.count())
         .select_from(TicketEvent)
         .join(Ticket, col(Ticket.id) == TicketEvent.ticket_id)
         .where(*_team(where, team_id))
-        .group_by(col(Ticket.assignee_id))
+        .group_by(col(Ticket.team_id), col(Ticket.assignee_id))
     ).all()
-    t = Tally()
-    for agent_id, n in rows:
-        t.credit(agent_id, AgentTally(reopened=n))
-    return t
+    return [(team, agent_id, AgentTally(reopened=n)) for team, agent_id, n in rows]
 
 
-def contacts_part(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Tally:
+def contacts_rows(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Rows:
     """Calls handled and their talk and after-call work, from the consoles' state log (states that
-    ended in the period, so a past period is final; ix_agent_state_log_kpi), by agent."""
+    ended in the period, so a past period is final; ix_agent_state_log_kpi), by agent (and the
+    agent's team)."""
     L = AgentStateLog
     handled = and_(col(L.state) == presence.ON_CALL, col(L.handled) == true())
     secs = _seconds(s, L.started_at, L.ended_at)
@@ -223,20 +237,23 @@ def contacts_part(s: Session, start: datetime, end: datetime, team_id: int | Non
         col(L.state).in_((presence.ON_CALL, presence.AFTER_CALL)),
     ]
     if team_id is not None:
-        where.append(col(L.agent_id).in_(select(Agent.id).where(col(Agent.team_id) == team_id)))
-    rows = s.exec(
-        select(
-            L.agent_id,
+        where.append(col(Agent.team_id) == team_id)
+    rows = s.execute(
+        sa.select(
+            col(Agent.team_id),
+            col(L.agent_id),
             _count(handled),
             func.sum(case((handled, secs), else_=0.0)),
             func.sum(case((col(L.state) == presence.AFTER_CALL, secs), else_=0.0)),
         )
+        .select_from(L)
+        .join(Agent, col(Agent.id) == L.agent_id, isouter=True)
         .where(*where)
-        .group_by(col(L.agent_id))
+        .group_by(col(Agent.team_id), col(L.agent_id))
     ).all()
-    t = Tally()
-    for agent_id, n, talk, acw in rows:
-        t.credit(
+    return [
+        (
+            team,
             agent_id,
             AgentTally(
                 contacts=n or 0,
@@ -244,15 +261,16 @@ def contacts_part(s: Session, start: datetime, end: datetime, team_id: int | Non
                 acw_seconds=max(float(acw or 0), 0.0),
             ),
         )
-    return t
+        for team, agent_id, n, talk, acw in rows
+    ]
 
 
 # A period's tally is the sum over its slices (days for the reports, hours for the monitor) of
 # SLICE_PARTS, which do not change once a slice is past (so the monitor keeps today's settled
 # hours; `still_open` excepted, which it counts from its open tickets), plus reopened_since_part,
 # read once for the whole period (its range runs to now). The reports and the monitor both add
-# exactly these.
-SLICE_PARTS = (created_part, resolved_part, handover_part, survey_part, reopened_part, contacts_part)
+# exactly these; the reports' daily rollup (rollup.py) keeps each day's slice_rows.
+SLICE_PARTS = (created_rows, resolved_rows, handover_rows, survey_rows, reopened_rows, contacts_rows)
 
 
 def period_tally(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Tally:
@@ -260,13 +278,22 @@ def period_tally(s: Session, start: datetime, end: datetime, team_id: int | None
     return slice_tally(s, start, end, team_id).add(reopened_since_part(s, start, end, team_id))
 
 
+def slice_rows(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Rows:
+    """The additive parts of one slice, by (team, agent credited): the rollup's rows of a day."""
+    return [row for part in SLICE_PARTS for row in part(s, start, end, team_id)]
+
+
+def tally_of(rows: Rows) -> Tally:
+    t = Tally()
+    for _team_id, agent_id, part in rows:
+        t.credit(agent_id, part)
+    return t
+
+
 def slice_tally(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Tally:
     """The additive parts of one slice of a period (an hour of the monitor's day; a day, for the
     reports' progress)."""
-    t = Tally()
-    for part in SLICE_PARTS:
-        t.add(part(s, start, end, team_id))
-    return t
+    return tally_of(slice_rows(s, start, end, team_id))
 
 
 def arrivals(s: Session, slots: list[tuple[datetime, datetime]]) -> list[int]:
@@ -278,7 +305,7 @@ def arrivals(s: Session, slots: list[tuple[datetime, datetime]]) -> list[int]:
         .scalar_subquery()
         for a, b in slots
     ]
-    return list(s.exec(select(*counts)).one())
+    return list(s.execute(sa.select(*counts)).one())
 
 
 def team_id_of(db: Database, team: str | None) -> int | None:
