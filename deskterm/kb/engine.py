@@ -65,7 +65,7 @@ class Postings:
     keeps the lists end to end in the snapshot's bytes and cuts a term's list out the first time
     it is read, so loading makes no object per term."""
 
-    __slots__ = ("_lists", "_spans", "_offsets", "_flat")
+    __slots__ = ("_flat", "_lists", "_offsets", "_spans")
 
     def __init__(self) -> None:
         self._lists: defaultdict[str, PostingList] = defaultdict(_new_postings)
@@ -74,7 +74,9 @@ class Postings:
         self._flat: tuple[memoryview, ...] = ()  # doc ids, weights, body weights: 4-byte items
 
     @classmethod
-    def flat(cls, terms: list[str], offsets: array, flat: tuple[memoryview, memoryview, memoryview]) -> Postings:
+    def flat(
+        cls, terms: list[str], offsets: array, flat: tuple[memoryview, memoryview, memoryview]
+    ) -> Postings:
         post = cls()
         post._spans = dict(zip(terms, range(len(terms)), strict=True))
         post._offsets, post._flat = offsets, flat

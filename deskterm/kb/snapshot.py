@@ -70,7 +70,10 @@ def dump(index: KbIndex) -> bytes:
         # most words are their own term: only the others
         "stemmed": {w: t for w, t in index._surface.items() if w != t},
     }
-    arrays = {"scores": array("d", (m.score for m in alive)), "lens": array("I", (n for m in alive for n in m.lens))}
+    arrays: dict[str, array] = {
+        "scores": array("d", (m.score for m in alive)),
+        "lens": array("I", (n for m in alive for n in m.lens)),
+    }
     for name in _CODED:  # few distinct values: each article gets the number of its value
         values: dict[str, int] = {}
         arrays[name] = array("I", (values.setdefault(getattr(m, name), len(values)) for m in alive))
@@ -129,10 +132,17 @@ def _from_parts(header: dict[str, Any], raw: dict[str, memoryview], synonyms: Sy
         raise CorruptSnapshot(f"snapshot format {header['format']}, expected {FORMAT}")
     keys, terms = header["keys"], header["terms"]
     n = len(keys)
-    scores, lens, offsets = (_numbers(raw, k, c) for k, c in (("scores", "d"), ("lens", "I"), ("offsets", "I")))
+    scores, lens, offsets = (
+        _numbers(raw, k, c) for k, c in (("scores", "d"), ("lens", "I"), ("offsets", "I"))
+    )
     coded = [[header[name][v] for v in _numbers(raw, name, "I")] for name in _CODED]
     flat = (raw["ids"], raw["ws"], raw["wb"])
-    if len(header["titles"]) != n or len(scores) != n or len(lens) != 2 * n or any(len(c) != n for c in coded):
+    if (
+        len(header["titles"]) != n
+        or len(scores) != n
+        or len(lens) != 2 * n
+        or any(len(c) != n for c in coded)
+    ):
         raise CorruptSnapshot("the articles' fields differ in number")
     postings = len(flat[0]) // 4
     if len(offsets) != len(terms) + 1 or offsets[0] != 0 or offsets[-1] != postings:

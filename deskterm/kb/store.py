@@ -524,9 +524,9 @@ def read_index(db: Database, key: str) -> SavedIndex | None:
     """The saved index if it was made under `key` (the same code and synonyms), else None."""
     with db.read() as s:
         row = s.execute(
-            select(col(KbIndexSnapshot.data), col(KbIndexSnapshot.newest), col(KbIndexSnapshot.articles)).where(
-                col(KbIndexSnapshot.key) == key
-            )
+            select(
+                col(KbIndexSnapshot.data), col(KbIndexSnapshot.newest), col(KbIndexSnapshot.articles)
+            ).where(col(KbIndexSnapshot.key) == key)
         ).first()
     return None if row is None else SavedIndex(bytes(row.data), row.newest, row.articles)
 

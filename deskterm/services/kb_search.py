@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypedDict, Unpack
@@ -88,10 +89,9 @@ class KbSearcher:
                 self.generation += 1
             self.ready.set()
             if save is not None:
-                try:
+                # failing (another process saved at the same moment, no right to): built next time
+                with suppress(SQLAlchemyError):
                     store.save_index(self.db, key, save)
-                except SQLAlchemyError:
-                    pass  # another process saved at the same moment, or no right to: built next time
         memory.keep()  # the index stays until the next build
 
     def _load(self, key: str, synonyms: Synonyms) -> tuple[KbIndex, datetime | None, int] | None:
