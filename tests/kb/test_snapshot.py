@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from pathlib import Path
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -14,34 +14,19 @@ from hypothesis import strategies as st
 from deskterm.kb import snapshot
 from deskterm.kb.engine import MODES, PRUNE_DF, KbDoc, KbIndex
 from deskterm.kb.synonyms import Synonyms, load_synonyms
+from tests.kb import EVAL_DIR, eval_docs, eval_queries
 
-EVAL_DIR = Path(__file__).parents[2].parent / "shared" / "kb-eval"
 WORDS = ["printer", "paper", "jam", "vpn", "connect", "slow", "laptop", "boot", "mail", "outlook", "lp-2100"]
 ZH = ["打印机", "卡纸", "无法", "连接", "电脑", "很慢", "邮件"]
 SYN = Synonyms.from_lines(["slow, sluggish, 很慢", "paper jam, 卡纸"])
 
 
 def _eval_docs() -> list[KbDoc]:
-    docs = []
-    for line in (EVAL_DIR / "articles.jsonl").read_text(encoding="utf-8").splitlines():
-        a = json.loads(line)
-        docs.append(
-            KbDoc(
-                a["id"],
-                a["title"],
-                tuple(a["statements"]),
-                a.get("category", ""),
-                a.get("lang", "en"),
-                tuple(a.get("tags", ())),
-                score=len(a["statements"]),
-            )
-        )
-    return docs
+    return [replace(d, score=len(d.statements)) for d in eval_docs()]  # scores round-trip too
 
 
 def _queries() -> list[str]:
-    lines = (EVAL_DIR / "dev-queries.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line)["q"] for line in lines if line]
+    return [q["q"] for q in eval_queries()]
 
 
 def _same(a: KbIndex, b: KbIndex, queries: list[str], **options) -> None:

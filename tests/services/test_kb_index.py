@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -18,8 +17,7 @@ from deskterm.kb.engine import KbIndex
 from deskterm.models import KbIndexSnapshot
 from deskterm.services import kb
 from tests.factories import make_agent
-
-EVAL_DIR = Path(__file__).parents[2].parent / "shared" / "kb-eval"
+from tests.kb import EVAL_DIR, eval_queries
 
 
 @pytest.fixture
@@ -31,8 +29,7 @@ def desk(db: Database) -> Database:
 
 
 def _queries() -> list[str]:
-    lines = (EVAL_DIR / "dev-queries.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line)["q"] for line in lines if line]
+    return [q["q"] for q in eval_queries()]
 
 
 def _another_process(db: Database) -> Database:
