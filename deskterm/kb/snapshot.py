@@ -66,7 +66,7 @@ def dump(index: KbIndex) -> bytes:
         "keys": [m.key for m in alive],
         "titles": [m.title for m in alive],
         "terms": terms,
-        "surface": list(index._surface),
+        "surface": sorted(index._surface),  # sorted: what query expansion sorts them for
         # most words are their own term: only the others
         "stemmed": {w: t for w, t in index._surface.items() if w != t},
     }
@@ -164,8 +164,10 @@ def _from_parts(header: dict[str, Any], raw: dict[str, memoryview], synonyms: Sy
     if len(idx._ids) != n:
         raise CorruptSnapshot("an article key appears twice")
     idx._post = Postings.flat(terms, offsets, flat)
-    idx._surface = dict(zip(header["surface"], header["surface"], strict=True))
+    surface = header["surface"]
+    idx._surface = dict(zip(surface, surface, strict=True))
     idx._surface.update(header["stemmed"])
+    idx._vocab_sorted = list(surface) if surface == sorted(surface) else None
     total = header["len_total"]
     idx._len_total = [int(total[0]), int(total[1])]
     idx._dead = int(header["dead"])
