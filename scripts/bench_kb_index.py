@@ -113,6 +113,24 @@ def database(backend: str, size: int, keep: bool) -> tuple[str, bool]:
     return url, True
 
 
+def _filled(backend: str, size: int, keep: bool, ev: Path) -> str:
+    """The URL of a migrated database holding `size` solutions (the real 160 among them)."""
+    url, fill = database(backend, size, keep)
+    deskterm(url, "db", "upgrade")
+    if fill:
+        if size > 160:
+            data = WORK / f"kb-{size}.jsonl"
+            if not data.exists():
+                subprocess.run(
+                    [sys.executable, str(ev / "gen_scale.py"), str(size - 160), str(data), "--seed", "1"],
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                )
+            deskterm(url, "kb", "import", str(data))
+        deskterm(url, "kb", "import", str(ev / "articles.jsonl"))
+    return url
+
+
 def _count(url: str) -> int:
     from deskterm.db import DatabaseError, open_database
     from deskterm.kb import store
@@ -150,30 +168,9 @@ def main() -> None:
         f"{'median':>7} {'CPU ms':>7} {'same':>5} {'cold CLI s':>11} {'CPU s':>8}"
     )
     for backend in args.backends.split(","):
-        cold: dict[int, tuple[float, float]] = {}
-        for size in sizes:
-            url, fill = database(backend, size, args.keep)
-            if fill:
-                deskterm(url, "db", "upgrade")
-                if size > 160:
-                    data = WORK / f"kb-{size}.jsonl"
-                    if not data.exists():
-                        subprocess.run(
-                            [
-                                sys.executable,
-                                str(ev / "gen_scale.py"),
-                                str(size - 160),
-                                str(data),
-                                "--seed",
-                                "1",
-                            ],
-                            check=True,
-                            stdout=subprocess.DEVNULL,
-                        )
-                    deskterm(url, "kb", "import", str(data))
-                deskterm(url, "kb", "import", str(ev / "articles.jsonl"))
-            else:
-                deskterm(url, "db", "upgrade")
+        urls = {size: _filled(backend, size, args.keep, ev) for size in sizes}
+        rows = {}
+        for size, url in urls.items():
             out = subprocess.run(
                 [
                     sys.executable,
@@ -189,10 +186,18 @@ def main() -> None:
                 capture_output=True,
                 text=True,
             ).stdout
-            r = json.loads(out.strip().splitlines()[-1])
+            rows[size] = json.loads(out.strip().splitlines()[-1])
             deskterm(url, "kb", "search", QUERY)  # the index saved by this deskterm
-            runs = [deskterm(url, "kb", "search", QUERY) for _ in range(args.repeat)]
-            cold[size] = (statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs))
+        # the sizes in turn, so that each sees the same load of a shared machine
+        runs: dict[int, list[tuple[float, float]]] = {size: [] for size in sizes}
+        for _ in range(args.repeat):
+            for size, url in urls.items():
+                runs[size].append(deskterm(url, "kb", "search", QUERY))
+        cold = {
+            size: (statistics.median(w for w, _ in got), statistics.median(c for _, c in got))
+            for size, got in runs.items()
+        }
+        for size, r in rows.items():
             print(
                 f"{backend:8} {r['articles']:>8} {r['build_s']:>8.2f} {r['save_s']:>7.2f} {r['mb']:>6.1f} "
                 f"{r['load_best'] * 1000:>8.0f} {r['load_median'] * 1000:>7.0f} {r['load_cpu'] * 1000:>7.0f} "

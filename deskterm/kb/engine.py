@@ -88,12 +88,15 @@ class Postings:
             k = self._spans.get(term)
             if k is None:
                 return None
-            a, b = self._offsets[k] * 4, self._offsets[k + 1] * 4
-            got = _new_postings()
-            for part, view in zip(got, self._flat, strict=True):
-                part.frombytes(view[a:b])
             # two threads may cut the same term at once: the first one stored is the one used
-            got = self._lists.setdefault(term, got)
+            got = self._lists.setdefault(term, self._cut(k))
+        return got
+
+    def _cut(self, k: int) -> PostingList:
+        a, b = self._offsets[k] * 4, self._offsets[k + 1] * 4
+        got = _new_postings()
+        for part, view in zip(got, self._flat, strict=True):
+            part.frombytes(view[a:b])
         return got
 
     def __getitem__(self, term: str) -> PostingList:
@@ -120,8 +123,10 @@ class Postings:
         yield from (t for t in list(self._lists) if t not in self._spans)
 
     def items(self) -> Iterator[tuple[str, PostingList]]:
-        for term in self:
-            yield term, self[term]
+        """Every term's list; those not cut yet are cut for the moment, not kept."""
+        for term, k in self._spans.items():
+            yield term, self._lists.get(term) or self._cut(k)
+        yield from ((t, pl) for t, pl in list(self._lists.items()) if t not in self._spans)
 
     def writable(self, *terms: Iterable[str]) -> defaultdict[str, PostingList]:
         """The lists to append to (new terms made on demand), these terms' cut out first."""
