@@ -57,6 +57,7 @@ def dump(index: KbIndex) -> bytes:
         wb.extend(b)
         offsets.append(len(ids))
     alive = [m for m in meta if m is not None]
+    surface = sorted(index._surface)  # sorted: as query expansion wants them
     header: dict[str, Any] = {
         "format": FORMAT,
         "docs": len(meta),
@@ -66,9 +67,9 @@ def dump(index: KbIndex) -> bytes:
         "keys": [m.key for m in alive],
         "titles": [m.title for m in alive],
         "terms": terms,
-        "surface": sorted(index._surface),  # sorted: what query expansion sorts them for
+        "surface": surface,
         # most words are their own term: only the others
-        "stemmed": {w: t for w, t in index._surface.items() if w != t},
+        "stemmed": {w: index._surface[w] for w in surface if index._surface[w] != w},
     }
     arrays: dict[str, array] = {
         "scores": array("d", (m.score for m in alive)),

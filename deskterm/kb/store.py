@@ -8,7 +8,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -523,12 +523,22 @@ class SavedIndex:
 def read_index(db: Database, key: str) -> SavedIndex | None:
     """The saved index if it was made under `key` (the same code and synonyms), else None."""
     with db.read() as s:
-        row = s.execute(
-            select(
-                col(KbIndexSnapshot.data), col(KbIndexSnapshot.newest), col(KbIndexSnapshot.articles)
-            ).where(col(KbIndexSnapshot.key) == key)
-        ).first()
-    return None if row is None else SavedIndex(bytes(row.data), row.newest, row.articles)
+        if db.is_sqlite:
+            row = s.execute(
+                select(
+                    col(KbIndexSnapshot.data), col(KbIndexSnapshot.newest), col(KbIndexSnapshot.articles)
+                ).where(col(KbIndexSnapshot.key) == key)
+            ).first()
+        else:
+            # bytea in binary rather than as hex text: a third of the time for tens of megabytes
+            raw = s.connection().connection.driver_connection
+            with raw.cursor(binary=True) as cursor:  # type: ignore[union-attr]
+                cursor.execute("SELECT data, newest, articles FROM kb_index WHERE key = %s", (key,))
+                row = cursor.fetchone()
+    if row is None:
+        return None
+    data, newest, articles = row
+    return SavedIndex(bytes(data), newest and newest.astimezone(UTC), articles)
 
 
 def save_index(db: Database, key: str, saved: SavedIndex) -> None:

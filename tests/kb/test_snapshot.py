@@ -43,8 +43,10 @@ def built() -> KbIndex:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_the_dev_queries_rank_alike_on_the_loaded_index(built, mode):
-    loaded = snapshot.load(snapshot.dump(built), load_synonyms())
+    data = snapshot.dump(built)
+    loaded = snapshot.load(data, load_synonyms())
     assert len(loaded) == len(built)
+    assert snapshot.dump(loaded) == data  # nothing lost or added on the way
     _same(built, loaded, _queries(), mode=mode, limit=20)
 
 
