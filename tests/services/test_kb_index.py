@@ -5,6 +5,8 @@ damaged."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -32,8 +34,15 @@ def _queries() -> list[str]:
     return [q["q"] for q in eval_queries()]
 
 
-def _another_process(db: Database) -> Database:
-    return open_database(db.engine.url.render_as_string(hide_password=False))
+@contextmanager
+def _another_process(db: Database) -> Iterator[Database]:
+    """The same database as another process sees it, its index built (loaded or not)."""
+    other = open_database(db.engine.url.render_as_string(hide_password=False))
+    try:
+        kb.searcher(other).build()
+        yield other
+    finally:
+        other.dispose()
 
 
 def _fresh_build(db: Database) -> KbIndex:
@@ -44,15 +53,11 @@ def _fresh_build(db: Database) -> KbIndex:
 def test_the_next_process_loads_the_saved_index_and_ranks_alike(desk):
     kb.searcher(desk).build()
     assert not kb.searcher(desk).loaded  # nothing saved yet: built, then saved
-    other = _another_process(desk)
-    try:
-        kb.searcher(other).build()
+    with _another_process(desk) as other:
         assert kb.searcher(other).loaded
         fresh = _fresh_build(desk)
         for q in _queries():
             assert kb.search_ids(other, q) == [(h.key, h.score) for h in fresh.search(q)], q
-    finally:
-        other.dispose()
 
 
 def test_a_stale_saved_index_is_patched_with_the_changes(desk):
@@ -68,13 +73,9 @@ def test_a_stale_saved_index_is_patched_with_the_changes(desk):
         statements=["Ask reception to enable the card."],
         status="published",
     )
-    other = _another_process(desk)
-    try:
-        kb.searcher(other).build()
+    with _another_process(desk) as other:
         assert kb.searcher(other).loaded
         assert kb.search_ids(other, "badge reader")[0][0] == "KB-9001"
-    finally:
-        other.dispose()
 
 
 def test_a_saved_index_missing_articles_is_built_anew(desk):
@@ -84,13 +85,9 @@ def test_a_saved_index_missing_articles_is_built_anew(desk):
     # as if that article had been committed with an older time than the newest one saved
     with desk.write() as s:
         s.execute(update(KbIndexSnapshot).values(newest=clock.now() + timedelta(hours=1)))
-    other = _another_process(desk)
-    try:
-        kb.searcher(other).build()
+    with _another_process(desk) as other:
         assert not kb.searcher(other).loaded
         assert kb.search_ids(other, "badge reader")[0][0] == "KB-9002"
-    finally:
-        other.dispose()
     saved = store.read_index(desk, _key(desk))
     assert saved is not None and saved.articles == store.article_count(desk)  # saved right again
 
@@ -98,13 +95,9 @@ def test_a_saved_index_missing_articles_is_built_anew(desk):
 def test_other_synonyms_make_the_saved_index_unfit(desk):
     kb.searcher(desk).build()
     kb.add_synonyms(desk, make_agent(desk, "kim", role="supervisor"), ["laptop", "zorblat"])
-    other = _another_process(desk)
-    try:
-        kb.searcher(other).build()
+    with _another_process(desk) as other:
         assert not kb.searcher(other).loaded
         assert kb.search_ids(other, "zorblat")
-    finally:
-        other.dispose()
 
 
 @pytest.mark.parametrize("data", [b"", b"garbage", b"DKBI" + bytes(40)])
@@ -112,19 +105,11 @@ def test_a_damaged_saved_index_is_built_anew_and_saved_again(desk, data):
     kb.searcher(desk).build()
     with desk.write() as s:
         s.execute(update(KbIndexSnapshot).values(data=data))
-    other = _another_process(desk)
-    try:
-        kb.searcher(other).build()
+    with _another_process(desk) as other:
         assert not kb.searcher(other).loaded
         assert kb.search_ids(other, "RAID degraded NS8480")
-    finally:
-        other.dispose()
-    third = _another_process(desk)
-    try:
-        kb.searcher(third).build()
+    with _another_process(desk) as third:
         assert kb.searcher(third).loaded
-    finally:
-        third.dispose()
 
 
 def _key(db: Database) -> str:
