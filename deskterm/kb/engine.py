@@ -57,6 +57,98 @@ def _new_postings() -> tuple[array, array, array]:
     return array("I"), array("f"), array("f")
 
 
+PostingList = tuple[array, array, array]  # doc ids (ascending), BM25F weights, body weights
+
+
+class Postings:
+    """term -> its posting list. A built index holds one list per term; a loaded one (snapshot.py)
+    keeps the lists end to end in the snapshot's bytes and cuts a term's list out the first time
+    it is read, so loading makes no object per term."""
+
+    __slots__ = ("_flat", "_lists", "_offsets", "_spans")
+
+    def __init__(self) -> None:
+        self._lists: defaultdict[str, PostingList] = defaultdict(_new_postings)
+        self._spans: dict[str, int] = {}  # term -> its number in the flat lists (not cut yet)
+        self._offsets = array("I", [0])
+        self._flat: tuple[memoryview, ...] = ()  # doc ids, weights, body weights: 4-byte items
+
+    @classmethod
+    def flat(
+        cls, terms: list[str], offsets: array, flat: tuple[memoryview, memoryview, memoryview]
+    ) -> Postings:
+        post = cls()
+        post._spans = dict(zip(terms, range(len(terms)), strict=True))
+        post._offsets, post._flat = offsets, flat
+        return post
+
+    def get(self, term: str) -> PostingList | None:
+        got = self._lists.get(term)
+        if got is None:
+            k = self._spans.get(term)
+            if k is None:
+                return None
+            # two threads may cut the same term at once: the first one stored is the one used
+            got = self._lists.setdefault(term, self._cut(k))
+        return got
+
+    def _cut(self, k: int) -> PostingList:
+        a, b = self._offsets[k] * 4, self._offsets[k + 1] * 4
+        got = _new_postings()
+        for part, view in zip(got, self._flat, strict=True):
+            part.frombytes(view[a:b])
+        return got
+
+    def __getitem__(self, term: str) -> PostingList:
+        got = self.get(term)
+        if got is None:
+            raise KeyError(term)
+        return got
+
+    def df(self, term: str) -> int:
+        got = self._lists.get(term)
+        if got is not None:
+            return len(got[0])
+        k = self._spans.get(term)
+        return 0 if k is None else self._offsets[k + 1] - self._offsets[k]
+
+    def __contains__(self, term: object) -> bool:
+        return term in self._lists or term in self._spans
+
+    def __len__(self) -> int:
+        return len(self._spans) + sum(1 for t in list(self._lists) if t not in self._spans)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._spans
+        yield from (t for t in list(self._lists) if t not in self._spans)
+
+    def items(self) -> Iterator[tuple[str, PostingList]]:
+        """Every term's list; those not cut yet are cut for the moment, not kept."""
+        for term, k in self._spans.items():
+            yield term, self._lists.get(term) or self._cut(k)
+        yield from ((t, pl) for t, pl in list(self._lists.items()) if t not in self._spans)
+
+    def writable(self, *terms: Iterable[str]) -> defaultdict[str, PostingList]:
+        """The lists to append to (new terms made on demand), these terms' cut out first."""
+        if self._spans:
+            for group in terms:
+                for term in group:
+                    self.get(term)
+        return self._lists
+
+    def replace(self, lists: dict[str, PostingList]) -> None:
+        self._lists = defaultdict(_new_postings, lists)
+        self._spans = {}
+        self._offsets, self._flat = array("I", [0]), ()
+
+    def memory_bytes(self) -> int:
+        size = sys.getsizeof
+        total = size(self._lists) + size(self._spans) + size(self._offsets) + sum(len(v) for v in self._flat)
+        for term, (ids, ws, wb) in self._lists.items():
+            total += size(term) + 64 + size(ids) + size(ws) + size(wb)
+        return total + sum(size(t) for t in self._spans)
+
+
 @dataclass(frozen=True, slots=True)
 class KbDoc:
     key: str  # external id, e.g. "KB-0030"
@@ -114,7 +206,7 @@ class KbIndex(QueryExpansion):
         self._syn = synonyms if synonyms is not None else load_synonyms()
         self._meta: list[_Meta | None] = []
         self._ids: dict[str, int] = {}
-        self._post: dict[str, tuple[array, array, array]] = defaultdict(_new_postings)
+        self._post = Postings()
         self._len_total = [0, 0]
         self._dead = 0  # postings of removed docs stay until compaction
         self._surface: dict[str, str] = {}  # English surface word -> its index term
@@ -211,7 +303,7 @@ class KbIndex(QueryExpansion):
         nt = 1 - B[TITLE] + B[TITLE] * tlen / max(avg[TITLE], 1e-9)
         nb = 1 - B[BODY] + B[BODY] * blen / max(avg[BODY], 1e-9)
         # the hottest loop of a build: constants as locals, multiplications for divisions
-        post = self._post
+        post = self._post.writable(tterms, bterms)
         k1, k1p = K1, K1 + 1
         title_scale, body_scale = TITLE_WEIGHT / nt, 1 / nb
         pop = bterms.pop
@@ -279,18 +371,16 @@ class KbIndex(QueryExpansion):
     def _compact(self) -> None:
         """Drop the postings of removed docs (ids stay stable)."""
         alive = self._meta
-        post = self._post
-        for term in list(post):
-            ids, ws, wb = post[term]
+        lists = {}
+        for term, (ids, ws, wb) in self._post.items():
             keep = [k for k, d in enumerate(ids) if alive[d] is not None]
             if keep:
-                post[term] = (
+                lists[term] = (
                     array("I", (ids[k] for k in keep)),
                     array("f", (ws[k] for k in keep)),
                     array("f", (wb[k] for k in keep)),
                 )
-            else:
-                del post[term]
+        self._post.replace(lists)
         self._dead = 0
         self._expand_cache.clear()
         self._top_cache.clear()
@@ -491,9 +581,7 @@ class KbIndex(QueryExpansion):
     def memory_bytes(self) -> int:
         """An estimate of the index's memory (postings, vocabulary, article records)."""
         size = sys.getsizeof
-        total = size(self._post)
-        for term, (ids, ws, wb) in self._post.items():
-            total += size(term) + 64 + size(ids) + size(ws) + size(wb)
+        total = self._post.memory_bytes()
         total += size(self._surface) + sum(size(k) for k in self._surface)
         total += size(self._meta) + size(self._ids)
         for m in self._meta:

@@ -7,15 +7,18 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
-from array import array
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from deskterm.kb.synonyms import Synonyms
 from deskterm.kb.text import COMMON_WORDS, STOPWORDS, has_cjk, stem, words
+
+if TYPE_CHECKING:
+    from deskterm.kb.engine import Postings
 
 CONCEPT_FACTOR = 0.8  # a synonym counts a little less than the caller's own word
 PREFIX_FACTOR = (0.85, 0.5)  # completion of a fragment / of a word that is itself indexed
@@ -38,7 +41,7 @@ class QueryExpansion:
 
     _syn: Synonyms
     _ids: dict[str, int]
-    _post: dict[str, tuple[array, array, array]]
+    _post: Postings
     _dead: int
     _surface: dict[str, str]  # English surface word -> its index term
     _vocab_sorted: list[str] | None
@@ -47,8 +50,7 @@ class QueryExpansion:
     _expand_cache: dict[tuple[str, str, bool], list[tuple[str, float]]]
 
     def _df(self, term: str) -> int:
-        pl = self._post.get(term)
-        return len(pl[0]) if pl else 0
+        return self._post.df(term)
 
     def _idf(self, term: str) -> float:
         n = len(self._ids) + self._dead

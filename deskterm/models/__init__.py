@@ -13,7 +13,15 @@ from .desk import (
     SlaPolicy,
     Survey,
 )
-from .kb import KbArticle, KbArticleStatement, KbRevision, KbStatement, KbSynonym, TicketArticle
+from .kb import (
+    KbArticle,
+    KbArticleStatement,
+    KbIndexSnapshot,
+    KbRevision,
+    KbStatement,
+    KbSynonym,
+    TicketArticle,
+)
 from .rollup import KpiDay, KpiHour, KpiRollup
 from .ticket import (
     OPEN_STATUSES,
@@ -50,6 +58,7 @@ __all__ = [
     "EventKind",
     "KbArticle",
     "KbArticleStatement",
+    "KbIndexSnapshot",
     "KbRevision",
     "KbStatement",
     "KbSynonym",

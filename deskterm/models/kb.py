@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Index, Text
+from sqlalchemy import CheckConstraint, Column, Index, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 from .base import UtcDateTime
@@ -89,3 +89,17 @@ class TicketArticle(SQLModel, table=True):
     article_id: int = Field(foreign_key="kb_article.id", primary_key=True, index=True)
     agent_id: int | None = Field(default=None, foreign_key="agent.id")
     at: datetime = Field(sa_type=UtcDateTime)
+
+
+class KbIndexSnapshot(SQLModel, table=True):
+    """The search index as a process built it (kb/snapshot.py), so that the next process loads it
+    instead of building it: one row, replaced by whoever builds anew. `key` names the code and
+    synonyms it fits; `newest` and `articles` say which articles it holds (changed later: patched)."""
+
+    __tablename__ = "kb_index"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64)
+    newest: datetime | None = Field(default=None, sa_type=UtcDateTime)  # the newest updated_at in it
+    articles: int
+    saved_at: datetime = Field(sa_type=UtcDateTime)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -1,23 +1,26 @@
 """Search and recommendations through a live in-memory index (kb/engine.py), one per database per
-process: built from the database in the background (never delaying start-up) and kept current, each
-search first picking up articles changed since the last look (one cheap indexed query), so an edit
-in one console is found in the others within the live-update bound."""
+process: loaded from the copy saved in the database (kb/snapshot.py; built from the articles and
+saved when none fits) in the background (never delaying start-up) and kept current, each search
+first picking up articles changed since the last look (one cheap indexed query), so an edit in one
+console is found in the others within the live-update bound."""
 
 from __future__ import annotations
 
 import threading
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypedDict, Unpack
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
 from .. import memory
 from ..db import Database
-from ..kb import store
-from ..kb.engine import KbIndex
+from ..kb import snapshot, store
+from ..kb.engine import KbIndex, Synonyms
 from ..models import (
     KbArticle,
     KbSynonym,
@@ -26,6 +29,8 @@ from .per_database import PerDatabase
 
 # How often a search looks for articles changed by others (seconds).
 FRESHNESS = 0.25
+# A saved index that needed more articles patched in than this is saved again, patched.
+RESAVE_AFTER = 200
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,6 @@ class KbSearcher:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.index: KbIndex | None = None
-        self.ids: dict[str, int] = {}
         self.newest: datetime | None = None
         self.checked = 0.0
         self.synonyms_at: tuple[int, datetime | None] | None = None
@@ -53,21 +57,61 @@ class KbSearcher:
         self.build_lock = threading.Lock()  # one build at a time; searches wait for it
         self.ready = threading.Event()
         self.generation = 0  # bumped whenever the index changes: screens re-run their search
+        self.loaded = False  # whether the last build loaded the saved index (False: built it)
 
     def build(self) -> None:
+        """Load the index saved in the database, patched with the articles changed since; when
+        none fits (another deskterm, other synonyms, damaged, articles missing), build it from
+        the articles and save it for the next process."""
         with self.build_lock:
             started = time.perf_counter()
             synonyms_at = self._synonyms_changed_at()
-            docs, ids, newest = store.load_docs(self.db)
-            index = KbIndex.build(docs, store.load_synonyms(self.db))
+            synonyms = store.load_synonyms(self.db)
+            key = snapshot.key(synonyms)
+            found = self._load(key, synonyms)
+            save = None
+            if found is not None:
+                index, newest, patched = found
+                if patched > RESAVE_AFTER:
+                    save = store.SavedIndex(snapshot.dump(index), newest, len(index))
+            else:
+                docs, _ids, newest = store.load_docs(self.db)
+                index = KbIndex.build(docs, synonyms)
+                del docs
+                # dumped before anyone searches it (a refresh would change it under the dump)
+                save = store.SavedIndex(snapshot.dump(index), newest, len(index))
             with self.lock:
-                self.index, self.ids, self.newest = index, ids, newest
+                self.index, self.newest = index, newest
                 self.synonyms_at = synonyms_at
                 self.checked = time.monotonic()
                 self.build_seconds = time.perf_counter() - started
+                self.loaded = found is not None
                 self.generation += 1
             self.ready.set()
+            if save is not None:
+                # failing (another process saved at the same moment, no right to): built next time
+                with suppress(SQLAlchemyError):
+                    store.save_index(self.db, key, save)
         memory.keep()  # the index stays until the next build
+
+    def _load(self, key: str, synonyms: Synonyms) -> tuple[KbIndex, datetime | None, int] | None:
+        """The saved index with the articles changed since it was saved, their newest change and
+        how many there were; None if there is none to use."""
+        saved = store.read_index(self.db, key)
+        if saved is None or saved.newest is None:
+            return None
+        try:
+            index = snapshot.load(saved.data, synonyms)
+        except snapshot.CorruptSnapshot:
+            return None
+        if len(index) != saved.articles:
+            return None
+        docs, _ids, newest = store.load_docs(self.db, changed_after=saved.newest)
+        for doc in docs:
+            index.upsert(doc)
+        if len(index) != store.article_count(self.db):
+            return None  # it misses articles (or holds deleted ones): not worth patching
+        return index, max(filter(None, (saved.newest, newest))), len(docs)
 
     def build_in_background(self) -> None:
         threading.Thread(target=self.build, name="kb-index", daemon=True).start()
@@ -98,12 +142,11 @@ class KbSearcher:
             return
         if newest is None or (self.newest is not None and newest <= self.newest):
             return
-        docs, ids, newest = store.load_docs(self.db, changed_after=self.newest)
+        docs, _ids, newest = store.load_docs(self.db, changed_after=self.newest)
         with self.lock:
             assert self.index is not None
             for doc in docs:
                 self.index.upsert(doc)
-            self.ids.update(ids)
             self.newest = max(filter(None, (self.newest, newest)))
             self.generation += 1
 

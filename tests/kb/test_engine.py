@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from deskterm.kb.engine import KbDoc, KbIndex
 from deskterm.kb.synonyms import Synonyms, load_synonyms
-
-EVAL_DIR = Path(__file__).parents[2].parent / "shared" / "kb-eval"
+from tests.kb import EVAL_DIR, eval_docs, eval_queries
 
 SYN = Synonyms.from_lines(
     [
@@ -202,25 +198,7 @@ def test_shipped_synonym_list_loads():
 # ---------------------------------------------------------------- the dev set
 @pytest.mark.skipif(not (EVAL_DIR / "articles.jsonl").exists(), reason="kb-eval not present")
 def test_dev_set_recall_at_5():
-    docs = []
-    for line in (EVAL_DIR / "articles.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            a = json.loads(line)
-            docs.append(
-                KbDoc(
-                    a["id"],
-                    a["title"],
-                    tuple(a["statements"]),
-                    a.get("category", ""),
-                    a.get("lang", "en"),
-                    tuple(a.get("tags", ())),
-                )
-            )
-    index = KbIndex.build(docs)
-    queries = [
-        json.loads(line)
-        for line in (EVAL_DIR / "dev-queries.jsonl").read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
+    index = KbIndex.build(eval_docs())
+    queries = eval_queries()
     found = sum(q["relevant"][0] in keys(index.search(q["q"], limit=5)) for q in queries)
     assert found / len(queries) >= 0.95

@@ -1,7 +1,7 @@
 """KPI rollups: each settled day's sums by team and agent, arrivals per hour, the rollup's state
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-05 03:30:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import deskterm.models.base
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
