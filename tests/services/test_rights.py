@@ -270,6 +270,7 @@ DAY = datetime(2026, 3, 8, tzinfo=UTC)
 # Every service action that takes an Actor, called as the desk's admin would: (name, call).
 CALLS: list[tuple[str, Callable[[Desk], Any]]] = [
     ("directory.agents", lambda d: directory.agents(d.db, d.actor)),
+    ("directory.assignee_load", lambda d: directory.assignee_load(d.db, d.actor, timeout=60)),
     ("agents.add_agent", lambda d: agents.add_agent(
         d.db, d.actor, login="new", name="New", number="555", role="engineer", team=TEAM,
         password="secret-pw")),
@@ -317,6 +318,8 @@ CALLS: list[tuple[str, Callable[[Desk], Any]]] = [
     ("kpi.Monitor.refresh", lambda d: d.monitor.refresh()),
     ("kpi.tickets_behind", lambda d: kpi.tickets_behind(d.db, d.actor, kpi.Figure("backlog"))),
     ("kpi.report", lambda d: kpi.report(d.db, d.actor, DAY, DAY + timedelta(days=1))),
+    ("kpi.surveys_behind", lambda d: kpi.surveys_behind(d.db, d.actor, kpi.Figure("csat"))),
+    ("kpi.rebuild_rollup", lambda d: kpi.rebuild_rollup(d.db, d.actor, "UTC")),
     ("notify.list_inbox", lambda d: notify.list_inbox(d.db, d.actor)),
     ("notify.unread_count", lambda d: notify.unread_count(d.db, d.actor)),
     ("notify.news", lambda d: notify.news(d.db, d.actor, 0)),
@@ -351,6 +354,7 @@ CALLS: list[tuple[str, Callable[[Desk], Any]]] = [
     ("workflow.resolve", lambda d: workflow.resolve(d.db, d.actor, d.open_no, "fixed")),
     ("workflow.reopen", lambda d: workflow.reopen(d.db, d.actor, d.resolved_no, "back")),
     ("workflow.assign", lambda d: workflow.assign(d.db, d.actor, d.open_no, "eddy")),
+    ("workflow.assign_many", lambda d: workflow.assign_many(d.db, d.actor, [(d.open_no, 1)], "eddy")),
     ("workflow.transfer", lambda d: workflow.transfer(d.db, d.actor, d.open_no, reason="r", team=OTHER_TEAM)),
     ("workflow.edit", lambda d: workflow.edit(d.db, d.actor, d.open_no, version=1, changes={"impact": 2})),
     ("workflow.watch", lambda d: workflow.watch(d.db, d.actor, d.open_no)),
