@@ -28,6 +28,19 @@ class DatabaseFailed(Message):
         self.reason = reason
 
 
+class DemoPreparing(Message):
+    """From the app's start-up worker to the app, and from the app to the login screen: the demo
+    desk is being prepared; `done` of `total` tickets generated (0 of 0: before they are counted,
+    or none to generate)."""
+
+    bubble = False
+
+    def __init__(self, done: int = 0, total: int = 0) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+
+
 class SessionOpened(ServiceDone["Actor"]):
     """The agent `deskterm serve` authenticated, as an actor (no second password)."""
 

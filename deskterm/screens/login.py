@@ -10,8 +10,8 @@ from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.widgets import Input, Static
 
-from ..i18n import _
-from ..messages import Connected, ConnectFailed
+from ..i18n import _, _n
+from ..messages import Connected, ConnectFailed, DemoPreparing
 from ..widgets.chrome import DeskFooter, DeskHeader
 from ..widgets.service import ServiceDone, ServiceFailed
 from .base import DeskScreen
@@ -65,6 +65,18 @@ class LoginScreen(DeskScreen):
         if login_as:
             self.query_one("#login-name", Input).value = login_as
             self.attempt(login_as, DEMO_PASSWORD)
+
+    def on_demo_preparing(self, message: DemoPreparing) -> None:
+        self.query_one("#login-status", Static).update(
+            _n(
+                "Preparing the demo desk: {done} of 1 ticket…",
+                "Preparing the demo desk: {done} of {n} tickets…",
+                message.total,
+                done=message.done,
+            )
+            if message.total
+            else _("Preparing the demo desk…")
+        )
 
     def on_connect_failed(self, message: ConnectFailed) -> None:
         self.query_one("#login-status", Static).update(_("Cannot connect: {reason}", reason=message.reason))
