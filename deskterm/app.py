@@ -155,7 +155,8 @@ class DeskApp(App[str | None]):
 
     def on_demo_preparing(self, message: DemoPreparing) -> None:
         """The start-up worker's progress with the demo desk, for the login screen to show."""
-        self.screen.post_message(DemoPreparing(message.done, message.total))
+        if self.screen_stack:  # not while the console is closing
+            self.screen.post_message(DemoPreparing(message.done, message.total))
 
     def on_database_opened(self, _message: DatabaseOpened) -> None:
         """Connected: the login screen may log in (a served console logs its agent in at once)."""
