@@ -98,8 +98,8 @@ async def test_demo_paints_the_login_screen_then_prepares_the_desk_and_logs_in(t
     assert app.demo_desk is None  # prepared once per console: F5 only connects again
 
 
-def imported_by(args: list[str], tmp_path: Path) -> set[str]:
-    """The modules `deskterm ARGS` has imported when it ends (it prints a usage)."""
+def imported_by(args: list[str], tmp_path: Path, shown: str = "Usage:") -> set[str]:
+    """The modules `deskterm ARGS` has imported when it ends (having printed `shown`)."""
     script = (
         "import sys\n"
         "from deskterm.launcher import main\n"
@@ -112,7 +112,7 @@ def imported_by(args: list[str], tmp_path: Path) -> set[str]:
     )
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path)}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
-    assert "Usage:" in done.stdout, done.stdout + done.stderr
+    assert shown in done.stdout, done.stdout + done.stderr
     return set(done.stderr.strip().splitlines()[-1].split())
 
 
@@ -129,3 +129,9 @@ def test_help_loads_no_database_settings_or_console(group, tmp_path):
     assert not {m for m in modules if m.split(".")[0] in HEAVY or m.startswith(CORE)}
     if group:
         assert not modules & {f"deskterm.cli.{other}" for other in GROUPS if other != group}
+
+
+def test_config_show_loads_the_settings_and_no_database_or_console(tmp_path):
+    modules = imported_by(["config", "show"], tmp_path, shown="config file:")
+    assert "deskterm.config" in modules
+    assert not {m for m in modules if m.split(".")[0] in {"sqlalchemy", "sqlmodel", "textual", "pydantic_settings"}}
