@@ -149,7 +149,7 @@ class DeskApp(App[str | None]):
             return prepare(desk, progress)
         except (ConfigError, DatabaseError):
             raise
-        except Exception as e:  # noqa: BLE001 - a bug: in the log, and said on the login screen
+        except Exception as e:
             self.log.error(e)
             raise DatabaseError(f"the demo desk could not be prepared: {type(e).__name__}: {e}") from e
 

@@ -168,7 +168,9 @@ def _environment() -> dict[str, Any]:
             try:
                 value = json.loads(value)
             except json.JSONDecodeError as e:
-                raise ConfigError(f"setting {name!r} (env {ENV_PREFIX}{name.upper()}): not JSON: {e}") from None
+                raise ConfigError(
+                    f"setting {name!r} (env {ENV_PREFIX}{name.upper()}): not JSON: {e}"
+                ) from None
         values[name] = value
     return values
 

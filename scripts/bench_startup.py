@@ -89,7 +89,9 @@ def until_shown(args: list[str], env: dict[str, str], *texts: str, timeout: floa
             try:
                 chunk = os.read(fd, 65536)
             except OSError:  # the console ended
-                raise SystemExit(f"{' '.join(args[2:])} ended before {texts[seen]!r}: {screen[-500:]!r}") from None
+                raise SystemExit(
+                    f"{' '.join(args[2:])} ended before {texts[seen]!r}: {screen[-500:]!r}"
+                ) from None
             screen += chunk
             while seen < len(texts) and texts[seen].encode() in ESCAPES.sub(b"", screen):
                 elapsed = time.perf_counter() - started
@@ -109,9 +111,13 @@ def median(runs: int, measure: Callable[[], Timing]) -> Timing:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=7, help="runs per figure (the median is printed)")
-    parser.add_argument("--tickets", type=int, default=300, help="tickets of the demo desk `ticket list` reads")
+    parser.add_argument(
+        "--tickets", type=int, default=300, help="tickets of the demo desk `ticket list` reads"
+    )
     runs = parser.parse_args().runs
     tickets = parser.parse_args().tickets
     with tempfile.TemporaryDirectory(prefix="deskterm-bench-") as tmp:
@@ -121,7 +127,10 @@ def main() -> None:
         run_command([*DESKTERM, *db, "db", "upgrade"], env)
         run_command([*DESKTERM, *db, "demo-data", "--tickets", str(tickets)], env)
         figures: list[tuple[str, Timing]] = [
-            ("bare interpreter (python -c pass)", median(runs, lambda: run_command([sys.executable, "-c", "pass"], env))),
+            (
+                "bare interpreter (python -c pass)",
+                median(runs, lambda: run_command([sys.executable, "-c", "pass"], env)),
+            ),
         ]
         for label, args in (
             ("deskterm --help", ["--help"]),
@@ -148,10 +157,13 @@ def main() -> None:
             )
         )
     (base, base_cpu) = figures[0][1]
-    print(f"median of {runs} runs; × = time / the bare interpreter's; CPU = user + system time of the process")
+    print(
+        f"median of {runs} runs; × = time / the bare interpreter's; CPU = user + system time of the process"
+    )
     print(f"{'':<48} {'wall':>8}  {'×':>6}  {'CPU':>8}  {'×':>6}")
     for label, (wall, cpu) in figures:
-        print(f"{label:<48} {wall * 1000:5.0f} ms  {wall / base:5.1f}×  {cpu * 1000:5.0f} ms  {cpu / base_cpu:5.1f}×")
+        times = f"{wall * 1000:5.0f} ms  {wall / base:5.1f}×  {cpu * 1000:5.0f} ms  {cpu / base_cpu:5.1f}×"
+        print(f"{label:<48} {times}")
 
 
 if __name__ == "__main__":

@@ -66,7 +66,12 @@ def test_environment_variables_in_any_case_with_lists_and_tables_as_json(isolate
     monkeypatch.setenv("DESKTERM_MAIL_ENABLED", "true")
     loaded = config.load_settings()
     s = loaded.settings
-    assert (s.keymap, s.poll_interval, s.mail_kinds, s.mail_enabled) == ({"app.agents": "f9"}, 0.5, ["breach"], True)
+    assert (s.keymap, s.poll_interval, s.mail_kinds, s.mail_enabled) == (
+        {"app.agents": "f9"},
+        0.5,
+        ["breach"],
+        True,
+    )
     assert loaded.sources["poll_interval"] == "env DESKTERM_POLL_INTERVAL"
     monkeypatch.setenv("DESKTERM_KEYMAP", "{app.agents: f9}")
     with pytest.raises(config.ConfigError, match="DESKTERM_KEYMAP"):

@@ -84,18 +84,24 @@ async def test_demo_paints_the_login_screen_then_prepares_the_desk_and_logs_in(t
 
     monkeypatch.setattr(demo_desk, "prepare", held_prepare)
     desk = DemoDesk(url=f"sqlite:///{tmp_path / 'demo.db'}", login="engineer", tickets=5)
-    for run in (1, 2):
+
+    async def start() -> DeskApp:
+        release.clear()
         app = DeskApp(demo_desk=desk, watch_changes=False)
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen))
             status = app.screen.query_one("#login-status", Static)
             await wait_until(pilot, lambda: "Preparing the demo desk" in str(status.render()))
-            assert app.actor is None and len(prepared) == run - 1
+            assert app.actor is None
             release.set()
             await wait_until(pilot, lambda: app.actor is not None)
-            assert app.actor.login == "engineer" and len(prepared) == run
-        release.clear()
-    assert app.demo_desk is None  # prepared once per console: F5 only connects again
+        return app
+
+    first = await start()
+    assert first.actor is not None and first.actor.login == "engineer" and len(prepared) == 1
+    assert first.demo_desk is None  # prepared once per console: F5 only connects again
+    second = await start()  # the desk is there: nothing generated again, the same agent logs in
+    assert second.actor is not None and second.actor.login == "engineer" and len(prepared) == 2
 
 
 def imported_by(args: list[str], tmp_path: Path, shown: str = "Usage:") -> set[str]:
@@ -134,4 +140,6 @@ def test_help_loads_no_database_settings_or_console(group, tmp_path):
 def test_config_show_loads_the_settings_and_no_database_or_console(tmp_path):
     modules = imported_by(["config", "show"], tmp_path, shown="config file:")
     assert "deskterm.config" in modules
-    assert not {m for m in modules if m.split(".")[0] in {"sqlalchemy", "sqlmodel", "textual", "pydantic_settings"}}
+    assert not {
+        m for m in modules if m.split(".")[0] in {"sqlalchemy", "sqlmodel", "textual", "pydantic_settings"}
+    }

@@ -66,7 +66,9 @@ def test_head_revision_read_from_the_headers_is_alembics(tmp_path, monkeypatch):
     versions = tmp_path / "versions"
     versions.mkdir()
     for rev, down in (("0001", "None"), ("0002", '"0001"'), ("0003", '("0001", "0002")')):
-        (versions / f"{rev}.py").write_text(f'"""Revises: x"""\nrevision: str = "{rev}"\ndown_revision = {down}\n')
+        (versions / f"{rev}.py").write_text(
+            f'"""Revises: x"""\nrevision: str = "{rev}"\ndown_revision = {down}\n'
+        )
     monkeypatch.setattr(db_module, "MIGRATIONS", tmp_path)
     monkeypatch.setattr(db_module, "_alembic_head", lambda: "alembic")
     assert head_revision() == "0003"
