@@ -106,7 +106,10 @@ class DeskApp(App[str | None]):
     def on_mount(self) -> None:
         from .screens.login import LoginScreen
 
-        self.push_screen(LoginScreen(demo=self.demo))
+        login = LoginScreen(demo=self.demo)
+        self.push_screen(login)
+        if self.demo_desk is not None:  # said from the first frame on
+            login.post_message(DemoPreparing())
         # Importing the database stack in a thread competes for the GIL: start after the first paint.
         self.call_after_refresh(self.connect)
 
@@ -144,7 +147,6 @@ class DeskApp(App[str | None]):
             if stage == "tickets":
                 self.post_message(DemoPreparing(done, total))
 
-        self.post_message(DemoPreparing())
         try:
             return prepare(desk, progress)
         except (ConfigError, DatabaseError):

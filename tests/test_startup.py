@@ -142,3 +142,16 @@ def test_config_show_loads_the_settings_and_no_database_or_console(tmp_path):
     assert "deskterm.config" in modules
     assert not {m for m in modules if m.split(".")[0] in set(HEAVY) - {"pydantic"}}  # the settings' model
     assert not {m for m in modules if m.startswith(CORE) and m != "deskterm.config"}
+
+
+async def test_a_demo_desk_that_cannot_be_prepared_says_why_on_the_login_screen(tmp_path, monkeypatch):
+    def broken(desk: DemoDesk, progress: demo_desk.Progress | None = None) -> str:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(demo_desk, "prepare", broken)
+    app = DeskApp(demo_desk=DemoDesk(url=f"sqlite:///{tmp_path / 'demo.db'}"), watch_changes=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, LoginScreen))
+        status = app.screen.query_one("#login-status", Static)
+        await wait_until(pilot, lambda: "disk on fire" in str(status.render()))
+        assert "the demo desk could not be prepared" in str(status.render()) and app.actor is None
