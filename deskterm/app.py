@@ -151,7 +151,7 @@ class DeskApp(App[str | None]):
             return prepare(desk, progress)
         except (ConfigError, DatabaseError):
             raise
-        except Exception as e:
+        except Exception as e:  # a bug: logged, and said on the login screen rather than hanging there
             self.log.error(e)
             raise DatabaseError(f"the demo desk could not be prepared: {type(e).__name__}: {e}") from e
 
