@@ -18,6 +18,7 @@ from deskterm.app import DeskApp
 from deskterm.cli import GROUPS, make_app
 from deskterm.demo_desk import DemoDesk
 from deskterm.launcher import demo_desk as launcher_demo_desk
+from deskterm.messages import DemoPreparing
 from deskterm.screens.login import LoginScreen
 from tests.screens.helpers import wait_until
 
@@ -97,6 +98,7 @@ async def test_demo_paints_the_login_screen_then_prepares_the_desk_and_logs_in(t
             await wait_until(pilot, lambda: app.actor is not None)
         return app
 
+    assert not DemoPreparing.bubble  # the app forwards it to the screen: it must not come back
     first = await start()
     assert first.actor is not None and first.actor.login == "engineer" and len(prepared) == 1
     assert first.demo_desk is None  # prepared once per console: F5 only connects again
