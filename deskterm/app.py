@@ -2,7 +2,8 @@
 header's live connection indicator and the change feed that keeps every screen current.
 
 Start-up is kept light: the first frame is painted before the database stack (SQLAlchemy,
-psycopg, pydantic) is imported; a worker loads it and connects."""
+psycopg, pydantic) is imported; a worker loads it and connects (on `deskterm demo`, after preparing
+the demo desk: created and filled the first time)."""
 
 from __future__ import annotations
 
@@ -22,13 +23,14 @@ from textual.worker import get_current_worker
 
 from . import clock, i18n, memory, screens
 from .i18n import _
-from .messages import Connected, ConnectFailed, DatabaseFailed, DatabaseOpened, SessionOpened
+from .messages import Connected, ConnectFailed, DatabaseFailed, DatabaseOpened, DemoPreparing, SessionOpened
 from .text import clean
 from .widgets.service import ServiceDone, ServiceFailed, call_service, refusal_text
 
 if TYPE_CHECKING:
     from .config import Settings
     from .db import Database
+    from .demo_desk import DemoDesk
     from .services.auth import Actor
 
 
@@ -64,14 +66,17 @@ class DeskApp(App[str | None]):
         watch_changes: bool = True,
         session_agent_id: int | None = None,
         login_source: str | None = None,
+        demo_desk: DemoDesk | None = None,
     ) -> None:
         from .widgets.compositor import install
 
         install()  # wide characters of a toast kept whole over the edges of the panels below
         super().__init__()
         self.db_url = db_url
-        self.login_as = login_as
-        self.demo = demo
+        # `deskterm demo`: the start-up worker prepares this desk first, then logs its agent in.
+        self.demo_desk = demo_desk
+        self.login_as = login_as or (demo_desk.login if demo_desk is not None else None)
+        self.demo = demo or demo_desk is not None
         # Set only by `deskterm serve`, which authenticated this agent before starting the console.
         self.session_agent_id = session_agent_id
         self.login_source = login_source  # where the login screen's tries come from (throttling)
@@ -104,7 +109,10 @@ class DeskApp(App[str | None]):
     def on_mount(self) -> None:
         from .screens.login import LoginScreen
 
-        self.push_screen(LoginScreen(demo=self.demo))
+        login = LoginScreen(demo=self.demo)
+        self.push_screen(login)
+        if self.demo_desk is not None:  # said from the first frame on
+            login.post_message(DemoPreparing())
         # Importing the database stack in a thread competes for the GIL: start after the first paint.
         self.call_after_refresh(self.connect)
 
@@ -115,6 +123,9 @@ class DeskApp(App[str | None]):
         from .db import DatabaseError, ensure_current, open_database
 
         try:
+            if self.demo_desk is not None:
+                self.db_url = self._prepare_demo(self.demo_desk)
+                self.demo_desk = None  # prepared: F5 only connects again
             if self.settings is None:
                 self.settings = load_settings(database_url=self.db_url).settings
             if self.database is None:
@@ -127,6 +138,30 @@ class DeskApp(App[str | None]):
             self.post_message(DatabaseFailed(str(e)))
             return
         self.post_message(DatabaseOpened())
+
+    def _prepare_demo(self, desk: DemoDesk) -> str:
+        """The demo desk created, migrated and filled the first time (the login screen says how
+        far); its database URL. An error a user cannot cause is shown there too, as the reason."""
+        from .config import ConfigError
+        from .db import DatabaseError
+        from .demo_desk import prepare
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage == "tickets":
+                self.post_message(DemoPreparing(done, total))
+
+        try:
+            return prepare(desk, progress)
+        except (ConfigError, DatabaseError):
+            raise
+        except Exception as e:  # a bug: logged, and said on the login screen rather than hanging there
+            self.log.error(e)
+            raise DatabaseError(f"the demo desk could not be prepared: {type(e).__name__}: {e}") from e
+
+    def on_demo_preparing(self, message: DemoPreparing) -> None:
+        """The start-up worker's progress with the demo desk, for the login screen to show."""
+        if self.screen_stack:  # not while the console is closing
+            self.screen.post_message(DemoPreparing(message.done, message.total))
 
     def on_database_opened(self, _message: DatabaseOpened) -> None:
         """Connected: the login screen may log in (a served console logs its agent in at once)."""

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_origin
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 APP_NAME = "deskterm"
 ENV_PREFIX = "DESKTERM_"
@@ -37,10 +37,11 @@ def demo_database_url() -> str:
     return f"sqlite:///{data_dir() / 'demo.db'}"
 
 
-class Settings(BaseSettings):
-    """Everything a console, a command or the watcher needs to know about its desk."""
+class Settings(BaseModel):
+    """Everything a console, a command or the watcher needs to know about its desk (load_settings
+    merges its layers: a plain model, as pydantic-settings would cost every command its import)."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+    model_config = ConfigDict(extra="ignore", validate_default=True)
 
     database_url: str = Field(default_factory=default_database_url)
     language: Literal["en", "zh"] = "en"
@@ -154,12 +155,32 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read {path}: {e}") from None
 
 
+def _environment() -> dict[str, Any]:
+    """The DESKTERM_<SETTING> variables (the name in any case): lists and tables as JSON, the rest
+    as given, validated with the other layers."""
+    given = {name.lower(): value for name, value in os.environ.items()}
+    values: dict[str, Any] = {}
+    for name, field in Settings.model_fields.items():
+        value = given.get(f"{ENV_PREFIX}{name}".lower())
+        if value is None:
+            continue
+        if get_origin(field.annotation) in (dict, list):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as e:
+                raise ConfigError(
+                    f"setting {name!r} (env {ENV_PREFIX}{name.upper()}): not JSON: {e}"
+                ) from None
+        values[name] = value
+    return values
+
+
 def load_settings(**flags: Any) -> LoadedSettings:
     """Merge the four layers; flags whose value is None are not given."""
     path = config_file()
     layers: list[tuple[str, dict[str, Any]]] = [
         (f"config {path}", _read_toml(path)),
-        ("env", EnvSettingsSource(Settings)()),
+        ("env", _environment()),
         ("flag", {k: v for k, v in flags.items() if v is not None}),
     ]
     values: dict[str, Any] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ from sqlmodel import Session
 T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# A migration's `revision = "0009"` and `down_revision = "0008"` (None, or a tuple where branches merge).
+_REVISION = re.compile(r"^(down_revision|revision)\b[^=\n]*=(.*)$", re.MULTILINE)
+_QUOTED = re.compile(r"[\"']([^\"']+)[\"']")
 
 
 class DatabaseError(Exception):
@@ -152,6 +156,24 @@ def alembic_config(engine: Engine) -> Any:
 
 
 def head_revision() -> str:
+    """The newest migration's revision: the one no other migration follows. Read from the
+    migration files' headers (every command and console checks it: loading alembic and each
+    migration costs more than the command); alembic answers a history this cannot read."""
+    revisions: set[str] = set()
+    followed: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        header = dict(_REVISION.findall(path.read_text(encoding="utf-8")))
+        if set(header) != {"revision", "down_revision"}:
+            return _alembic_head()
+        revisions.update(_QUOTED.findall(header["revision"]))
+        followed.update(_QUOTED.findall(header["down_revision"]))
+    heads = revisions - followed
+    if len(heads) == 1:
+        return heads.pop()
+    return _alembic_head()
+
+
+def _alembic_head() -> str:
     from alembic.script import ScriptDirectory
 
     cfg = alembic_config(None)  # type: ignore[arg-type]  # only the script location is read: no engine needed

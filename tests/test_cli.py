@@ -118,8 +118,6 @@ def test_config_show_masks_the_password(home):
 
 
 CLI_MODULES = sorted(p.stem for p in (Path(__file__).parents[1] / "deskterm" / "cli").glob("[!_]*.py"))
-DATABASE = ("sqlalchemy", "sqlmodel", "deskterm.db", "deskterm.services")
-SETTINGS = ("pydantic_settings", "deskterm.config")
 
 
 @pytest.mark.parametrize("module", CLI_MODULES)
@@ -128,25 +126,3 @@ def test_each_cli_module_imports_alone(module):
         [sys.executable, "-c", f"import deskterm.cli.{module}"], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
-
-
-@pytest.mark.parametrize(
-    ("args", "unused", "shown"),
-    [(["--help"], DATABASE + SETTINGS, "Usage:"), (["config", "show"], DATABASE, "config file:")],
-)
-def test_commands_without_a_database_do_not_load_it(home, args, unused, shown):
-    """`deskterm --help` is answered by Typer alone, `config show` by the settings: each command
-    imports what it uses when it runs."""
-    script = (
-        "import sys\n"
-        "from deskterm.launcher import main\n"
-        f"sys.argv = ['deskterm', *{args!r}]\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        f"print(sorted(m for m in sys.modules if m.startswith({unused!r})), file=sys.stderr)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=home)
-    assert shown in done.stdout
-    assert done.stderr.strip() == "[]", done.stderr

@@ -57,3 +57,22 @@ def test_malformed_settings_are_a_clear_error(isolated, monkeypatch):
 def test_password_masked():
     assert config.mask_url("postgresql://desk:s3cret@db:5432/desk") == "postgresql://desk:***@db:5432/desk"
     assert config.mask_url("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
+
+
+def test_environment_variables_in_any_case_with_lists_and_tables_as_json(isolated, monkeypatch):
+    monkeypatch.setenv("DESKTERM_KEYMAP", '{"app.agents": "f9"}')
+    monkeypatch.setenv("deskterm_poll_interval", "0.5")
+    monkeypatch.setenv("DESKTERM_MAIL_KINDS", '["breach"]')
+    monkeypatch.setenv("DESKTERM_MAIL_ENABLED", "true")
+    loaded = config.load_settings()
+    s = loaded.settings
+    assert (s.keymap, s.poll_interval, s.mail_kinds, s.mail_enabled) == (
+        {"app.agents": "f9"},
+        0.5,
+        ["breach"],
+        True,
+    )
+    assert loaded.sources["poll_interval"] == "env DESKTERM_POLL_INTERVAL"
+    monkeypatch.setenv("DESKTERM_KEYMAP", "{app.agents: f9}")
+    with pytest.raises(config.ConfigError, match="DESKTERM_KEYMAP"):
+        config.load_settings()

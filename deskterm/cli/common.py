@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from ..config import Settings
     from ..db import Database
+    from ..demo_desk import DemoDesk
     from ..services.auth import Actor
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -266,7 +267,8 @@ class progress:  # used like a function: `with progress() as bar:`
         self.progress.__exit__(*exc)
 
 
-def run_console(*, db_url: str | None = None, login_as: str | None = None, demo: bool = False) -> None:
+def run_console(*, db_url: str | None = None, demo_desk: DemoDesk | None = None) -> None:
+    """The console on the configured database, or on the demo desk (prepared by the console)."""
     from ..app import DeskApp
 
-    DeskApp(db_url=db_url, login_as=login_as, demo=demo).run()
+    DeskApp(db_url=db_url, demo_desk=demo_desk).run()

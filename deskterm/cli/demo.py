@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from ..demo_desk import DEMO_LOGINS, DemoDesk
 from .common import STATE, err, fail, maybe_authenticate, open_db, progress, run_console, user_errors
 from .serve import serve_demo
-
-DEMO_LOGINS = (
-    "Demo logins (password 'demo'): operator (hotline operator), engineer (2nd line, Desktop Support), "
-    "expert (3rd line), supervisor, head (department head), admin; and more in `deskterm agent list`."
-)
 
 app = typer.Typer()
 
@@ -18,44 +14,23 @@ app = typer.Typer()
 @app.command()
 @user_errors
 def demo(
-    as_: str = typer.Option("operator", "--as", metavar="LOGIN", help=DEMO_LOGINS),
+    as_: str = typer.Option(DemoDesk.login, "--as", metavar="LOGIN", help=DEMO_LOGINS),
     reset: bool = typer.Option(False, "--reset", help="Delete the demo database and start afresh."),
-    tickets: int = typer.Option(3000, "--tickets", help="Tickets to generate the first time."),
+    tickets: int = typer.Option(DemoDesk.tickets, "--tickets", help="Tickets to generate the first time."),
     serve: bool = typer.Option(False, "--serve", help="Serve the demo desk to browsers and SSH instead."),
 ) -> None:
     """Open the console on a demo database (created and filled the first time), logged in."""
-    from pathlib import Path
+    from ..demo_desk import prepare, unknown_login
 
-    from sqlalchemy import text
-
-    from ..config import demo_database_url
-    from ..db import open_database, upgrade
-    from ..services import demo as demo_data
-    from ..services import escalation, reference
-
-    url = STATE.db_url or demo_database_url()
-    path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
-    if reset and path is not None:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    database = open_database(url)
-    upgrade(database.engine)
-    reference.seed(database)
-    escalation.seed_rules(database)  # the shipped escalation rules, once
-    with database.read() as s:  # a desk with agents never gets the demo logins from here
-        empty = not s.execute(text("SELECT 1 FROM agent LIMIT 1")).first()
-    if empty:
-        from ..services import kb
-
-        with progress() as bar:
-            demo_data.generate(database, tickets=tickets, progress=bar)
-        kb.import_demo_articles(database)
-    database.dispose()
+    desk = DemoDesk(url=STATE.db_url, login=as_, reset=reset, tickets=tickets)
     if serve:
+        with progress() as bar:
+            url = prepare(desk, progress=bar)
         return serve_demo(url)
-    if as_ not in {a[0] for a in demo_data.DEMO_AGENTS}:
-        fail(f"no demo agent {as_!r}. {DEMO_LOGINS}", 2)
-    run_console(db_url=url, login_as=as_, demo=True)
+    refused = unknown_login(as_)
+    if refused:
+        fail(refused, 2)
+    run_console(demo_desk=desk)  # the console prepares the desk behind its login screen
 
 
 @app.command("demo-data")

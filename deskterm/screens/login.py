@@ -17,8 +17,8 @@ from textual.widget import AwaitMount
 from textual.widgets import Input, Static
 
 from ..dialogs.base import FormKeys
-from ..i18n import _
-from ..messages import Connected, ConnectFailed
+from ..i18n import _, _n
+from ..messages import Connected, ConnectFailed, DemoPreparing
 from ..widgets.chrome import DeskFooter, DeskHeader
 from ..widgets.service import ServiceDone, ServiceFailed, refusal_text
 from .base import DeskScreen
@@ -74,6 +74,18 @@ class LoginScreen(FormKeys[None], DeskScreen):
         if login_as:
             self.query_one("#login-name", Input).value = login_as
             self.attempt(login_as, DEMO_PASSWORD)
+
+    def on_demo_preparing(self, message: DemoPreparing) -> None:
+        self.query_one("#login-status", Static).update(
+            _n(
+                "Preparing the demo desk: {done} of 1 ticket…",
+                "Preparing the demo desk: {done} of {n} tickets…",
+                message.total,
+                done=message.done,
+            )
+            if message.total
+            else _("Preparing the demo desk…")
+        )
 
     def on_connect_failed(self, message: ConnectFailed) -> None:
         self.query_one("#login-status", Static).update(_("Cannot connect: {reason}", reason=message.reason))

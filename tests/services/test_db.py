@@ -57,6 +57,27 @@ def test_head_revision_known():
     assert head_revision()
 
 
+def test_head_revision_read_from_the_headers_is_alembics(tmp_path, monkeypatch):
+    """The head read from the migration files' headers is the one alembic finds; a branched
+    history (two heads) or a header it cannot read is left to alembic."""
+    from deskterm import db as db_module
+
+    assert head_revision() == db_module._alembic_head()
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    for rev, down in (("0001", "None"), ("0002", '"0001"'), ("0003", '("0001", "0002")')):
+        (versions / f"{rev}.py").write_text(
+            f'"""Revises: x"""\nrevision: str = "{rev}"\ndown_revision = {down}\n'
+        )
+    monkeypatch.setattr(db_module, "MIGRATIONS", tmp_path)
+    monkeypatch.setattr(db_module, "_alembic_head", lambda: "alembic")
+    assert head_revision() == "0003"
+    (versions / "0004.py").write_text('revision = "0004"\ndown_revision = "0002"\n')
+    assert head_revision() == "alembic"
+    (versions / "0004.py").write_text('revision = "0004"\n')
+    assert head_revision() == "alembic"
+
+
 def test_times_read_back_are_aware_utc(db):
     actor = make_agent(db, "tim")
     t = make_ticket(db, actor)
