@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -104,7 +105,9 @@ def run_pass(
     walk = _Walk(budgets={r.id: limit for r in rules})
     while walk.at < len(steps):
         logged = len(walk.fired)
-        walk = db.retrying(lambda s, w=walk: _fire_batch(s, steps, planned, w.copy(), batch, now))
+        walk = db.retrying(
+            partial(_fire_batch, steps=steps, planned=planned, walk=walk, batch=batch, now=now)
+        )
         if log:
             for result in walk.fired[logged:]:
                 log(
@@ -126,8 +129,9 @@ def _fire_batch(
     batch: int,
     now: datetime,
 ) -> _Walk:
-    """Fire the plan from `walk.at` on until `batch` firings have been tried, in one transaction."""
-    tried = 0
+    """Fire the plan from `walk.at` on until `batch` firings have been tried, in one transaction;
+    where the walk is then (a copy: a transaction retried starts again from the same place)."""
+    walk, tried = walk.copy(), 0
     while walk.at < len(steps) and tried < batch:
         rule, index, (_sort, ticket_id, key, why) = steps[walk.at]
         walk.at += 1
