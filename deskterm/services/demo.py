@@ -21,7 +21,7 @@ from ..db import Database, bulk_insert
 from ..models import OPEN_STATUSES, Category, Status, Team
 from . import reference
 from .auth import Actor, hash_password, require
-from .demo_people import add_people, fix_sequences, next_id
+from .demo_people import add_people, fix_sequences, indexes_after_load, next_id
 from .demo_tables import DEMO_AGENTS, NOTES_EN, NOTES_ZH, PROBLEMS, SURVEY_FIELDS
 from .errors import PermissionDenied
 from .priority import priority_for
@@ -106,6 +106,20 @@ def generate(
 ) -> DemoSummary:
     """Add demo data to a migrated database. Run again to add more (ids continue). A desk with
     agents takes it only from an admin (`actor`), and the demo logins only `with_demo_logins`."""
+    with indexes_after_load(db, ("ticket", "ticket_event", "agent_state_log", "callback", "survey")):
+        return _generate(db, actor, with_demo_logins, tickets, customers, seed, progress, batch)
+
+
+def _generate(
+    db: Database,
+    actor: Actor | None,
+    with_demo_logins: bool,
+    tickets: int,
+    customers: int | None,
+    seed: int,
+    progress: Progress | None,
+    batch: int,
+) -> DemoSummary:
     rng = random.Random(seed)
     report = progress or (lambda stage, done, total: None)
     agent_ids = ensure_agents(db, actor, with_demo_logins=with_demo_logins)
