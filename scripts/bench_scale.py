@@ -27,11 +27,7 @@ from deskterm.models import EscalationFiring, Ticket
 from deskterm.services import demo, escalation, reference
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_watch import fresh_tickets, mark_backlog  # the same helpers as issue 7's
-
-
-def _label(db: Database) -> str:
-    return "SQLite" if db.is_sqlite else "PostgreSQL"
+from bench_watch import _label, fresh_tickets, mark_backlog  # the same helpers as issue 7's
 
 
 def timed_pass(db: Database, limit: int, *, batch: int, analyze: bool = True) -> escalation.PassReport:

@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, text
+from sqlalchemy import func, insert, text
 from sqlmodel import col, select
 
 from deskterm import clock
-from deskterm.db import Database, open_database
+from deskterm.db import Database, fresh_statistics, open_database
 from deskterm.models import Agent, EscalationFiring, Notification, Ticket, TicketEvent
 from deskterm.services import auth, escalation, notify, tickets
 from deskterm.services.errors import Conflict, InvalidInput, PermissionDenied
@@ -609,3 +609,21 @@ def test_a_firing_lost_in_a_batch_leaves_the_others_be(
     report = escalation.run_pass(db, batch=50)
     assert (len(report.fired), report.lost) == (2 * len(numbers) - 1, 1)
     assert _counts(db) == (2 * len(numbers), 2 * len(numbers) - 1, 2 * len(numbers) - 2)
+
+
+def test_the_firings_statistics_are_refreshed_once_they_are_stale(db: Database, desk: dict, clk) -> None:
+    """A table the watcher fills in bulk is analyzed by the next pass, whatever autovacuum does."""
+    complaint = rule(db, "complaint", {"trigger": "complaint"}, {"raise_priority": 1})
+    ticket_id = ticket_row(db, make_ticket(db, desk["op"]).number).id
+    assert escalation.run_pass(db).analyzed == []  # nothing to speak of yet
+    with db.write() as s:
+        rows = [
+            {"rule_id": complaint.id, "ticket_id": ticket_id, "threshold": str(i), "at": clock.now()}
+            for i in range(1500)
+        ]
+        s.connection().execute(insert(EscalationFiring), rows)
+        if not db.is_sqlite:  # the server's counters, at once rather than within a second
+            s.connection().exec_driver_sql("SELECT pg_stat_force_next_flush()")
+    assert escalation.run_pass(db).analyzed == ["escalation_firing"]
+    assert escalation.run_pass(db).analyzed == []  # fresh now
+    assert fresh_statistics(db, ["escalation_firing"], rows=1, grown=0.5) == []
