@@ -226,8 +226,8 @@ def _id_in(s: Session, column: Any, ids: list[int]) -> Any:
 
 
 def _fired_keys(s: Session, rules: list[Rule], ids: list[int]) -> set[tuple[int, int, str]]:
-    """The firings already recorded for these tickets: every rule's at once, by the primary key
-    (rule, ticket) pairs, whatever the table's statistics say."""
+    """The firings already recorded for these tickets: every rule's at once by the primary key's
+    (rule, ticket) prefix, one query per 1000 tickets rather than one per rule and 1000 tickets."""
     out: set[tuple[int, int, str]] = set()
     rule_ids = [rule.id for rule in rules]
     for i in range(0, len(ids), 1000):
