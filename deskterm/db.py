@@ -231,6 +231,59 @@ def describe_target(engine: Engine) -> str:
     return f"the PostgreSQL database {url.database} at {url.host or 'localhost'}:{url.port or 5432}"
 
 
+# --- planner statistics ---------------------------------------------------------------------
+
+
+def fresh_statistics(
+    db: Database, tables: Sequence[str], *, grown: float = 0.1, rows: int = 1000
+) -> list[str]:
+    """ANALYZE those of `tables` that have changed by more than `grown` of their rows (and at least
+    `rows`) since their statistics were taken, or never had any: a table filled in bulk, on a
+    server whose autovacuum is off or lags, would otherwise be planned as if it were still small.
+    Cheap when nothing is stale: on PostgreSQL one catalog query (only tables the role owns can be
+    analyzed: the others are left to the owner's autovacuum); on SQLite, for tables that are only
+    added to, the rowid's top against the count sqlite_stat1 holds. Returns the tables analyzed."""
+    with db.engine.connect() as conn:
+        if db.is_sqlite:
+            found = [(table, *_sqlite_counts(conn, table)) for table in tables]
+        else:
+            found = [
+                (name, None if never else counted, changed)
+                for name, never, counted, changed in conn.execute(
+                    text(
+                        "SELECT c.relname, s.last_analyze IS NULL AND s.last_autoanalyze IS NULL, "
+                        "c.reltuples, s.n_mod_since_analyze "
+                        "FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid "
+                        "WHERE c.relname = ANY(:t) AND s.schemaname = current_schema() "
+                        "AND pg_has_role(c.relowner, 'USAGE')"
+                    ),
+                    {"t": list(tables)},
+                )
+            ]
+    stale = [t for t, counted, changed in found if changed >= max(rows, grown * (counted or 0))]
+    if stale:
+        engine = db.engine.execution_options(
+            **({"deskterm_write": True} if db.is_sqlite else {"isolation_level": "AUTOCOMMIT"})
+        )
+        with engine.connect() as conn:
+            for table in stale:
+                conn.exec_driver_sql(f"ANALYZE {table}")
+            conn.commit()
+    return stale
+
+
+def _sqlite_counts(conn: Connection, table: str) -> tuple[int | None, int]:
+    """(rows when last analyzed or None, rows added since) of a table rows are only added to."""
+    top = conn.exec_driver_sql(f"SELECT max(rowid) FROM {table}").scalar() or 0
+    if not conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first():
+        return None, top
+    stat = conn.execute(
+        text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t ORDER BY idx IS NULL LIMIT 1"), {"t": table}
+    ).scalar()
+    counted = int(stat.split()[0]) if stat else None
+    return counted, top - (counted or 0)
+
+
 # --- the runtime role (PostgreSQL) ---------------------------------------------------------
 
 
@@ -302,21 +355,33 @@ def _create_pg_database_if_missing(engine: Engine) -> None:
 def _fmt(value: Any, sqlite: bool) -> Any:
     """Bulk rows bypass the ORM: format datetimes the way each backend's column expects."""
     if isinstance(value, datetime):
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else value
+        return _sqlite_time(value) if sqlite else value.astimezone(UTC)
     return value
 
 
+def _sqlite_time(value: datetime | None) -> str | None:
+    """A time as SQLAlchemy stores it in SQLite: UTC, "YYYY-MM-DD HH:MM:SS.ffffff"."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
 def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Insert many rows fast: COPY on PostgreSQL, executemany on SQLite."""
-    sqlite = conn.dialect.name == "sqlite"
-    rows = [tuple(_fmt(v, sqlite) for v in row) for row in rows]
+    """Insert many rows fast: COPY on PostgreSQL (psycopg adapts the values), executemany on SQLite
+    (the time columns formatted a column at a time, found by the types they hold)."""
+    rows = list(rows)
     if not rows:
         return 0
     cols = ", ".join(columns)
-    if sqlite:
+    if conn.dialect.name == "sqlite":
+        values = list(zip(*rows, strict=True))
+        for i, column in enumerate(values):
+            if datetime in set(map(type, column)):
+                values[i] = tuple(map(_sqlite_time, column))
         marks = ", ".join("?" * len(columns))
-        conn.exec_driver_sql(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
+        conn.exec_driver_sql(
+            f"INSERT INTO {table} ({cols}) VALUES ({marks})", list(zip(*values, strict=True))
+        )
     else:
         raw = conn.connection.driver_connection
         with raw.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:  # type: ignore[union-attr]  # the driver connection is psycopg's on this branch

@@ -54,9 +54,17 @@ def watch(
         "" if once else "; Ctrl+C stops",
     )
     folded = -FOLD_EVERY
+    shown = [time.perf_counter()]
+
+    def backlog(done: int, due: int) -> None:
+        """A pass over a backlog commits in batches: say how far it is, every few seconds."""
+        if done < due and time.perf_counter() - shown[0] >= 2:
+            shown[0] = time.perf_counter()
+            log.info("backlog: %d of %d firings due gone through", done, due)
+
     try:
         while not stop.is_set():
-            started = time.perf_counter()
+            started = shown[0] = time.perf_counter()
             now = clock.now()
             try:
                 if started - folded >= FOLD_EVERY:  # the reports' rollup (services/kpi/rollup.py)
@@ -70,6 +78,7 @@ def watch(
                     scope=scope,
                     log=lambda m: log.info(clean(m)),
                     handover_minutes=cfg.handover_minutes,
+                    progress=backlog,
                 )
             except Exception as e:
                 if once:

@@ -4,19 +4,23 @@
 from __future__ import annotations
 
 import multiprocessing
+import random
+import sqlite3
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, text
-from sqlmodel import select
+from sqlalchemy import func, insert, text
+from sqlmodel import col, select
 
 from deskterm import clock
-from deskterm.db import Database, open_database
+from deskterm.db import Database, fresh_statistics, open_database
 from deskterm.models import Agent, EscalationFiring, Notification, Ticket, TicketEvent
 from deskterm.services import auth, escalation, notify, tickets
 from deskterm.services.errors import Conflict, InvalidInput, PermissionDenied
+from tests.conftest import _pg_clone, _pg_drop
 from tests.factories import escalation_desk, make_agent, make_ticket
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -450,3 +454,176 @@ def test_escalation_texts_give_times_in_one_zone_utc_marked_z(db: Database, desk
     clk.time = datetime(2026, 3, 9, 9, 5, tzinfo=SH).astimezone(UTC)
     (fired,) = escalation.run_pass(db).fired
     assert "due 2026-03-09T01:20Z" in fired.why and " UTC" not in fired.why  # Monday 09:20 in Shanghai
+
+
+# --- batches: a backlog commits in steps, with the same result ---------------------------------------------
+
+
+def _backlog(db: Database, desk: dict, clk, seed: int) -> None:  # type: ignore[no-untyped-def]
+    """A random desk that has had no watcher: rules of every kind, tickets crossing several thresholds."""
+    rng = random.Random(seed)
+    rule(
+        db,
+        "handover",
+        {"trigger": "unassigned", "at": ["15m", "30m", "60m"]},
+        {"hierarchical": True, "notify_agents": ["sup"]},
+    )
+    rule(
+        db,
+        "respond",
+        {"trigger": "not_responded", "at": ["50%", "100%"]},
+        {"notify_roles": ["supervisor"], "raise_priority": 1},
+    )
+    rule(
+        db,
+        "late",
+        {"trigger": "not_resolved", "at": ["100%"]},
+        {"functional": "next_tier", "notify_assignee": True},
+    )
+    rule(db, "complaint", {"trigger": "complaint"}, {"raise_priority": 1})
+    rule(db, "chased", {"trigger": "chased", "at": [2]}, {"hierarchical": True})
+    for i in range(20):
+        category = rng.choice(["Hardware/PC", "Hardware/Server"])
+        t = make_ticket(
+            db,
+            desk["op"],
+            f"Backlog {i}",
+            kind=rng.choice(["incident", "incident", "complaint"]),
+            impact=rng.randint(1, 3),
+            urgency=rng.randint(1, 3),
+            category=category,
+        )
+        if category == "Hardware/PC" and rng.random() < 0.4:
+            tickets.claim(db, desk[rng.choice(["eng", "eng2"])], t.number)
+        if rng.random() < 0.3:
+            set_fields(db, t.number, chase_count=rng.randint(1, 3))
+        clk.advance(minutes=rng.randint(1, 20))
+    clk.advance(minutes=rng.randint(30, 400))
+
+
+def _twin(db: Database, tmp_path) -> tuple[Database, Callable[[], None]]:  # type: ignore[no-untyped-def]
+    """A second database holding what `db` holds now, and how to drop it."""
+    if db.is_sqlite:
+        path = tmp_path / "twin.db"
+        src, dst = sqlite3.connect(str(db.engine.url.database)), sqlite3.connect(path)
+        src.backup(dst)
+        src.close()
+        dst.close()
+        return open_database(f"sqlite:///{path}"), lambda: None
+    db.dispose()  # a template database takes no other connections
+    name, url = _pg_clone(str(db.engine.url.database))
+    return open_database(url), lambda: _pg_drop(name)
+
+
+def _outcome(db: Database) -> tuple[list, ...]:
+    """Everything a pass writes: firings, tickets, events, notifications."""
+    with db.read() as s:
+        fired = s.exec(
+            select(EscalationFiring.rule_id, EscalationFiring.ticket_id, EscalationFiring.threshold)
+        ).all()
+        rows = s.exec(select(Ticket).order_by(col(Ticket.id))).all()
+        events = s.exec(
+            select(TicketEvent.ticket_id, TicketEvent.kind, TicketEvent.body, TicketEvent.data).order_by(
+                col(TicketEvent.id)
+            )
+        ).all()
+        notes = s.exec(
+            select(
+                Notification.agent_id, Notification.ticket_id, Notification.kind, Notification.body
+            ).order_by(col(Notification.id))
+        ).all()
+    state = [
+        (
+            t.number,
+            t.priority,
+            t.team_id,
+            t.tier,
+            t.assignee_id,
+            t.escalated_to_id,
+            t.escalation_level,
+            t.version,
+        )
+        for t in rows
+    ]
+    return sorted(fired), state, list(events), list(notes)
+
+
+def _passes(db: Database, limit: int, batch: int, seen: list | None = None) -> list[tuple]:
+    """Passes until one fires nothing: every firing, in order."""
+    out: list[tuple] = []
+    while True:
+        report = escalation.run_pass(
+            db,
+            limit=limit,
+            batch=batch,
+            progress=(lambda done, due: seen.append((done, due))) if seen is not None else None,
+        )
+        if not report.fired:
+            return out
+        out += [(f.rule, f.number, f.threshold, f.why, tuple(f.effects)) for f in report.fired]
+
+
+@pytest.mark.parametrize(("seed", "limit"), [(1, 1000), (2, 2)])
+def test_batching_changes_nothing_a_backlog_fires(
+    db: Database, desk: dict, clk, tmp_path, seed, limit
+) -> None:  # type: ignore[no-untyped-def]
+    """One transaction a firing (as before batches) and batches of 3 fire the same, in the same order,
+    with the same effects, events and notifications; a limit hit (2 a rule) waits the same way."""
+    _backlog(db, desk, clk, seed)
+    twin, drop = _twin(db, tmp_path)
+    try:
+        seen: list[tuple[int, int]] = []
+        one = _passes(db, limit, batch=1)
+        batched = _passes(twin, limit, batch=3, seen=seen)
+        assert len(one) > 10 and {f[0] for f in one} >= {"handover", "respond", "complaint"}
+        assert batched == one
+        assert _outcome(twin) == _outcome(db)
+        assert (
+            seen and all(done <= due for done, due in seen) and (limit < 1000 or seen[-1][0] == seen[-1][1])
+        )
+    finally:
+        twin.dispose()
+        drop()
+
+
+def test_a_firing_lost_in_a_batch_leaves_the_others_be(
+    db: Database, desk: dict, clk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    numbers = _eligible_desk(db, desk, n=4)
+    from deskterm.services.escalation import watcher
+
+    planned = watcher.due_firings
+
+    def another_watcher_first(*args, **kwargs):  # type: ignore[no-untyped-def]
+        plan, looked = planned(*args, **kwargs)
+        rule_, _index, found = plan[0]
+        with db.write() as s:  # fires the first planned firing between the plan and the batch
+            s.add(
+                EscalationFiring(
+                    rule_id=rule_.id, ticket_id=found[0][1], threshold=found[0][2], at=clock.now()
+                )
+            )
+        return plan, looked
+
+    monkeypatch.setattr(watcher, "due_firings", another_watcher_first)
+    report = escalation.run_pass(db, batch=50)
+    assert (len(report.fired), report.lost) == (2 * len(numbers) - 1, 1)
+    assert _counts(db) == (2 * len(numbers), 2 * len(numbers) - 1, 2 * len(numbers) - 2)
+
+
+def test_the_firings_statistics_are_refreshed_once_they_are_stale(db: Database, desk: dict, clk) -> None:
+    """A table the watcher fills in bulk is analyzed by the next pass, whatever autovacuum does."""
+    complaint = rule(db, "complaint", {"trigger": "complaint"}, {"raise_priority": 1})
+    ticket_id = ticket_row(db, make_ticket(db, desk["op"]).number).id
+    assert escalation.run_pass(db).analyzed == []  # nothing to speak of yet
+    with db.write() as s:
+        rows = [
+            {"rule_id": complaint.id, "ticket_id": ticket_id, "threshold": str(i), "at": clock.now()}
+            for i in range(1500)
+        ]
+        s.connection().execute(insert(EscalationFiring), rows)
+        if not db.is_sqlite:  # the server's counters, at once rather than within a second
+            s.connection().exec_driver_sql("SELECT pg_stat_force_next_flush()")
+    assert escalation.run_pass(db).analyzed == ["escalation_firing"]
+    assert escalation.run_pass(db).analyzed == []  # fresh now
+    assert fresh_statistics(db, ["escalation_firing"], rows=1, grown=0.5) == []

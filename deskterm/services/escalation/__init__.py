@@ -52,9 +52,10 @@ from .rules import (
     set_enabled,
     shipped_rules,
 )
-from .watcher import Fired, PassReport, run_pass
+from .watcher import BATCH, Fired, PassProgress, PassReport, run_pass
 
 __all__ = [
+    "BATCH",
     "MODES",
     "NOTICES",
     "RECENT_EVENTS",
@@ -65,6 +66,7 @@ __all__ = [
     "EscalationOptions",
     "EscalationResult",
     "Fired",
+    "PassProgress",
     "PassReport",
     "Rule",
     "Scope",

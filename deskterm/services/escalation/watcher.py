@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from ... import clock
 from ...config import HANDOVER_MINUTES
-from ...db import Database
+from ...db import Database, fresh_statistics
 from ...models import PENDING_STATUSES, Agent, EscalationFiring, EventKind, Kind, Team, Ticket
 from .. import notify, sla, tickets
 from .chain import chain_person, line_level, move_to_team, next_tier_team, team_lead
@@ -40,10 +41,33 @@ class PassReport:
     fired: list[Fired] = field(default_factory=list)
     lost: int = 0  # fired by someone else first (another watcher), or no longer applicable
     waiting: int = 0  # rules that hit the batch limit: more firings wait for the next pass
+    due: int = 0  # firings found due (within the limits or not)
+    analyzed: list[str] = field(default_factory=list)  # tables whose statistics the pass refreshed
+
+
+# (done, due): firings tried so far of those this pass found due, after each committed batch
+PassProgress = Callable[[int, int], None]
+FILLED = ("escalation_firing",)  # the table passes fill, whose statistics a pass keeps fresh
+BATCH = 50  # firings a transaction: a backlog commits in steps this size, each its own savepoint
 
 
 class _Stale(Exception):
     """The ticket no longer meets the rule (changed between the query and the firing)."""
+
+
+@dataclass
+class _Walk:
+    """Where a pass is in its plan: what it has fired and what each rule may still fire."""
+
+    at: int = 0
+    budgets: dict[int, int] = field(default_factory=dict)
+    done: set[tuple[int, int, str]] = field(default_factory=set)
+    full: set[tuple[int, int]] = field(default_factory=set)  # (rule, step) lists cut by the budget
+    fired: list[Fired] = field(default_factory=list)
+    lost: int = 0
+
+    def copy(self) -> _Walk:
+        return _Walk(self.at, dict(self.budgets), set(self.done), set(self.full), list(self.fired), self.lost)
 
 
 def run_pass(
@@ -54,10 +78,17 @@ def run_pass(
     scope: Scope | None = None,
     log: Callable[[str], None] | None = None,
     handover_minutes: float = HANDOVER_MINUTES,
+    batch: int = BATCH,
+    progress: PassProgress | None = None,
+    analyze: bool = True,
 ) -> PassReport:
     """Apply every enabled rule once: at most `limit` firings per rule and pass, most overdue first;
     a ticket that has crossed several thresholds of a rule gets them all, in order.
-    Without a scope every open ticket is looked at; the watcher passes `plan_scope(...)`."""
+    Without a scope every open ticket is looked at; the watcher passes `plan_scope(...)`.
+    The firings commit `batch` at a time (each in its own savepoint: one lost to another watcher
+    or no longer due leaves the others be), `progress` told after each batch; the result is the
+    same whatever the batch. First the statistics of the tables passes fill are refreshed if
+    stale (`analyze`), so their queries are planned for the rows they hold."""
     started = time.perf_counter()
     now = now or clock.now()
     report = PassReport(started=now)
@@ -65,30 +96,63 @@ def run_pass(
     if not rules:
         report.seconds = time.perf_counter() - started
         return report
+    if analyze:
+        report.analyzed = fresh_statistics(db, FILLED)
     plan, report.candidates = due_firings(db, rules, now, scope, handover_minutes=handover_minutes)
     planned = {(rule.id, c[1], c[2]) for rule, _index, found in plan for c in found}
-    done_keys: set[tuple[int, int, str]] = set()
-    budgets = {r.id: limit for r in rules}
-    for rule, index, found in plan:
-        for _sort, ticket_id, key, why in found:
-            if budgets[rule.id] <= 0:
-                report.waiting += 1
-                break
-            if index > 0:  # thresholds fire in order: a previous one planned now must have fired
-                prev = (rule.id, ticket_id, key_for(rule, rule.steps[index - 1], _team_of(key)))
-                if prev in planned and prev not in done_keys:
-                    continue
-            result = _fire(db, rule, index, key, ticket_id, why, now)
-            if result is None:
-                report.lost += 1
-                continue
-            done_keys.add((rule.id, ticket_id, key))
-            report.fired.append(result)
-            budgets[rule.id] -= 1
-            if log:
-                log(f"{result.number}: rule {rule.name!r} fired at {key}: {why}; {'; '.join(result.effects)}")
+    steps = [(rule, index, c) for rule, index, found in plan for c in found]
+    report.due = len(steps)
+    walk = _Walk(budgets={r.id: limit for r in rules})
+    while walk.at < len(steps):
+        logged = len(walk.fired)
+        walk = db.retrying(
+            partial(_fire_batch, steps=steps, planned=planned, walk=walk, batch=batch, now=now)
+        )
+        if log:
+            for result in walk.fired[logged:]:
+                log(
+                    f"{result.number}: rule {result.rule!r} fired at {result.threshold}: {result.why}; "
+                    f"{'; '.join(result.effects)}"
+                )
+        if progress:
+            progress(walk.at, len(steps))
+    report.fired, report.lost, report.waiting = walk.fired, walk.lost, len(walk.full)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _fire_batch(
+    s: Session,
+    steps: list[tuple[Rule, int, tuple[Any, int, str, str]]],
+    planned: set[tuple[int, int, str]],
+    walk: _Walk,
+    batch: int,
+    now: datetime,
+) -> _Walk:
+    """Fire the plan from `walk.at` on until `batch` firings have been tried, in one transaction;
+    where the walk is then (a copy: a transaction retried starts again from the same place)."""
+    walk, tried = walk.copy(), 0
+    while walk.at < len(steps) and tried < batch:
+        rule, index, (_sort, ticket_id, key, why) = steps[walk.at]
+        walk.at += 1
+        if (rule.id, index) in walk.full:
+            continue
+        if walk.budgets[rule.id] <= 0:
+            walk.full.add((rule.id, index))
+            continue
+        if index > 0:  # thresholds fire in order: a previous one planned now must have fired
+            prev = (rule.id, ticket_id, key_for(rule, rule.steps[index - 1], _team_of(key)))
+            if prev in planned and prev not in walk.done:
+                continue
+        tried += 1
+        result = _fire(s, rule, index, key, ticket_id, why, now)
+        if result is None:
+            walk.lost += 1
+            continue
+        walk.done.add((rule.id, ticket_id, key))
+        walk.fired.append(result)
+        walk.budgets[rule.id] -= 1
+    return walk
 
 
 def _team_of(key: str) -> int | None:
@@ -113,22 +177,21 @@ def _still_applies(rule: Rule, step: str, t: Ticket) -> bool:
 
 
 def _fire(
-    db: Database, rule: Rule, index: int, key: str, ticket_id: int, why: str, now: datetime
+    s: Session, rule: Rule, index: int, key: str, ticket_id: int, why: str, now: datetime
 ) -> Fired | None:
-    """Insert the firing row and apply the actions in one transaction; None when another watcher
-    fired it first (duplicate key) or the ticket no longer meets the rule."""
-
-    def work(s: Session) -> Fired:
-        s.add(EscalationFiring(rule_id=rule.id, ticket_id=ticket_id, threshold=key, at=now))
-        s.flush()  # a duplicate key fails here, before anything else is done
-        t = s.exec(select(Ticket).where(Ticket.id == ticket_id).with_for_update()).one()
-        if not _still_applies(rule, rule.steps[index], t):
-            raise _Stale
-        effects = _apply(s, rule, index + 1, t, f"Rule “{rule.name}” fired ({key}): {why}", key)
-        return Fired(rule.name, t.number, key, why, effects)
-
+    """Insert the firing row and apply the actions in a savepoint of the batch's transaction; None
+    (the savepoint rolled back) when another watcher fired it first (duplicate key) or the ticket
+    no longer meets the rule."""
     try:
-        return db.retrying(work)
+        with s.begin_nested():
+            s.add(EscalationFiring(rule_id=rule.id, ticket_id=ticket_id, threshold=key, at=now))
+            s.flush()  # a duplicate key fails here, before anything else is done
+            t = s.exec(select(Ticket).where(Ticket.id == ticket_id).with_for_update()).one()
+            if not _still_applies(rule, rule.steps[index], t):
+                raise _Stale
+            effects = _apply(s, rule, index + 1, t, f"Rule “{rule.name}” fired ({key}): {why}", key)
+            s.flush()
+            return Fired(rule.name, t.number, key, why, effects)
     except (IntegrityError, _Stale):
         return None
 
