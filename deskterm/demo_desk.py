@@ -43,9 +43,10 @@ def prepare(desk: DemoDesk, progress: Progress | None = None) -> str:
     how far); its database URL. A desk with agents never gets the demo logins from here."""
     from sqlalchemy import text
 
-    from .config import demo_database_url
+    from .config import demo_database_url, load_settings
     from .db import DatabaseError, current_revision, head_revision, open_database, upgrade
     from .services import demo, escalation, kb, reference
+    from .services.kpi import rollup
 
     url = desk.url or demo_database_url()
     if desk.reset and url.startswith("sqlite:///"):
@@ -67,6 +68,7 @@ def prepare(desk: DemoDesk, progress: Progress | None = None) -> str:
         if empty:
             demo.generate(database, tickets=desk.tickets, progress=progress)
             kb.import_demo_articles(database)
+            rollup.rebuild(database, load_settings(database_url=url).settings.timezone)
     finally:
         database.dispose()
     return url

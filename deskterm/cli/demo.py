@@ -5,7 +5,17 @@ from __future__ import annotations
 import typer
 
 from ..demo_desk import DEMO_LOGINS, DemoDesk
-from .common import STATE, err, fail, maybe_authenticate, open_db, progress, run_console, user_errors
+from .common import (
+    STATE,
+    err,
+    fail,
+    maybe_authenticate,
+    open_db,
+    progress,
+    run_console,
+    settings,
+    user_errors,
+)
 from .serve import serve_demo
 
 app = typer.Typer()
@@ -54,6 +64,7 @@ def demo_data_cmd(
     import time
 
     from ..services import demo as demo_data
+    from ..services.kpi import rollup
 
     database = open_db()
     actor = maybe_authenticate(database, as_)
@@ -68,8 +79,10 @@ def demo_data_cmd(
             seed=seed,
             progress=bar,
         )
+        # The reports read settled days from the rollup: fold the new history in at once.
+        days = rollup.rebuild(database, settings().timezone, progress=lambda d, n: bar("report days", d, n))
     err.print(
         f"added {summary.tickets} tickets ({summary.events} events), {summary.customers} callers, "
-        f"{summary.devices} devices, {summary.organisations} organisations "
+        f"{summary.devices} devices, {summary.organisations} organisations, {days} report days "
         f"in {time.perf_counter() - started:.1f} s"
     )
