@@ -60,7 +60,9 @@ class InboxScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield DeskHeader()
         yield Static("", id="inbox-summary", markup=False)
-        yield FastTable(columns=COLUMNS, id="inbox-table", cursor_type="row", zebra_stripes=True)
+        yield FastTable(
+            columns=COLUMNS, flex="Message", id="inbox-table", cursor_type="row", zebra_stripes=True
+        )
         yield Static("", id="inbox-body", markup=False)
         yield DeskFooter()
 
