@@ -160,6 +160,7 @@ class KnowledgeScreen(ArticleActions):
     KnowledgeScreen #kb-preview-title { text-style: bold; }
     KnowledgeScreen #kb-preview-meta { color: $text-muted; margin-bottom: 1; }
     KnowledgeScreen.-narrow #kb-body { layout: vertical; }
+    KnowledgeScreen.-narrow #kb-bar Select { width: 16; }
     KnowledgeScreen.-narrow #kb-results { width: 100%; height: 1fr; }
     KnowledgeScreen.-narrow #kb-preview { width: 100%; height: 1fr; border-left: none; }
     KnowledgeScreen.-narrow #kb-preview { border-top: solid $primary; }
