@@ -112,7 +112,7 @@ class FastTable(DataTable[Any]):
             self.move_cursor(row=min(place.row, len(rows) - 1), animate=False)
 
     def on_resize(self, _event: events.Resize) -> None:
-        self.fit(self.screen.size.width)
+        self.fit(self.app.size.width)
         self._fit_flex()
 
     def _fit_flex(self) -> None:
