@@ -167,8 +167,9 @@ class DeskApp(App[str | None]):
         """Connected: the login screen may log in (a served console logs its agent in at once)."""
         assert self.settings is not None and self.database is not None
         self.connected = True
-        if self.actor is None:
+        if self.actor is None and i18n.language() != self.settings.language:
             i18n.set_language(self.settings.language)
+            self.relabel_screens()  # the login screen was built before the desk's language was known
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
         self.refresh_header()
@@ -281,9 +282,19 @@ class DeskApp(App[str | None]):
         """Ctrl+L: every screen in the other language at once (each mode's screens and what is
         stacked on them, their headers and footers), and the agent's consoles open in it from now on
         (stored in a worker: agents.set_language)."""
+        lang = i18n.set_language("zh" if i18n.language() == "en" else "en")
+        self.relabel_screens()
+        if self.actor is not None and self.database is not None:
+            from .services import agents
+
+            self.actor = replace(self.actor, language=lang)
+            db, actor = self.database, self.actor
+            call_service(self, agents.set_language, db, actor, lang, result=LanguageSaved, group="language")
+
+    def relabel_screens(self) -> None:
+        """Every screen in the language now set."""
         from .widgets.chrome import DeskFooter, DeskHeader
 
-        lang = i18n.set_language("zh" if i18n.language() == "en" else "en")
         # Every screen of every mode, not only the visible stack (the private attribute is the one
         # list of them Textual keeps); screens read their texts when composed: each composes again.
         for stack in list(self._screen_stacks.values()):
@@ -296,12 +307,6 @@ class DeskApp(App[str | None]):
                     footer.refresh(recompose=True)
         self.refresh_bindings()
         self.screen.refresh(layout=True)
-        if self.actor is not None and self.database is not None:
-            from .services import agents
-
-            self.actor = replace(self.actor, language=lang)
-            db, actor = self.database, self.actor
-            call_service(self, agents.set_language, db, actor, lang, result=LanguageSaved, group="language")
 
     def action_help(self) -> None:
         """? or F1: every key of this screen and of the console (the footer shows a few)."""

@@ -79,6 +79,7 @@ class HelpDialog(DeskModal[None]):
         Binding("question_mark,f1", "cancel", "Close", id="help.again", show=False),
     ]
     DEFAULT_CSS = """
+    HelpDialog #help { max-height: 100%; }
     HelpDialog #help-keys { height: auto; max-height: 70vh; }
     """
 
@@ -92,4 +93,8 @@ class HelpDialog(DeskModal[None]):
             yield Static(_("Keys: {screen}", screen=self.title_text), classes="dialog-title", markup=False)
             with VerticalScroll(id="help-keys"):
                 yield Static(keys_text(self.groups), id="help-text")
-            yield Static(_("Esc: close · Ctrl+P: all commands"), classes="dialog-hint", markup=False)
+            hint = _("↑/↓ PgUp/PgDn: scroll · Esc: close · Ctrl+P: all commands")
+            yield Static(hint, classes="dialog-hint", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#help-keys").focus()  # the arrow keys scroll the list

@@ -42,7 +42,13 @@ class AgentsScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield DeskHeader()
         yield Static("", id="agents-summary", markup=False)
-        yield FastTable(columns=COLUMNS, id="agents-table", cursor_type="row", zebra_stripes=True)
+        yield FastTable(
+            columns=COLUMNS,
+            narrow=("Manager", "No."),
+            id="agents-table",
+            cursor_type="row",
+            zebra_stripes=True,
+        )
         yield DeskFooter()
 
     def relabel(self) -> None:

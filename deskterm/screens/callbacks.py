@@ -79,7 +79,14 @@ class CallbacksScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield DeskHeader()
         yield Static("", id="callbacks-summary", markup=False)
-        yield FastTable(columns=COLUMNS, id="callbacks-table", cursor_type="row", zebra_stripes=True)
+        yield FastTable(
+            columns=COLUMNS,
+            narrow=("resolved",),
+            flex="summary",
+            id="callbacks-table",
+            cursor_type="row",
+            zebra_stripes=True,
+        )
         with VerticalScroll(id="callbacks-sheet"):
             yield Static("", id="callbacks-script", markup=False)
             yield Static("", id="callbacks-record")

@@ -140,7 +140,14 @@ class DrillScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield DeskHeader()
         yield Static("", id="drill-title")
-        yield DrillTable(self.columns, id="drill-table", cursor_type="row", zebra_stripes=True)
+        yield DrillTable(
+            self.columns,
+            narrow=("customer", "team"),
+            flex="comment" if self.surveys else "summary",
+            id="drill-table",
+            cursor_type="row",
+            zebra_stripes=True,
+        )
         yield DeskFooter()
 
     def on_mount(self) -> None:

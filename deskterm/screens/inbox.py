@@ -45,7 +45,7 @@ class NewsRead(ServiceDone[notify.InboxNews]):
 class InboxScreen(DeskScreen):
     TITLE_TEXT = "Inbox"
     BINDINGS = [
-        Binding("enter", "open", "Open ticket", id="inbox.open"),
+        Binding("enter", "open", "Open", id="inbox.open"),
         Binding("r", "read", "Mark read", id="inbox.read"),
         Binding("a", "read_all", "Mark all read", id="inbox.read_all"),
         Binding("u", "toggle_unread", "Unread only / all", id="inbox.unread"),
@@ -60,7 +60,9 @@ class InboxScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield DeskHeader()
         yield Static("", id="inbox-summary", markup=False)
-        yield FastTable(columns=COLUMNS, id="inbox-table", cursor_type="row", zebra_stripes=True)
+        yield FastTable(
+            columns=COLUMNS, flex="Message", id="inbox-table", cursor_type="row", zebra_stripes=True
+        )
         yield Static("", id="inbox-body", markup=False)
         yield DeskFooter()
 

@@ -159,6 +159,11 @@ class KnowledgeScreen(ArticleActions):
     KnowledgeScreen #kb-preview { width: 2fr; border-left: solid $primary; padding: 0 1; }
     KnowledgeScreen #kb-preview-title { text-style: bold; }
     KnowledgeScreen #kb-preview-meta { color: $text-muted; margin-bottom: 1; }
+    KnowledgeScreen.-narrow #kb-body { layout: vertical; }
+    KnowledgeScreen.-narrow #kb-bar Select { width: 16; }
+    KnowledgeScreen.-narrow #kb-results { width: 100%; height: 1fr; }
+    KnowledgeScreen.-narrow #kb-preview { width: 100%; height: 1fr; border-left: none; }
+    KnowledgeScreen.-narrow #kb-preview { border-top: solid $primary; }
     """
     BINDINGS = [
         Binding("ctrl+o", "open", "Open", id="knowledge.open", show=False),

@@ -54,6 +54,16 @@ class LoginScreen(FormKeys[None], DeskScreen):
                 yield Static(_(DEMO_HINT), id="login-hint", markup=False)
         yield DeskFooter()
 
+    def relabel(self) -> None:
+        """The texts in the language now set (what is typed stays; the status is said again)."""
+        self.query_one("#login-title", Static).update(_("deskterm — service desk console"))
+        self.query_one("#login-name", Input).placeholder = _("login")
+        self.query_one("#login-password", Input).placeholder = _("password")
+        if self.demo:
+            self.query_one("#login-hint", Static).update(_(DEMO_HINT))
+        if self.desk.connected is None:  # still connecting
+            self.query_one("#login-status", Static).update(_("Connecting to the database…"))
+
     def on_connected(self, _message: Connected) -> None:
         app = self.desk
         target = app.database.engine.url if app.database else None

@@ -25,7 +25,7 @@ from ..widgets.chrome import DeskFooter, DeskHeader
 from ..widgets.monitor.agents import AgentsTable
 from ..widgets.monitor.arrivals import ArrivalsPanel
 from ..widgets.monitor.kpis import KpiTable
-from ..widgets.monitor.live import NARROW, FigureChosen, FigureTable, LiveTable
+from ..widgets.monitor.live import FigureChosen, FigureTable, LiveTable
 from ..widgets.monitor.summary import SummaryLine
 from ..widgets.monitor.teams import TeamsTable
 from ..widgets.service import ServiceDone, ServiceFailed
@@ -88,7 +88,6 @@ class MonitorScreen(DeskScreen):
 
     def _fit(self) -> None:
         width, height = self.size
-        self.set_class(width < NARROW, "-narrow")
         self.set_class(height < 32, "-short")
         for table in self.query(LiveTable):
             table.fit(width)

@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Input
@@ -54,7 +55,8 @@ class QueueScreen(DeskScreen):
         Binding("c", "claim", "Claim", id="queue.claim"),
         Binding("a", "assign", "Assign", id="queue.assign"),
         Binding("w", "watch", "Watch", id="queue.watch", show=False),
-        Binding("slash", "filter", "Filter", id="queue.filter"),
+        # at once (priority), so the keys typed right after "/" land in the filter
+        Binding("slash", "filter", "Filter", id="queue.filter", priority=True),
         Binding("s", "sort", "Sort", id="queue.sort"),
         Binding("r", "reverse", "Reverse", id="queue.reverse", show=False),
         Binding("o", "default_order", "Default order", id="queue.default_order", show=False),
@@ -229,7 +231,10 @@ class QueueScreen(DeskScreen):
             self.window.refresh_window()
 
     def action_filter(self) -> None:
-        self.query_one("#queue-filter", Input).focus()
+        field = self.query_one("#queue-filter", Input)
+        if self.focused is field or not self.is_active:
+            raise SkipAction()  # a "/" typed in the filter is its own
+        self.set_focus(field)
 
     @on(Input.Submitted, "#queue-filter")
     def _filter_done(self) -> None:

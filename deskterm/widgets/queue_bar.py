@@ -31,7 +31,8 @@ class Counted(ServiceDone[dict[str, int]]):
 
 
 class QueueViews(Static):
-    """` 1 Mine (3)   2 Team (5) …`: the view shown in reverse, each with its count."""
+    """` 1 Mine (3)   2 Team (5) …`: the view shown in reverse, each with its count; where that is
+    wider than the bar, the other views by their numbers only (` 1 Mine (3)   2 (5) …`)."""
 
     DEFAULT_CSS = "QueueViews { height: 1; padding: 0 1; }"
 
@@ -55,13 +56,21 @@ class QueueViews(Static):
         self.counts = message.value
         self.relabel()
 
+    def on_resize(self) -> None:
+        self.relabel()
+
     def relabel(self) -> None:
-        text = Text(no_wrap=True, overflow="ellipsis")
-        for i, (view, title) in enumerate(VIEW_TITLES.items(), 1):
-            count = self.counts.get(view)
-            label = f" {i} {_(title)}" + (f" ({count})" if count is not None else "") + " "
-            text.append(label, style="bold reverse" if view == self.view else "")
-            text.append(" ")
+        room = self.content_region.width or self.app.size.width - 2
+        for titled in (set(VIEW_TITLES), {self.view}):
+            text = Text(no_wrap=True, overflow="ellipsis")
+            for i, (view, title) in enumerate(VIEW_TITLES.items(), 1):
+                count = self.counts.get(view)
+                label = f" {i}" + (f" {_(title)}" if view in titled else "")
+                label += (f" ({count})" if count is not None else "") + " "
+                text.append(label, style="bold reverse" if view == self.view else "")
+                text.append(" ")
+            if text.cell_len <= room + 1:  # the last space may go
+                break
         self.update(text)
 
 

@@ -30,6 +30,7 @@ COLUMNS = (
     ("assignee", "Assignee", 10),
     ("age", "Age", 7),
 )
+NARROW_HIDDEN = ("organisation", "assignee", "age")  # on a narrow screen (FastTable.fit)
 
 
 def _due(r: queue.QueueRow, now: datetime) -> Text:
@@ -58,7 +59,7 @@ class QueueTable(FastTable):
     put the cursor on: an action is for that ticket, not for whatever row slid under the cursor."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(columns=COLUMNS, **kwargs)
+        super().__init__(columns=COLUMNS, narrow=NARROW_HIDDEN, flex="summary", **kwargs)
         self.shown: list[queue.QueueRow] = []  # the rows drawn, in order
         self.chosen: str | None = None  # the number the agent put the cursor on
         self._by_code = 0
@@ -71,12 +72,6 @@ class QueueTable(FastTable):
             yield
         finally:
             self._by_code -= 1
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Enter is the screen's Open (in its footer): the table's own select would hide it there
-        if action == "select_cursor":
-            return False
-        return super().check_action(action, parameters)
 
     def watch_cursor_coordinate(self, old: Any, new: Any) -> None:
         super().watch_cursor_coordinate(old, new)

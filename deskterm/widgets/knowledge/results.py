@@ -47,7 +47,7 @@ class ResultsTable(FastTable):
         """Enter on a row: open it."""
 
     def __init__(self, database: Any, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id, flex="title", cursor_type="row", zebra_stripes=True)
         self.database = database
         self.found: dict[str, kb.KbSuggestion] = {}
         self.shown_for: SearchRequest | None = None  # the request whose answer is listed

@@ -16,7 +16,6 @@ from ...text import cells as cell_width
 from ..table import FastTable
 
 Cells = tuple[Text, ...]
-NARROW = 100  # a screen narrower than this leaves out each table's `NARROW_HIDDEN` columns
 
 
 def two_lines(label: str) -> Text:
@@ -51,47 +50,31 @@ class FigureChosen(Message):
 
 class LiveTable(FastTable):
     """A table whose rows are kept equal to a list of (key, cells) by `sync`: changed cells are
-    updated, new rows added, vanished rows removed. On a narrow screen (`fit`) the columns in
-    `NARROW_HIDDEN` are left out; the rows keep every cell and are shown again in full when wide."""
-
-    NARROW_HIDDEN: tuple[str, ...] = ()
+    updated, new rows added, vanished rows removed. On a narrow screen the columns in
+    `NARROW_HIDDEN` are left out (FastTable.fit)."""
 
     def __init__(self, **kwargs: Any) -> None:  # DataTable's keywords
         super().__init__(**kwargs)
         self._seen: dict[str, tuple[object, ...]] = {}  # row key -> what its cells showed
-        self._rows: list[tuple[str, Cells]] = []
-        self.hidden: frozenset[str] = frozenset()
 
     def columns_spec(self) -> list[tuple[str, str]]:
         """(key, label already translated) of each column, in order."""
         return []
 
-    def on_mount(self) -> None:
-        self.ensure_columns()
+    def heading(self) -> list[tuple[str, str | Text, int | None]]:
+        return [
+            (key, Text(label) if self.header_height == 1 else two_lines(label), None)
+            for key, label in self.columns_spec()
+        ]
 
     def ensure_columns(self) -> None:
         if not self.columns:
-            for key, label in self.columns_spec():
-                if key not in self.hidden:
-                    self.add_column(Text(label) if self.header_height == 1 else two_lines(label), key=key)
-
-    def fit(self, width: int) -> None:
-        """Show the columns that fit a screen `width` cells wide."""
-        hidden = frozenset(self.NARROW_HIDDEN if width < NARROW else ())
-        if hidden != self.hidden:
-            self.hidden = hidden
-            self._seen = {}
-            self.clear(columns=True)
-            self.sync(self._rows)
+            self.label_columns()
 
     def sync(self, rows: list[tuple[str, Cells]]) -> None:
         """Make the table hold `rows` (key, cells, one a column of `columns_spec`) in place."""
-        self._rows = rows
         self.ensure_columns()
-        keys = [str(c.key.value) for c in self.ordered_columns]
-        shown = [i for i, (key, _label) in enumerate(self.columns_spec()) if key not in self.hidden]
-        if len(shown) < len(self.columns_spec()):
-            rows = [(key, tuple(values[i] for i in shown)) for key, values in rows]
+        keys = [key for key, _label in self.columns_spec()]
         wanted = dict(rows)
         for key in [k for k in self._seen if k not in wanted]:
             self.remove_row(key)
@@ -130,4 +113,4 @@ class FigureTable(LiveTable):
     @on(DataTable.RowSelected)
     def _selected(self, event: DataTable.CellSelected | DataTable.RowSelected) -> None:
         event.stop()
-        self.drill()  # Enter on a table: the table's own binding takes the key first
+        self.drill()  # a click on a figure (Enter is the screen's)

@@ -17,7 +17,7 @@ from .panel import FieldPanel, Row, row
 class TicketFields(FieldPanel):
     def rows(self, view: TicketView) -> list[Row]:
         d = view.detail
-        level = f" (level {d.escalation_level})" if d.escalation_level else ""
+        level = " " + _("(level {level})", level=d.escalation_level) if d.escalation_level else ""
         organisation = (
             f"{d.organisation} ({label(CUSTOMER_CLASSES, view.customer_class)})" if d.organisation else ""
         )
@@ -29,7 +29,7 @@ class TicketFields(FieldPanel):
             row("Impact / urgency", f"{d.impact} / {d.urgency}"),
             row("Channel", label(CHANNELS, d.channel)),
             row("Service mode", label(SERVICE_MODES, d.service_mode)),
-            row("Team", f"{d.team} (tier {d.tier})"),
+            row("Team", f"{d.team} " + _("(tier {tier})", tier=d.tier)),
             row("Assignee", d.assignee),
             row("Escalated to", view.escalated_to + level),
             row("Chases", d.chase_count),
