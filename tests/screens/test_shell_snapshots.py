@@ -11,6 +11,7 @@ from deskterm import clock, i18n
 from deskterm.app import DeskApp
 from deskterm.config import Settings
 from deskterm.services import auth, demo, tickets
+from deskterm.widgets.knowledge.index import IndexState
 from tests.factories import make_agent, make_ticket
 from tests.screens.fixed_path import fixed_path_db
 from tests.screens.helpers import log_in, make_app, wait_until
@@ -122,6 +123,7 @@ def test_every_screen(demo_desk, snap_compare, screen, size, lang):
             await pilot.press(key)
             await wait_until(pilot, lambda: app.screen.query(DataTable) or app.screen.query(Input))
             await settled(pilot)
+            await until_steady(pilot, screen, CAST[lang][role])
             await pilot.press(*keys)
         await settled(pilot)
 
@@ -129,6 +131,22 @@ def test_every_screen(demo_desk, snap_compare, screen, size, lang):
 
 
 LONG = {"changes", "presence"}  # workers that keep running
+
+
+async def until_steady(pilot, screen: str, login: str) -> None:  # type: ignore[no-untyped-def]
+    """What arrives by itself a moment later is there: the search index (knowledge) and the
+    supervisor's own state (the monitor's agents; the State column is as wide as its widest)."""
+    app = pilot.app
+    if screen == "knowledge":
+        await wait_until(pilot, lambda: app.screen.query_one(IndexState).ready)
+    if screen == "monitor":
+        await wait_until(
+            pilot,
+            lambda: any(
+                a.login == login and a.state != "logged_out"
+                for a in (app.screen.view.agents if app.screen.view else [])
+            ),
+        )
 
 
 async def settled(pilot) -> None:  # type: ignore[no-untyped-def]
