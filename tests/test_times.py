@@ -80,9 +80,14 @@ def test_the_monitor_and_the_report_print_a_duration_alike() -> None:
     assert [duration(s) for s in (14, 294.4, 3909, 93784)] == ["14s", "4m 54s", "1h 05m", "1d 2h"]
 
 
+class _StateTable(LiveTable):
+    def columns_spec(self) -> list[tuple[str, str]]:
+        return [("state", "State")]
+
+
 class _Live(App[None]):
     def compose(self) -> ComposeResult:
-        yield LiveTable(id="t")
+        yield _StateTable(id="t")
 
 
 async def test_a_live_cell_that_grows_is_not_cut() -> None:
@@ -90,7 +95,6 @@ async def test_a_live_cell_that_grows_is_not_cut() -> None:
     app = _Live()
     async with app.run_test() as pilot:
         table = app.query_one(LiveTable)
-        table.add_column("State", key="state")
         table.sync([("1", (Text("Available 9s"),))])
         await pilot.pause()
         table.sync([("1", (Text("Available 4m 14s"),))])

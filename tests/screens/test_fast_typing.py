@@ -118,7 +118,9 @@ async def test_login_typed_at_once_and_the_name_for_intake(sqlite_db):
         _login, *fields = await _login_screen(pilot)
         burst(app, "olga", ["enter"], "right-pw", ["enter"], "Anna Li")  # today: all in the login, in clear
         await wait_until(pilot, lambda: app.current_mode == "intake")
-        await wait_until(pilot, lambda: app.screen.query_one("#f-name", Input).value == "Anna Li")
+        await wait_until(
+            pilot, lambda: [f.value for f in app.screen.query("#f-name").results(Input)] == ["Anna Li"]
+        )
         assert [f.value for f in fields] == ["olga", "right-pw"]  # nothing typed after Enter landed there
 
 
