@@ -88,7 +88,7 @@ class EscalateDialog(FormDialog["escalation.EscalationResult | None"]):
         mode.set_options([(labels[m], m) for m in options.allowed])
         mode.value = options.allowed[0]
         self.query_one("#f-team", Select).set_options(
-            [(Text(clean(f"{name} (tier {tier})")), name) for name, tier in options.teams]
+            [(Text(clean(name) + " " + _("(tier {tier})", tier=tier)), name) for name, tier in options.teams]
         )
         self._describe()
 
