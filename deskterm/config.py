@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_origin
+from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict, SettingsError
 
 APP_NAME = "deskterm"
 ENV_PREFIX = "DESKTERM_"
@@ -37,11 +38,10 @@ def demo_database_url() -> str:
     return f"sqlite:///{data_dir() / 'demo.db'}"
 
 
-class Settings(BaseModel):
-    """Everything a console, a command or the watcher needs to know about its desk (load_settings
-    merges its layers: a plain model, as pydantic-settings would cost every command its import)."""
+class Settings(BaseSettings):
+    """Everything a console, a command or the watcher needs to know about its desk."""
 
-    model_config = ConfigDict(extra="ignore", validate_default=True)
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     database_url: str = Field(default_factory=default_database_url)
     language: Literal["en", "zh"] = "en"
@@ -156,23 +156,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _environment() -> dict[str, Any]:
-    """The DESKTERM_<SETTING> variables (the name in any case): lists and tables as JSON, the rest
-    as given, validated with the other layers."""
-    given = {name.lower(): value for name, value in os.environ.items()}
-    values: dict[str, Any] = {}
-    for name, field in Settings.model_fields.items():
-        value = given.get(f"{ENV_PREFIX}{name}".lower())
-        if value is None:
-            continue
-        if get_origin(field.annotation) in (dict, list):
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError as e:
-                raise ConfigError(
-                    f"setting {name!r} (env {ENV_PREFIX}{name.upper()}): not JSON: {e}"
-                ) from None
-        values[name] = value
-    return values
+    """The DESKTERM_<SETTING> variables (any case; lists and tables as JSON). A value that is not
+    JSON where JSON is due is the user's mistake: said in one line, naming the variable."""
+    try:
+        return EnvSettingsSource(Settings)()
+    except SettingsError as e:
+        field = re.search(r'field "(\w+)"', str(e))
+        name = f"{ENV_PREFIX}{field.group(1).upper()}" if field else f"a {ENV_PREFIX} variable"
+        raise ConfigError(f"setting from {name}: not valid JSON ({e.__cause__ or e})") from None
 
 
 def load_settings(**flags: Any) -> LoadedSettings:
