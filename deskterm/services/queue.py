@@ -14,12 +14,13 @@ every ticket of the view, not just a page of them."""
 
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, false, func, literal, or_, true, tuple_
+from sqlalchemy import and_, bindparam, false, func, literal, or_, true, tuple_
 from sqlalchemy import select as select_columns
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
@@ -32,7 +33,7 @@ from .auth import Actor, require
 from .errors import InvalidInput
 from .phones import lookup_variants as phone_variants
 from .phones import prefix_bounds
-from .ticket_rows import join_names, row_as, row_columns
+from .ticket_rows import join_names, row_columns
 from .tickets import normalise_number
 
 VIEWS = ("mine", "team", "callbacks", "escalated", "watching")
@@ -213,9 +214,8 @@ def page(
             offset = 0
         else:
             keys, more = _by_offset(s, view, where, sort, descending, max(0, offset), limit)
-        rows = _rows(s, [k[3] for k in keys], aliased(Agent)) if keys else []
-    by_id = {k[3]: k for k in keys}
-    rows = [replace(r, key=by_id[r.id]) if sort == "default" else r for r in rows]
+        ids = [k[3] for k in keys]
+        rows = _rows(s, ids, keys if sort == "default" else None) if keys else []
     return QueuePage(view=view, rows=rows, more=more, offset=offset)
 
 
@@ -243,7 +243,7 @@ def _keyset(
             .order_by(*(keys if forward else [col(k).desc() for k in keys]))
             .limit(limit + 1 - len(found))
         )
-        found += [(seg, p, due, i) for p, due, i in s.exec(q).all()]
+        found += [(seg, p, due, i) for p, due, i in s.connection().execute(q).all()]
         if len(found) > limit:
             break
     more = len(found) > limit
@@ -278,7 +278,7 @@ def _by_offset(
     first = col(column).desc().nulls_last() if down else col(column).asc().nulls_last()
     then = col(Ticket.id).desc() if down else col(Ticket.id)
     ids = ids.order_by(first, then).offset(offset).limit(limit + 1)
-    found = list(s.exec(ids).all())
+    found = s.connection().execute(ids).scalars().all()
     return [("", 0, None, i) for i in found[:limit]], len(found) > limit
 
 
@@ -292,11 +292,21 @@ def _scope(view: str) -> Any:
     return is_open
 
 
-def _rows(s: Any, ids: list[int], assignee: Any) -> list[QueueRow]:
-    columns = row_columns(QueueRow, assignee, besides=("key",))
-    query = join_names(select_columns(*columns), assignee).where(col(Ticket.id).in_(ids))
-    by_id = {r.id: row_as(QueueRow, r) for r in s.execute(query)}
-    return [by_id[i] for i in ids if i in by_id]
+@functools.cache  # a Select is immutable: build the joined query once
+def _row_query() -> Any:
+    assignee = aliased(Agent)
+    columns = row_columns(QueueRow, assignee, besides=("key",), blank=True)
+    ids = bindparam("ids", expanding=True)
+    return join_names(select_columns(*columns), assignee).where(col(Ticket.id).in_(ids))
+
+
+def _rows(s: Any, ids: list[int], keys: list[Key] | None = None) -> list[QueueRow]:
+    """The tickets' rows in the order of `ids` (with their `keys`, if given), built straight from
+    the joined query's rows: a Core query, no ORM object."""
+    found = {r[0]: r for r in s.connection().execute(_row_query(), {"ids": ids}).all()}
+    if keys is None:
+        return [QueueRow(*found[i]) for i in ids if i in found]
+    return [QueueRow(*found[i], key=k) for i, k in zip(ids, keys, strict=True) if i in found]
 
 
 def counts(db: Database, actor: Actor) -> dict[str, int]:
@@ -324,7 +334,7 @@ def rows_by_ids(db: Database, actor: Actor, ids: list[int]) -> list[QueueRow]:
         return []
     with db.read() as s:
         require(s, actor, "tickets.read")
-        return _rows(s, ids, aliased(Agent))
+        return _rows(s, ids)
 
 
 Start = Key | int | None  # the window's first row: None the top, a row's key (default order), an offset
