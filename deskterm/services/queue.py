@@ -103,6 +103,11 @@ SEGMENTS: dict[str, str] = {
 # index; filtering the ticket table by a list of ids leaves the planner no worse choice (SQLite
 # otherwise prefers ix_ticket_open_due and walks every open ticket).
 FEW_MAX = 5000
+NONE = false()  # a view or filter without candidates: nothing to read (one instance, told by `is`)
+
+
+def _none(where: list[Any]) -> bool:
+    return any(w is NONE for w in where)
 
 
 def _base(s: Any, view: str, actor: Actor) -> Any:
@@ -119,18 +124,19 @@ def _base(s: Any, view: str, actor: Actor) -> Any:
     else:
         raise InvalidInput({"view": later("one of {choices}", choices=", ".join(VIEWS))})
     ids = list(s.exec(few.limit(FEW_MAX)).all())
-    return col(Ticket.id).in_(ids) if ids else false()
+    return col(Ticket.id).in_(ids) if ids else NONE
 
 
 def _segment(seg: str, now: datetime) -> Any:
     is_open = col(Ticket.is_open) == true()  # "= true", not "IS true": PostgreSQL indexes the former
     due = col(Ticket.resolve_by)
-    return {
-        "A": and_(is_open, due < now),
-        "B": and_(is_open, due >= now),
-        "C": and_(is_open, due.is_(None)),
-        "D": col(Ticket.status) == Status.RESOLVED,
-    }[seg]
+    if seg == "A":
+        return and_(is_open, due < now)
+    if seg == "B":
+        return and_(is_open, due >= now)
+    if seg == "C":
+        return and_(is_open, due.is_(None))
+    return col(Ticket.status) == Status.RESOLVED
 
 
 def _seg_keys(seg: str) -> list[Any]:
@@ -171,7 +177,7 @@ def _text_filter(s: Any, q: str) -> Any:
         for term in terms:  # one query a term: each through its own index (an OR would scan)
             found.update(s.exec(select(Ticket.id).where(term).limit(FEW_MAX + 1)).all())
         if len(found) <= FEW_MAX:
-            return col(Ticket.id).in_(sorted(found)) if found else false()
+            return col(Ticket.id).in_(sorted(found)) if found else NONE
         return or_(*terms)  # a prefix matching thousands: filter while reading the view
     pattern = _like(q)
     name_match = select(Customer.id).where(col(Customer.name).ilike(pattern, escape="\\"))
@@ -228,6 +234,8 @@ def _keyset(
     mark = after if forward else before
     if mark is not None and mark[0] not in segs:
         raise InvalidInput({"after": "a key of another view"})
+    if _none(where):
+        return [], False
     order = segs if forward else segs[::-1]
     if mark is not None:
         order = order[order.index(mark[0]) :]
@@ -254,6 +262,8 @@ def _keyset(
 def _by_offset(
     s: Any, view: str, where: list[Any], sort: str, descending: bool, offset: int, limit: int
 ) -> tuple[list[Key], bool]:
+    if _none(where):
+        return [], False
     assignee = aliased(Agent)
     scope = _scope(view)
     ids = select(Ticket.id).where(*where, scope)
