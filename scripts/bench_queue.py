@@ -149,7 +149,8 @@ def bench_raw(db: Database, runs: int) -> None:
     raw = db.engine.raw_connection()
     try:
         print(
-            f"  {'first page':<22}{'raw p50':>9}{'p95':>7}{'service p50':>13}{'p95':>7}{'Δp50':>7}{'Δp95':>7}  rows"
+            f"  {'first page (ms)':<22}{'raw p50':>9}{'p95':>7}{'service p50':>13}{'p95':>7}"
+            f"{'Δp50':>7}{'Δp95':>7}  rows"
         )
         for view in queue.VIEWS:
             raws, services, rows = [], [], 0
@@ -167,7 +168,8 @@ def bench_raw(db: Database, runs: int) -> None:
                 pct(services, 95),
             )
             print(
-                f"  {view:<22}{r50:9.2f}{r95:7.2f}{s50:13.2f}{s95:7.2f}{s50 - r50:7.2f}{s95 - r95:7.2f}  {rows}"
+                f"  {view:<22}{r50:9.2f}{r95:7.2f}{s50:13.2f}{s95:7.2f}"
+                f"{s50 - r50:7.2f}{s95 - r95:7.2f}  {rows}"
             )
     finally:
         raw.close()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -306,17 +307,19 @@ def _scope(view: str) -> Any:
 def _row_query() -> Any:
     assignee = aliased(Agent)
     columns = row_columns(QueueRow, assignee, besides=("key",), blank=True)
-    ids = bindparam("ids", expanding=True)
-    return join_names(select_columns(*columns), assignee).where(col(Ticket.id).in_(ids))
+    return join_names(select_columns(*columns), assignee).where(
+        col(Ticket.id).in_(bindparam("ids", expanding=True))
+    )
 
 
 def _rows(s: Any, ids: list[int], keys: list[Key] | None = None) -> list[QueueRow]:
     """The tickets' rows in the order of `ids` (with their `keys`, if given), built straight from
     the joined query's rows: a Core query, no ORM object."""
     found = {r[0]: r for r in s.connection().execute(_row_query(), {"ids": ids}).all()}
+    make: Callable[..., QueueRow] = QueueRow  # from a row's columns, in the order of its fields
     if keys is None:
-        return [QueueRow(*found[i]) for i in ids if i in found]
-    return [QueueRow(*found[i], key=k) for i, k in zip(ids, keys, strict=True) if i in found]
+        return [make(*found[i]) for i in ids if i in found]
+    return [make(*found[i], key=k) for i, k in zip(ids, keys, strict=True) if i in found]
 
 
 def counts(db: Database, actor: Actor) -> dict[str, int]:
