@@ -10,7 +10,8 @@ paged by key (the last row's priority, due time and id), so the first page, the 
 before cost the same however long the queue. Other sorts page by offset over the view's rows.
 A page is fetched in two steps: the ids, from the ticket table alone (joining customers only for a
 sort or filter that needs them), then the page's rows with their joins; joining first would join
-every ticket of the view, not just a page of them."""
+every ticket of the view, not just a page of them. Every query runs on the session's connection
+(Core, no ORM pass) and each row of the page becomes a QueueRow straight from its columns."""
 
 from __future__ import annotations
 
@@ -124,7 +125,7 @@ def _base(s: Any, view: str, actor: Actor) -> Any:
         few = select(TicketWatch.ticket_id).where(TicketWatch.agent_id == actor.id)
     else:
         raise InvalidInput({"view": later("one of {choices}", choices=", ".join(VIEWS))})
-    ids = list(s.exec(few.limit(FEW_MAX)).all())
+    ids = list(s.connection().execute(few.limit(FEW_MAX)).scalars())
     return col(Ticket.id).in_(ids) if ids else NONE
 
 
@@ -176,7 +177,7 @@ def _text_filter(s: Any, q: str) -> Any:
                 terms.append(col(Ticket.customer_id).in_(select(CustomerPhone.customer_id).where(match)))
         found: set[int] = set()
         for term in terms:  # one query a term: each through its own index (an OR would scan)
-            found.update(s.exec(select(Ticket.id).where(term).limit(FEW_MAX + 1)).all())
+            found.update(s.connection().execute(select(Ticket.id).where(term).limit(FEW_MAX + 1)).scalars())
         if len(found) <= FEW_MAX:
             return col(Ticket.id).in_(sorted(found)) if found else NONE
         return or_(*terms)  # a prefix matching thousands: filter while reading the view
