@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, false, func, literal, or_, true, tuple_
+from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, false, func, literal, or_, true, tuple_
 from sqlalchemy import select as select_columns
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
@@ -304,19 +304,26 @@ def _scope(view: str) -> Any:
     return is_open
 
 
-@functools.cache  # a Select is immutable: build the joined query once
-def _row_query() -> Any:
+@functools.cache  # a Select is immutable: build the joined query once (per backend)
+def _row_query(postgresql: bool) -> Any:
     assignee = aliased(Agent)
     columns = row_columns(QueueRow, assignee, besides=("key",), blank=True)
-    return join_names(select_columns(*columns), assignee).where(
-        col(Ticket.id).in_(bindparam("ids", expanding=True))
+    ids = col(Ticket.id)
+    # PostgreSQL: one array parameter (= ANY), not a page of parameters each rendered with its cast
+    where = (
+        ids == any_(bindparam("ids", type_=ARRAY(Integer)))
+        if postgresql
+        else ids.in_(bindparam("ids", expanding=True))
     )
+    return join_names(select_columns(*columns), assignee).where(where)
 
 
 def _rows(s: Any, ids: list[int], keys: list[Key] | None = None) -> list[QueueRow]:
     """The tickets' rows in the order of `ids` (with their `keys`, if given), built straight from
     the joined query's rows: a Core query, no ORM object."""
-    found = {r[0]: r for r in s.connection().execute(_row_query(), {"ids": ids}).all()}
+    connection = s.connection()
+    query = _row_query(connection.dialect.name == "postgresql")
+    found = {r[0]: r for r in connection.execute(query, {"ids": ids}).all()}
     make: Callable[..., QueueRow] = QueueRow  # from a row's columns, in the order of its fields
     if keys is None:
         return [make(*found[i]) for i in ids if i in found]
