@@ -1,6 +1,9 @@
 """Work-queue figures on big databases (issue 5), on SQLite and PostgreSQL:
 
   views    time to the first page of each view (service, p50/p95) and its count
+  raw      the first page of each view: the service against its raw SQL (the very statements it
+           sends, rights check included, replayed on the driver's own cursor), p50/p95 and the
+           difference
   paging   next/previous page by key while scrolling (service), and sorts paged by offset
   console  in a real console (Textual Pilot): key press → first rows drawn; cursor at the end →
            next page drawn
@@ -109,6 +112,67 @@ def bench_views(db: Database, runs: int) -> None:
         "filter phone '1391' (callbacks)",
         [timed(queue.page, db, actors[2], "callbacks", query="1391")[0] for _ in range(5)],
     )
+
+
+def captured(db: Database, fn, *args, **kwargs) -> list[tuple[str, object]]:  # type: ignore[no-untyped-def]
+    """The SQL statements (with their parameters) a service call sends to the driver."""
+    from sqlalchemy import event
+
+    sent: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        sent.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        fn(*args, **kwargs)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return sent
+
+
+def replay(raw, statements: list[tuple[str, object]]) -> float:  # type: ignore[no-untyped-def]
+    """Run the statements on the driver's cursor, fetching every row, in one transaction (ms)."""
+    t = time.perf_counter()
+    cursor = raw.cursor()
+    for statement, parameters in statements:
+        cursor.execute(statement, parameters)
+        cursor.fetchall()
+    cursor.close()
+    raw.rollback()
+    return (time.perf_counter() - t) * 1000
+
+
+def bench_raw(db: Database, runs: int) -> None:
+    """First page of each view: raw SQL vs the service, p50/p95 over the demo agents."""
+    actors = [auth.login(db, login, PASSWORD, max_failures=10_000) for login in AGENTS]
+    raw = db.engine.raw_connection()
+    try:
+        print(
+            f"  {'first page (ms)':<22}{'raw p50':>9}{'p95':>7}{'service p50':>13}{'p95':>7}"
+            f"{'Δp50':>7}{'Δp95':>7}  rows"
+        )
+        for view in queue.VIEWS:
+            raws, services, rows = [], [], 0
+            for actor in actors:
+                statements = captured(db, queue.page, db, actor, view)
+                for _ in range(runs):
+                    raws.append(replay(raw, statements))
+                    ms, got = timed(queue.page, db, actor, view)
+                    services.append(ms)
+                rows = max(rows, len(got.rows))
+            r50, r95, s50, s95 = (
+                statistics.median(raws),
+                pct(raws, 95),
+                statistics.median(services),
+                pct(services, 95),
+            )
+            print(
+                f"  {view:<22}{r50:9.2f}{r95:7.2f}{s50:13.2f}{s95:7.2f}"
+                f"{s50 - r50:7.2f}{s95 - r95:7.2f}  {rows}"
+            )
+    finally:
+        raw.close()
 
 
 # --- the console (Pilot) -------------------------------------------------------------------------
@@ -486,7 +550,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--switches", type=int, default=10)
     parser.add_argument("--live", type=int, default=30, help="live-update samples (0: skip)")
-    parser.add_argument("--parts", default="views,console,live", help="which figures, comma-separated")
+    parser.add_argument("--parts", default="raw,views,console,live", help="which figures, comma-separated")
     parser.add_argument("--claims", help="a PostgreSQL URL for the claim race (its own database)")
     parser.add_argument("--agents", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
@@ -499,9 +563,12 @@ def main() -> None:
 
             n = s.execute(text("SELECT count(*) FROM ticket")).scalar()
         print(f"\n== {db.backend}: {db.engine.url.database} ({n} tickets)")
-        WATCH.install()
         check_indexes(db)
         parts = set(args.parts.split(","))
+        if parts & {"console", "live"}:
+            WATCH.install()
+        if "raw" in parts:
+            bench_raw(db, args.runs)
         if "views" in parts:
             bench_views(db, args.runs)
         if "console" in parts:

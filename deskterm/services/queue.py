@@ -10,16 +10,19 @@ paged by key (the last row's priority, due time and id), so the first page, the 
 before cost the same however long the queue. Other sorts page by offset over the view's rows.
 A page is fetched in two steps: the ids, from the ticket table alone (joining customers only for a
 sort or filter that needs them), then the page's rows with their joins; joining first would join
-every ticket of the view, not just a page of them."""
+every ticket of the view, not just a page of them. Every query runs on the session's connection
+(Core, no ORM pass) and each row of the page becomes a QueueRow straight from its columns."""
 
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, false, func, literal, or_, true, tuple_
+from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, false, func, literal, or_, true, tuple_
 from sqlalchemy import select as select_columns
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
@@ -32,7 +35,7 @@ from .auth import Actor, require
 from .errors import InvalidInput
 from .phones import lookup_variants as phone_variants
 from .phones import prefix_bounds
-from .ticket_rows import join_names, row_as, row_columns
+from .ticket_rows import join_names, row_columns
 from .tickets import normalise_number
 
 VIEWS = ("mine", "team", "callbacks", "escalated", "watching")
@@ -102,6 +105,11 @@ SEGMENTS: dict[str, str] = {
 # index; filtering the ticket table by a list of ids leaves the planner no worse choice (SQLite
 # otherwise prefers ix_ticket_open_due and walks every open ticket).
 FEW_MAX = 5000
+NONE = false()  # a view or filter without candidates: nothing to read (one instance, told by `is`)
+
+
+def _none(where: list[Any]) -> bool:
+    return any(w is NONE for w in where)
 
 
 def _base(s: Any, view: str, actor: Actor) -> Any:
@@ -117,19 +125,20 @@ def _base(s: Any, view: str, actor: Actor) -> Any:
         few = select(TicketWatch.ticket_id).where(TicketWatch.agent_id == actor.id)
     else:
         raise InvalidInput({"view": later("one of {choices}", choices=", ".join(VIEWS))})
-    ids = list(s.exec(few.limit(FEW_MAX)).all())
-    return col(Ticket.id).in_(ids) if ids else false()
+    ids = list(s.connection().execute(few.limit(FEW_MAX)).scalars())
+    return col(Ticket.id).in_(ids) if ids else NONE
 
 
 def _segment(seg: str, now: datetime) -> Any:
     is_open = col(Ticket.is_open) == true()  # "= true", not "IS true": PostgreSQL indexes the former
     due = col(Ticket.resolve_by)
-    return {
-        "A": and_(is_open, due < now),
-        "B": and_(is_open, due >= now),
-        "C": and_(is_open, due.is_(None)),
-        "D": col(Ticket.status) == Status.RESOLVED,
-    }[seg]
+    if seg == "A":
+        return and_(is_open, due < now)
+    if seg == "B":
+        return and_(is_open, due >= now)
+    if seg == "C":
+        return and_(is_open, due.is_(None))
+    return col(Ticket.status) == Status.RESOLVED
 
 
 def _seg_keys(seg: str) -> list[Any]:
@@ -168,9 +177,9 @@ def _text_filter(s: Any, q: str) -> Any:
                 terms.append(col(Ticket.customer_id).in_(select(CustomerPhone.customer_id).where(match)))
         found: set[int] = set()
         for term in terms:  # one query a term: each through its own index (an OR would scan)
-            found.update(s.exec(select(Ticket.id).where(term).limit(FEW_MAX + 1)).all())
+            found.update(s.connection().execute(select(Ticket.id).where(term).limit(FEW_MAX + 1)).scalars())
         if len(found) <= FEW_MAX:
-            return col(Ticket.id).in_(sorted(found)) if found else false()
+            return col(Ticket.id).in_(sorted(found)) if found else NONE
         return or_(*terms)  # a prefix matching thousands: filter while reading the view
     pattern = _like(q)
     name_match = select(Customer.id).where(col(Customer.name).ilike(pattern, escape="\\"))
@@ -213,9 +222,8 @@ def page(
             offset = 0
         else:
             keys, more = _by_offset(s, view, where, sort, descending, max(0, offset), limit)
-        rows = _rows(s, [k[3] for k in keys], aliased(Agent)) if keys else []
-    by_id = {k[3]: k for k in keys}
-    rows = [replace(r, key=by_id[r.id]) if sort == "default" else r for r in rows]
+        ids = [k[3] for k in keys]
+        rows = _rows(s, ids, keys if sort == "default" else None) if keys else []
     return QueuePage(view=view, rows=rows, more=more, offset=offset)
 
 
@@ -228,6 +236,8 @@ def _keyset(
     mark = after if forward else before
     if mark is not None and mark[0] not in segs:
         raise InvalidInput({"after": "a key of another view"})
+    if _none(where):
+        return [], False
     order = segs if forward else segs[::-1]
     if mark is not None:
         order = order[order.index(mark[0]) :]
@@ -243,7 +253,7 @@ def _keyset(
             .order_by(*(keys if forward else [col(k).desc() for k in keys]))
             .limit(limit + 1 - len(found))
         )
-        found += [(seg, p, due, i) for p, due, i in s.exec(q).all()]
+        found += [(seg, p, due, i) for p, due, i in s.connection().execute(q).all()]
         if len(found) > limit:
             break
     more = len(found) > limit
@@ -254,6 +264,8 @@ def _keyset(
 def _by_offset(
     s: Any, view: str, where: list[Any], sort: str, descending: bool, offset: int, limit: int
 ) -> tuple[list[Key], bool]:
+    if _none(where):
+        return [], False
     assignee = aliased(Agent)
     scope = _scope(view)
     ids = select(Ticket.id).where(*where, scope)
@@ -278,7 +290,7 @@ def _by_offset(
     first = col(column).desc().nulls_last() if down else col(column).asc().nulls_last()
     then = col(Ticket.id).desc() if down else col(Ticket.id)
     ids = ids.order_by(first, then).offset(offset).limit(limit + 1)
-    found = list(s.exec(ids).all())
+    found = s.connection().execute(ids).scalars().all()
     return [("", 0, None, i) for i in found[:limit]], len(found) > limit
 
 
@@ -292,11 +304,30 @@ def _scope(view: str) -> Any:
     return is_open
 
 
-def _rows(s: Any, ids: list[int], assignee: Any) -> list[QueueRow]:
-    columns = row_columns(QueueRow, assignee, besides=("key",))
-    query = join_names(select_columns(*columns), assignee).where(col(Ticket.id).in_(ids))
-    by_id = {r.id: row_as(QueueRow, r) for r in s.execute(query)}
-    return [by_id[i] for i in ids if i in by_id]
+@functools.cache  # a Select is immutable: build the joined query once (per backend)
+def _row_query(postgresql: bool) -> Any:
+    assignee = aliased(Agent)
+    columns = row_columns(QueueRow, assignee, besides=("key",), blank=True)
+    ids = col(Ticket.id)
+    # PostgreSQL: one array parameter (= ANY), not a page of parameters each rendered with its cast
+    where = (
+        ids == any_(bindparam("ids", type_=ARRAY(Integer)))
+        if postgresql
+        else ids.in_(bindparam("ids", expanding=True))
+    )
+    return join_names(select_columns(*columns), assignee).where(where)
+
+
+def _rows(s: Any, ids: list[int], keys: list[Key] | None = None) -> list[QueueRow]:
+    """The tickets' rows in the order of `ids` (with their `keys`, if given), built straight from
+    the joined query's rows: a Core query, no ORM object."""
+    connection = s.connection()
+    query = _row_query(connection.dialect.name == "postgresql")
+    found = {r[0]: r for r in connection.execute(query, {"ids": ids}).all()}
+    make: Callable[..., QueueRow] = QueueRow  # from a row's columns, in the order of its fields
+    if keys is None:
+        return [make(*found[i]) for i in ids if i in found]
+    return [make(*found[i], key=k) for i, k in zip(ids, keys, strict=True) if i in found]
 
 
 def counts(db: Database, actor: Actor) -> dict[str, int]:
@@ -324,7 +355,7 @@ def rows_by_ids(db: Database, actor: Actor, ids: list[int]) -> list[QueueRow]:
         return []
     with db.read() as s:
         require(s, actor, "tickets.read")
-        return _rows(s, ids, aliased(Agent))
+        return _rows(s, ids)
 
 
 Start = Key | int | None  # the window's first row: None the top, a row's key (default order), an offset

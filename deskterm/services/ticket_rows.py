@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import func
 from sqlalchemy import select as select_columns
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -121,17 +122,24 @@ def join_names(query: Any, assignee: Any) -> Any:
 NAMES = ("customer", "organisation", "team", "assignee")
 
 
-def row_columns(model: Any, assignee: Any, *, besides: tuple[str, ...] = ()) -> list[Any]:
+def row_columns(
+    model: Any, assignee: Any, *, besides: tuple[str, ...] = (), blank: bool = False
+) -> list[Any]:
     """The columns of a ticket read-model's fields, labelled as them: the ticket's own, and NAMES
-    from what join_names joins (`assignee` is its aliased Agent); `besides`: fields not read."""
+    from what join_names joins (`assignee` is its aliased Agent); `besides`: fields not read;
+    `blank`: NAMES read as "" where there is none (so a row needs no fixing: model(*row))."""
     names = {
         "customer": Customer.name,
         "organisation": Organisation.name,
         "team": Team.name,
         "assignee": assignee.name,
     }
+
+    def name(f: str) -> Any:
+        return (func.coalesce(names[f], "") if blank else col(names[f])).label(f)
+
     return [
-        col(names[f.name]).label(f.name) if f.name in names else col(getattr(Ticket, f.name))
+        name(f.name) if f.name in names else col(getattr(Ticket, f.name))
         for f in fields(model)
         if f.name not in besides
     ]
