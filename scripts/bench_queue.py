@@ -218,7 +218,7 @@ async def open_queue(pilot, login: str):  # type: ignore[no-untyped-def]
     await pilot.press("f3")
     await wait(pilot, lambda: app.current_mode == "queue" and app.screen.query(DataTable))
     screen = app.screen
-    await wait(pilot, lambda: screen.loaded_once)
+    await wait(pilot, lambda: screen.window.loaded_once)
     return screen, screen.query_one(DataTable)
 
 
@@ -238,16 +238,16 @@ class Stopwatch:
     def install(self) -> None:
         from textual.screen import Screen
 
-        from deskterm.screens.queue import QueueScreen
+        from deskterm.widgets.queue_window import QueueWindow
 
-        if getattr(QueueScreen, "_stopwatch", False):
+        if getattr(QueueWindow, "_stopwatch", False):
             return
-        QueueScreen._stopwatch = True  # type: ignore[attr-defined]
+        QueueWindow._stopwatch = True  # type: ignore[attr-defined]
 
         watch = self
 
         def wrap(name: str, starts: str = "", ends: str = ""):  # type: ignore[no-untyped-def]
-            original = getattr(QueueScreen, name)
+            original = getattr(QueueWindow, name)
 
             def wrapped(self, *args, **kwargs):  # type: ignore[no-untyped-def]
                 was_paging, now = self.paging, time.perf_counter()
@@ -258,31 +258,32 @@ class Stopwatch:
                     watch.pending = (self, ends)
                 return result
 
-            setattr(QueueScreen, name, wrapped)
+            setattr(QueueWindow, name, wrapped)
 
-        wrap("action_view", starts="view")
+        # The queue's window (widgets/queue_window.py) reads and fills; a view key calls its load.
+        wrap("load", starts="view")
         wrap("_next_page", starts="page")
-        wrap("_loaded", ends="view")
-        wrap("_appended", ends="page")
-        wrap("_refreshed", ends="live")
-        wrap("_patch", ends="live")
+        wrap("on_first_rows", ends="view")
+        wrap("on_next_page", ends="page")
+        wrap("on_read_again", ends="live")
+        wrap("on_rows_again", ends="live")
 
         refresh = Screen._compositor_refresh
 
         def frame(screen) -> None:  # type: ignore[no-untyped-def]
             refresh(screen)
-            if watch.pending is not None and watch.pending[0] is screen:
-                kind, watch.pending = watch.pending[1], None
-                watch.drawn(screen, kind)
+            if watch.pending is not None and watch.pending[0].screen is screen:
+                (window, kind), watch.pending = watch.pending, None
+                watch.drawn(window, kind)
 
         Screen._compositor_refresh = frame  # type: ignore[method-assign]
 
-    def drawn(self, screen, kind: str) -> None:  # type: ignore[no-untyped-def]
+    def drawn(self, window, kind: str) -> None:  # type: ignore[no-untyped-def]
         if self.started and kind == self.kind:
             self.times.append((time.perf_counter() - self.started) * 1000)
             self.started = 0.0
         if self.awaiting:
-            shown = " ".join(r.summary for r in screen.rows)
+            shown = " ".join(r.summary for r in window.rows)
             for text in list(self.awaiting):
                 if text in shown:
                     self.live[text] = time.time()
@@ -292,19 +293,13 @@ class Stopwatch:
 WATCH = Stopwatch()
 
 
-async def console_figures(db: Database, switches: int, stock: bool = False, freeze: bool = True) -> None:
-    """The console as shipped; stock=True draws the queue with Textual's own DataTable and
-    freeze=False leaves long-lived objects to the collector (deskterm/memory.py): the baselines,
-    run first, since what one run freezes stays frozen."""
-    from textual.widgets import DataTable
-
+async def console_figures(db: Database, switches: int, freeze: bool = True) -> None:
+    """The console as shipped; freeze=False leaves long-lived objects to the collector
+    (deskterm/memory.py): the baseline, run first, since what one run freezes stays frozen."""
     from deskterm import memory
-    from deskterm.screens import queue as queue_screen
-    from deskterm.widgets.table import FastTable
 
-    queue_screen.FastTable = DataTable if stock else FastTable  # type: ignore[misc]
     memory.enable(freeze)  # as DeskApp.run does
-    label = "console" + (" (stock DataTable)" if stock else "") + ("" if freeze else " (heap not frozen)")
+    label = "console" + ("" if freeze else " (heap not frozen)")
     app = make_app(db)
     async with app.run_test(size=(120, 40)) as pilot:
         screen, table = await open_queue(pilot, "engineer")
@@ -313,9 +308,9 @@ async def console_figures(db: Database, switches: int, stock: bool = False, free
         firsts: dict[str, list[float]] = {v: [] for v in keys}
         for _ in range(switches):
             for view, key in keys.items():
-                away = next(k for v, k in keys.items() if v not in (view, screen.view))
+                away = next(k for v, k in keys.items() if v not in (view, screen.shown.view))
                 await pilot.press(away)  # somewhere else first, so the key below switches
-                await wait(pilot, lambda: not screen.paging and not WATCH.started)
+                await wait(pilot, lambda: not screen.window.paging and not WATCH.started)
                 await asyncio.sleep(0.3)  # the previous view's follow-up reads (counts, next page) end
                 WATCH.times.clear()
                 await pilot.press(key)
@@ -326,16 +321,17 @@ async def console_figures(db: Database, switches: int, stock: bool = False, free
         everything = [v for values in firsts.values() for v in values]
         line(f"{label}: key → first rows: all views", everything)
         await pilot.press("1")
-        await wait(pilot, lambda: screen.view == "mine" and not screen.paging and table.row_count)
+        window = screen.window
+        await wait(pilot, lambda: screen.shown.view == "mine" and not window.paging and table.row_count)
         pages = []
         for _ in range(6):
-            if not screen.more_after:
+            if not screen.window.more_after:
                 break
             WATCH.times.clear()
             table.move_cursor(row=table.row_count - 1)
             await settle(lambda: WATCH.times)
             pages.append(WATCH.times[0])
-            await wait(pilot, lambda: not screen.paging)
+            await wait(pilot, lambda: not screen.window.paging)
         if pages:
             line(f"{label}: cursor at end → next page", pages)
 
@@ -377,7 +373,8 @@ async def live_figures(db: Database, samples: int) -> None:
             await wait(pilot, lambda: table.row_count > 10)
             table.move_cursor(row=5)
             for i in range(samples):
-                target = screen.rows[random.randrange(min(20, len(screen.rows)))].number
+                rows = screen.window.rows
+                target = rows[random.randrange(min(20, len(rows)))].number
                 text = f"bench live {i} {random.randrange(10**6)}"
                 WATCH.awaiting.add(text)
                 writer.stdin.write(f"{target} {text}\n")
@@ -572,7 +569,6 @@ def main() -> None:
         if "views" in parts:
             bench_views(db, args.runs)
         if "console" in parts:
-            asyncio.run(console_figures(db, args.switches, stock=True, freeze=False))
             asyncio.run(console_figures(db, args.switches, freeze=False))
             asyncio.run(console_figures(db, args.switches))
         if args.live and "live" in parts:
