@@ -126,6 +126,16 @@ class Settings(BaseSettings):
     serve_idle_minutes: float = Field(default=60.0, gt=0)
     # Where the SSH host key is kept (default: "serve" under the data directory).
     serve_dir: str | None = None
+    # --- the phone system (`deskterm cti serve`) ---
+    # Where the call-event endpoint listens ("host:port"), and the address the PBX posts to when a
+    # proxy is in front (`deskterm cti url` prints it with the desk's token).
+    cti_listen: str = "127.0.0.1:8765"
+    cti_public_url: str | None = None
+    # Callers' numbers are stored in E.164 with this country code when the PBX sends a national number.
+    default_country: str = Field(default="86", pattern=r"^[1-9][0-9]{0,2}$")
+    # The answer-speed target (seconds; three rings ≈ 15 s): the service level counts calls answered
+    # within it.
+    answer_target_seconds: int = Field(default=15, gt=0)
 
     @field_validator("priority_matrix")
     @classmethod

@@ -27,6 +27,7 @@ def make_agent(
     name: str | None = None,
     number: str | None = None,
     kb_editor: bool = False,
+    extension: str | None = None,
 ) -> Actor:
     """An agent, logged in. Written straight to the table: the rules of who may add whom are
     agents.add_agent's, tested on their own (tests/services/test_rights.py)."""
@@ -44,6 +45,7 @@ def make_agent(
                 manager_id=manager_id,
                 password_hash=auth.hash_password(password),
                 kb_editor=kb_editor,
+                extension=extension,
                 created_at=clock.now(),
             )
         )

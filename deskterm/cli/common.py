@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
@@ -61,6 +61,8 @@ AS_OPTIONAL = typer.Option(
     None, "--as", metavar="LOGIN", help="Act as this agent (password: DESKTERM_PASSWORD or a prompt)."
 )
 TABLE_OR_JSON = typer.Option("table", "--format", help="table | json")
+FROM = typer.Option(None, "--from", metavar="DATE", help="First day (YYYY-MM-DD).")
+TO = typer.Option(None, "--to", metavar="DATE", help="Last day, included (default today).")
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -272,3 +274,25 @@ def run_console(*, db_url: str | None = None, demo_desk: DemoDesk | None = None)
     from ..app import DeskApp
 
     DeskApp(db_url=db_url, demo_desk=demo_desk).run()
+
+
+def period(start: str | None, end: str | None, tz: str) -> tuple[datetime, datetime, date, date]:
+    """[--from 00:00, the day after --to 00:00) in the desk's time zone; default the last 7 days."""
+    from zoneinfo import ZoneInfo
+
+    from ..services.errors import InvalidInput
+
+    zone = ZoneInfo(tz)
+    from ..clock import now
+
+    today = now().astimezone(zone).date()
+    try:
+        last = date.fromisoformat(end) if end else today
+        first = date.fromisoformat(start) if start else last - timedelta(days=6)
+    except ValueError:
+        raise InvalidInput({"date": "write dates as YYYY-MM-DD"}) from None
+    if first > last:
+        raise InvalidInput({"from": "must not be after --to"})
+    begin = datetime.combine(first, datetime.min.time(), zone)
+    stop = datetime.combine(last + timedelta(days=1), datetime.min.time(), zone)
+    return begin, stop, first, last

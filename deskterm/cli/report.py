@@ -6,15 +6,27 @@ from __future__ import annotations
 import csv
 import sys
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import typer
 
 from ..durations import duration
 from ..text import clean
-from .common import authenticate, cell, err, open_db, print_json, print_table, progress, settings, user_errors
+from .common import (
+    FROM,
+    TO,
+    authenticate,
+    cell,
+    err,
+    open_db,
+    period,
+    print_json,
+    print_table,
+    progress,
+    settings,
+    user_errors,
+)
 
 if TYPE_CHECKING:
     from ..db import Database
@@ -81,26 +93,6 @@ FORMATS = ("table", "csv", "json")
 LONG = 7  # days: a longer period shows a progress bar
 
 
-def _period(start: str | None, end: str | None, tz: str) -> tuple[datetime, datetime, date, date]:
-    """[--from 00:00, the day after --to 00:00) in the desk's time zone; default the last 7 days."""
-    from ..services.errors import InvalidInput
-
-    zone = ZoneInfo(tz)
-    from ..clock import now
-
-    today = now().astimezone(zone).date()
-    try:
-        last = date.fromisoformat(end) if end else today
-        first = date.fromisoformat(start) if start else last - timedelta(days=6)
-    except ValueError:
-        raise InvalidInput({"date": "write dates as YYYY-MM-DD"}) from None
-    if first > last:
-        raise InvalidInput({"from": "must not be after --to"})
-    begin = datetime.combine(first, time(), zone)
-    stop = datetime.combine(last + timedelta(days=1), time(), zone)
-    return begin, stop, first, last
-
-
 @dataclass
 class Period:
     """A report's figures over [first, last] (days in the desk's time zone), of one team or all."""
@@ -128,7 +120,7 @@ def _run(start: str | None, end: str | None, team: str | None, fmt: str, as_: st
         raise InvalidInput({"format": "table, csv or json"})
     database = open_db()
     actor = authenticate(database, as_)
-    begin, stop, first, last = _period(start, end, settings().timezone)
+    begin, stop, first, last = period(start, end, settings().timezone)
     days = (last - first).days + 1
     tz = settings().timezone
     if days > LONG:
@@ -175,8 +167,6 @@ def _printed_as_data(fmt: str, value: Any, columns: tuple[str, ...], rows: list[
     return False
 
 
-FROM = typer.Option(None, "--from", metavar="DATE", help="First day (YYYY-MM-DD).")
-TO = typer.Option(None, "--to", metavar="DATE", help="Last day, included (default today).")
 FORMAT = typer.Option("table", "--format", help="table | csv | json")
 SUPERVISOR = typer.Option(..., "--as", metavar="LOGIN", help="A supervisor or an admin.")
 

@@ -3,6 +3,7 @@
 from .agent import Agent, AgentPresence, AgentStateLog, AwayReason, LoginAttempt, Team
 from .agent_key import AgentKey
 from .base import Role, UtcDateTime, metadata
+from .call import CallEvent, CallThreshold, DeskSecret, PhoneCall, PhoneCallTicket, WrapupCode
 from .customer import Customer, CustomerPhone, Device, Organisation
 from .desk import (
     Callback,
@@ -47,11 +48,14 @@ __all__ = [
     "AgentPresence",
     "AgentStateLog",
     "AwayReason",
+    "CallEvent",
+    "CallThreshold",
     "Callback",
     "Category",
     "Counter",
     "Customer",
     "CustomerPhone",
+    "DeskSecret",
     "Device",
     "EscalationFiring",
     "EscalationRule",
@@ -69,6 +73,8 @@ __all__ = [
     "LoginAttempt",
     "Notification",
     "Organisation",
+    "PhoneCall",
+    "PhoneCallTicket",
     "Role",
     "SlaCalendar",
     "SlaPolicy",
@@ -83,5 +89,6 @@ __all__ = [
     "UtcDateTime",
     "WorkSheet",
     "WorkSheetPart",
+    "WrapupCode",
     "metadata",
 ]

@@ -31,6 +31,7 @@ class Agent(SQLModel, table=True):
     active: bool = Field(default=True)
     kb_editor: bool = Field(default=False)
     language: str | None = Field(default=None, max_length=5)
+    extension: str | None = Field(default=None, max_length=20, unique=True)  # the phone the PBX rings
     created_at: datetime = Field(sa_type=UtcDateTime)
 
 

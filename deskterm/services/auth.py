@@ -146,6 +146,7 @@ PERMISSIONS: dict[str, tuple[frozenset[str], str]] = {
     "desk.configure": (MANAGERS, "change SLA policies, calendars or escalation rules"),
     "kb.edit": (frozenset(), "edit the knowledge base"),  # not a role: the KB-editor right
     "demo.load": (frozenset({Role.ADMIN}), "load demo data into a desk"),
+    "cti.configure": (frozenset({Role.ADMIN}), "configure the phone system's endpoint"),
 }
 
 

@@ -8,7 +8,7 @@ import json
 from sqlmodel import Session, select
 
 from ..db import Database
-from ..models import AwayReason, Category, SlaCalendar, SlaPolicy, Team
+from ..models import AwayReason, CallThreshold, Category, SlaCalendar, SlaPolicy, Team, WrapupCode
 
 # (name, name_zh, tier)
 TEAMS = [
@@ -62,6 +62,27 @@ AWAY_REASONS = [
     ("admin", "Admin work", "事务性工作"),
 ]
 
+# How a call ended for the desk: the code an agent closes after-call work with.
+WRAPUP_CODES = [
+    ("solved", "Solved on the call", "电话中解决"),
+    ("ticket", "Ticket logged", "已建单"),
+    ("chase", "Chased a ticket", "催办"),
+    ("info", "Information given", "咨询解答"),
+    ("transfer", "Transferred", "已转接"),
+    ("wrong_number", "Wrong number", "打错电话"),
+    ("silent", "Silent or dropped", "无声或断线"),
+]
+
+# The monitor's call figures: (figure, amber, red, higher is better). The service level is the share
+# answered within the answer-speed target; waits are seconds.
+CALL_THRESHOLDS = [
+    ("service_level", 80.0, 70.0, True),
+    ("abandon_rate", 5.0, 10.0, False),
+    ("asa", 15.0, 30.0, False),
+    ("longest_wait", 30.0, 60.0, False),
+    ("waiting", 3.0, 6.0, False),
+]
+
 BUSINESS_HOURS = {str(d): [["09:00", "18:00"]] for d in range(5)}
 CALENDARS = [
     ("24x7", True, {}),
@@ -101,6 +122,14 @@ def seed_in(session: Session) -> None:
     for position, (code, name, name_zh) in enumerate(AWAY_REASONS):
         if code not in have_reasons:
             session.add(AwayReason(code=code, name=name, name_zh=name_zh, position=position))
+    have_codes = set(session.exec(select(WrapupCode.code)).all())
+    for position, (code, name, name_zh) in enumerate(WRAPUP_CODES):
+        if code not in have_codes:
+            session.add(WrapupCode(code=code, name=name, name_zh=name_zh, position=position))
+    have_figures = set(session.exec(select(CallThreshold.figure)).all())
+    for figure, amber, red, higher in CALL_THRESHOLDS:
+        if figure not in have_figures:
+            session.add(CallThreshold(figure=figure, amber=amber, red=red, higher_is_better=higher))
     calendars = {c.name: c for c in session.exec(select(SlaCalendar)).all()}
     for name, always, spec in CALENDARS:
         if name not in calendars:
