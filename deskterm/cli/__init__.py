@@ -24,7 +24,7 @@ HELP = "deskterm: a keyboard-first console for a phone service desk."
 # The commands of the top level and the command groups, by module, in the order `deskterm --help`
 # lists them: commands before groups.
 COMMANDS = {"demo": ("demo", "demo-data"), "serve": ("serve",), "watch": ("watch",)}
-GROUPS = ("agent", "ticket", "customer", "db", "config", "kb", "report", "sla", "escalation")
+GROUPS = ("agent", "ticket", "customer", "db", "config", "kb", "report", "sla", "escalation", "cti")
 NAMES = [*(name for names in COMMANDS.values() for name in names), *GROUPS]
 
 

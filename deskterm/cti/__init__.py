@@ -1,0 +1,1 @@
+"""Computer-telephony integration: the PBX side"""
