@@ -164,7 +164,8 @@ _MAPPERS: dict[str, Callable[[_Fields], CtiEvent]] = {
 class AsteriskAdapter:
     """AMI events in, generic CTI events out to `sink`, one at a time and in order. `run()` runs until
     cancelled, or raises AmiLoginFailed (the server refused the login) or AmiUnreachable (the first
-    connection could not be made: a wrong host or port is said at once, not retried for ever)."""
+    connection could not be made: a wrong host or port is said at once, not retried for ever). On the
+    way out the events already mapped get up to `flush_seconds` to go through the sink."""
 
     def __init__(
         self,
@@ -177,12 +178,15 @@ class AsteriskAdapter:
         reconnect_seconds: float = 2.0,
         ping_seconds: float = 10.0,
         backlog: int = 10_000,
+        flush_seconds: float = 5.0,
     ) -> None:
         self.host, self.port, self.user, self.secret = host, port, user, secret
         self.sink = sink
         self.reconnect_seconds = reconnect_seconds
         self.ping_seconds = ping_seconds
+        self.flush_seconds = flush_seconds
         self.logins = 0  # logins accepted so far: 2 after one reconnection
+        self.mapped = 0  # generic events made so far
         self.skipped = 0  # followed events skipped for a missing field
         self._queue: asyncio.Queue[CtiEvent] = asyncio.Queue(maxsize=backlog)
         self._stopped: asyncio.Future[None] | None = None
@@ -204,7 +208,12 @@ class AsteriskAdapter:
             await self._stopped
         finally:
             manager.stop()
-            delivering.cancel()
+            try:
+                await asyncio.wait_for(self._queue.join(), self.flush_seconds)
+            except TimeoutError:
+                log.warning("stopping with %d events not through the sink", self._queue.qsize() + 1)
+            finally:
+                delivering.cancel()
 
     def _stop(self, error: AsteriskError) -> None:
         if self._stopped is not None and not self._stopped.done():
@@ -220,6 +229,7 @@ class AsteriskAdapter:
             return
         if mapped is None:
             return
+        self.mapped += 1
         try:
             self._queue.put_nowait(mapped)
         except asyncio.QueueFull:
@@ -237,10 +247,6 @@ class AsteriskAdapter:
             finally:
                 self._queue.task_done()
 
-    async def drained(self) -> None:
-        """Until every event mapped so far has been through the sink."""
-        await self._queue.join()
-
 
 class _Manager(Manager):
     """panoramisk's Manager, told what becomes of its adapter: the first connection refused or a login
@@ -250,6 +256,7 @@ class _Manager(Manager):
         super().__init__(log=logging.getLogger("panoramisk.manager"), **config)
         self.adapter = adapter
         self.stopped = False
+        self.unreachable_said = False
         # panoramisk reads these as whole seconds; fractions are for the tests
         self.reconnect_timeout = adapter.reconnect_seconds
         self.ping_delay = self.ping_interval = adapter.ping_seconds
@@ -264,12 +271,21 @@ class _Manager(Manager):
             if not f.cancelled() and f.exception() is None:
                 f.result()[1].close()  # closed before it has a factory: no reconnection
             return
-        if not f.cancelled() and isinstance(f.exception(), OSError) and not self.adapter.logins:
-            self.stop()
-            self.adapter._stop(
-                AmiUnreachable(f"cannot reach the AMI at {self.adapter.where}: {f.exception()}")
-            )
-            return
+        failed = None if f.cancelled() else f.exception()
+        if isinstance(failed, OSError):
+            where = self.adapter.where
+            if not self.adapter.logins:
+                self.stop()
+                self.adapter._stop(AmiUnreachable(f"cannot reach the AMI at {where}: {failed}"))
+                return
+            if not self.unreachable_said:  # once a loss, not at every attempt
+                self.unreachable_said = True
+                log.warning(
+                    "cannot reach the AMI at %s (%s): trying every %g s",
+                    where,
+                    failed,
+                    self.reconnect_timeout,
+                )
         super().connection_made(f)
 
     def login(self, future: asyncio.Future[Any]) -> bool:
@@ -277,6 +293,7 @@ class _Manager(Manager):
         adapter = self.adapter
         if accepted:
             adapter.logins += 1
+            self.unreachable_said = False
             log.info("logged in to the AMI at %s as %s", adapter.where, clean(adapter.user))
         else:
             said = clean(future.result().get("Message") or "no reason given", single_line=True)

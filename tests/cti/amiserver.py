@@ -54,7 +54,7 @@ class FakeAmi:
     _open: set[asyncio.StreamWriter] = field(default_factory=set)
 
     async def __aenter__(self) -> FakeAmi:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)  # 0: any free port
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 

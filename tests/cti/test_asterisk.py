@@ -173,6 +173,64 @@ async def test_a_dropped_connection_is_reestablished_and_events_still_flow(runni
     assert f"lost the AMI at 127.0.0.1:{fake.port}: reconnecting" in caplog.messages
 
 
+async def test_an_asterisk_that_restarts_is_waited_for_and_followed_again(running, caplog):
+    sink = Received()
+    with caplog.at_level(logging.WARNING, logger="deskterm.cti.asterisk"):
+        async with FakeAmi(replays=[[JOIN, DROP]]) as before:
+            adapter = running(before, sink)
+            await sink.until(1)
+        # down for a while: attempts are refused, and said once
+        await asyncio.wait_for(_until(lambda: "cannot reach" in caplog.text), timeout=20)
+        async with FakeAmi(port=before.port, replays=[[CONNECT, COMPLETE]]) as after:
+            assert await sink.until(3) == [NEW_CALL, ANSWER, CLEARED]
+    assert after.logins == 1 and adapter.logins == 2
+    unreachable = [m for m in caplog.messages if m.startswith("cannot reach")]
+    assert len(unreachable) == 1 and unreachable[0].endswith(": trying every 0.05 s")
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    while not condition():
+        await asyncio.sleep(0.01)
+
+
+async def test_stopping_lets_the_mapped_events_through_the_sink_first():
+    release = asyncio.Event()
+    delivered: list[CtiEvent] = []
+
+    async def slow(event: CtiEvent) -> None:
+        await release.wait()
+        delivered.append(event)
+
+    async with FakeAmi(replays=[[JOIN, CONNECT, COMPLETE]]) as fake:
+        adapter = AsteriskAdapter(
+            host="127.0.0.1", port=fake.port, user="deskterm", secret="s3cret", sink=slow
+        )
+        running = asyncio.create_task(adapter.run())
+        await asyncio.wait_for(_until(lambda: adapter.mapped == 3), timeout=20)
+        running.cancel()
+        release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+    assert delivered == [NEW_CALL, ANSWER, CLEARED]
+
+
+async def test_stopping_waits_for_the_sink_only_so_long(caplog):
+    async def stuck(event: CtiEvent) -> None:
+        await asyncio.Event().wait()
+
+    async with FakeAmi(replays=[[JOIN, CONNECT, COMPLETE]]) as fake:
+        adapter = AsteriskAdapter(
+            host="127.0.0.1", port=fake.port, user="deskterm", secret="s3cret", sink=stuck, flush_seconds=0.05
+        )
+        running = asyncio.create_task(adapter.run())
+        await asyncio.wait_for(_until(lambda: adapter.mapped == 3), timeout=20)
+        with caplog.at_level(logging.WARNING, logger="deskterm.cti.asterisk"):
+            running.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await running
+    assert caplog.messages == ["stopping with 3 events not through the sink"]
+
+
 async def test_a_connection_that_stops_answering_pings_is_replaced(running, caplog):
     sink = Received()
     async with FakeAmi(replays=[[JOIN], [CONNECT, COMPLETE]], silent_pings={0}) as fake:
