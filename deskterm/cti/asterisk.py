@@ -189,6 +189,7 @@ class AsteriskAdapter:
         self.mapped = 0  # generic events made so far
         self.skipped = 0  # followed events skipped for a missing field
         self._queue: asyncio.Queue[CtiEvent] = asyncio.Queue(maxsize=backlog)
+        self._pending = 0  # events queued or in the sink
         self._stopped: asyncio.Future[None] | None = None
 
     @property
@@ -211,7 +212,7 @@ class AsteriskAdapter:
             try:
                 await asyncio.wait_for(self._queue.join(), self.flush_seconds)
             except TimeoutError:
-                log.warning("stopping with %d events not through the sink", self._queue.qsize() + 1)
+                log.warning("stopping with %d events not through the sink", self._pending)
             finally:
                 delivering.cancel()
 
@@ -232,6 +233,7 @@ class AsteriskAdapter:
         self.mapped += 1
         try:
             self._queue.put_nowait(mapped)
+            self._pending += 1
         except asyncio.QueueFull:
             log.error(
                 "%d events wait for the sink: %s dropped (%s)", self._queue.qsize(), _name(event), _ids(event)
@@ -245,6 +247,7 @@ class AsteriskAdapter:
             except Exception:
                 log.exception("the sink failed on %s %s", event.get("event"), clean(event.get("callId")))
             finally:
+                self._pending -= 1
                 self._queue.task_done()
 
 
