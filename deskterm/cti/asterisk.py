@@ -30,8 +30,8 @@ from panoramisk import Manager  # untyped: Any to mypy (ignore_missing_imports)
 
 from ..text import clean
 
-CtiEvent = dict[str, str | list[str]]
-Sink = Callable[[CtiEvent], Awaitable[object]]
+WireEvent = dict[str, str | list[str]]
+Sink = Callable[[WireEvent], Awaitable[object]]
 
 log = logging.getLogger("deskterm.cti.asterisk")
 
@@ -57,7 +57,7 @@ class MissingFields(ValueError):
     """A followed AMI event without a field the generic event needs."""
 
 
-def map_event(event: Mapping[str, Any]) -> CtiEvent | None:
+def map_event(event: Mapping[str, Any]) -> WireEvent | None:
     """The generic CTI event for one AMI event; None for an event the desk does not follow.
     Raises MissingFields for a followed event that lacks (or repeats) a field it needs."""
     fields = {str(k).lower(): v for k, v in event.items()}
@@ -87,9 +87,9 @@ class _Fields:
         return value
 
 
-def _call(f: _Fields, event: str) -> CtiEvent:
+def _call(f: _Fields, event: str) -> WireEvent:
     """The fields every event of one call carries: the caller's channel names the call."""
-    call: CtiEvent = {"event": event, "callId": f.need("Uniqueid", "Linkedid"), "direction": "in"}
+    call: WireEvent = {"event": event, "callId": f.need("Uniqueid", "Linkedid"), "direction": "in"}
     number = f.get("CallerIDNum")
     call["from"] = ANONYMOUS if number is None or number.lower() in UNKNOWN_NUMBERS else number
     exten, queue = f.get("Exten"), f.get("Queue")
@@ -120,13 +120,13 @@ def _agent_number(f: _Fields) -> str | None:
     return None
 
 
-def _caller_joined(f: _Fields) -> CtiEvent:
+def _caller_joined(f: _Fields) -> WireEvent:
     f.need("Queue")
     f.need("CallerIDNum")
     return _call(f, "newCall")
 
 
-def _agent_connected(f: _Fields) -> CtiEvent:
+def _agent_connected(f: _Fields) -> WireEvent:
     call = _call(f, "answer")
     number = _agent_number(f)
     if number is None:
@@ -138,7 +138,7 @@ def _agent_connected(f: _Fields) -> CtiEvent:
     return call
 
 
-def _agent_completed(f: _Fields) -> CtiEvent:
+def _agent_completed(f: _Fields) -> WireEvent:
     call = _call(f, "hangup")
     call["cause"] = "normalClearing"
     number = _agent_number(f)
@@ -147,13 +147,13 @@ def _agent_completed(f: _Fields) -> CtiEvent:
     return call
 
 
-def _caller_abandoned(f: _Fields) -> CtiEvent:
+def _caller_abandoned(f: _Fields) -> WireEvent:
     call = _call(f, "hangup")
     call["cause"] = "cancel"
     return call
 
 
-_MAPPERS: dict[str, Callable[[_Fields], CtiEvent]] = {
+_MAPPERS: dict[str, Callable[[_Fields], WireEvent]] = {
     "queuecallerjoin": _caller_joined,
     "agentconnect": _agent_connected,
     "agentcomplete": _agent_completed,
@@ -188,7 +188,7 @@ class AsteriskAdapter:
         self.logins = 0  # logins accepted so far: 2 after one reconnection
         self.mapped = 0  # generic events made so far
         self.skipped = 0  # followed events skipped for a missing field
-        self._queue: asyncio.Queue[CtiEvent] = asyncio.Queue(maxsize=backlog)
+        self._queue: asyncio.Queue[WireEvent] = asyncio.Queue(maxsize=backlog)
         self._pending = 0  # events queued or in the sink
         self._stopped: asyncio.Future[None] | None = None
 

@@ -20,7 +20,7 @@ from ..text import clean
 if TYPE_CHECKING:
     import aiohttp
 
-    from .asterisk import CtiEvent
+    from .asterisk import WireEvent
 
 log = logging.getLogger("deskterm.cti.poster")
 
@@ -74,7 +74,7 @@ class CtiPoster:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
         return self._session
 
-    async def __call__(self, event: CtiEvent) -> bool:
+    async def __call__(self, event: WireEvent) -> bool:
         import aiohttp
 
         what = f"{event.get('event')} {clean(event.get('callId'), single_line=True)}"

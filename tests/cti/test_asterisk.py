@@ -14,8 +14,8 @@ from deskterm.cti.asterisk import (
     AmiLoginFailed,
     AmiUnreachable,
     AsteriskAdapter,
-    CtiEvent,
     MissingFields,
+    WireEvent,
     extension,
     map_event,
 )
@@ -83,16 +83,16 @@ class Received:
     """The sink: the events in the order they arrive; a newCall takes a while (ordering must hold)."""
 
     def __init__(self) -> None:
-        self.events: list[CtiEvent] = []
+        self.events: list[WireEvent] = []
         self._changed = asyncio.Event()
 
-    async def __call__(self, event: CtiEvent) -> None:
+    async def __call__(self, event: WireEvent) -> None:
         if event["event"] == "newCall":
             await asyncio.sleep(0.01)
         self.events.append(event)
         self._changed.set()
 
-    async def until(self, count: int) -> list[CtiEvent]:
+    async def until(self, count: int) -> list[WireEvent]:
         async def wait() -> None:
             while len(self.events) < count:
                 self._changed.clear()
@@ -195,9 +195,9 @@ async def _until(condition: Callable[[], bool]) -> None:
 
 async def test_stopping_lets_the_mapped_events_through_the_sink_first():
     release = asyncio.Event()
-    delivered: list[CtiEvent] = []
+    delivered: list[WireEvent] = []
 
-    async def slow(event: CtiEvent) -> None:
+    async def slow(event: WireEvent) -> None:
         await release.wait()
         delivered.append(event)
 
@@ -215,7 +215,7 @@ async def test_stopping_lets_the_mapped_events_through_the_sink_first():
 
 
 async def test_stopping_waits_for_the_sink_only_so_long(caplog):
-    async def stuck(event: CtiEvent) -> None:
+    async def stuck(event: WireEvent) -> None:
         await asyncio.Event().wait()
 
     async with FakeAmi(replays=[[JOIN, CONNECT, COMPLETE]]) as fake:
@@ -332,3 +332,48 @@ def test_an_answer_needs_the_agents_extension():
 )
 def test_the_agents_extension_is_read_from_the_member_interface(interface, number):
     assert extension(interface) == number
+
+
+async def test_an_asterisk_afternoon_becomes_call_records_through_the_real_endpoint(db):
+    """End to end: the fake AMI → the adapter → the poster → deskterm's endpoint → the records."""
+    from aiohttp import web
+
+    from deskterm.config import Settings
+    from deskterm.cti.poster import CtiPoster
+    from deskterm.cti.server import CtiEndpoint
+    from deskterm.services import calls
+    from tests.factories import make_agent
+
+    wang = make_agent(db, "wang", role="operator", extension="201")
+    runner = web.AppRunner(CtiEndpoint(db, Settings(database_url="sqlite://")).make_app())
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    url = calls.cti_url(await asyncio.to_thread(calls.cti_token, db), f"127.0.0.1:{port}")
+    try:
+        async with FakeAmi(replays=[STREAM]) as fake, CtiPoster(url) as poster:
+            adapter = AsteriskAdapter(
+                host="127.0.0.1", port=fake.port, user="deskterm", secret="s3cret", sink=poster
+            )
+            task = asyncio.create_task(adapter.run())
+            await _until(lambda: poster.posted == len(MAPPED))
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    finally:
+        await runner.cleanup()
+    rows = {r.call_id: r for r in await asyncio.to_thread(calls.list_calls, db, wang)}
+    answered, withheld = rows["1733380000.18"], rows["1733380002.21"]
+    assert (answered.caller, answered.agent_id, answered.queue, answered.cause) == (
+        "+8613800138000",
+        wang.id,
+        "hotline",
+        "normalClearing",
+    )
+    assert answered.talk_seconds is not None and not answered.missed
+    assert (withheld.caller, withheld.caller_raw, withheld.missed, withheld.cause) == (
+        "",
+        "anonymous",
+        True,
+        "cancel",
+    )
