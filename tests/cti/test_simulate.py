@@ -1,0 +1,142 @@
+"""`deskterm cti simulate`: the seeded plan is plausible, and played into the real endpoint (over
+HTTP, both backends) every call is recorded exactly once and the summary matches the records."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from deskterm import clock
+from deskterm.config import load_settings
+from deskterm.cti import simulate
+from deskterm.cti.server import CtiEndpoint
+from deskterm.db import Database
+from deskterm.models import CallEvent, Customer, CustomerPhone, PhoneCall
+from deskterm.services import calls
+from deskterm.services.call_traffic import traffic_cast
+from deskterm.services.phones import digits
+from tests.factories import make_agent
+
+EXTENSIONS = ("201", "202", "203")
+
+
+def traffic(**more: object) -> simulate.Traffic:
+    base: dict[str, object] = {"calls_per_hour": 120, "agents": EXTENSIONS, "duration": 4 * 3600}
+    return simulate.Traffic(**{**base, **more})  # type: ignore[arg-type]
+
+
+def test_the_plan_is_the_same_for_a_seed_and_another_for_another() -> None:
+    assert simulate.plan(traffic(), 7) == simulate.plan(traffic(), 7)
+    assert simulate.plan(traffic(), 7) != simulate.plan(traffic(), 8)
+
+
+def test_callers_abandon_when_agents_are_few_and_not_when_they_are_many() -> None:
+    few = Counter(c.outcome for c in simulate.plan(traffic(agents=("201",)), 1))
+    many = Counter(
+        c.outcome for c in simulate.plan(traffic(agents=[str(300 + i) for i in range(40)], no_answer_share=0), 1)
+    )
+    assert few["abandoned"] > few["answered"] / 2  # one agent, ~4 min calls, 2 calls a minute
+    assert many["abandoned"] == 0 and many["answered"] > 400
+    # Poisson arrivals: about 120 an hour over 4 hours
+    assert 400 < sum(many.values()) < 560
+
+
+def test_every_call_ends_an_answer_follows_its_new_call_and_no_agent_takes_two_at_once() -> None:
+    plan = simulate.plan(traffic(agents=("201", "202")), 3)
+    on_phone: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for call in plan:
+        kinds = [body["event"] for _at, body in call.events]
+        times = [at for at, _body in call.events]
+        assert times == sorted(times) and kinds[0] == "newCall" and kinds[-1] == "hangup"
+        hangup = call.events[-1][1]
+        assert hangup["cause"] == simulate.CAUSE[call.outcome]
+        if call.outcome == "answered":
+            assert kinds == ["newCall", "answer", "hangup"]
+            assert call.arrives < (call.answered or 0) < call.ends
+            assert call.events[1][1]["answeringNumber"] == call.extension
+            on_phone[call.extension].append((call.answered or 0, call.ends))
+        else:
+            assert kinds == ["newCall", "hangup"]
+    assert {o for o in Counter(c.outcome for c in plan)} >= {"answered", "abandoned"}
+    for talks in on_phone.values():
+        talks.sort()
+        assert all(end <= start for (_s, end), (start, _e) in zip(talks, talks[1:], strict=False))
+
+
+def test_a_number_of_calls_some_known_callers_and_chinese_formats() -> None:
+    known = [("138-1234-5678", "13812345678"), ("(010) 8765-4321 转 12", "01087654321"), ("+44 20 7946 0018", "442079460018")]
+    plan = simulate.plan(traffic(duration=None, calls=300, known=known, logins={"201": "anna"}), 5)
+    assert len(plan) == 300 and len({c.call_id for c in plan}) == 300
+    numbers = [c.caller for c in plan]
+    found = Counter(calls.e164(n) for n in numbers)
+    assert found["+8613812345678"] + found["+861087654321"] + found["+442079460018"] > 100
+    assert any(n.startswith("+86 ") for n in numbers) and any("-" in n for n in numbers)
+    assert all(calls.e164(n).startswith("+") for n in numbers if n != "anonymous")
+    assert all(digits(n) in {"13812345678", "01087654321"} for n in numbers if n.startswith(("138 1234", "010-8765")))
+    answered = [c for c in plan if c.extension == "201" and c.outcome == "answered"]
+    assert answered and all(c.events[1][1]["user"] == ["anna"] for c in answered)
+
+
+@pytest.fixture
+async def endpoint(db: Database) -> AsyncIterator[str]:
+    """The real endpoint on a free port; its URL with the desk's token."""
+    runner = web.AppRunner(CtiEndpoint(db, load_settings().settings).make_app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    yield f"http://{host}:{port}/cti/{calls.cti_token(db)}"
+    await runner.cleanup()
+
+
+async def test_a_compressed_run_records_every_call_once(db: Database, endpoint: str) -> None:
+    clock.set_clock(None)
+    anna = make_agent(db, "anna", role="operator", extension="201")
+    make_agent(db, "ben", role="operator", extension="202")
+    make_agent(db, "cleo", role="operator")  # no extension: not one of the simulated agents
+    with db.write() as s:
+        who = Customer(name="Li Lei", created_at=clock.now())
+        s.add(who)
+        s.flush()
+        s.add(CustomerPhone(customer_id=who.id or 0, number="138 1234 5678", digits="13812345678"))
+    cast = traffic_cast(db, anna)
+    assert cast.extensions() == ["201", "202"] and cast.phones == [("138 1234 5678", "13812345678")]
+    plan = simulate.plan(
+        simulate.Traffic(
+            calls_per_hour=600,
+            agents=cast.extensions(),
+            logins=cast.logins(),
+            known=cast.phones,
+            duration=None,
+            calls=40,
+            mean_talk=120,
+            mean_patience=60,
+        ),
+        11,
+    )
+    summary = await simulate.play(endpoint, plan, speed=1200)
+    assert summary.calls == 40 and summary.failed == 0 and not summary.non_200
+    assert summary.events_sent == sum(len(c.events) for c in plan)
+    assert summary.statuses == Counter(stored=summary.events_sent)
+    assert summary.abandoned > 0 and summary.answered > 0  # two agents, ten calls a minute
+    with db.read() as s:
+        records = s.exec(select(PhoneCall)).all()
+        events = s.exec(select(func.count()).select_from(CallEvent)).one()
+        anna_answers = s.exec(
+            select(func.count()).select_from(PhoneCall).where(col(PhoneCall.agent_id) == anna.id)
+        ).one()
+    assert sorted(r.call_id for r in records) == sorted(c.call_id for c in plan)
+    assert events == summary.events_sent
+    answered = [r for r in records if r.answered_at is not None]
+    assert len(answered) == summary.answered
+    assert all(r.wait_seconds is not None and r.talk_seconds is not None for r in answered)
+    missed = {r.call_id for r in calls.list_calls(db, anna, missed=True)}
+    abandoned = {r.call_id for r in records if r.cause == "cancel"}
+    assert len(abandoned) == summary.abandoned and abandoned <= missed
+    assert anna_answers == sum(1 for c in plan if c.outcome == "answered" and c.extension == "201")
+    assert any(r.caller == "+8613812345678" for r in records)
