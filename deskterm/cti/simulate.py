@@ -307,8 +307,9 @@ async def play(
                     await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                     pending = {t for t in pending if not t.done()}
         finally:
-            for task in (*tasks, stopping):
-                if task is not None:
-                    task.cancel()
+            for task in tasks:
+                task.cancel()
+            if stopping is not None:
+                stopping.cancel()
     summary.elapsed = time.monotonic() - started
     return summary
