@@ -232,3 +232,34 @@ def test_cti_simulate_and_demo_ring_on_the_command_line(
     assert done.exit_code == 0, done.output
     assert opened == [DemoDesk(url=url, login="li.na")] and "extensions 203, 201, 202, 204" in done.output
     assert "deskterm-demo-ring" not in {t.name for t in threading.enumerate()}  # stopped with the console
+
+
+async def test_a_503_or_a_dropped_connection_is_retried_then_given_up() -> None:
+    seen: list[tuple[str, str]] = []
+
+    async def flaky(request: web.Request) -> web.Response:
+        body = await request.json()
+        seen.append((body["callId"], body["event"]))
+        if seen.count(seen[-1]) < 3:  # each event: 503 twice, then stored
+            return web.json_response({"error": "away"}, status=503, headers={"Retry-After": "5"})
+        return web.json_response({"status": "stored", "call": 1, "reason": ""})
+
+    app = web.Application()
+    app.router.add_post("/cti/{token}", flaky)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    plan = simulate.plan(traffic(duration=None, calls=3, busy_share=0), 2)
+    delays = (0.01, 0.01, 0.01)
+    summary = await simulate.play(f"http://{host}:{port}/cti/t", plan, speed=0, retry_delays=delays)
+    await runner.cleanup()
+    sent = sum(len(c.events) for c in plan)
+    assert (summary.events_sent, summary.failed, summary.non_200) == (sent, 0, Counter({503: 2 * sent}))
+    order: dict[str, list[str]] = defaultdict(list)  # each call's events in the order they came
+    for call_id, event in seen:
+        order[call_id] += [] if order[call_id][-1:] == [event] else [event]
+    assert order == {c.call_id: [b["event"] for _at, b in c.events] for c in plan}
+    gone = await simulate.play(f"http://{host}:{port}/cti/t", plan[:1], speed=0, retry_delays=delays)
+    n = len(plan[0].events)  # a PBX sends a call's later events even when an earlier one was lost
+    assert (gone.events_sent, gone.failed, gone.non_200[0]) == (0, n, 4 * n)  # no connection: 4 tries each
