@@ -47,6 +47,7 @@ def test_the_launcher_reads_a_demo_command_line_as_typer_does(argv, desk, monkey
     "argv",
     [
         ["demo", "--serve"],
+        ["demo", "--ring"],
         ["demo", "--help"],
         ["demo", "--as", "nobody"],  # the CLI says which logins there are
         ["demo", "--as"],

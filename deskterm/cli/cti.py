@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from .common import AS, STATE, UtcLog, authenticate, fail, open_db, out, settings, user_errors
+from .common import AS, STATE, UtcLog, authenticate, err, fail, open_db, out, settings, user_errors
 
 app = typer.Typer(help="The phone system: call events from the PBX into the desk.", no_args_is_help=True)
 
@@ -123,3 +123,82 @@ async def _follow(host: str, port: int, user: str, secret: str, url: str, reconn
             await adapter.run()
         except asyncio.CancelledError:
             log.info("stopped: %d events posted, %d given up", poster.posted, poster.given_up)
+
+
+@app.command("simulate")
+@user_errors
+def cti_simulate(
+    url: str = typer.Option(..., "--url", help="The endpoint's URL with its token (`deskterm cti url`)."),
+    calls_per_hour: float = typer.Option(..., "--calls-per-hour", min=0.1, help="Mean arrivals an hour."),
+    agents: str | None = typer.Option(
+        None, "--agents", metavar="EXT,EXT,…", help="The extensions that answer the queue."
+    ),
+    from_desk: bool = typer.Option(
+        False, "--agents-from-desk", help="The desk's active agents with an extension (needs --as)."
+    ),
+    speed: float = typer.Option(
+        1.0, "--speed", min=0, help="Time compression: 60 plays an hour in a minute; 0 as fast as it can."
+    ),
+    duration: float | None = typer.Option(
+        None, "--duration", min=0.1, metavar="MINUTES", help="Simulated minutes of arrivals (default 60)."
+    ),
+    calls: int | None = typer.Option(None, "--calls", min=1, help="Stop after this many calls."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed: the same seed plays the same calls."),
+    mean_talk: float = typer.Option(240.0, "--mean-talk", min=1, metavar="SECONDS", help="Mean talk time."),
+    mean_patience: float = typer.Option(
+        90.0, "--mean-patience", min=1, metavar="SECONDS", help="Mean time a caller waits before hanging up."
+    ),
+    as_: str | None = typer.Option(
+        None,
+        "--as",
+        metavar="LOGIN",
+        help="An agent: the desk's extensions, logins and some known callers' numbers are read as them.",
+    ),
+) -> None:
+    """Play realistic call traffic into the endpoint: Poisson arrivals queue for the agents' phones,
+    some callers hang up waiting (missed calls); prints a summary (answers, latency, events/s)."""
+    import asyncio
+    import secrets
+
+    from ..cti import simulate
+
+    extensions = [e.strip() for e in (agents or "").split(",") if e.strip()]
+    if bool(extensions) == from_desk:
+        fail("give either --agents EXT,EXT,… or --agents-from-desk", 2)
+    if from_desk and not as_:
+        fail("--agents-from-desk reads the desk: give --as LOGIN", 2)
+    logins: dict[str, str] = {}
+    known: list[tuple[str, str]] = []
+    if as_:
+        from ..services.call_traffic import traffic_cast
+
+        database = open_db()
+        cast = traffic_cast(database, authenticate(database, as_))
+        extensions = extensions or cast.extensions()
+        logins, known = cast.logins(), cast.phones
+        if not extensions:
+            fail("no active agent of this desk has an extension (deskterm agent edit --extension)")
+    seed = secrets.randbelow(10**6) if seed is None else seed
+    traffic = simulate.Traffic(
+        calls_per_hour=calls_per_hour,
+        agents=extensions,
+        logins=logins,
+        duration=None if calls is not None and duration is None else (duration or 60.0) * 60,
+        calls=calls,
+        mean_talk=mean_talk,
+        mean_patience=mean_patience,
+        known=known,
+        prefix=f"sim-{seed}-{secrets.token_hex(3)}",
+    )
+    plan = simulate.plan(traffic, seed)
+    err.print(
+        f"deskterm cti simulate: {len(plan)} calls (seed {seed}) for {len(extensions)} agents "
+        f"at speed {speed:g}, into {url.split('/cti/')[0]}/cti/…",
+        markup=False,
+        highlight=False,
+    )
+    summary = asyncio.run(simulate.play(url, plan, speed=speed))
+    for line in summary.lines():
+        out.print(line, markup=False, highlight=False)
+    if summary.failed:
+        raise typer.Exit(1)

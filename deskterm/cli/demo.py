@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from ..demo_desk import DEMO_LOGINS, DemoDesk
@@ -18,6 +20,9 @@ from .common import (
 )
 from .serve import serve_demo
 
+if TYPE_CHECKING:
+    from ..cti.ring import Ringing
+
 app = typer.Typer()
 
 
@@ -28,19 +33,47 @@ def demo(
     reset: bool = typer.Option(False, "--reset", help="Delete the demo database and start afresh."),
     tickets: int = typer.Option(DemoDesk.tickets, "--tickets", help="Tickets to generate the first time."),
     serve: bool = typer.Option(False, "--serve", help="Serve the demo desk to browsers and SSH instead."),
+    ring: bool = typer.Option(
+        False, "--ring", help="The phones ring: simulated calls for the hotline and this agent's extension."
+    ),
+    calls_per_hour: float = typer.Option(
+        60.0, "--calls-per-hour", min=1, help="With --ring: the calls an hour (a few reach this agent)."
+    ),
 ) -> None:
     """Open the console on a demo database (created and filled the first time), logged in."""
     from ..demo_desk import prepare, unknown_login
 
     desk = DemoDesk(url=STATE.db_url, login=as_, reset=reset, tickets=tickets)
-    if serve:
-        with progress() as bar:
-            url = prepare(desk, progress=bar)
-        return serve_demo(url)
     refused = unknown_login(as_)
-    if refused:
+    if refused and not serve:
         fail(refused, 2)
-    run_console(demo_desk=desk)  # the console prepares the desk behind its login screen
+    if not (serve or ring):
+        return run_console(demo_desk=desk)  # the console prepares the desk behind its login screen
+    with progress() as bar:
+        url = prepare(desk, progress=bar)
+    ringing = _ring(url, as_, calls_per_hour) if ring else None
+    try:
+        if serve:
+            serve_demo(url)
+        else:
+            run_console(demo_desk=DemoDesk(url=url, login=as_))  # prepared: the console only opens it
+    finally:
+        if ringing is not None:
+            ringing.stop()
+
+
+def _ring(url: str, login: str, calls_per_hour: float) -> Ringing:
+    """The call-event endpoint on 127.0.0.1 and simulated calls into it, in the background."""
+    import secrets
+
+    from ..cti import ring, simulate
+    from ..services.demo import DEMO_PASSWORD
+
+    traffic = ring.demo_traffic(url, login, DEMO_PASSWORD, calls_per_hour=calls_per_hour)
+    ringing = ring.Ringing(url, simulate.plan(traffic, secrets.randbelow(10**6)))
+    err.print(f"the phones ring: {calls_per_hour:g} calls an hour for extensions {', '.join(traffic.agents)}")
+    ringing.start()
+    return ringing
 
 
 @app.command("demo-data")

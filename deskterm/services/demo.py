@@ -23,7 +23,7 @@ from ..models import OPEN_STATUSES, Category, Status, Team
 from . import reference
 from .auth import Actor, hash_password, require
 from .demo_people import add_people, fix_sequences, indexes_after_load, next_id
-from .demo_tables import DEMO_AGENTS, NOTES_EN, NOTES_ZH, PROBLEMS, SURVEY_FIELDS
+from .demo_tables import DEMO_AGENTS, DEMO_EXTENSIONS, NOTES_EN, NOTES_ZH, PROBLEMS, SURVEY_FIELDS
 from .errors import PermissionDenied
 from .priority import priority_for
 from .sla import policy_for
@@ -72,11 +72,13 @@ def ensure_agents(
                         logins=", ".join(missing[:3]),
                     )
                 )
+        extensions_taken = {a.extension for a in have.values()}
         for login, name, number, role, tier, team, manager, lang in DEMO_AGENTS:
             if login in have:
                 continue
             if any(a.number == number for a in have.values()):
                 number = f"9{number}"
+            extension = DEMO_EXTENSIONS[login] if DEMO_EXTENSIONS[login] not in extensions_taken else None
             agent = Agent(
                 login=login,
                 name=name,
@@ -89,6 +91,7 @@ def ensure_agents(
                 password_hash=hash_password(DEMO_PASSWORD),
                 kb_editor=role != "operator" or login == "wang.fang",
                 language=lang,
+                extension=extension,
                 created_at=clock.now(),
             )
             s.add(agent)

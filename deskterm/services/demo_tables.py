@@ -22,6 +22,8 @@ DEMO_AGENTS: list[tuple[str, str, str, str, int, str, str | None, str]] = [
     (a["login"], a["name"], a["number"], a["role"], a["tier"], a["team"], a["manager"], a["language"])
     for a in _DATA["agents"]
 ]
+# login -> the phone extension the PBX rings (the hotline's operators first: 201…).
+DEMO_EXTENSIONS: dict[str, str] = {a["login"]: a["extension"] for a in _DATA["agents"]}
 ZH_SURNAMES: str = _DATA["zh_surnames"]
 ZH_GIVEN: str = _DATA["zh_given"]
 EN_FIRST: list[str] = _DATA["en_first"]
