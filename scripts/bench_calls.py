@@ -68,13 +68,39 @@ def rows(n: int, now: datetime, rng: random.Random):  # type: ignore[no-untyped-
             talk = int(rng.expovariate(1 / 240))
             answered = arrived + timedelta(seconds=wait)
             ended = answered + timedelta(seconds=talk)
-            yield (f"b{i}", "in", queue, arrived, answered, ended, wait, talk, rng.randrange(120), "normalClearing", None, *BLANK)
+            yield (
+                f"b{i}",
+                "in",
+                queue,
+                arrived,
+                answered,
+                ended,
+                wait,
+                talk,
+                rng.randrange(120),
+                "normalClearing",
+                None,
+                *BLANK,
+            )
         else:  # abandoned; most seen
             ended = arrived + timedelta(seconds=wait)
             seen = None if roll > 0.995 else ended + timedelta(minutes=30)
             yield (f"b{i}", "in", queue, arrived, None, ended, wait, None, None, "cancel", seen, *BLANK)
     for j in range(5):  # waiting now
-        yield (f"w{j}", "in", f"queue-{j}", now - timedelta(seconds=10 * j), None, None, None, None, None, "", None, *BLANK)
+        yield (
+            f"w{j}",
+            "in",
+            f"queue-{j}",
+            now - timedelta(seconds=10 * j),
+            None,
+            None,
+            None,
+            None,
+            None,
+            "",
+            None,
+            *BLANK,
+        )
 
 
 def bench(url: str, n: int, repeats: int) -> None:
@@ -90,7 +116,9 @@ def bench(url: str, n: int, repeats: int) -> None:
     with db.engine.begin() as conn:
         bulk_insert(conn, "phone_call", COLUMNS, rows(n, now, random.Random(15)))
     fresh_statistics(db, ["phone_call"], rows=1)
-    print(f"\n== {db.backend}: {url}: {n:,} calls over 90 days, loaded in {time.perf_counter() - started:.1f} s")
+    print(
+        f"\n== {db.backend}: {url}: {n:,} calls over 90 days, loaded in {time.perf_counter() - started:.1f} s"
+    )
 
     live, report = [], []
     for _ in range(repeats):
@@ -117,8 +145,8 @@ def bench(url: str, n: int, repeats: int) -> None:
                 ("today", "SELECT count(*) FROM phone_call WHERE arrived_at >= now() - interval '1 day'"),
                 (
                     "missed",
-                    "SELECT queue, count(*) FROM phone_call WHERE answered_at IS NULL AND ended_at IS NOT NULL"
-                    " AND seen_at IS NULL GROUP BY queue",
+                    "SELECT queue, count(*) FROM phone_call WHERE answered_at IS NULL"
+                    " AND ended_at IS NOT NULL AND seen_at IS NULL GROUP BY queue",
                 ),
             ):
                 plan = [r[0] for r in conn.execute(text("EXPLAIN " + sql))]

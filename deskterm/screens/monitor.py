@@ -7,8 +7,9 @@ The blocks are panels (widgets/monitor/); this screen keeps them current: a work
 (services/kpi.Monitor, which re-reads only the tickets the change feed names), every panel is handed
 the same view, then a one-shot timer is armed again, so reads never overlap; changes arriving
 meanwhile are gathered and read together. While a PBX feeds the desk, the figures are read every
-`monitor_interval` even without a ticket change: a ringing call moves the waiting figures by itself. The panels update their rows by key inside one batch
-update, so nothing flickers and the cursor stays where it is. Enter on a figure lists the tickets
+`monitor_interval` even without a ticket change: a ringing call moves the waiting figures by
+itself. The panels update their rows by key inside one batch update, so nothing flickers and the
+cursor stays where it is. Enter on a figure lists the tickets
 behind it (screens/drill.py); from there a supervisor opens or reassigns one."""
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from deskterm import clock
 from deskterm.models import CallThreshold, PhoneCall
-from deskterm.services import kpi
+from deskterm.services import kpi, presence
 from deskterm.services.errors import PermissionDenied
 from deskterm.services.kpi import Threshold, rating
 from tests.factories import make_agent
@@ -168,7 +168,13 @@ def test_an_empty_desk_divides_by_nothing(db):
     view = kpi.live_calls(db, sue, now=NOW)
     assert view.queues == [] and not view.fed
     f = view.total.today
-    assert (f.offered, f.service_level, f.abandon_rate, f.asa_seconds, f.aht_seconds) == (0, None, None, None, None)
+    assert (f.offered, f.service_level, f.abandon_rate, f.asa_seconds, f.aht_seconds) == (
+        0,
+        None,
+        None,
+        None,
+        None,
+    )
     assert view.total.longest_wait_seconds is None
     assert set(view.total.ratings.values()) <= {"", "green"}
     report = kpi.call_report(db, sue, DAY, NOW)
@@ -191,9 +197,20 @@ def test_the_report_has_the_monitors_figures_and_the_industry_handle_time(db, de
 
 
 def test_the_monitor_shows_the_calls_and_agents_by_state(db, desk):
-    view = kpi.Monitor(db, desk, timezone="Asia/Shanghai", answer_target=15).refresh(now=NOW)
-    assert view.calls is not None and view.calls.total.waiting == 2
+    for login, state, ago in (
+        ("ann", presence.ON_CALL, 30),
+        ("bob", presence.ON_CALL, 200),
+        ("cy", "available", 5),
+    ):
+        presence.publish(db, make_agent(db, login, role="operator"), state, at=NOW - timedelta(seconds=ago))
+    monitor = kpi.Monitor(db, desk, timezone="Asia/Shanghai", answer_target=15, presence_timeout=1e9)
+    view = monitor.refresh(now=NOW)
+    assert view.calls is not None and view.calls.total.waiting == 2 and view.calls.fed
     assert view.handle_source == "calls" and view.kpis.avg_handle_seconds == pytest.approx(140)
+    assert view.by_state == {
+        "available": (1, NOW - timedelta(seconds=5)),
+        "on_call": (2, NOW - timedelta(seconds=200)),  # the longest-standing of the two
+    }
 
 
 def test_the_call_figures_are_for_supervisors(db, desk):

@@ -150,8 +150,8 @@ def call_tallies(s: Session, start: datetime, end: datetime, target: int) -> dic
     )
     out = {}
     for queue, *sums in s.execute(query).all():
-        values = [type(f.default)(v) for f, v in zip(fields(CallTally), sums, strict=True)]
-        out[queue or ""] = CallTally(*values)
+        kinds = [int] * 6 + [float, int, float, float]  # CallTally's fields, in order
+        out[queue or ""] = CallTally(*(kind(v) for kind, v in zip(kinds, sums, strict=True)))
     return out
 
 
