@@ -95,8 +95,7 @@ class CallsPanel(Vertical):
     """The states line over the calls table; not displayed until a PBX has fed the desk."""
 
     DEFAULT_CSS = """
-    CallsPanel { height: auto; display: none; }
-    CallsPanel.-fed { display: block; }
+    CallsPanel { height: auto; }
     CallsPanel #monitor-states { height: 1; padding: 0 1; }
     CallsPanel CallsTable { height: auto; max-height: 8; }
     """
@@ -105,9 +104,16 @@ class CallsPanel(Vertical):
         yield Static("", id="monitor-states", markup=False)
         yield CallsTable(id="monitor-calls")
 
+    def on_mount(self) -> None:
+        self._display(False)
+
+    def _display(self, fed: bool) -> None:
+        self.display = fed
+        self.query_one(CallsTable).display = fed  # a hidden table is no table to fit
+
     def show(self, view: kpi.MonitorView) -> None:
         calls = view.calls
-        self.set_class(calls is not None and calls.fed, "-fed")
+        self._display(calls is not None and calls.fed)
         if calls is None:
             return
         self.query_one("#monitor-states", Static).update(states_line(view))
