@@ -12,7 +12,7 @@ from textual.widgets import DataTable
 from deskterm.app import DeskApp
 from deskterm.config import Settings
 from deskterm.services import kpi
-from deskterm.widgets.monitor.calls import CallsPanel
+from deskterm.widgets.monitor.calls import CALL_COLUMNS, CallsPanel, queue_cells
 from tests.screens.test_fits import _show, check_fit
 from tests.screens.test_shell_snapshots import demo_desk, settled, until_steady
 from tests.services.test_kpi_calls import NOW, call
@@ -95,3 +95,21 @@ def test_the_calls_block_snapshot(demo_desk, snap_compare):
         await settled(pilot)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=shown)
+
+
+def test_a_figure_with_nothing_to_divide_by_is_a_dash():
+    empty = kpi.QueueCalls(None, 0, None, 0, kpi.call_figures(kpi.CallTally()))
+    got = dict(zip([k for k, _label in CALL_COLUMNS], queue_cells(empty), strict=True))
+    assert {
+        k: got[k].plain for k in ("waiting", "longest", "service_level", "abandon_rate", "asa", "talk")
+    } == {
+        "waiting": "0",
+        "longest": "—",
+        "service_level": "—",
+        "abandon_rate": "—",
+        "asa": "—",
+        "talk": "—",
+    }
+    assert got["queue"].plain == "All queues"
+    hostile = kpi.QueueCalls("[red]x[/]\x1b[2J", 0, None, 0, kpi.call_figures(kpi.CallTally()))
+    assert queue_cells(hostile)[0].plain == "[red]x[/]"  # the PBX's text: literal, no controls
