@@ -13,6 +13,7 @@ from deskterm.app import DeskApp
 from deskterm.config import Settings
 from deskterm.services import kpi
 from deskterm.widgets.monitor.calls import CALL_COLUMNS, CallsPanel, queue_cells
+from tests.screens.helpers import wait_until
 from tests.screens.test_fits import _show, check_fit
 from tests.screens.test_shell_snapshots import demo_desk, settled, until_steady
 from tests.services.test_kpi_calls import NOW, call
@@ -60,6 +61,14 @@ async def test_the_calls_block_fits_and_shows_the_figures_in_colour(demo_desk, s
         assert _cell(app, "total", "service_level").plain == "66.7 %"
         assert _cell(app, "q:VIP", "asa").plain == "5s"
         assert app.screen.view.handle_source == kpi.AHT_CALLS
+        await pilot.press("ctrl+l")  # the other language, on the monitor itself: still there, still fits
+        await pilot.pause()
+        await wait_until(
+            pilot, lambda: app.screen.query(CallsPanel) and app.screen.query_one(CallsPanel).display
+        )
+        await settled(pilot)
+        check_fit(app, *size)
+        assert _cell(app, "total", "waiting").plain == "2"
 
 
 async def test_a_desk_without_a_pbx_shows_no_calls_block(demo_desk):
