@@ -30,7 +30,7 @@ Each figure is rated green, amber or red by its row of `call_threshold` (data; `
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -42,7 +42,7 @@ from ...db import Database
 from ...models import CallThreshold, PhoneCall
 from ..auth import Actor
 from ..errors import InvalidInput
-from .figures import Kpis, _ratio, day_start, require_supervisor
+from .figures import Kpis, _ratio, add_sums, day_start, require_supervisor
 
 SHORT_ABANDON_SECONDS = 5
 WAITING_HORIZON = timedelta(hours=4)
@@ -68,8 +68,7 @@ class CallTally:
     acw_seconds: float = 0.0
 
     def add(self, other: CallTally) -> CallTally:
-        for f in fields(CallTally):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        add_sums(self, other, CallTally)
         return self
 
 
