@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func
@@ -103,3 +104,33 @@ def test_the_watcher_folds_the_event_log_into_the_rollup(sqlite_db, home):
         state = s.get(KpiRollup, 1)
         top = s.exec(select(func.max(TicketEvent.id))).one()
     assert state is not None and state.event_id == top
+
+
+def test_the_kpi_report_has_the_call_figures_and_says_where_aht_comes_from(sqlite_db, home):
+    from deskterm import clock
+    from deskterm.services.kpi import day_start
+    from tests.services.test_kpi_calls import call
+
+    make_agent(sqlite_db, "sue", role="supervisor")
+    url = str(sqlite_db.engine.url)
+    table = run("--db", url, "report", "kpi", "--as", "sue", env=home)
+    assert "the consoles' state log" in table.stdout  # no PBX: today's definition
+    start = day_start(clock.now(), "Asia/Shanghai") + timedelta(seconds=1)
+    call(sqlite_db, "sales", start, wait=10, talk=100, acw=20)
+    call(sqlite_db, "sales", start, wait=30, talk=200, acw=40)
+    call(sqlite_db, "sales", start, wait=40, abandoned=True)
+    call(sqlite_db, "sales", start, wait=2, abandoned=True)  # a short abandon: in no rate
+    got = run("--db", url, "report", "kpi", "--as", "sue", "--format", "json", env=home)
+    assert got.returncode == 0, got.stderr
+    row = json.loads(got.stdout)
+    assert row["aht_source"] == "calls" and row["avg_handle_seconds"] == 180  # (300 + 60) ÷ 2
+    assert (row["calls_offered"], row["calls_answered"], row["calls_abandoned"]) == (3, 2, 1)
+    assert row["service_level"] == pytest.approx(1 / 3) and row["abandon_rate"] == pytest.approx(1 / 3)
+    assert (row["asa_seconds"], row["avg_talk_seconds"], row["avg_acw_seconds"]) == (20, 150, 30)
+    table = run("--db", url, "report", "kpi", "--as", "sue", env=home)
+    assert "the call records" in table.stdout and "33.3 %" in table.stdout
+    team = run("--db", url, "report", "kpi", "--as", "sue", "--format", "csv", "--team", "Network", env=home)
+    rows = list(csv.reader(io.StringIO(team.stdout)))
+    assert tuple(rows[0]) == KPI_COLUMNS
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert (row["aht_source"], row["service_level"]) == ("states", "")  # queues are not teams

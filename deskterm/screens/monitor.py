@@ -1,12 +1,15 @@
 """The supervisor's live monitor (wallboard): backlog by status and team against the pending target,
-SLA breaches and risks per team with the oldest waiting ticket, today's KPIs with arrivals per hour
-beside last week's, and every agent's workload and state.
+SLA breaches and risks per team with the oldest waiting ticket, the phone system's calls per queue
+(waiting now, service level, abandons, answer speed, talk and after-call work) with the agents by
+state, today's KPIs with arrivals per hour beside last week's, and every agent's workload and state.
 
 The blocks are panels (widgets/monitor/); this screen keeps them current: a worker reads the figures
 (services/kpi.Monitor, which re-reads only the tickets the change feed names), every panel is handed
 the same view, then a one-shot timer is armed again, so reads never overlap; changes arriving
-meanwhile are gathered and read together. The panels update their rows by key inside one batch
-update, so nothing flickers and the cursor stays where it is. Enter on a figure lists the tickets
+meanwhile are gathered and read together. While a PBX feeds the desk, the figures are read every
+`monitor_interval` even without a ticket change: a ringing call moves the waiting figures by
+itself. The panels update their rows by key inside one batch update, so nothing flickers and the
+cursor stays where it is. Enter on a figure lists the tickets
 behind it (screens/drill.py); from there a supervisor opens or reassigns one."""
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from ..services import kpi
 from ..widgets.chrome import DeskFooter, DeskHeader
 from ..widgets.monitor.agents import AgentsTable
 from ..widgets.monitor.arrivals import ArrivalsPanel
+from ..widgets.monitor.calls import CallsPanel
 from ..widgets.monitor.kpis import KpiTable
 from ..widgets.monitor.live import FigureChosen, FigureTable, LiveTable
 from ..widgets.monitor.summary import SummaryLine
@@ -44,7 +48,8 @@ class MonitorScreen(DeskScreen):
     TITLE_TEXT = "Monitor"
     # Wide: the teams, then today's figures beside the arrivals, then the agents across the width.
     # Narrow (under 100 columns): the tables leave out their less needed columns and the arrivals
-    # are not drawn; short (under 32 lines): the teams scroll in fewer lines.
+    # are not drawn; short (under 32 lines): the teams scroll in fewer lines, and with the calls
+    # block (a desk a PBX feeds) the teams, the calls and the agents share what is left.
     DEFAULT_CSS = """
     MonitorScreen #monitor-summary { height: auto; padding: 0 1; }
     MonitorScreen #monitor-teams { height: auto; max-height: 40%; }
@@ -55,6 +60,9 @@ class MonitorScreen(DeskScreen):
     MonitorScreen.-narrow #monitor-kpis { max-width: 100%; }
     MonitorScreen.-narrow ArrivalsPanel { display: none; }
     MonitorScreen.-short #monitor-teams { max-height: 7; }
+    MonitorScreen.-short.-calls #monitor-teams { max-height: 5; }
+    MonitorScreen.-short #monitor-states { display: none; }
+    MonitorScreen.-short #monitor-calls { max-height: 3; }
     """
     BINDINGS = [
         Binding("enter", "drill", "Tickets behind", id="monitor.drill"),
@@ -77,6 +85,7 @@ class MonitorScreen(DeskScreen):
         yield DeskHeader()
         yield SummaryLine("", id="monitor-summary")
         yield TeamsTable(id="monitor-teams")
+        yield CallsPanel()
         with Horizontal(id="monitor-today"):
             yield KpiTable(id="monitor-kpis")
             yield ArrivalsPanel()
@@ -106,6 +115,7 @@ class MonitorScreen(DeskScreen):
             timezone=self.timezone,
             pending_target=settings.pending_target if settings else 10,
             presence_timeout=settings.presence_timeout if settings else 60.0,
+            answer_target=settings.answer_target_seconds if settings else 15,
         )
         self._fit()
         self.query_one(SummaryLine).counting()
@@ -210,13 +220,16 @@ class MonitorScreen(DeskScreen):
     def on_figures_read(self, message: FiguresRead) -> None:
         self._busy = False
         self._show(message.value)
-        self._arm(self.interval if self._changed else IDLE_SECONDS)
+        fed = message.value.calls is not None and message.value.calls.fed
+        self._arm(self.interval if self._changed or fed else IDLE_SECONDS)
 
     def _show(self, view: kpi.MonitorView) -> None:
         self.view = view
         with self.app.batch_update():
             self.query_one(SummaryLine).show(view, self.timezone)
             self.query_one(TeamsTable).show(view)
+            self.set_class(view.calls is not None and view.calls.fed, "-calls")
+            self.query_one(CallsPanel).show(view)
             self.query_one(KpiTable).show(view)
             self.query_one(AgentsTable).show(view)
             self.query_one(ArrivalsPanel).show(view)

@@ -327,6 +327,8 @@ CALLS: list[tuple[str, Callable[[Desk], Any]]] = [
     ("kpi.report", lambda d: kpi.report(d.db, d.actor, DAY, DAY + timedelta(days=1))),
     ("kpi.surveys_behind", lambda d: kpi.surveys_behind(d.db, d.actor, kpi.Figure("csat"))),
     ("kpi.rebuild_rollup", lambda d: kpi.rebuild_rollup(d.db, d.actor, "UTC")),
+    ("kpi.live_calls", lambda d: kpi.live_calls(d.db, d.actor)),
+    ("kpi.call_report", lambda d: kpi.call_report(d.db, d.actor, DAY, DAY + timedelta(days=1))),
     ("notify.list_inbox", lambda d: notify.list_inbox(d.db, d.actor)),
     ("notify.unread_count", lambda d: notify.unread_count(d.db, d.actor)),
     ("notify.news", lambda d: notify.news(d.db, d.actor, 0)),

@@ -53,11 +53,33 @@ began.
 
 The package: `figures` (the definitions: tallies, formulas, one ticket's SLA state), `parts` (the
 SQL of each part of a tally), `book` (the open tickets in memory), `monitor` (the live view),
-`drill` (the tickets, or the surveys, behind a figure) and `periods` (the reports)."""
+`drill` (the tickets, or the surveys, behind a figure), `periods` (the reports) and `calls` (the
+call figures from the PBX's records: service level, abandons, answer speed, talk, after-call work
+and the industry's handle time; calls.py's docstring has each formula)."""
 
 from __future__ import annotations
 
 from .book import Key, OpenBook
+from .calls import (
+    AHT_CALLS,
+    AHT_STATES,
+    SHORT_ABANDON_SECONDS,
+    WAITING_HORIZON,
+    CallFigures,
+    CallReport,
+    CallsView,
+    CallTally,
+    QueueCalls,
+    Threshold,
+    call_figures,
+    call_report,
+    call_tallies,
+    calls_now,
+    live_calls,
+    rating,
+    thresholds,
+    with_call_handle_time,
+)
 from .drill import FIGURES, Figure, SurveyRow, surveys_behind, tickets_behind
 from .figures import (
     AT_RISK,
@@ -76,7 +98,7 @@ from .figures import (
     require_supervisor,
     sla_state,
 )
-from .monitor import AgentLine, Monitor, MonitorView, TeamLine
+from .monitor import AgentLine, Monitor, MonitorView, TeamLine, by_state
 from .parts import (
     SLICE_PARTS,
     arrivals,
@@ -96,28 +118,43 @@ from .periods import agent_report, rebuild_rollup, report, report_days
 from .rollup import catch_up
 
 __all__ = [
+    "AHT_CALLS",
+    "AHT_STATES",
     "AT_RISK",
     "FIGURES",
     "OPEN",
     "RATINGS",
     "RUNNING",
     "SATISFIED",
+    "SHORT_ABANDON_SECONDS",
     "SLICE_PARTS",
+    "WAITING_HORIZON",
     "AgentKpis",
     "AgentLine",
     "AgentTally",
+    "CallFigures",
+    "CallReport",
+    "CallTally",
+    "CallsView",
     "Figure",
     "Key",
     "Kpis",
     "Monitor",
     "MonitorView",
     "OpenBook",
+    "QueueCalls",
     "SurveyRow",
     "Tally",
     "TeamLine",
+    "Threshold",
     "agent_kpis",
     "agent_report",
     "arrivals",
+    "by_state",
+    "call_figures",
+    "call_report",
+    "call_tallies",
+    "calls_now",
     "catch_up",
     "contacts_rows",
     "created_rows",
@@ -125,7 +162,9 @@ __all__ = [
     "handover_rows",
     "hours_of_day",
     "kpis",
+    "live_calls",
     "period_tally",
+    "rating",
     "rebuild_rollup",
     "reopened_rows",
     "reopened_since_part",
@@ -139,5 +178,7 @@ __all__ = [
     "surveys_behind",
     "tally_of",
     "team_id_of",
+    "thresholds",
     "tickets_behind",
+    "with_call_handle_time",
 ]

@@ -56,6 +56,12 @@ def sla_state(status: str, resolve_by: datetime | None, now: datetime) -> str:
 # --- additive tallies -------------------------------------------------------------------------------
 
 
+def add_sums(total: object, other: object, kind: type) -> None:
+    """Add each field of the dataclass `kind` of `other` to `total`'s (a tally's slices summed)."""
+    for f in fields(kind):
+        setattr(total, f.name, getattr(total, f.name) + getattr(other, f.name))
+
+
 @dataclass
 class AgentTally:
     """Sums over a period, for the desk (Tally) or one agent (Tally.agents)."""
@@ -84,8 +90,7 @@ class AgentTally:
     acw_seconds: float = 0.0
 
     def add(self, other: AgentTally) -> AgentTally:
-        for f in fields(AgentTally):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        add_sums(self, other, AgentTally)
         return self
 
 

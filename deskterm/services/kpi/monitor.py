@@ -1,11 +1,13 @@
-"""The supervisor's monitor: the live figures about open tickets at an instant, and today's
-period figures from the cached tallies of its settled hours."""
+"""The supervisor's monitor: the live figures about open tickets at an instant, today's period
+figures from the cached tallies of its settled hours, and the calls from the PBX's records
+(calls.py: waiting now, today's service level, abandons, answer speed, talk and after-call work,
+with the agents counted by state)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -18,6 +20,7 @@ from ...models import Agent, AwayReason, Status, Team, Ticket
 from .. import presence
 from ..auth import Actor
 from .book import OpenBook, book_key, book_query
+from .calls import CallsView, calls_now, has_calls, with_call_handle_time
 from .figures import OPEN, AgentTally, Kpis, Tally, aht, day_start, hours_of_day, kpis, require_supervisor
 from .parts import arrivals, reopened_since_part, slice_tally
 from .rollup import SETTLE, hour_arrivals
@@ -66,6 +69,10 @@ class MonitorView:
     reasons: dict[str, tuple[str, str]]  # away reason code -> (name, name_zh)
     db_ms: float  # database time of this refresh
     full: bool  # the open tickets were (re)loaded
+    calls: CallsView | None = None  # the PBX's calls (None: not read)
+    handle_source: str = "states"  # where today's handle time comes from: calls | states
+    by_state: dict[str, tuple[int, datetime | None]] = field(default_factory=dict)
+    # state -> (agents in it, since when the longest-standing of them has been)
 
 
 class Monitor:
@@ -84,6 +91,7 @@ class Monitor:
         timezone: str = "Asia/Shanghai",
         pending_target: int = 10,
         presence_timeout: float = 60.0,
+        answer_target: int = 15,
     ) -> None:
         with db.read() as s:
             require_supervisor(s, actor)
@@ -92,6 +100,7 @@ class Monitor:
         self.timezone = timezone
         self.pending_target = pending_target
         self.presence_timeout = presence_timeout
+        self.answer_target = answer_target
         self.book: OpenBook | None = None
         self._day: datetime | None = None
         self._settled = Tally()  # today's settled hours, [day start, _settled_until)
@@ -143,9 +152,11 @@ class Monitor:
             states = presence.read_states(s, timeout=self.presence_timeout, now=now)
             away = select(AwayReason.code, AwayReason.name, AwayReason.name_zh)
             reasons = {code: (name, name_zh) for code, name, name_zh in s.exec(away)}
+            start = self._day
+            assert start is not None
+            calls = calls_now(s, now, start, self.answer_target)
+            fed = has_calls(s, start, now)
         db_ms = (time.perf_counter() - started) * 1000
-        start = self._day
-        assert start is not None
         now_ts = now.timestamp()
         today.still_open = book.open_created_since(start.timestamp())
         lines = []
@@ -183,6 +194,7 @@ class Monitor:
                     reason=p.reason if p else "",
                 )
             )
+        figures, handle_source = with_call_handle_time(kpis(today), calls.total.today, fed)
         return MonitorView(
             now=now,
             day_start=start,
@@ -191,13 +203,16 @@ class Monitor:
             pending_target=self.pending_target,
             breached=sum(line.breached for line in lines),
             at_risk=sum(line.at_risk for line in lines),
-            kpis=kpis(today),
+            kpis=figures,
             arrivals=per_hour,
             arrivals_last_week=list(self._last_week),
             agents=agent_lines,
             reasons=reasons,
             db_ms=db_ms,
             full=full,
+            calls=calls,
+            handle_source=handle_source,
+            by_state=by_state(agent_lines),
         )
 
     def _today(self, s: Session, now: datetime) -> tuple[Tally, list[int]]:
@@ -221,3 +236,20 @@ class Monitor:
             self._calls.update(zip([a for a, _b in live], arrivals(s, live), strict=True))
         total.add(reopened_since_part(s, start, now))
         return total, [self._calls.get(a, 0) if a < now else 0 for a, _b in hours]
+
+
+def by_state(agents: Iterable[AgentLine]) -> dict[str, tuple[int, datetime | None]]:
+    """The agents counted by state (logged out left out), each state with the earliest `since`
+    among its agents: how long the longest-standing has been in it."""
+    out: dict[str, tuple[int, datetime | None]] = {}
+    for a in agents:
+        if a.state == presence.LOGGED_OUT:
+            continue
+        n, since = out.get(a.state, (0, None))
+        earliest = min((t for t in (since, a.since) if t is not None), default=None)
+        out[a.state] = (n + 1, earliest)
+    return {
+        state: out[state]
+        for state in (*presence.STATES, *sorted(set(out) - set(presence.STATES)))
+        if state in out
+    }
