@@ -18,6 +18,7 @@ class Team(SQLModel, table=True):
 
 
 class Agent(SQLModel, table=True):
+    __table_args__ = (Index("ix_agent_extension", "extension", unique=True),)
     id: int | None = Field(default=None, primary_key=True)
     login: str = Field(max_length=40, unique=True)
     name: str = Field(max_length=120)
@@ -31,7 +32,8 @@ class Agent(SQLModel, table=True):
     active: bool = Field(default=True)
     kb_editor: bool = Field(default=False)
     language: str | None = Field(default=None, max_length=5)
-    extension: str | None = Field(default=None, max_length=20, unique=True)  # the phone the PBX rings
+    # The phone the PBX rings (unique: the index ix_agent_extension).
+    extension: str | None = Field(default=None, max_length=20)
     created_at: datetime = Field(sa_type=UtcDateTime)
 
 

@@ -116,11 +116,10 @@ def upgrade() -> None:
     with op.batch_alter_table("phone_call_ticket", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_phone_call_ticket_ticket_id"), ["ticket_id"], unique=False)
 
-    with op.batch_alter_table("agent", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("extension", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True)
-        )
-        batch_op.create_unique_constraint(batch_op.f("uq_agent_extension"), ["extension"])
+    # A plain ADD COLUMN and a unique index: on SQLite a batch (a copy of the agent table) would fail
+    # on a desk whose tickets and logs point at its agents.
+    op.add_column("agent", sa.Column("extension", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True))
+    op.create_index("ix_agent_extension", "agent", ["extension"], unique=True)
 
     if op.get_bind().dialect.name == "postgresql":
         # A call event wakes every console's call feed (an answer pops the agent's console at once).
@@ -143,9 +142,8 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS call_event_notify ON call_event")
         op.execute("DROP FUNCTION IF EXISTS call_event_notify()")
-    with op.batch_alter_table("agent", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_agent_extension"), type_="unique")
-        batch_op.drop_column("extension")
+    op.drop_index("ix_agent_extension", table_name="agent")
+    op.drop_column("agent", "extension")  # SQLite 3.35+: ALTER TABLE … DROP COLUMN, no copy
 
     with op.batch_alter_table("phone_call_ticket", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_phone_call_ticket_ticket_id"))
