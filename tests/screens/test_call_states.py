@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlmodel import col, select
 from textual.widgets import OptionList
+from textual.widgets._footer import FooterKey
 
 from deskterm.app import DeskApp
 from deskterm.config import Settings
@@ -17,8 +18,10 @@ from deskterm.dialogs.base import ConfirmDialog
 from deskterm.dialogs.wrapup import WrapupDialog
 from deskterm.models import AgentPresence, PhoneCall
 from deskterm.services import calls
+from deskterm.widgets.chrome import DeskFooter
 from tests.factories import make_agent
 from tests.screens.helpers import log_in, make_app, wait_until
+from tests.screens.test_fits import check_fit
 
 
 def desk_app(db: Database, drafts: Path, **settings) -> DeskApp:  # type: ignore[no-untyped-def]
@@ -160,9 +163,12 @@ async def test_missed_calls_listed_live_called_back_and_seen_in_bulk(sqlite_db):
         await pilot.press("2")
         table = screen.query_one("#missed-table")
         await wait_until(pilot, lambda: table.display and table.row_count == 2)
+        check_fit(app, 80, 24)
+        footer = {k.key for k in screen.query_one(DeskFooter).query(FooterKey)}
+        assert {"c", "space", "s"} <= footer and not {"f", "n", "u"} & footer  # the view's keys
         newest = phone_call(db, "m3", answered_by=None, number="13700002222")  # appears by itself, on top
         await wait_until(pilot, lambda: table.row_count == 3)
-        assert [r.key.value for r in table.ordered_rows][0] == str(newest)
+        assert table.ordered_rows[0].key.value == str(newest)
         assert table.cursor_key() == str(newest - 1)  # the cursor stays on its call
         await pilot.press("up", "c")  # call back: Intake, and the call is seen
         await wait_until(pilot, lambda: app.current_mode == "intake")
