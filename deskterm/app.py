@@ -487,8 +487,16 @@ class DeskApp(App[str | None]):
             self.wrapup_asked.dismiss(None)
         if self.database is not None and self.actor is not None:
             db, actor, cap = self.database, self.actor, self._acw_cap
-            call_service(
-                self, calls.finish_after_call, db, actor, code, cap_seconds=cap, at=at, group="wrapup-finish"
+            call_service(  # not exclusive: each call's after-call work is stored
+                self,
+                calls.finish_after_call,
+                db,
+                actor,
+                code,
+                cap_seconds=cap,
+                at=at,
+                group="wrapup-finish",
+                exclusive=False,
             )
 
     def take_call(

@@ -42,7 +42,8 @@ from ..models import (
 from . import inputs
 from .auth import Actor, require
 from .errors import InvalidInput, NotFound
-from .phones import ascii_text, digits, split_extension
+from .phones import ascii_text, split_extension
+from .phones import digits as phone_digits
 
 NEW_CALL, ANSWER, HANGUP = "newCall", "answer", "hangup"
 EVENTS = (NEW_CALL, ANSWER, HANGUP)
@@ -532,7 +533,7 @@ def missed_calls(
     with db.read() as s:
         require(s, actor, "callbacks.make")
         rows = s.exec(query).all()
-        numbers = {c.id: digits(c.caller or c.caller_raw) for c in rows}
+        numbers = {c.id: phone_digits(c.caller or c.caller_raw) for c in rows}
         names: dict[str, list[str]] = {}
         wanted = {d for d in numbers.values() if d}
         if wanted:

@@ -5,39 +5,20 @@ them seen in bulk."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlmodel import col, select
 from textual.widgets import OptionList
 from textual.widgets._footer import FooterKey
 
-from deskterm.app import DeskApp
-from deskterm.config import Settings
 from deskterm.db import Database
 from deskterm.dialogs.base import ConfirmDialog
 from deskterm.dialogs.wrapup import WrapupDialog
-from deskterm.models import AgentPresence, PhoneCall
+from deskterm.models import PhoneCall
 from deskterm.services import calls
 from deskterm.widgets.chrome import DeskFooter
 from tests.factories import make_agent
 from tests.screens.helpers import log_in, make_app, wait_until
+from tests.screens.test_agent_state import desk_app, published
 from tests.screens.test_fits import check_fit
-
-
-def desk_app(db: Database, drafts: Path, **settings) -> DeskApp:  # type: ignore[no-untyped-def]
-    values = {
-        "database_url": str(db.engine.url),
-        "poll_interval": 0.02,
-        "drafts_dir": str(drafts),
-        **settings,
-    }
-    return DeskApp(settings=Settings.model_validate(values), database=db, watch_changes=False)
-
-
-def published(db: Database, agent_id: int) -> tuple[str, str] | None:
-    with db.read() as s:
-        row = s.get(AgentPresence, agent_id)
-        return (row.state, row.reason) if row else None
 
 
 def phone_call(
