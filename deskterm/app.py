@@ -49,6 +49,7 @@ class DeskApp(App[str | None]):
         *_screen_bindings(),
         Binding("ctrl+g", "open_ticket", "Open ticket…", id="app.open_ticket", show=False),
         Binding("f9", "agent_state", "Ready / away…", id="app.state", show=False),
+        Binding("f10", "ready", "Ready / not ready", id="app.ready", show=False),
         Binding("ctrl+l", "toggle_language", "中文/English", id="app.language", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", show=False),
         # Not priority: `?` typed into a field is a question mark; F1 opens the keys from a field too.
@@ -98,6 +99,11 @@ class DeskApp(App[str | None]):
         self.agent_state_since: datetime | None = None
         self._states: queue.SimpleQueue[tuple[str, str, datetime]] = queue.SimpleQueue()
         self._acw_timer: Any = None
+        # Leaving after-call work: the state asked for while the call's wrap-up code is looked up
+        # and asked (dialogs/wrapup.py), and the code chosen (services/calls.finish_after_call).
+        self._leaving: tuple[str, str] | None = None
+        self.wrapup_asked: Screen[Any] | None = None
+        self._wrapup_code = ""
 
     # --- start-up ------------------------------------------------------------------------------
 
@@ -265,7 +271,20 @@ class DeskApp(App[str | None]):
 
     def _state_chosen(self, chosen: tuple[str, str] | None) -> None:
         if chosen is not None:
-            self.set_agent_state(*chosen)
+            self.change_state(*chosen)
+
+    def action_ready(self) -> None:
+        """F10: ready <-> not ready (away, "not_ready"), on every screen; in after-call work, ready
+        (the call's wrap-up code asked first). On a call the state follows the call."""
+        if self.actor is None:
+            return
+        state = self.agent_state[0]
+        if state == "on_call":
+            self.notify(_("On a call: you are ready again when it ends."), severity="warning")
+        elif state == "available":
+            self.set_agent_state("away", NOT_READY)
+        else:
+            self.change_state("available")
 
     async def action_quit(self) -> None:
         """Ctrl+Q: mid-call (the intake's call timer runs), asked first; the call's draft stays on
@@ -335,6 +354,7 @@ class DeskApp(App[str | None]):
         if self.actor is not None:
             yield SystemCommand(_("Open ticket…"), "Ctrl+G", self.action_open_ticket)
             yield SystemCommand(_("Ready / away…"), "F9", self.action_agent_state)
+            yield SystemCommand(_("Ready / not ready"), "F10", self.action_ready)
         yield SystemCommand(_("Language: English / 简体中文"), "Ctrl+L", self.action_toggle_language)
         yield SystemCommand(_("Keys of this screen"), "? / F1", self.action_help)
         yield SystemCommand(_("Quit"), "Ctrl+Q", self._quit_command)
@@ -394,14 +414,20 @@ class DeskApp(App[str | None]):
         if (state, reason) == self.agent_state and not force:
             return
         now = clock.now()
+        wrapped_up = self.agent_state[0] == "after_call" and state != "after_call"
         self.agent_state, self.agent_state_since = (state, reason), now
         self._states.put((state, reason, now))
         if self._acw_timer is not None:
             self._acw_timer.stop()
             self._acw_timer = None
         if state == "after_call":
-            cap = self.settings.acw_max_seconds if self.settings is not None else 120.0
-            self._acw_timer = self.set_timer(max(cap, 0.01), self._acw_over)
+            self._acw_timer = self.set_timer(max(self._acw_cap, 0.01), self._acw_over)
+        if wrapped_up:
+            self._finish_after_call(now)
+
+    @property
+    def _acw_cap(self) -> float:
+        return self.settings.acw_max_seconds if self.settings is not None else 120.0
 
     def _acw_over(self) -> None:
         self._acw_timer = None
@@ -416,6 +442,70 @@ class DeskApp(App[str | None]):
         """The call was saved (a ticket or a chase: after-call work follows) or dropped."""
         if self.agent_state[0] == "on_call":
             self.set_agent_state("after_call" if saved else "available")
+        elif saved and self.agent_state[0] == "after_call":  # the phone hung up first: the save ends it
+            self.change_state("available")
+
+    # --- after-call work ends with a wrap-up code --------------------------------------------------
+
+    def change_state(self, state: str, reason: str = "") -> None:
+        """The agent's own change of state (F9, F10, a save). Leaving after-call work, the call's
+        wrap-up code is asked first when the phone system reported the call (none is asked
+        without one); Esc in that dialog keeps the agent wrapping up."""
+        from .services import calls
+
+        if self.agent_state[0] != "after_call" or (state, reason) == self.agent_state or self.actor is None:
+            self.set_agent_state(state, reason)
+            return
+        self._leaving = (state, reason)
+        call_service(self, calls.call_to_wrap_up, self.database, self.actor, result=WrapupDue, group="wrapup")
+
+    def on_wrapup_due(self, message: WrapupDue) -> None:
+        from .dialogs.wrapup import WrapupDialog
+
+        leaving, self._leaving = self._leaving, None
+        if leaving is None or self.agent_state[0] != "after_call" or self.wrapup_asked is not None:
+            return  # the cap or the next call came first, or the code is being asked already
+        if message.value is None:
+            self.set_agent_state(*leaving)
+            return
+        self.wrapup_asked = WrapupDialog(message.value)
+        self.push_screen(self.wrapup_asked, lambda code: self._wrapped_up(code, leaving))
+
+    def _wrapped_up(self, code: str | None, leaving: tuple[str, str]) -> None:
+        self.wrapup_asked = None
+        if code is not None and self.agent_state[0] == "after_call":
+            self._wrapup_code = code
+            self.set_agent_state(*leaving)
+
+    def _finish_after_call(self, at: datetime) -> None:
+        """After-call work is over: the call's after-call time and wrap-up code are stored ("" when
+        none was chosen: the cap ran out or the next call came; an open wrap-up dialog closes)."""
+        from .services import calls
+
+        code, self._wrapup_code = self._wrapup_code, ""
+        if self.wrapup_asked is not None and self.screen is self.wrapup_asked:
+            self.wrapup_asked.dismiss(None)
+        if self.database is not None and self.actor is not None:
+            db, actor, cap = self.database, self.actor, self._acw_cap
+            call_service(  # not exclusive: each call's after-call work is stored
+                self,
+                calls.finish_after_call,
+                db,
+                actor,
+                code,
+                cap_seconds=cap,
+                at=at,
+                group="wrapup-finish",
+                exclusive=False,
+            )
+
+    def take_call(
+        self, number: str, *, call_pk: int | None = None, answered_at: datetime | None = None
+    ) -> None:
+        """A call with `number` on Intake (a call back of a missed call). The phone system's pop
+        brings the full one (the number looked up, the timer from the answer)."""
+        if self.actor is not None and any(s.id == "intake" for s in screens.offered(self.actor.role)):
+            self.switch_mode("intake")
 
     @work(thread=True, group="presence", exclusive=True, exit_on_error=False)
     def heartbeat(self) -> None:
@@ -519,6 +609,14 @@ class DeskApp(App[str | None]):
 
         for header in self.screen.query(DeskHeader):
             header.update_from(self)
+
+
+NOT_READY = "not_ready"  # the away reason of F10 (services/reference.py AWAY_REASONS)
+
+
+class WrapupDue(ServiceDone[Any]):
+    """The call whose after-call work is ending, waiting for its wrap-up code (a calls.CallRow;
+    None: no call). Typed Any: the database stack is not imported before the first paint."""
 
 
 class LanguageSaved(ServiceDone[None]):

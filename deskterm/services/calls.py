@@ -20,19 +20,30 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import CursorResult, and_, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from .. import clock
 from ..db import Database
 from ..i18n import later
-from ..models import Agent, CallEvent, DeskSecret, PhoneCall, PhoneCallTicket
+from ..models import (
+    Agent,
+    CallEvent,
+    Customer,
+    CustomerPhone,
+    DeskSecret,
+    PhoneCall,
+    PhoneCallTicket,
+    WrapupCode,
+)
 from . import inputs
 from .auth import Actor, require
 from .errors import InvalidInput, NotFound
 from .phones import ascii_text, split_extension
+from .phones import digits as phone_digits
 
 NEW_CALL, ANSWER, HANGUP = "newCall", "answer", "hangup"
 EVENTS = (NEW_CALL, ANSWER, HANGUP)
@@ -422,3 +433,152 @@ def list_calls(
     with db.read() as s:
         require(s, actor, "tickets.read")
         return [_row(call, agent or "") for call, agent in s.exec(query).all()]
+
+
+# --- after-call work and missed calls (the consoles) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wrapup:
+    code: str
+    name: str
+    name_zh: str
+
+
+def wrapup_codes(db: Database) -> list[Wrapup]:
+    """The codes an agent closes after-call work with, in the desk's order (reference data)."""
+    with db.read() as s:
+        rows = s.exec(select(WrapupCode).order_by(col(WrapupCode.position), col(WrapupCode.code))).all()
+        return [Wrapup(r.code, r.name, r.name_zh) for r in rows]
+
+
+def _last_ended(agent_id: int) -> Any:
+    """The agent's latest call that has ended (an agent's calls are answered one after another)."""
+    return (
+        select(PhoneCall)
+        .where(PhoneCall.agent_id == agent_id, col(PhoneCall.ended_at).is_not(None))
+        .order_by(col(PhoneCall.answered_at).desc(), col(PhoneCall.id).desc())
+        .limit(1)
+    )
+
+
+def call_to_wrap_up(db: Database, actor: Actor) -> CallRow | None:
+    """The call the agent's after-call work is for: their latest ended call while it has no
+    after-call time yet; None when no phone system feeds calls (or it is wrapped up)."""
+    with db.read() as s:
+        require(s, actor)
+        call = s.exec(_last_ended(actor.id)).first()
+        return _row(call, actor.name) if call is not None and call.acw_seconds is None else None
+
+
+def finish_after_call(
+    db: Database, actor: Actor, code: str, *, cap_seconds: float, at: datetime | None = None
+) -> CallRow | None:
+    """After-call work is over (the agent is ready, saved, took the next call, or its time ran
+    out): the agent's latest ended call gets its after-call seconds, from the hang-up to `at`
+    (default now), at most `cap_seconds`, and the wrap-up `code` ("" when none was chosen). Once:
+    a call that has its after-call time keeps it (None is returned, as when no call is there)."""
+    now = clock.now()
+    at = min(at or now, now)
+    with db.write() as s:
+        require(s, actor)
+        if code and s.get(WrapupCode, code) is None:
+            raise InvalidInput({"wrapup": later("no wrap-up code '{code}'", code=code)})
+        call = s.exec(_last_ended(actor.id).with_for_update()).first()
+        if call is None or call.acw_seconds is not None or call.ended_at is None:
+            return None
+        call.acw_seconds = min(_seconds(call.ended_at, at), max(0, round(cap_seconds)))
+        call.wrapup = code
+        s.flush()
+        return _row(call, actor.name)
+
+
+@dataclass(frozen=True)
+class MissedCall:
+    """A caller who hung up before an answer."""
+
+    id: int
+    number: str  # E.164, else as the PBX sent it ("" when it sent none)
+    name: str  # the known customers' names with that number ("" when none)
+    arrived_at: datetime
+    wait_seconds: int | None
+    queue: str
+    seen_at: datetime | None
+
+
+def _missed() -> Any:
+    """Calls from outside that ended unanswered (the partial index ix_phone_call_missed)."""
+    return and_(
+        col(PhoneCall.answered_at).is_(None),
+        col(PhoneCall.ended_at).is_not(None),
+        col(PhoneCall.direction) == "in",
+    )
+
+
+def missed_calls(
+    db: Database, actor: Actor, *, include_seen: bool = False, limit: int = 200
+) -> list[MissedCall]:
+    """Missed calls, newest first, not yet seen (or all: `include_seen`), each with the names of
+    the customers its number belongs to. One row a call: a retried or late event never adds one."""
+    if limit < 1:
+        raise InvalidInput({"limit": "at least 1"})
+    query = (
+        select(PhoneCall)
+        .where(_missed())
+        .order_by(col(PhoneCall.arrived_at).desc(), col(PhoneCall.id).desc())
+        .limit(limit)
+    )
+    if not include_seen:
+        query = query.where(col(PhoneCall.seen_at).is_(None))
+    with db.read() as s:
+        require(s, actor, "callbacks.make")
+        rows = s.exec(query).all()
+        numbers = {c.id: phone_digits(c.caller or c.caller_raw) for c in rows}
+        names: dict[str, list[str]] = {}
+        wanted = {d for d in numbers.values() if d}
+        if wanted:
+            for number, name in s.exec(
+                select(CustomerPhone.digits, Customer.name)
+                .join(Customer, col(Customer.id) == CustomerPhone.customer_id)
+                .where(col(CustomerPhone.digits).in_(wanted))
+                .order_by(col(Customer.name))
+            ).all():
+                if name not in names.setdefault(number, []):
+                    names[number].append(name)
+        return [
+            MissedCall(
+                id=c.id or 0,
+                number=c.caller or c.caller_raw,
+                name=" / ".join(names.get(numbers[c.id], [])),
+                arrived_at=c.arrived_at,
+                wait_seconds=c.wait_seconds,
+                queue=c.queue,
+                seen_at=c.seen_at,
+            )
+            for c in rows
+        ]
+
+
+def mark_seen(db: Database, actor: Actor, call_pks: Sequence[int]) -> int:
+    """Missed calls marked seen by the agent, at once; how many were not seen before (a call
+    already seen keeps who saw it first; a call that is not a missed one is left alone)."""
+    pks = sorted({int(pk) for pk in call_pks})
+    with db.write() as s:
+        require(s, actor, "callbacks.make")
+        if not pks:
+            return 0
+        result: CursorResult[Any] = s.execute(  # type: ignore[assignment]  # an UPDATE's result
+            update(PhoneCall)
+            .where(col(PhoneCall.id).in_(pks), _missed(), col(PhoneCall.seen_at).is_(None))
+            .values(seen_at=clock.now(), seen_by_id=actor.id)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount
+
+
+def missed_count(db: Database) -> int:
+    """Missed calls not yet seen (the monitor's figure)."""
+    with db.read() as s:
+        return s.exec(
+            select(func.count()).select_from(PhoneCall).where(_missed(), col(PhoneCall.seen_at).is_(None))
+        ).one()

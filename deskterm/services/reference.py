@@ -60,6 +60,7 @@ AWAY_REASONS = [
     ("training", "Training", "培训"),
     ("coaching", "Coaching", "辅导"),
     ("admin", "Admin work", "事务性工作"),
+    ("not_ready", "Not ready", "未就绪"),  # the ready key's other side (app.ready)
 ]
 
 # How a call ended for the desk: the code an agent closes after-call work with.
