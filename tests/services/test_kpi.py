@@ -425,3 +425,15 @@ def test_open_book_is_idempotent():
     assert book.cells[(1, "new")] == 0 and book.agent_open[3] == 1 and book.waiting[1] == []
     book.put(7, None)
     assert not book.rows and book.agent_open[3] == 0 and book.created == []
+
+
+def test_a_ticket_stamped_after_now_does_not_push_the_resolution_rate_below_zero(db, desk):
+    """A console whose clock runs ahead logs a call "later" than the monitor's now: the monitor
+    counted it as one of today's open calls but not as a call of today (−200 % on the demo desk)."""
+    desk["frozen"].time = NOW + timedelta(minutes=5)
+    for n in range(3):
+        make_ticket(db, desk["op"], f"Printer jam {n}")
+    desk["frozen"].time = NOW
+    view = kpi.Monitor(db, desk["sup"]).refresh(now=NOW)
+    figures, _tally = kpi.report(db, desk["sup"], DAY, NOW)
+    assert view.kpis.resolution_rate == figures.resolution_rate == pytest.approx(2 / 3)

@@ -77,8 +77,10 @@ class OpenBook:
         due = self.due.get(team, [])
         return bisect.bisect_left(due, now + AT_RISK.total_seconds()) - bisect.bisect_left(due, now)
 
-    def open_created_since(self, since: float) -> int:
-        return len(self.created) - bisect.bisect_left(self.created, since)
+    def open_created_between(self, since: float, until: float) -> int:
+        """Open tickets created in [since, until): the same window as the period's calls (a ticket
+        stamped after `until`, by a clock ahead of ours, is not one of them)."""
+        return bisect.bisect_left(self.created, until) - bisect.bisect_left(self.created, since)
 
     def teams(self) -> set[int | None]:
         return {team for team, _status in self.cells if self.cells[(team, _status)]}

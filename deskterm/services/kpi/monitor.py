@@ -158,7 +158,7 @@ class Monitor:
             fed = has_calls(s, start, now)
         db_ms = (time.perf_counter() - started) * 1000
         now_ts = now.timestamp()
-        today.still_open = book.open_created_since(start.timestamp())
+        today.still_open = book.open_created_between(start.timestamp(), now_ts)
         lines = []
         for team_id in sorted(set(teams) | book.teams(), key=lambda t: (t is None, teams.get(t, ""))):
             counts = {st: book.cells[(team_id, st)] for st in OPEN}
