@@ -138,7 +138,9 @@ async def test_a_form_body_with_repeated_users(endpoint: Endpoint, user_key: str
 # --- the token -------------------------------------------------------------------------------------
 
 
-async def test_a_wrong_token_is_refused_and_logged(endpoint: Endpoint, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_wrong_token_is_refused_and_logged(
+    endpoint: Endpoint, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.INFO, logger="deskterm.cti"):
         status, body = await endpoint.post(call("newCall"), token="guess")
         assert (status, body) == (403, {"error": "wrong token"})
@@ -208,7 +210,7 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
         ('{"event": "newCall", "callId": "c1", "direction": "up"}', JSON, "direction"),
         ('{"event": "hangup", "callId": "c1", "cause": "x; DROP TABLE"}', JSON, "cause"),
         ('{"event": "newCall", "callId": "' + "c" * 200 + '"}', JSON, "callId"),
-        (b'\xff\xfe\x00\x81garbage', JSON, "not valid JSON"),
+        (b"\xff\xfe\x00\x81garbage", JSON, "not valid JSON"),
         (b'{"event": "newCall", "callId": "c\xff1"}', JSON, "not valid JSON"),
         (b"event=newCall&callId=c%001", FORM, "NUL"),
         (b"event=newCall&callId=c%FF1", FORM, ""),
@@ -294,7 +296,8 @@ def _kill_backends(db: Database) -> int:
     name = db.engine.url.database
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
         rows = admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
             (name,),
         ).fetchall()
     return len(rows)
