@@ -126,3 +126,35 @@ def test_each_cli_module_imports_alone(module):
         [sys.executable, "-c", f"import deskterm.cli.{module}"], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_agent_extensions_from_the_command_line(sqlite_db, home):
+    from tests.factories import make_agent
+
+    make_agent(sqlite_db, "root", role="admin", team=None, password="root-pw")
+    make_agent(sqlite_db, "anna", role="operator", extension="201", name="Anna Li")
+    env = {**home, "DESKTERM_PASSWORD": "root-pw"}
+    url = str(sqlite_db.engine.url)
+    added = run(
+        "--db", url, "agent", "add", "bo", "--name", "Bo", "--number", "502", "--extension", "202",
+        "--password-stdin", "--as", "root", env=env, stdin="bo-password\n",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    taken = run("--db", url, "agent", "edit", "bo", "--extension", "201", "--as", "root", env=env)
+    assert taken.returncode == 3 and "Anna Li" in taken.stderr and "(anna)" in taken.stderr
+    assert len(taken.stderr.strip().splitlines()) == 1 and "Traceback" not in taken.stderr
+    bad = run("--db", url, "agent", "edit", "bo", "--extension", "2 0", "--as", "root", env=env)
+    assert bad.returncode != 0 and "extension" in bad.stderr and "Traceback" not in bad.stderr
+    moved = run("--db", url, "agent", "edit", "anna", "--extension", "", "--as", "root", env=env)
+    assert moved.returncode == 0 and "extension" not in moved.stdout
+    assert (
+        run("--db", url, "agent", "edit", "bo", "--extension", "201", "--as", "root", env=env).returncode == 0
+    )
+    listed = run("--db", url, "agent", "list", "--format", "json", "--as", "root", env=env)
+    assert {r["login"]: r["extension"] for r in json.loads(listed.stdout)} == {
+        "anna": "",
+        "bo": "201",
+        "root": "",
+    }
+    table = run("--db", url, "agent", "list", "--as", "root", env=env)
+    assert "ext." in table.stdout and "201" in table.stdout
