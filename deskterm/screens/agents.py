@@ -135,4 +135,6 @@ class AgentsScreen(DeskScreen):
         row = next((r for r in self.rows if r.login == login), None)
         if row is None:
             return
-        self.app.push_screen(ExtensionDialog(row.login, row.extension), lambda ok: self.reload() if ok else None)
+        self.app.push_screen(
+            ExtensionDialog(row.login, row.extension), lambda ok: self.reload() if ok else None
+        )

@@ -237,7 +237,9 @@ def add_agent(
                 extension=phone or "",
             )
             if phone
-            else later("an agent with login '{login}' or number '{number}' exists", login=login, number=number)
+            else later(
+                "an agent with login '{login}' or number '{number}' exists", login=login, number=number
+            )
         ) from None
 
 
