@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 from sqlalchemy.exc import DBAPIError
 
-from ..config import Settings
+from ..config import ConfigError, Settings
 from ..db import Database
 from ..services import calls
 from ..services.errors import InvalidInput
@@ -90,8 +90,8 @@ class CtiEndpoint:
         except DBAPIError:
             log.warning("cti: database unavailable, %s %s answered 503", event.event, event.call_id)
             return _unavailable()
-        if done.status == calls.REJECTED:
-            log.info("cti: %s %s rejected: %s", event.event, event.call_id, done.reason)
+        because = f": {done.reason}" if done.reason else ""
+        log.info("cti: %s %s from %s %s%s", event.event, event.call_id, peer, done.status, because)
         return web.json_response({"status": done.status, "call": done.call_pk, "reason": done.reason})
 
     async def _with_retry(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -195,7 +195,11 @@ async def serve(
     runner = web.AppRunner(CtiEndpoint(db, settings).make_app(), handle_signals=False, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as e:  # the port taken, an address not this machine's
+        await runner.cleanup()
+        raise ConfigError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
     bound_host, bound_port = runner.addresses[0][:2]
     say(f"deskterm cti: listening on http://{bound_host}:{bound_port}/cti/<token> (SIGTERM or Ctrl+C stops)")
     stop = asyncio.Event()
@@ -206,3 +210,4 @@ async def serve(
         await stop.wait()
     finally:
         await runner.cleanup()
+        say("deskterm cti: stopped")

@@ -376,3 +376,16 @@ async def test_fifty_events_at_once_for_ten_calls(endpoint: Endpoint) -> None:
     assert (records, events) == (10, 30)
     with endpoint.db.read() as s:
         assert len(set(s.exec(select(PhoneCall.call_id)).all())) == 10
+
+
+async def test_a_taken_port_is_one_clear_line(sqlite_db: Database) -> None:
+    from deskterm.config import ConfigError
+
+    runner, base, _cti = await start(sqlite_db)
+    try:
+        port = int(base.rsplit(":", 1)[1])
+        settings = Settings(database_url="sqlite://")
+        with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}"):
+            await server.serve(settings, sqlite_db, "127.0.0.1", port)
+    finally:
+        await runner.cleanup()
