@@ -220,6 +220,7 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
         ("event=newCall&callId=c1", {}, "application/json"),
         ('{"event": "newCall", "callId": "c1", "from": "' + "1" * 70_000 + '"}', JSON, "64 KB"),
         ("event=newCall&callId=c1&from=" + "1" * 70_000, FORM, "64 KB"),
+        ("event=newCall&callId=c1&" + "&".join(f"f{i}=1" for i in range(200)), FORM, "200 form fields"),
     ],
     ids=lambda v: repr(v)[:40] if isinstance(v, str | bytes) else "-",
 )
