@@ -17,17 +17,22 @@ def extensions(db, actor) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {r.login: r.extension for r in directory.agents(db, actor)}
 
 
+async def agents_table(pilot, *, rows: int) -> FastTable:  # type: ignore[no-untyped-def]
+    """Logged in as root, on the Agents screen with its rows read."""
+    await log_in(pilot, "root", "secret-pw")
+    await go_to(pilot, "f8", "agents")
+    table = pilot.app.screen.query_one(FastTable)
+    await wait_until(pilot, lambda: table.row_count == rows)
+    return table
+
+
 async def test_set_and_clear_an_extension_on_the_agents_screen(sqlite_db):
     root = make_agent(sqlite_db, "root", role="admin", password="secret-pw", team=None)
     make_agent(sqlite_db, "anna", role="operator", extension="201", name="Anna Li")
     make_agent(sqlite_db, "bo", role="operator", extension="202")
     app = make_app(sqlite_db, watch_changes=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        await log_in(pilot, "root", "secret-pw")
-        await wait_until(pilot, lambda: app.actor is not None)
-        await go_to(pilot, "f8", "agents")
-        table = app.screen.query_one(FastTable)
-        await wait_until(pilot, lambda: table.row_count == 3)
+        table = await agents_table(pilot, rows=3)
         assert [table.get_row(k)[3].plain for k in ("anna", "bo", "root")] == ["201", "202", ""]
         table.move_cursor(row=table.get_row_index("bo"))
         await pilot.press("x")
@@ -60,11 +65,7 @@ async def test_the_extension_column_is_left_out_on_a_narrow_screen(sqlite_db):
     make_agent(sqlite_db, "root", role="admin", password="secret-pw", team=None, extension="299")
     app = make_app(sqlite_db, watch_changes=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await log_in(pilot, "root", "secret-pw")
-        await wait_until(pilot, lambda: app.actor is not None)
-        await go_to(pilot, "f8", "agents")
-        table = app.screen.query_one(FastTable)
-        await wait_until(pilot, lambda: table.row_count == 1)
+        table = await agents_table(pilot, rows=1)
         assert "Ext." not in [str(c.label) for c in table.columns.values()]
 
 
