@@ -326,6 +326,34 @@ async def test_a_database_that_stays_away_gets_503_then_the_resent_event_counts_
     assert endpoint.counts() == (1, 1)
 
 
+async def test_a_hangup_that_overtook_its_newcall_ends_the_call_when_it_comes(
+    endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The newCall answered 503 (the database away), the short call's hang-up arrives once the
+    database is back, then the PBX's resent newCall: the call is made and ended, not left ringing."""
+    ingest = calls.ingest
+
+    def away(*args: Any, **kwargs: Any) -> calls.Ingested:
+        raise OperationalError("INSERT …", {}, Exception("the database system is starting up"))
+
+    monkeypatch.setattr(calls, "ingest", away)
+    assert (await endpoint.post(call("newCall", "h1", **{"from": "13800000001"})))[0] == 503
+    monkeypatch.setattr(calls, "ingest", ingest)
+    status, early = await endpoint.post(call("hangup", "h1", cause="cancel"))
+    assert (status, early["status"]) == (200, "rejected")
+    status, late = await endpoint.post(call("newCall", "h1", **{"from": "13800000001"}))
+    assert (status, late["status"]) == (200, "stored")
+    row = endpoint.call("h1")
+    assert (row.caller, row.cause, row.answered_at, row.wait_seconds) == ("+8613800000001", "cancel", None, 0)
+    assert row.ended_at is not None  # a missed call, on the missed list, not "waiting now" for ever
+    assert (await endpoint.post(call("hangup", "h1", cause="cancel")))[1]["status"] == "duplicate"
+    assert (await endpoint.post(call("answer", "h1")))[1]["status"] == "rejected"
+    with endpoint.db.read() as s:
+        outcomes = dict(s.exec(select(CallEvent.event, CallEvent.outcome)).all())
+    assert outcomes == {"newCall": "stored", "hangup": "stored", "answer": "rejected"}
+    assert endpoint.counts() == (1, 3)
+
+
 async def test_a_sqlite_desk_locked_by_another_writer(
     sqlite_db: Database, tmp_path: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
