@@ -126,3 +126,60 @@ def test_each_cli_module_imports_alone(module):
         [sys.executable, "-c", f"import deskterm.cli.{module}"], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_agent_extensions_from_the_command_line(sqlite_db, home):
+    from tests.factories import make_agent
+
+    make_agent(sqlite_db, "root", role="admin", team=None, password="root-pw")
+    make_agent(sqlite_db, "anna", role="operator", extension="201", name="Anna Li")
+    env = {**home, "DESKTERM_PASSWORD": "root-pw"}
+    url = str(sqlite_db.engine.url)
+    added = run(
+        "--db", url, "agent", "add", "bo", "--name", "Bo", "--number", "502", "--extension", "202",
+        "--password-stdin", "--as", "root", env=env, stdin="bo-password\n",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    taken = run("--db", url, "agent", "edit", "bo", "--extension", "201", "--as", "root", env=env)
+    assert taken.returncode == 3 and "Anna Li" in taken.stderr and "(anna)" in taken.stderr
+    assert len(taken.stderr.strip().splitlines()) == 1 and "Traceback" not in taken.stderr
+    bad = run("--db", url, "agent", "edit", "bo", "--extension", "2 0", "--as", "root", env=env)
+    assert bad.returncode != 0 and "extension" in bad.stderr and "Traceback" not in bad.stderr
+    moved = run("--db", url, "agent", "edit", "anna", "--extension", "", "--as", "root", env=env)
+    assert moved.returncode == 0 and "extension" not in moved.stdout
+    assert (
+        run("--db", url, "agent", "edit", "bo", "--extension", "201", "--as", "root", env=env).returncode == 0
+    )
+    listed = run("--db", url, "agent", "list", "--format", "json", "--as", "root", env=env)
+    assert {r["login"]: r["extension"] for r in json.loads(listed.stdout)} == {
+        "anna": "",
+        "bo": "201",
+        "root": "",
+    }
+    table = run("--db", url, "agent", "list", "--as", "root", env=env)
+    assert "ext." in table.stdout and "201" in table.stdout
+
+
+def test_cti_url_and_calls_from_the_command_line(sqlite_db, home):
+    from deskterm.services import calls
+    from tests.factories import make_agent
+
+    make_agent(sqlite_db, "root", role="admin", team=None, password="root-pw")
+    make_agent(sqlite_db, "olga", role="operator", password="olga-pw")
+    env = {**home, "DESKTERM_PASSWORD": "root-pw"}
+    url = str(sqlite_db.engine.url)
+    first = run("--db", url, "cti", "url", "--as", "root", env=env)
+    assert first.stdout.strip() == f"http://127.0.0.1:8765/cti/{calls.cti_token(sqlite_db)}"
+    moved = run("--db", url, "cti", "url", "--listen", "10.0.0.2:9000", "--rotate", "--as", "root", env=env)
+    assert moved.stdout.startswith("http://10.0.0.2:9000/cti/") and moved.stdout != first.stdout
+    assert moved.stdout.strip().endswith(calls.cti_token(sqlite_db))
+    refused = run("--db", url, "cti", "url", "--as", "olga", env={**home, "DESKTERM_PASSWORD": "olga-pw"})
+    assert refused.returncode == 4 and "Traceback" not in refused.stderr
+    bad = run("--db", url, "cti", "serve", "--listen", "nonsense", env=env)
+    assert bad.returncode == 1 and "127.0.0.1:8765" in bad.stderr and "2222" not in bad.stderr
+    calls.ingest(sqlite_db, calls.parse({"event": "newCall", "callId": "c1", "from": "+44 20 7946 0018"}))
+    calls.ingest(sqlite_db, calls.parse({"event": "hangup", "callId": "c1", "cause": "cancel"}))
+    listed = run("--db", url, "call", "list", "--missed", "--as", "root", env=env)
+    assert "+442079460018" in listed.stdout and "missed" in listed.stdout  # the number whole at 80 columns
+    shown = run("--db", url, "call", "show", "1", "--format", "json", "--as", "root", env=env)
+    assert json.loads(shown.stdout)["missed"] is True

@@ -55,6 +55,7 @@ def agent_add(
     manager: str | None = typer.Option(None, "--manager", help="Login of the agent's manager."),
     email: str = typer.Option("", "--email"),
     kb_editor: bool = typer.Option(False, "--kb-editor", help="May edit the knowledge base."),
+    extension: str = typer.Option("", "--extension", help="The phone extension the PBX rings for the agent."),
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read the new agent's password from standard input."
     ),
@@ -87,6 +88,7 @@ def agent_add(
             email=email,
             password=password,
             kb_editor=kb_editor,
+            extension=extension,
         )
     except PermissionDenied as e:
         if actor is None:
@@ -109,10 +111,13 @@ def agent_list(fmt: str = TABLE_OR_JSON, as_: str = AS) -> None:
         print_json([asdict(r) for r in rows])
         return
     print_table(
-        ("login", "name", "no.", "role", "tier", "team", "manager", "active"),
+        ("login", "name", "no.", "ext.", "role", "tier", "team", "manager", "active"),
         (
             (
-                *(cell(v) for v in (r.login, r.name, r.number, r.role, r.tier, r.team, r.manager)),
+                *(
+                    cell(v)
+                    for v in (r.login, r.name, r.number, r.extension, r.role, r.tier, r.team, r.manager)
+                ),
                 yes_no(r.active),
             )
             for r in rows
@@ -180,9 +185,12 @@ def agent_edit(
     manager: str | None = typer.Option(None, "--manager", help="Login of the manager; '' for none."),
     email: str | None = typer.Option(None, "--email"),
     kb_editor: bool | None = typer.Option(None, "--kb-editor/--no-kb-editor"),
+    extension: str | None = typer.Option(
+        None, "--extension", help="The phone extension the PBX rings for the agent; '' for none."
+    ),
     as_: str = AS,
 ) -> None:
-    """Change an agent's name, number, role, tier, team, manager, e-mail or KB right."""
+    """Change an agent's name, number, role, tier, team, manager, e-mail, KB right or phone extension."""
     from ..services import agents
 
     database = open_db()
@@ -198,8 +206,10 @@ def agent_edit(
         manager=manager,
         email=email,
         kb_editor=kb_editor,
+        extension=extension,
     )
-    out.print(cell(f"{row.login}: {row.role}, tier {row.tier}, {row.team or 'no team'}"))
+    phone = f", extension {row.extension}" if row.extension else ""
+    out.print(cell(f"{row.login}: {row.role}, tier {row.tier}, {row.team or 'no team'}{phone}"))
 
 
 @app.command("logins")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 import typer
+from rich.table import Column
 
 from ..durations import duration
 from .common import (
@@ -52,9 +53,18 @@ def call_list(
     if fmt == "json":
         print_json([{**asdict(r), "missed": r.missed} for r in rows])
         return
-    stamp = stamps()
+    stamp = stamps(minutes=True)  # a table's form; --format json has the seconds
     print_table(
-        ("id", "arrived", "caller", "queue", "agent", "wait", "talk", "cause"),
+        (
+            "id",
+            Column("arrived", min_width=11),
+            Column("caller", min_width=16),
+            "queue",
+            "agent",
+            "wait",
+            "talk",
+            "cause",
+        ),
         (
             (
                 str(r.id),

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from ..text import clean, dumps
@@ -211,9 +211,10 @@ def print_json(value: Any) -> None:
 
 
 def print_table(
-    columns: Iterable[str], rows: Iterable[Iterable[str | Text]], *, title: str | None = None
+    columns: Iterable[str | Column], rows: Iterable[Iterable[str | Text]], *, title: str | None = None
 ) -> None:
-    """A table on standard output: one row a record; people's text in it as cell()s."""
+    """A table on standard output: one row a record; people's text in it as cell()s. A Column
+    keeps what must not be cut short (a phone number) at its width: `Column("caller", min_width=16)`."""
     table = Table(*columns, title=title)
     for row in rows:
         table.add_row(*row)

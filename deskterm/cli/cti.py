@@ -28,14 +28,17 @@ def cti_serve(
     Stops cleanly on SIGTERM or Ctrl+C."""
     import asyncio
 
-    from ..config import load_settings
+    from ..config import ConfigError, load_settings
     from ..cti.server import serve
     from ..serve.server import parse_address
 
     desk = load_settings(database_url=STATE.db_url, cti_listen=listen).settings
-    at = parse_address(desk.cti_listen, "listen")
+    try:
+        at = parse_address(desk.cti_listen, "listen")
+    except ConfigError:
+        at = None  # its example is the SSH server's
     if at is None:
-        fail("--listen: give HOST:PORT (e.g. 127.0.0.1:8765)")
+        fail(f"--listen {desk.cti_listen!r}: give HOST:PORT (e.g. 127.0.0.1:8765)")
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(UtcLog("%(asctime)s %(message)s"))
@@ -50,16 +53,22 @@ def cti_serve(
 @user_errors
 def cti_url(
     rotate: bool = typer.Option(False, "--rotate", help="Make a new token: the old URL stops working."),
+    listen: str | None = typer.Option(
+        None, "--listen", metavar="HOST:PORT", help="As given to `cti serve --listen` (default: the setting)."
+    ),
     as_: str = AS,
 ) -> None:
-    """Print the URL the PBX posts call events to, with the desk's secret token (an admin's)."""
+    """Print the URL the PBX posts call events to, with the desk's secret token (an admin's). The
+    cti_public_url setting, when set, is the URL's base (a proxy or a public address)."""
     from ..services import calls
 
     desk = settings()
     database = open_db()
     actor = authenticate(database, as_)
     token = calls.rotate_cti_token(database, actor) if rotate else calls.reveal_cti_token(database, actor)
-    out.print(calls.cti_url(token, desk.cti_listen, desk.cti_public_url), markup=False, highlight=False)
+    out.print(
+        calls.cti_url(token, listen or desk.cti_listen, desk.cti_public_url), markup=False, highlight=False
+    )
 
 
 @app.command("asterisk")

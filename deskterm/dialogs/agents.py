@@ -1,5 +1,5 @@
-"""The agents screen's dialogs: add an agent, reset a password. Each calls its service and shows a
-refusal in place (ServiceDialog); deactivating asks the shared ConfirmDialog."""
+"""The agents screen's dialogs: add an agent, reset a password, set a phone extension. Each calls
+its service and shows a refusal in place (ServiceDialog); deactivating asks the shared ConfirmDialog."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ class AddAgentDialog(ServiceDialog):
         _Field("name", "Name"),
         _Field("number", "Agent number"),
         _Field("password", "Password", password=True),
+        _Field("extension", "Phone extension"),
     ]
 
     def __init__(self) -> None:
@@ -97,6 +98,7 @@ class AddAgentDialog(ServiceDialog):
             role=str(self.query_one("#f-role", Select).value),
             tier=int(self.query_one("#f-tier", Select).value),  # type: ignore[arg-type]  # allow_blank=False: an int
             team=team if isinstance(team, str) else None,
+            extension=values["extension"],
         )
 
     def on_submitted(self, message: Submitted) -> None:
@@ -138,3 +140,25 @@ class PasswordDialog(ServiceDialog):
     def action_save(self) -> None:
         password = self.query_one("#new-password", Input).value
         self.submit(agents.set_password, self.db, self.actor, self.login, password)
+
+
+class ExtensionDialog(ServiceDialog):
+    """The phone extension the PBX rings for `login` (empty: none): Enter (or Ctrl+S) sets it."""
+
+    ENTER_SAVES = True
+
+    def __init__(self, login: str, extension: str) -> None:
+        super().__init__()
+        self.login = login
+        self.extension = extension
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(_("Phone extension of {login}", login=clean(self.login)), markup=False)
+            yield Input(self.extension, id="f-extension", max_length=20)
+            yield Static("", id="e-form", classes="form-error", markup=False)
+            yield Static(_("Enter: set · empty: none · Esc: cancel"), classes="dialog-hint", markup=False)
+
+    def action_save(self) -> None:
+        extension = self.query_one("#f-extension", Input).value
+        self.submit(agents.edit_agent, self.db, self.actor, self.login, extension=extension)

@@ -1,5 +1,5 @@
-"""Agents (supervisors and admins): list agents with team, tier and role; add one, deactivate or
-reactivate one, reset a password."""
+"""Agents (supervisors and admins): list agents with team, tier, role and phone extension; add one,
+deactivate or reactivate one, reset a password, set an extension."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from ..dialogs.agents import AddAgentDialog, PasswordDialog
+from ..dialogs.agents import AddAgentDialog, ExtensionDialog, PasswordDialog
 from ..dialogs.base import ConfirmDialog
 from ..i18n import _, _n
 from ..services import agents, directory
@@ -19,7 +19,9 @@ from ..widgets.table import FastTable
 from ..widgets.ticket_format import cell
 from .base import DeskScreen
 
-COLUMNS = [(label, label) for label in ("Login", "Name", "No.", "Role", "Tier", "Team", "Manager", "Active")]
+COLUMNS = [
+    (label, label) for label in ("Login", "Name", "No.", "Ext.", "Role", "Tier", "Team", "Manager", "Active")
+]
 
 
 class AgentsRead(ServiceDone[list[directory.AgentRow]]):
@@ -36,15 +38,18 @@ class AgentsScreen(DeskScreen):
         Binding("a", "add", "Add agent", id="agents.add"),
         Binding("d", "toggle_active", "Deactivate/activate", id="agents.deactivate"),
         Binding("p", "password", "Reset password", id="agents.password"),
+        Binding("x", "extension", "Extension", id="agents.extension", show=False),  # in the keys (?)
         Binding("escape", "app.back", "Back", show=False, id="agents.back"),
     ]
+
+    rows: list[directory.AgentRow] = []  # as last read
 
     def compose(self) -> ComposeResult:
         yield DeskHeader()
         yield Static("", id="agents-summary", markup=False)
         yield FastTable(
             columns=COLUMNS,
-            narrow=("Manager", "No."),
+            narrow=("Manager", "No.", "Ext."),
             id="agents-table",
             cursor_type="row",
             zebra_stripes=True,
@@ -59,14 +64,14 @@ class AgentsScreen(DeskScreen):
         self.call(directory.agents, self.desk.database, self.desk.actor, result=AgentsRead, group="agents")
 
     def on_agents_read(self, message: AgentsRead) -> None:
-        rows = message.value
+        rows = self.rows = message.value
         table = self.query_one(FastTable)
         cursor = table.cursor_row
         table.clear()
         for r in rows:
             style = "" if r.active else "dim"
             table.add_row(
-                *(cell(v, style) for v in (r.login, r.name, r.number)),
+                *(cell(v, style) for v in (r.login, r.name, r.number, r.extension)),
                 Text(_(r.role), style=style),
                 Text(str(r.tier), style=style),
                 cell(r.team, style),
@@ -124,3 +129,12 @@ class AgentsScreen(DeskScreen):
             self.app.push_screen(
                 PasswordDialog(login), lambda ok: self.notify(reset, markup=False) if ok else None
             )
+
+    def action_extension(self) -> None:
+        login = self.query_one(FastTable).cursor_key()
+        row = next((r for r in self.rows if r.login == login), None)
+        if row is None:
+            return
+        self.app.push_screen(
+            ExtensionDialog(row.login, row.extension), lambda ok: self.reload() if ok else None
+        )

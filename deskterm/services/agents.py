@@ -7,6 +7,8 @@ is the one agent added without an actor."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -86,6 +88,35 @@ def _field_errors(
     return errors
 
 
+def clean_extension(value: str | None) -> str | None:
+    """The phone extension the PBX rings for an agent, as stored: digits, '*', '#' or letters, at
+    most 20; "" clears it (stored as None); None leaves it unchanged (returned as None too, so
+    callers tell the two apart by the value they passed)."""
+    if value is None:
+        return None
+    extension = inputs.line(value, "extension", Agent.extension)
+    if extension and not re.fullmatch(r"[0-9A-Za-z*#]+", extension):
+        raise InvalidInput({"extension": "digits, '*', '#' or letters, at most 20"})
+    return extension or None
+
+
+def _check_extension_free(s: Session, extension: str | None, agent_id: int | None) -> None:
+    if extension is None:
+        return
+    holder = s.exec(
+        select(Agent.login, Agent.name).where(Agent.extension == extension, Agent.id != (agent_id or 0))
+    ).first()
+    if holder is not None:
+        raise Conflict(
+            later(
+                "extension {extension} is {name}'s ({login})",
+                extension=extension,
+                name=holder[1],
+                login=holder[0],
+            )
+        )
+
+
 def _team_id(s: Session, team: str | None) -> int | None:
     if not team:
         return None
@@ -134,9 +165,16 @@ def add_agent(
     email: str = "",
     password: str,
     kb_editor: bool = False,
+    extension: str = "",
 ) -> AgentRow:
-    """Add an agent. `actor` None: the first admin of a desk that has no agents yet."""
+    """Add an agent. `actor` None: the first admin of a desk that has no agents yet. `extension`:
+    the phone the PBX rings for them ("" none)."""
     refused: dict[str, str] = {}
+    try:
+        phone = clean_extension(extension)
+    except InvalidInput as e:
+        refused.update(e.errors)
+        phone = None
     login = inputs.line(login, "login", Agent.login, errors=refused)
     name = inputs.line(name, "name", Agent.name, errors=refused)
     number = inputs.line(number, "number", Agent.number, errors=refused)
@@ -159,6 +197,7 @@ def add_agent(
         if actor is not None:
             _check_manage(actor, role, team_id, later("add the {role} {login}", role=role, login=login))
         manager_id = _manager_id(s, manager)
+        _check_extension_free(s, phone, None)
         clash = s.exec(
             select(Agent.login, Agent.number).where((Agent.login == login) | (Agent.number == number))
         ).first()
@@ -180,6 +219,7 @@ def add_agent(
             email=email,
             password_hash=password_hash,
             kb_editor=kb_editor,
+            extension=phone,
             created_at=clock.now(),
         )
         s.add(agent)
@@ -190,7 +230,16 @@ def add_agent(
         return db.retrying(work)
     except IntegrityError:
         raise Conflict(
-            later("an agent with login '{login}' or number '{number}' exists", login=login, number=number)
+            later(
+                "an agent with login '{login}', number '{number}' or extension '{extension}' exists",
+                login=login,
+                number=number,
+                extension=phone or "",
+            )
+            if phone
+            else later(
+                "an agent with login '{login}' or number '{number}' exists", login=login, number=number
+            )
         ) from None
 
 
@@ -270,10 +319,15 @@ def edit_agent(
     manager: str | None = None,
     email: str | None = None,
     kb_editor: bool | None = None,
+    extension: str | None = None,
 ) -> AgentRow:
-    """Change an agent's fields (None: unchanged; team "" or manager "": none). The actor must
-    manage the agent both as it is and as it will be; nobody changes their own role."""
+    """Change an agent's fields (None: unchanged; team "", manager "" or extension "": none). The
+    actor must manage the agent both as it is and as it will be; nobody changes their own role."""
     errors = _field_errors(name=name, number=number, role=role, tier=tier)
+    try:
+        phone = clean_extension(extension)
+    except InvalidInput as e:
+        errors.update(e.errors)
     if errors:
         raise InvalidInput(errors)
 
@@ -309,12 +363,17 @@ def edit_agent(
             agent.email = email.strip()
         if kb_editor is not None:
             agent.kb_editor = kb_editor
+        if extension is not None:
+            _check_extension_free(s, phone, agent.id)
+            agent.extension = phone
         s.flush()
         return agent_rows(s, agent_id=agent.id)[0]
 
     try:
         return db.retrying(work)
     except IntegrityError:
+        if extension:
+            raise Conflict(later("extension {extension} was just taken", extension=phone or "")) from None
         raise Conflict(later("an agent with number '{number}' exists", number=number)) from None
 
 

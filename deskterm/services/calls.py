@@ -4,9 +4,12 @@ hangup) become one record per call that the consoles and the KPIs trust.
 Everything here comes from outside and is untrusted: `parse` cleans and checks each field (a
 malformed event is refused whole, nothing stored). `ingest` is idempotent by (callId, event): the
 event's row is the guard, so a PBX that retries never counts a call twice. Events may arrive out of
-order: an answer or hang-up before its newCall builds the record from what it has; an answer after
-the hang-up, or a hang-up of a call never announced, is kept as a rejected event with its reason
-and changes no record. Times are when deskterm received the event (the generic API carries none).
+order: an answer before its newCall builds the record from what it has (the late newCall fills in
+the rest); a hang-up before the answer makes a missed call, and the answer after it is kept as a
+rejected event with its reason; a hang-up of a call never announced is kept as a rejected event and
+changes no record — until that call's newCall or answer comes after all (held up by a 503, say):
+then the call is made and ends at once, its early hang-up stored. Times are when deskterm received
+the event (the generic API carries none).
 
 Consoles follow the events in id order (`events_after`): an answer pops the answering agent's
 console; PostgreSQL wakes them with a NOTIFY on the `deskterm_calls` channel (migration 0012)."""
@@ -181,10 +184,16 @@ def _ingest(s: Session, e: CtiEvent, country: str, at: datetime) -> Ingested:
     elif call is not None and e.event == ANSWER and call.answered_at is not None:
         reason = "the call was already answered"
     if not reason:
+        early_end = None
         if call is None:
             call = PhoneCall(call_id=e.call_id, arrived_at=at)
             s.add(call)
+            early_end = _early_hangup(s, e.call_id)
         _apply(call, e, country, agent_id, at)
+        if early_end is not None:  # it ended before deskterm heard of it: it ends now
+            fields = json.loads(early_end.payload)
+            _apply(call, CtiEvent(**{**fields, "users": tuple(fields["users"])}), country, None, at)
+            early_end.outcome, early_end.reason = STORED, "applied when its call came"
         s.flush()
         agent_id = agent_id if e.event != HANGUP else call.agent_id
     s.add(
@@ -200,6 +209,16 @@ def _ingest(s: Session, e: CtiEvent, country: str, at: datetime) -> Ingested:
     )
     s.flush()
     return Ingested(REJECTED if reason else STORED, call.id if call is not None else None, reason)
+
+
+def _early_hangup(s: Session, call_id: str) -> CallEvent | None:
+    """The hang-up of this call rejected because it came first (its newCall held up by a 503, say):
+    applied when the call's first event comes, so that no call stays ringing for ever."""
+    return s.exec(
+        select(CallEvent)
+        .where(CallEvent.call_id == call_id, CallEvent.event == HANGUP, CallEvent.outcome == REJECTED)
+        .with_for_update()
+    ).first()
 
 
 def _apply(call: PhoneCall, e: CtiEvent, country: str, agent_id: int | None, at: datetime) -> None:

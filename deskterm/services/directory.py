@@ -46,6 +46,7 @@ class AgentRow:
     team: str
     manager: str
     active: bool
+    extension: str = ""  # the phone the PBX rings for the agent
 
 
 def agent_rows(
@@ -70,6 +71,7 @@ def agent_rows(
             team=t.name if t else "",
             manager=managers.get(a.manager_id, "") if a.manager_id else "",
             active=a.active,
+            extension=a.extension or "",
         )
         for a, t in s.exec(query).all()
     ]
