@@ -34,6 +34,7 @@ from ..widgets.intake.device import DevicePanel
 from ..widgets.intake.draft import DraftKeeper
 from ..widgets.intake.form import FormColumn
 from ..widgets.intake.pop import ScreenPop
+from ..widgets.intake.ringing import IncomingCall, RingingLine
 from ..widgets.intake.script import ScriptLine
 from ..widgets.intake.suggestions import Suggestions
 from ..widgets.service import ServiceDone, ServiceFailed, refusal_text
@@ -101,6 +102,10 @@ class IntakeScreen(DeskScreen):
         self.screen_pop = ScreenPop(id="intake-pop")
         self.drafts = DraftKeeper(self._draft, id="intake-draft")
         self.banner = Banner(id="intake-banner")
+        self.ringing = RingingLine(id="intake-ringing")
+        self.phone_call_id: int | None = None  # the phone system's call being logged (calls.py)
+        self._popping = False  # a call just taken: its number's lookup picks or offers the caller
+        self._pending: IncomingCall | None = None  # taken before this screen was mounted
         self.last_result: IntakeResult | None = None  # the call just saved, in the pop
         self.wrapping_up = False  # saved: the goodbye stays until the after-call work is over
         self.saving = False
@@ -111,6 +116,7 @@ class IntakeScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield DeskHeader()
         yield self.line
+        yield self.ringing
         yield self.banner
         with Horizontal(id="intake-body"):
             yield self.form
@@ -127,6 +133,9 @@ class IntakeScreen(DeskScreen):
         self.call(kb.warm_up, self.desk.database, group="kb-warm")
         self.call(customers.warm_up, self.desk.database, group="phones-warm")
         self._reset()
+        self.show_ringing(self.desk.ringing)
+        if self._pending is not None:
+            self.take(self._pending)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "retry":
@@ -153,6 +162,8 @@ class IntakeScreen(DeskScreen):
             panel.clear()
         self.line.clear(keep_said=keep_script)
         self.pending_retry = False
+        self.phone_call_id = None
+        self._popping = False
         self.refresh_bindings()
         self.banner.cancel_retry()
         self._update_mode()
@@ -165,6 +176,38 @@ class IntakeScreen(DeskScreen):
         self._show_script()
         self._tick()
         self.form.focus_field("name")
+
+    def mid_call(self) -> bool:
+        """The operator is on a call here: its timer runs, something is typed, or it is saving."""
+        if not self.is_mounted:
+            return self._pending is not None
+        return self.line.started_at is not None or self.saving or self._has_input()
+
+    def take(self, call: IncomingCall) -> None:
+        """A call starts here (app.take_call): the number filled and looked up (one caller: picked,
+        their pop shown; several: the operator picks; none: a new caller), the timer from the
+        answer, the agent on a call."""
+        if not self.is_mounted:
+            self._pending = call
+            return
+        self._pending = None
+        self._reset()
+        self.phone_call_id = call.call_pk
+        self.caller.set_text("phone", call.number)
+        self.line.start(call.answered_at)
+        self.desk.call_started()
+        self._popping = True
+        self.caller.lookup()  # at once (typing waits LOOKUP_DELAY for the next key)
+        self.drafts.mark()
+        self._show_script()
+        self._tick()
+
+    def show_ringing(self, call: IncomingCall | None) -> None:
+        self.ringing.show(call)
+
+    def drop_call(self) -> None:
+        """The call in progress is dropped (the operator takes the ringing one instead)."""
+        self._drop_call()
 
     def _start_call(self) -> None:
         if self.line.start():
@@ -183,7 +226,9 @@ class IntakeScreen(DeskScreen):
 
     def _read_form(self) -> IntakeForm:
         parts = self.form.part() | self.kb_panel.part()
-        return IntakeForm(**parts, channel="phone", call_started_at=self.line.started_at)
+        return IntakeForm(
+            **parts, channel="phone", call_started_at=self.line.started_at, phone_call_id=self.phone_call_id
+        )
 
     def _has_input(self) -> bool:
         form = self._read_form()
@@ -266,7 +311,23 @@ class IntakeScreen(DeskScreen):
         self.classification.suggest_mode(self._read_form(), self.caller.customer_class)
 
     def on_caller_panel_matches(self, message: CallerPanel.Matches) -> None:
+        if self._popping:
+            self._popped(message.matches)
+            return
         self.assist.found("callers", message.matches if message.looked_up else None, field_name(self.focused))
+
+    def _popped(self, matches: list[CallerMatch]) -> None:
+        """The number of a call just taken, looked up: the one caller picked, several offered in the
+        pick list (on the phone field), none: a new caller, the name asked first."""
+        self._popping = False
+        if len(matches) == 1:
+            self._pick_caller(matches[0])
+        elif matches:
+            self.form.focus_field("phone")
+            self.assist.show("callers", matches)
+        else:
+            self.form.focus_field("name")
+            self.assist.show("callers", [])
 
     def on_caller_panel_pop_loaded(self) -> None:
         self._update_mode()
@@ -366,7 +427,8 @@ class IntakeScreen(DeskScreen):
             self.notify(_("Pick a caller with open tickets first (type their phone)."), markup=False)
             return
         words = self.device_panel.text("description")
-        dialog = ChaseDialog(pop.open_tickets, self.line.script(), words, self.line.started_at)
+        started, call_pk = self.line.started_at, self.phone_call_id
+        dialog = ChaseDialog(pop.open_tickets, self.line.script(), words, started, phone_call_id=call_pk)
         self.app.push_screen(dialog, self._chased)
 
     def _chased(self, outcome: tuple[IntakeResult, int] | None) -> None:
@@ -486,6 +548,7 @@ class IntakeScreen(DeskScreen):
         self.form.restore(form, restored.caller)
         self.kb_panel.restore(form)
         self.line.restore(form.call_started_at)
+        self.phone_call_id = form.phone_call_id
         self._update_mode()
         self._show_script()
         if form.call_started_at is not None:
