@@ -400,30 +400,44 @@ class DeskApp(App[str | None]):
             waiter.close()
 
     def _read_calls(self) -> None:
-        """(The feed's thread.) This agent's call events since the last read, to the UI thread."""
+        """(The feed's thread.) This agent's call events since the last read, to the UI thread;
+        an answer's caller looked up here already (their pop too), so the pop needs no more trips."""
         from .services import calls
+        from .services.intake_caller import callers_of
+        from .widgets.intake.ringing import IncomingCall
 
         assert self.database is not None and self.actor is not None
+        db, actor = self.database, self.actor
         while True:
             after = self.call_feed_last or 0
-            signals = calls.events_after(self.database, after, agent_id=self.actor.id, limit=CALL_PAGE)
+            signals = calls.events_after(db, after, agent_id=actor.id, limit=CALL_PAGE)
             if not signals:
                 return
             self.call_feed_last = signals[-1].event_id
-            self.call_from_thread(self.deliver_calls, signals)
+            handed: list[CallSignal | IncomingCall] = []
+            for signal in signals:
+                if signal.event == "answer" and signal.ended_at is None:  # ended since: no pop
+                    number = clean(signal.caller or signal.caller_raw, single_line=True)
+                    found = callers_of(db, actor, number)
+                    handed.append(IncomingCall(number, signal.call_pk, signal.answered_at, found))
+                elif signal.event == "hangup":
+                    handed.append(signal)
+            if handed:
+                self.call_from_thread(self.deliver_calls, handed)
             if len(signals) < CALL_PAGE:
                 return
 
-    def deliver_calls(self, signals: list[CallSignal]) -> None:
-        """The phone system's events for this agent, in order: an answer pops Intake with the
-        caller (or rings while the operator is mid-call); a hang-up ends the call being handled
-        (after-call work) or the ringing. An answer whose call has ended since is not popped."""
-        for signal in signals:
-            if signal.event == "answer" and signal.ended_at is None:
-                number = signal.caller or signal.caller_raw
-                self.take_call(number, call_pk=signal.call_pk, answered_at=signal.answered_at)
-            elif signal.event == "hangup":
-                self.call_hung_up(signal.call_pk)
+    def deliver_calls(self, events: list[CallSignal | IncomingCall]) -> None:
+        """The phone system's events for this agent, in order: an answered call pops Intake with
+        the caller (or rings while the operator is mid-call); a hang-up ends the call being
+        handled (after-call work) or the ringing."""
+        from .widgets.intake.ringing import IncomingCall
+
+        for event in events:
+            if isinstance(event, IncomingCall):
+                self._take(event)
+            else:
+                self.call_hung_up(event.call_pk)
 
     # --- calls from the phone system -------------------------------------------------------------
 
@@ -435,9 +449,11 @@ class DeskApp(App[str | None]):
         Mid-call (Intake's form has content or its timer runs) the call waits, ringing, for F12."""
         from .widgets.intake.ringing import IncomingCall
 
+        self._take(IncomingCall(clean(number, single_line=True), call_pk, answered_at))
+
+    def _take(self, call: IncomingCall) -> None:
         if self.actor is None or not any(s.id == "intake" for s in screens.offered(self.actor.role)):
             return
-        call = IncomingCall(clean(number, single_line=True), call_pk, answered_at)
         intake = self._intake()
         if intake is not None and intake.mid_call():
             self.ringing = call
@@ -463,15 +479,15 @@ class DeskApp(App[str | None]):
         progress (its draft goes, as with New call)."""
         from .dialogs.base import ConfirmDialog
 
-        call, intake = self.ringing, self._intake()
-        if call is None:
+        if self.ringing is None:
             return
+        call, intake = replace(self.ringing, callers=None), self._intake()  # it waited: looked up again
         if intake is None or not intake.mid_call():
             self._answer(call)
             return
 
         def go(yes: bool | None) -> None:
-            if yes and self.ringing == call:
+            if yes and self.ringing is not None and self.ringing.call_pk == call.call_pk:
                 intake.drop_call()
                 self._answer(call)
 

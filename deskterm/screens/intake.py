@@ -20,15 +20,16 @@ from ..dialogs.base import ConfirmDialog
 from ..dialogs.intake import ArticleDialog, CallerDialog, ChaseDialog, DuplicateDialog
 from ..i18n import _
 from ..services import customers, intake, kb
-from ..services.customers import CallerMatch, DeviceView
+from ..services.customers import CallerMatch, CallerPop, DeviceView
 from ..services.errors import DeskError, InvalidInput
 from ..services.intake import CallerChanged, DuplicatesFound, IntakeForm, IntakeResult, IntakeRules
+from ..services.intake_caller import NumberCallers
 from ..services.kb import KbSuggestion
 from ..widgets.chrome import DeskFooter, DeskHeader
 from ..widgets.intake.assist import DEVICE_FIELDS, AssistList
 from ..widgets.intake.banner import Banner
 from ..widgets.intake.base import LABELS, Edited, field_name
-from ..widgets.intake.caller import CallerPanel
+from ..widgets.intake.caller import CallerPanel, CallFound
 from ..widgets.intake.chase import DuplicateChase
 from ..widgets.intake.device import DevicePanel
 from ..widgets.intake.draft import DraftKeeper
@@ -196,11 +197,14 @@ class IntakeScreen(DeskScreen):
         self.caller.set_text("phone", call.number)
         self.line.start(call.answered_at)
         self.desk.call_started()
-        self._popping = True
-        self.caller.lookup()  # at once (typing waits LOOKUP_DELAY for the next key)
         self.drafts.mark()
         self._show_script()
         self._tick()
+        if call.callers is not None:  # looked up already (by the call feed, off this thread)
+            self._popped(call.callers)
+        else:
+            self._popping = True
+            self.caller.look_up_call()
 
     def show_ringing(self, call: IncomingCall | None) -> None:
         self.ringing.show(call)
@@ -311,23 +315,22 @@ class IntakeScreen(DeskScreen):
         self.classification.suggest_mode(self._read_form(), self.caller.customer_class)
 
     def on_caller_panel_matches(self, message: CallerPanel.Matches) -> None:
-        if self._popping:
-            self._popped(message.matches)
-            return
         self.assist.found("callers", message.matches if message.looked_up else None, field_name(self.focused))
 
-    def _popped(self, matches: list[CallerMatch]) -> None:
-        """The number of a call just taken, looked up: the one caller picked, several offered in the
-        pick list (on the phone field), none: a new caller, the name asked first."""
+    def on_call_found(self, message: CallFound) -> None:
+        if self._popping:
+            self._popped(message.value)
+
+    def _popped(self, found: NumberCallers) -> None:
+        """The number of a call just taken, looked up: the one caller picked (their pop read with
+        it), several offered in the pick list (on the phone field), none: a new caller, the name
+        asked first."""
         self._popping = False
-        if len(matches) == 1:
-            self._pick_caller(matches[0])
-        elif matches:
-            self.form.focus_field("phone")
-            self.assist.show("callers", matches)
-        else:
-            self.form.focus_field("name")
-            self.assist.show("callers", [])
+        if len(found.matches) == 1:
+            self._pick_caller(found.matches[0], found.pop)
+            return
+        self.form.focus_field("phone" if found.matches else "name")
+        self.caller.offer(found.matches)
 
     def on_caller_panel_pop_loaded(self) -> None:
         self._update_mode()
@@ -385,8 +388,8 @@ class IntakeScreen(DeskScreen):
     def action_pick_move(self, delta: int) -> None:
         self.assist.move(delta)
 
-    def _pick_caller(self, match: CallerMatch) -> None:
-        self.caller.pick(match)
+    def _pick_caller(self, match: CallerMatch, pop: CallerPop | None = None) -> None:
+        self.caller.pick(match, pop)
         self._changed()
         self._update_mode()
         self.assist.show("", [])

@@ -75,7 +75,7 @@ def test_tickets_logged_and_chased_during_a_call_are_linked_once(db: Database) -
     second = calls.ingest(db, ev("newCall", "c2", **{"from": "139 0000 1111"}), at=T0).call_pk
     assert second is not None
     for _ in range(2):
-        intake.chase(db, olga, first.number, words="still down", call_started_at=started, phone_call_id=second)
+        intake.chase(db, olga, first.number, words="again", call_started_at=started, phone_call_id=second)
     assert links(db) == sorted([(call, first.ticket_id, "logged"), (second, first.ticket_id, "chased")])
     # A call not on record links nothing; a form without a call neither.
     with db.write() as s:

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.widgets import Static
 
 from ...i18n import _
 from ...text import clean
+
+if TYPE_CHECKING:
+    from ...services.intake_caller import NumberCallers
 
 TAKE_KEY = "f12"
 
@@ -21,6 +25,7 @@ class IncomingCall:
     number: str  # as the PBX sent it (E.164 when it is a number), cleaned
     call_pk: int | None = None  # the phone system's call record, if it came from there
     answered_at: datetime | None = None  # the call timer starts here (None: now)
+    callers: NumberCallers | None = None  # who calls, looked up already (None: Intake looks it up)
 
 
 def ringing_text(call: IncomingCall) -> str:
