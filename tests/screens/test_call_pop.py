@@ -15,8 +15,8 @@ from deskterm import clock
 from deskterm.app import DeskApp
 from deskterm.config import Settings
 from deskterm.db import Database
-from deskterm.models import PhoneCall, PhoneCallTicket
-from deskterm.services import calls, intake
+from deskterm.models import Agent, PhoneCall, PhoneCallTicket
+from deskterm.services import calls, intake, remote
 from deskterm.services.intake import IntakeForm
 from deskterm.widgets.chrome import DeskHeader
 from tests.factories import make_agent
@@ -145,3 +145,32 @@ async def test_take_call_from_another_screen_and_text_from_the_pbx_is_literal(de
         await pilot.press("f12")
         await pilot.press("y")
         await wait_until(pilot, lambda: app.ringing is None and screen.caller.text("phone") == "13600003333")
+
+
+async def test_a_number_of_several_callers_is_offered_in_the_pick_list(desk, tmp_path):
+    db = desk
+    with db.read() as s:
+        olga_id = s.exec(select(Agent.id).where(Agent.login == "olga")).one()
+    olga = remote.session_actor(db, olga_id)
+    shared = IntakeForm(
+        name="Han Mei",
+        organisation="Beta Co",
+        phone="13900001111",
+        description="Mail bounces",
+        category="Network/VPN",
+    )
+    intake.save_call(db, olga, shared)
+    app = desk_app(db, tmp_path)
+    async with app.run_test(size=(110, 34)) as pilot:
+        await log_in(pilot, "olga", "right-pw")
+        await wait_until(pilot, lambda: app.actor is not None and app.current_mode == "intake")
+        screen = app.screen
+        await wait_until(pilot, lambda: app.call_feed_last is not None)
+        ring(db, "c1", "139 0000 1111", "201")
+        await wait_until(pilot, lambda: screen.assist.mode == "callers" and len(screen.assist.items) == 2)
+        assert app.focused is not None and app.focused.id == "f-phone" and screen.caller.pop is None
+        names = {m.name for m in screen.assist.items}
+        assert names == {"Li Lei", "Han Mei"}
+        await pilot.press("enter")  # the operator picks the one highlighted
+        await wait_until(pilot, lambda: screen.caller.pop is not None)
+        assert screen.caller.text("name") in names and app.agent_state[0] == "on_call"
