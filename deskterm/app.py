@@ -403,7 +403,8 @@ class DeskApp(App[str | None]):
         """(The feed's thread.) This agent's call events since the last read, to the UI thread;
         an answer's caller looked up here already (their pop too), so the pop needs no more trips."""
         from .services import calls
-        from .services.intake_caller import callers_of
+        from .services.errors import DeskError
+        from .services.intake_caller import NumberCallers, callers_of
         from .widgets.intake.ringing import IncomingCall
 
         assert self.database is not None and self.actor is not None
@@ -413,15 +414,18 @@ class DeskApp(App[str | None]):
             signals = calls.events_after(db, after, agent_id=actor.id, limit=CALL_PAGE)
             if not signals:
                 return
-            self.call_feed_last = signals[-1].event_id
             handed: list[CallSignal | IncomingCall] = []
             for signal in signals:
                 if signal.event == "answer" and signal.ended_at is None:  # ended since: no pop
                     number = clean(signal.caller or signal.caller_raw, single_line=True)
-                    found = callers_of(db, actor, number)
+                    try:
+                        found: NumberCallers | None = callers_of(db, actor, number)
+                    except DeskError:  # refused: Intake looks it up itself and says why
+                        found = None
                     handed.append(IncomingCall(number, signal.call_pk, signal.answered_at, found))
                 elif signal.event == "hangup":
                     handed.append(signal)
+            self.call_feed_last = signals[-1].event_id  # (a lost connection above: read again)
             if handed:
                 self.call_from_thread(self.deliver_calls, handed)
             if len(signals) < CALL_PAGE:

@@ -552,6 +552,8 @@ class IntakeScreen(DeskScreen):
         self.kb_panel.restore(form)
         self.line.restore(form.call_started_at)
         self.phone_call_id = form.phone_call_id
+        if form.phone_call_id is not None:  # its hang-up ends the call (app.call_hung_up)
+            self.desk.phone_call_pk = form.phone_call_id
         self._update_mode()
         self._show_script()
         if form.call_started_at is not None:

@@ -5,11 +5,14 @@ saved during the call is linked to it."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
+from textual.pilot import Pilot
 
 from deskterm import clock
 from deskterm.app import DeskApp
@@ -17,9 +20,8 @@ from deskterm.config import Settings
 from deskterm.db import Database
 from deskterm.models import Agent, PhoneCall, PhoneCallTicket
 from deskterm.services import calls, intake, remote
-from deskterm.services.intake import IntakeForm
 from deskterm.widgets.chrome import DeskHeader
-from tests.factories import make_agent
+from tests.factories import call_form, make_agent
 from tests.screens.helpers import log_in, wait_until
 
 
@@ -31,6 +33,17 @@ def desk_app(db: Database, drafts: Path) -> DeskApp:
         "acw_max_seconds": 3600,
     }
     return DeskApp(settings=Settings.model_validate(values), database=db)
+
+
+@contextlib.asynccontextmanager
+async def olgas_console(db: Database, drafts: Path) -> AsyncIterator[tuple[DeskApp, Pilot]]:
+    """Olga logged in on Intake, her console's call feed listening."""
+    app = desk_app(db, drafts)
+    async with app.run_test(size=(110, 34)) as pilot:
+        await log_in(pilot, "olga", "right-pw")
+        await wait_until(pilot, lambda: app.actor is not None and app.current_mode == "intake")
+        await wait_until(pilot, lambda: app.call_feed_last is not None)
+        yield app, pilot
 
 
 def ring(db: Database, call_id: str, number: str, extension: str, *, ago: float = 0.0) -> int:
@@ -61,25 +74,14 @@ def desk(sqlite_db):  # type: ignore[no-untyped-def]
         sqlite_db, "olga", role="operator", team="Service Desk", tier=1, password="right-pw", extension="201"
     )
     make_agent(sqlite_db, "bob", role="operator", team="Service Desk", tier=1, extension="202")
-    form = IntakeForm(
-        name="Li Lei",
-        organisation="Acme Ltd",
-        phone="13900001111",
-        description="VPN drops every hour",
-        category="Network/VPN",
-    )
-    intake.save_call(sqlite_db, olga, form)
+    intake.save_call(sqlite_db, olga, call_form())
     return sqlite_db
 
 
 async def test_an_answer_pops_the_agents_console_and_the_call_follows_the_phone(desk, tmp_path):
     db = desk
-    app = desk_app(db, tmp_path)
-    async with app.run_test(size=(110, 34)) as pilot:
-        await log_in(pilot, "olga", "right-pw")
-        await wait_until(pilot, lambda: app.actor is not None and app.current_mode == "intake")
+    async with olgas_console(db, tmp_path) as (app, pilot):
         screen = app.screen
-        await wait_until(pilot, lambda: app.call_feed_last is not None)  # the feed is listening
 
         # Bob's call is not Olga's; hers pops with Li Lei found, the timer from the answer.
         ring(db, "bob-1", "137 0000 2222", "202")
@@ -127,10 +129,7 @@ async def test_an_answer_pops_the_agents_console_and_the_call_follows_the_phone(
 
 async def test_take_call_from_another_screen_and_text_from_the_pbx_is_literal(desk, tmp_path):
     db = desk
-    app = desk_app(db, tmp_path)
-    async with app.run_test(size=(110, 34)) as pilot:
-        await log_in(pilot, "olga", "right-pw")
-        await wait_until(pilot, lambda: app.actor is not None and app.current_mode == "intake")
+    async with olgas_console(db, tmp_path) as (app, pilot):
         await pilot.press("f3")
         await wait_until(pilot, lambda: app.current_mode == "queue")
         app.take_call("[b]139\x1b[31m 0000 1111")  # a call back, say; markup and escapes shown literally
@@ -152,20 +151,9 @@ async def test_a_number_of_several_callers_is_offered_in_the_pick_list(desk, tmp
     with db.read() as s:
         olga_id = s.exec(select(Agent.id).where(Agent.login == "olga")).one()
     olga = remote.session_actor(db, olga_id)
-    shared = IntakeForm(
-        name="Han Mei",
-        organisation="Beta Co",
-        phone="13900001111",
-        description="Mail bounces",
-        category="Network/VPN",
-    )
-    intake.save_call(db, olga, shared)
-    app = desk_app(db, tmp_path)
-    async with app.run_test(size=(110, 34)) as pilot:
-        await log_in(pilot, "olga", "right-pw")
-        await wait_until(pilot, lambda: app.actor is not None and app.current_mode == "intake")
+    intake.save_call(db, olga, call_form(name="Han Mei", organisation="Beta Co", description="Mail bounces"))
+    async with olgas_console(db, tmp_path) as (app, pilot):
         screen = app.screen
-        await wait_until(pilot, lambda: app.call_feed_last is not None)
         ring(db, "c1", "139 0000 1111", "201")
         await wait_until(pilot, lambda: screen.assist.mode == "callers" and len(screen.assist.items) == 2)
         assert app.focused is not None and app.focused.id == "f-phone" and screen.caller.pop is None

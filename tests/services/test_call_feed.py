@@ -12,8 +12,7 @@ from deskterm.db import Database
 from deskterm.models import PhoneCallTicket
 from deskterm.services import calls, intake
 from deskterm.services.changes import ChangeWaiter
-from deskterm.services.intake import IntakeForm
-from tests.factories import make_agent
+from tests.factories import call_form, make_agent
 
 T0 = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 
@@ -58,15 +57,7 @@ def test_tickets_logged_and_chased_during_a_call_are_linked_once(db: Database) -
     call = calls.ingest(db, ev("newCall", **{"from": "139 0000 1111"}), at=T0).call_pk
     assert call is not None
     started = clock.now() - timedelta(minutes=1)  # a retried save knows its call by this
-    form = IntakeForm(
-        name="Li Lei",
-        organisation="Acme Ltd",
-        phone="13900001111",
-        description="VPN drops every hour",
-        category="Network/VPN",
-        call_started_at=started,
-        phone_call_id=call,
-    )
+    form = call_form(call_started_at=started, phone_call_id=call)
     first = intake.save_call(db, olga, form)
     again = intake.save_call(db, olga, form)  # a save retried after a lost connection
     assert again.ticket_id == first.ticket_id
