@@ -144,9 +144,13 @@ async def measure(db: Database, n: int, drafts: str) -> list[float]:
                 await asyncio.to_thread(post, url, {**base, "event": "newCall", "from": phone(i)})
                 name = f"Caller {i:03d}"
 
-                def shown(name: str = name) -> bool:
+                def shown(name: str = name) -> bool:  # the name typed in, the pop panel showing them
                     pop = screen.caller.pop
-                    return pop is not None and pop.caller.name == name and screen.caller.text("name") == name
+                    return (
+                        pop is not None
+                        and screen.caller.text("name") == name
+                        and name in str(screen.screen_pop.render())
+                    )
 
                 started, answer = await asyncio.to_thread(
                     post, url, {**base, "event": "answer", "answeringNumber": "201"}

@@ -390,6 +390,8 @@ class IntakeScreen(DeskScreen):
 
     def _pick_caller(self, match: CallerMatch, pop: CallerPop | None = None) -> None:
         self.caller.pick(match, pop)
+        if pop is not None and self.caller.pop is pop:  # a call's pop, read with the match: shown now
+            self.on_caller_panel_pop_loaded()
         self._changed()
         self._update_mode()
         self.assist.show("", [])

@@ -158,7 +158,7 @@ class CallerPanel(FormPanel):
             self.clear_error(name)
         if pop is not None and pop.caller.customer_id == match.customer_id:  # read with the match
             self.workers.cancel_group(self, "pop")
-            self._popped(pop)
+            self._popped(pop, announce=False)  # the screen, which gave it, shows it at once
         else:
             self.load_pop()
 
@@ -177,10 +177,11 @@ class CallerPanel(FormPanel):
     def on_pop_found(self, message: PopFound) -> None:
         self._popped(message.value)
 
-    def _popped(self, pop: CallerPop) -> None:
+    def _popped(self, pop: CallerPop, *, announce: bool = True) -> None:
         self.pop = pop
         self.customer_class = pop.caller.customer_class
-        self.post_message(self.PopLoaded())
+        if announce:
+            self.post_message(self.PopLoaded())
 
     def shows_any(self, changes: list[Any]) -> bool:
         """Others changed a ticket the pop shows, or created one (maybe the caller's)."""
