@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from .db import Database
     from .demo_desk import DemoDesk
     from .services.auth import Actor
+    from .services.calls import CallSignal
+    from .widgets.intake.ringing import IncomingCall
 
 
 def _screen_bindings() -> list[Binding]:
@@ -50,6 +52,7 @@ class DeskApp(App[str | None]):
         Binding("ctrl+g", "open_ticket", "Open ticket…", id="app.open_ticket", show=False),
         Binding("f9", "agent_state", "Ready / away…", id="app.state", show=False),
         Binding("f10", "ready", "Ready / not ready", id="app.ready", show=False),
+        Binding("f12", "take_ringing", "Take the ringing call", id="app.take", show=False, priority=True),
         Binding("ctrl+l", "toggle_language", "中文/English", id="app.language", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", show=False),
         # Not priority: `?` typed into a field is a question mark; F1 opens the keys from a field too.
@@ -104,6 +107,11 @@ class DeskApp(App[str | None]):
         self._leaving: tuple[str, str] | None = None
         self.wrapup_asked: Screen[Any] | None = None
         self._wrapup_code = ""
+        # The phone system's calls for this agent (services/calls.py): the feed's position, the
+        # call being handled (its hang-up starts after-call work), the one waiting (ringing).
+        self.call_feed_last: int | None = None
+        self.phone_call_pk: int | None = None
+        self.ringing: IncomingCall | None = None
 
     # --- start-up ------------------------------------------------------------------------------
 
@@ -375,6 +383,7 @@ class DeskApp(App[str | None]):
         """Wait for others' changes (NOTIFY or polling) and hand them to subscribed screens. The feed
         starts at the newest event at login; after a lost connection it reads on from the last event
         it handed out, so what was written in the gap is delivered too."""
+        from .services import calls
         from .services.changes import ChangeWaiter, FeedPosition, latest_event_id, read_changes
 
         worker = get_current_worker()
@@ -386,12 +395,16 @@ class DeskApp(App[str | None]):
                     waiter = ChangeWaiter(self.database, self.settings.poll_interval)  # listens first
                     if self.feed_position is None:
                         self.feed_position = FeedPosition(latest_event_id(self.database))
+                    if self.call_feed_last is None:
+                        self.call_feed_last = calls.latest_event_id(self.database)
                     self._set_connected_from_thread(True)
-                    woke = True  # catch up on the gap
+                    woke = caught_up = True  # catch up on the gap
                 else:
-                    woke = waiter.wait(timeout=1.0)
+                    woke, caught_up = waiter.wait(timeout=1.0), False
                 if not woke:
                     continue
+                if waiter.take_calls() or caught_up:  # first: a call pops before tickets refresh
+                    self._read_calls()
                 if waiter.take_presence():
                     self.call_from_thread(self.deliver_presence)
                 for batch in read_changes(self.database, self.feed_position):
@@ -405,6 +418,127 @@ class DeskApp(App[str | None]):
                 time.sleep(self.reconnect_seconds)
         if waiter is not None:
             waiter.close()
+
+    def _read_calls(self) -> None:
+        """(The feed's thread.) This agent's call events since the last read, to the UI thread;
+        an answer's caller looked up here already (their pop too), so the pop needs no more trips."""
+        from .services import calls
+        from .services.errors import DeskError
+        from .services.intake_caller import NumberCallers, callers_of
+        from .widgets.intake.ringing import IncomingCall
+
+        assert self.database is not None and self.actor is not None
+        db, actor = self.database, self.actor
+        while True:
+            after = self.call_feed_last or 0
+            signals = calls.events_after(db, after, agent_id=actor.id, limit=CALL_PAGE)
+            if not signals:
+                return
+            handed: list[CallSignal | IncomingCall] = []
+            for signal in signals:
+                if signal.event == "answer" and signal.ended_at is None:  # ended since: no pop
+                    number = clean(signal.caller or signal.caller_raw, single_line=True)
+                    try:
+                        found: NumberCallers | None = callers_of(db, actor, number)
+                    except DeskError:  # refused: Intake looks it up itself and says why
+                        found = None
+                    handed.append(IncomingCall(number, signal.call_pk, signal.answered_at, found))
+                elif signal.event == "hangup":
+                    handed.append(signal)
+            self.call_feed_last = signals[-1].event_id  # (a lost connection above: read again)
+            if handed:
+                self.call_from_thread(self.deliver_calls, handed)
+            if len(signals) < CALL_PAGE:
+                return
+
+    def deliver_calls(self, events: list[CallSignal | IncomingCall]) -> None:
+        """The phone system's events for this agent, in order: an answered call pops Intake with
+        the caller (or rings while the operator is mid-call); a hang-up ends the call being
+        handled (after-call work) or the ringing."""
+        from .widgets.intake.ringing import IncomingCall
+
+        for event in events:
+            if isinstance(event, IncomingCall):
+                self._take(event)
+            else:
+                self.call_hung_up(event.call_pk)
+
+    # --- calls from the phone system -------------------------------------------------------------
+
+    def take_call(
+        self, number: str, *, call_pk: int | None = None, answered_at: datetime | None = None
+    ) -> None:
+        """Start a call with `number` on Intake (the one entry point: the phone system's pop, a
+        call back): the number filled and looked up, the call timer from `answered_at` (None: now).
+        Mid-call (Intake's form has content or its timer runs) the call waits, ringing, for F12."""
+        from .widgets.intake.ringing import IncomingCall
+
+        self._take(IncomingCall(clean(number, single_line=True), call_pk, answered_at))
+
+    def _take(self, call: IncomingCall) -> None:
+        if self.actor is None or not any(s.id == "intake" for s in screens.offered(self.actor.role)):
+            return
+        intake = self._intake()
+        if intake is not None and intake.mid_call():
+            self.ringing = call
+            self._show_ringing()
+            return
+        self._answer(call)
+
+    def _intake(self) -> Any:
+        """The Intake screen, once its mode was opened (None before)."""
+        stack = self._screen_stacks.get("intake")
+        return stack[0] if stack else None
+
+    def _answer(self, call: IncomingCall) -> None:
+        if self.ringing is not None and self.ringing.call_pk == call.call_pk:
+            self.ringing = None
+        self.phone_call_pk = call.call_pk
+        self.switch_mode("intake")
+        self._intake().take(call)  # (a screen not mounted yet takes it when it is)
+        self._show_ringing()
+
+    def action_take_ringing(self) -> None:
+        """F12: the call waiting is taken; mid-call, once the operator agrees to drop the call in
+        progress (its draft goes, as with New call)."""
+        from .dialogs.base import ConfirmDialog
+
+        if self.ringing is None:
+            return
+        call, intake = replace(self.ringing, callers=None), self._intake()  # it waited: looked up again
+        if intake is None or not intake.mid_call():
+            self._answer(call)
+            return
+
+        def go(yes: bool | None) -> None:
+            if yes and self.ringing is not None and self.ringing.call_pk == call.call_pk:
+                intake.drop_call()
+                self._answer(call)
+
+        self.push_screen(ConfirmDialog(_("Discard the call in progress and take the ringing call?")), go)
+
+    def call_hung_up(self, call_pk: int) -> None:
+        """The phone system says the call ended: the ringing line goes; the call being handled
+        moves the agent to after-call work (the form stays, to be saved)."""
+        if self.ringing is not None and self.ringing.call_pk == call_pk:
+            self.ringing = None
+            self._show_ringing()
+        if call_pk == self.phone_call_pk:
+            self.phone_call_pk = None
+            if self.agent_state[0] == "on_call":
+                self.set_agent_state("after_call")
+
+    def _show_ringing(self) -> None:
+        """The ringing line in Intake and in every screen's header."""
+        from .widgets.chrome import DeskHeader
+
+        for stack in list(self._screen_stacks.values()):
+            for screen in stack:
+                for header in screen.query(DeskHeader):
+                    header.update_from(self)
+        intake = self._intake()
+        if intake is not None and intake.is_mounted:
+            intake.show_ringing(self.ringing)
 
     # --- the agent's state -----------------------------------------------------------------------
 
@@ -498,14 +632,6 @@ class DeskApp(App[str | None]):
                 group="wrapup-finish",
                 exclusive=False,
             )
-
-    def take_call(
-        self, number: str, *, call_pk: int | None = None, answered_at: datetime | None = None
-    ) -> None:
-        """A call with `number` on Intake (a call back of a missed call). The phone system's pop
-        brings the full one (the number looked up, the timer from the answer)."""
-        if self.actor is not None and any(s.id == "intake" for s in screens.offered(self.actor.role)):
-            self.switch_mode("intake")
 
     @work(thread=True, group="presence", exclusive=True, exit_on_error=False)
     def heartbeat(self) -> None:
@@ -617,6 +743,9 @@ NOT_READY = "not_ready"  # the away reason of F10 (services/reference.py AWAY_RE
 class WrapupDue(ServiceDone[Any]):
     """The call whose after-call work is ending, waiting for its wrap-up code (a calls.CallRow;
     None: no call). Typed Any: the database stack is not imported before the first paint."""
+
+
+CALL_PAGE = 200  # call events read at once by the feed
 
 
 class LanguageSaved(ServiceDone[None]):

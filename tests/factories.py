@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 from sqlmodel import select
 
@@ -11,6 +12,7 @@ from deskterm.db import Database
 from deskterm.models import Agent, Team
 from deskterm.services import auth, tickets
 from deskterm.services.auth import Actor
+from deskterm.services.intake import IntakeForm
 
 _numbers = itertools.count(100000)  # far from the 3-digit numbers tests pick by hand
 
@@ -80,3 +82,15 @@ def escalation_desk(db: Database) -> dict[str, Actor]:
     people["other"] = make_agent(db, "other", team="Network", manager="head")
     people["spec"] = make_agent(db, "spec", team="Server Specialists", tier=3, manager="lead")
     return people
+
+
+def call_form(**changes: Any) -> IntakeForm:
+    """A typical call: Li Lei of Acme Ltd, whose VPN drops (with `changes`)."""
+    values: dict[str, Any] = {
+        "name": "Li Lei",
+        "organisation": "Acme Ltd",
+        "phone": "13900001111",
+        "description": "VPN drops every hour",
+        "category": "Network/VPN",
+    }
+    return IntakeForm(**(values | changes))

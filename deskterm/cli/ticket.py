@@ -74,7 +74,7 @@ def form_from_json(data: Any) -> tuple[IntakeForm, Any]:
 
     if not isinstance(data, dict):
         raise InvalidInput({"json": "expected one JSON object with the ticket's fields"})
-    known = set(IntakeForm.__dataclass_fields__) - {"customer_id", "call_started_at"}
+    known = set(IntakeForm.__dataclass_fields__) - {"customer_id", "call_started_at", "phone_call_id"}
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for key, value in data.items():

@@ -202,9 +202,16 @@ class ChaseDialog(TicketChoice):
     ]
 
     def __init__(
-        self, tickets: list[TicketRow], script: Script, words: str, started: datetime | None
+        self,
+        tickets: list[TicketRow],
+        script: Script,
+        words: str,
+        started: datetime | None,
+        *,
+        phone_call_id: int | None = None,
     ) -> None:
         super().__init__()
+        self.phone_call_id = phone_call_id
         self.tickets = tickets
         self.script = script
         self.words = words
@@ -265,6 +272,7 @@ class ChaseDialog(TicketChoice):
             self.tickets[self.index].number,
             words=self.query_one("#chase-words", Input).value,
             call_started_at=self.started,
+            phone_call_id=self.phone_call_id,
             result=Chased,
             group="chase",
         )

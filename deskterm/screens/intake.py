@@ -20,20 +20,22 @@ from ..dialogs.base import ConfirmDialog
 from ..dialogs.intake import ArticleDialog, CallerDialog, ChaseDialog, DuplicateDialog
 from ..i18n import _
 from ..services import customers, intake, kb
-from ..services.customers import CallerMatch, DeviceView
+from ..services.customers import CallerMatch, CallerPop, DeviceView
 from ..services.errors import DeskError, InvalidInput
 from ..services.intake import CallerChanged, DuplicatesFound, IntakeForm, IntakeResult, IntakeRules
+from ..services.intake_caller import NumberCallers
 from ..services.kb import KbSuggestion
 from ..widgets.chrome import DeskFooter, DeskHeader
 from ..widgets.intake.assist import DEVICE_FIELDS, AssistList
 from ..widgets.intake.banner import Banner
 from ..widgets.intake.base import LABELS, Edited, field_name
-from ..widgets.intake.caller import CallerPanel
+from ..widgets.intake.caller import CallerPanel, CallFound
 from ..widgets.intake.chase import DuplicateChase
 from ..widgets.intake.device import DevicePanel
 from ..widgets.intake.draft import DraftKeeper
 from ..widgets.intake.form import FormColumn
 from ..widgets.intake.pop import ScreenPop
+from ..widgets.intake.ringing import IncomingCall, RingingLine
 from ..widgets.intake.script import ScriptLine
 from ..widgets.intake.suggestions import Suggestions
 from ..widgets.service import ServiceDone, ServiceFailed, refusal_text
@@ -101,6 +103,10 @@ class IntakeScreen(DeskScreen):
         self.screen_pop = ScreenPop(id="intake-pop")
         self.drafts = DraftKeeper(self._draft, id="intake-draft")
         self.banner = Banner(id="intake-banner")
+        self.ringing = RingingLine(id="intake-ringing")
+        self.phone_call_id: int | None = None  # the phone system's call being logged (calls.py)
+        self._popping = False  # a call just taken: its number's lookup picks or offers the caller
+        self._pending: IncomingCall | None = None  # taken before this screen was mounted
         self.last_result: IntakeResult | None = None  # the call just saved, in the pop
         self.wrapping_up = False  # saved: the goodbye stays until the after-call work is over
         self.saving = False
@@ -111,6 +117,7 @@ class IntakeScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield DeskHeader()
         yield self.line
+        yield self.ringing
         yield self.banner
         with Horizontal(id="intake-body"):
             yield self.form
@@ -127,6 +134,9 @@ class IntakeScreen(DeskScreen):
         self.call(kb.warm_up, self.desk.database, group="kb-warm")
         self.call(customers.warm_up, self.desk.database, group="phones-warm")
         self._reset()
+        self.show_ringing(self.desk.ringing)
+        if self._pending is not None:
+            self.take(self._pending)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "retry":
@@ -153,6 +163,8 @@ class IntakeScreen(DeskScreen):
             panel.clear()
         self.line.clear(keep_said=keep_script)
         self.pending_retry = False
+        self.phone_call_id = None
+        self._popping = False
         self.refresh_bindings()
         self.banner.cancel_retry()
         self._update_mode()
@@ -165,6 +177,41 @@ class IntakeScreen(DeskScreen):
         self._show_script()
         self._tick()
         self.form.focus_field("name")
+
+    def mid_call(self) -> bool:
+        """The operator is on a call here: its timer runs, something is typed, or it is saving."""
+        if not self.is_mounted:
+            return self._pending is not None
+        return self.line.started_at is not None or self.saving or self._has_input()
+
+    def take(self, call: IncomingCall) -> None:
+        """A call starts here (app.take_call): the number filled and looked up (one caller: picked,
+        their pop shown; several: the operator picks; none: a new caller), the timer from the
+        answer, the agent on a call."""
+        if not self.is_mounted:
+            self._pending = call
+            return
+        self._pending = None
+        self._reset()
+        self.phone_call_id = call.call_pk
+        self.caller.set_text("phone", call.number)
+        self.line.start(call.answered_at)
+        self.desk.call_started()
+        self.drafts.mark()
+        self._show_script()
+        self._tick()
+        if call.callers is not None:  # looked up already (by the call feed, off this thread)
+            self._popped(call.callers)
+        else:
+            self._popping = True
+            self.caller.look_up_call()
+
+    def show_ringing(self, call: IncomingCall | None) -> None:
+        self.ringing.show(call)
+
+    def drop_call(self) -> None:
+        """The call in progress is dropped (the operator takes the ringing one instead)."""
+        self._drop_call()
 
     def _start_call(self) -> None:
         if self.line.start():
@@ -183,7 +230,9 @@ class IntakeScreen(DeskScreen):
 
     def _read_form(self) -> IntakeForm:
         parts = self.form.part() | self.kb_panel.part()
-        return IntakeForm(**parts, channel="phone", call_started_at=self.line.started_at)
+        return IntakeForm(
+            **parts, channel="phone", call_started_at=self.line.started_at, phone_call_id=self.phone_call_id
+        )
 
     def _has_input(self) -> bool:
         form = self._read_form()
@@ -268,6 +317,21 @@ class IntakeScreen(DeskScreen):
     def on_caller_panel_matches(self, message: CallerPanel.Matches) -> None:
         self.assist.found("callers", message.matches if message.looked_up else None, field_name(self.focused))
 
+    def on_call_found(self, message: CallFound) -> None:
+        if self._popping:
+            self._popped(message.value)
+
+    def _popped(self, found: NumberCallers) -> None:
+        """The number of a call just taken, looked up: the one caller picked (their pop read with
+        it), several offered in the pick list (on the phone field), none: a new caller, the name
+        asked first."""
+        self._popping = False
+        if len(found.matches) == 1:
+            self._pick_caller(found.matches[0], found.pop)
+            return
+        self.form.focus_field("phone" if found.matches else "name")
+        self.caller.offer(found.matches)
+
     def on_caller_panel_pop_loaded(self) -> None:
         self._update_mode()
         self._show_pop()
@@ -324,8 +388,10 @@ class IntakeScreen(DeskScreen):
     def action_pick_move(self, delta: int) -> None:
         self.assist.move(delta)
 
-    def _pick_caller(self, match: CallerMatch) -> None:
-        self.caller.pick(match)
+    def _pick_caller(self, match: CallerMatch, pop: CallerPop | None = None) -> None:
+        self.caller.pick(match, pop)
+        if pop is not None and self.caller.pop is pop:  # a call's pop, read with the match: shown now
+            self.on_caller_panel_pop_loaded()
         self._changed()
         self._update_mode()
         self.assist.show("", [])
@@ -366,7 +432,8 @@ class IntakeScreen(DeskScreen):
             self.notify(_("Pick a caller with open tickets first (type their phone)."), markup=False)
             return
         words = self.device_panel.text("description")
-        dialog = ChaseDialog(pop.open_tickets, self.line.script(), words, self.line.started_at)
+        started, call_pk = self.line.started_at, self.phone_call_id
+        dialog = ChaseDialog(pop.open_tickets, self.line.script(), words, started, phone_call_id=call_pk)
         self.app.push_screen(dialog, self._chased)
 
     def _chased(self, outcome: tuple[IntakeResult, int] | None) -> None:
@@ -486,6 +553,9 @@ class IntakeScreen(DeskScreen):
         self.form.restore(form, restored.caller)
         self.kb_panel.restore(form)
         self.line.restore(form.call_started_at)
+        self.phone_call_id = form.phone_call_id
+        if form.phone_call_id is not None:  # its hang-up ends the call (app.call_hung_up)
+            self.desk.phone_call_pk = form.phone_call_id
         self._update_mode()
         self._show_script()
         if form.call_started_at is not None:

@@ -304,6 +304,23 @@ def events_after(
         ]
 
 
+LINK_KINDS = ("logged", "chased")
+
+
+def link_ticket(s: Session, call_pk: int, ticket_id: int, kind: str) -> bool:
+    """Note on the call that `ticket_id` was logged or chased during it, in the caller's
+    transaction (the save of the call). Idempotent: a retried save finds the link made. False
+    when the call is not on record (nothing linked)."""
+    if kind not in LINK_KINDS:
+        raise ValueError(f"a call's ticket is logged or chased, not {kind!r}")
+    if s.get(PhoneCall, call_pk) is None:
+        return False
+    if s.get(PhoneCallTicket, (call_pk, ticket_id)) is None:
+        s.add(PhoneCallTicket(call_pk=call_pk, ticket_id=ticket_id, kind=kind))
+        s.flush()
+    return True
+
+
 # --- the endpoint's token ----------------------------------------------------------------------
 
 

@@ -19,9 +19,11 @@ from sqlmodel import col, select
 
 from ..db import Database
 from ..models import AgentStateLog, Ticket, TicketEvent
+from . import calls
 
 CHANNEL = "deskterm_events"
 PRESENCE_CHANNEL = "deskterm_presence"  # migration 0006: a row added to agent_state_log
+CALLS_CHANNEL = "deskterm_calls"  # migration 0012: a row added to call_event (services/calls.py)
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,9 @@ class ChangeWaiter:
     SQLite: `PRAGMA data_version` changes when another connection commits; reading it costs no
     query of the tables, so we look every `interval` seconds and report a change when it moves.
     Presence: the same wake-up (its own channel; the newest agent_state_log id) sets
-    `presence_changed`, which the caller takes with `take_presence()`.
+    `presence_changed`, which the caller takes with `take_presence()`. Calls from the phone system
+    likewise (the `deskterm_calls` channel; the newest call_event id) set `calls_changed`
+    (`take_calls()`): the console then reads services/calls.events_after.
     """
 
     def __init__(self, db: Database, interval: float = 0.2) -> None:
@@ -134,11 +138,18 @@ class ChangeWaiter:
         if not db.is_sqlite:
             self._pg()  # listening from now on: a read after this misses no notification
         self._last_state_id = latest_state_id(db)
+        self._last_call_id = calls.latest_event_id(db)
         self.presence_changed = False
+        self.calls_changed = False
 
     def take_presence(self) -> bool:
         """True once after an agent's state changed (then False until it changes again)."""
         changed, self.presence_changed = self.presence_changed, False
+        return changed
+
+    def take_calls(self) -> bool:
+        """True once after a call event was stored (then False until the next one)."""
+        changed, self.calls_changed = self.calls_changed, False
         return changed
 
     def _pg(self) -> Any:
@@ -149,6 +160,7 @@ class ChangeWaiter:
             self._conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
             self._conn.execute(f"LISTEN {CHANNEL}")
             self._conn.execute(f"LISTEN {PRESENCE_CHANNEL}")
+            self._conn.execute(f"LISTEN {CALLS_CHANNEL}")
         return self._conn
 
     def wait(self, timeout: float = 1.0) -> bool:
@@ -159,6 +171,7 @@ class ChangeWaiter:
             for note in conn.notifies(timeout=timeout, stop_after=1):
                 got = True
                 self.presence_changed |= note.channel == PRESENCE_CHANNEL
+                self.calls_changed |= note.channel == CALLS_CHANNEL
             return got
         conn = self._sqlite()
         deadline = time.monotonic() + timeout
@@ -170,8 +183,12 @@ class ChangeWaiter:
                 moved = state_id != self._last_state_id
                 self._last_state_id = state_id
                 self.presence_changed |= moved
+                call_id = conn.execute("SELECT max(id) FROM call_event").fetchone()[0] or 0
+                called = call_id != self._last_call_id
+                self._last_call_id = call_id
+                self.calls_changed |= called
                 newest = conn.execute("SELECT max(id) FROM ticket_event").fetchone()[0] or 0
-                if newest != self._last_id or moved:
+                if newest != self._last_id or moved or called:
                     self._last_id = newest
                     return True
             left = deadline - time.monotonic()

@@ -4,18 +4,21 @@ or a new customer (and organisation) saved with the ticket."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from .. import clock
+from ..db import Database
 from ..models import (
     Customer,
     CustomerPhone,
     Organisation,
 )
 from . import customers, phones
-from .customers import CallerMatch
+from .auth import Actor
+from .customers import CallerMatch, CallerPop
 from .errors import Conflict, InvalidInput
 from .intake_form import CALLER_CHOICES, IntakeForm, same_text
 
@@ -120,3 +123,23 @@ def caller_and_organisation(
     s.flush()
     s.add(CustomerPhone(customer_id=customer.id, number=form.phone.strip(), digits=digits))  # type: ignore[arg-type]  # the customer is flushed: it has an id
     return customer, org
+
+
+@dataclass(frozen=True)
+class NumberCallers:
+    """Who may be calling from a number: the callers with it and, when it is one caller's, their
+    screen pop (what a call from the phone system pops, read in one go)."""
+
+    matches: list[CallerMatch]
+    pop: CallerPop | None = None
+
+
+def callers_of(db: Database, actor: Actor, number: str) -> NumberCallers:
+    """The callers with `number` (customers.lookup: too few digits, none) and the one caller's
+    pop (customers.caller_pop)."""
+    if sum(ch.isdigit() for ch in number) < customers.MIN_DIGITS:
+        return NumberCallers([])
+    matches = customers.lookup(db, actor, number)
+    if len(matches) != 1:
+        return NumberCallers(matches)
+    return NumberCallers(matches, customers.caller_pop(db, actor, matches[0].customer_id))

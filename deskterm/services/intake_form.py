@@ -97,6 +97,7 @@ class IntakeForm:
     service_mode: str = ""  # "": the suggested one
     channel: str = "phone"
     call_started_at: datetime | None = None
+    phone_call_id: int | None = None  # the phone system's call this is (services/calls.py), if one
     kb_article_id: int | None = None  # solved at first contact with this article
     resolution: str = ""
 

@@ -31,7 +31,7 @@ from ..models import (
     TicketLink,
     TicketWatch,
 )
-from . import inputs, sla
+from . import calls, inputs, sla
 from .auth import Actor, require
 from .customers import find_device
 from .directory import warranty_status
@@ -182,7 +182,15 @@ def _save(
             raise DuplicatesFound(candidates)
         target = s.get(Ticket, candidates[0].ticket_id, with_for_update=True, populate_existing=True)
     if on_duplicate == "chase" and target is not None:
-        return _chase_in(s, actor, target, words=text, call_started_at=form.call_started_at, caller=form.name)
+        return _chase_in(
+            s,
+            actor,
+            target,
+            words=text,
+            call_started_at=form.call_started_at,
+            caller=form.name,
+            phone_call_id=form.phone_call_id,
+        )
 
     if is_device_problem(form) and device is None and form.device_serial.strip():
         device = Device(
@@ -242,6 +250,8 @@ def _save(
         event_data=details,
     )
     assert ticket.id is not None
+    if form.phone_call_id is not None:
+        calls.link_ticket(s, form.phone_call_id, ticket.id, "logged")
     linked_to = None
     if linking:
         assert target is not None
@@ -381,16 +391,26 @@ def chase(
     words: str = "",
     caller: str = "",
     call_started_at: datetime | None = None,
+    phone_call_id: int | None = None,
 ) -> IntakeResult:
     """The caller rings again about an open ticket: log who, when and the caller's words, and
-    count the chase (escalation rules read chase_count)."""
+    count the chase (escalation rules read chase_count); linked to the phone system's call
+    `phone_call_id` when there is one."""
     words = inputs.text(words, "words")
     caller = inputs.line(caller, "caller", Customer.name)
 
     def work(s: Session) -> IntakeResult:
         require(s, actor, "tickets.create")
         ticket = find_ticket(s, number, lock=True)
-        return _chase_in(s, actor, ticket, words=words, call_started_at=call_started_at, caller=caller)
+        return _chase_in(
+            s,
+            actor,
+            ticket,
+            words=words,
+            call_started_at=call_started_at,
+            caller=caller,
+            phone_call_id=phone_call_id,
+        )
 
     return db.retrying(work)
 
@@ -403,6 +423,7 @@ def _chase_in(
     words: str,
     call_started_at: datetime | None,
     caller: str,
+    phone_call_id: int | None = None,
 ) -> IntakeResult:
     assert ticket.id is not None
     if not ticket.is_open:
@@ -417,6 +438,8 @@ def _chase_in(
         )
     owner = s.get(Customer, ticket.customer_id) if ticket.customer_id else None
     caller = caller.strip() or (owner.name if owner else "")
+    if phone_call_id is not None:  # a retried save finds the link made (and returns below)
+        calls.link_ticket(s, phone_call_id, ticket.id, "chased")
     if call_started_at is not None:  # a retried save: this call's chase is logged already
         stamp = call_started_at.isoformat()
         for logged in s.exec(

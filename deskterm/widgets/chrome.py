@@ -13,6 +13,7 @@ from textual.widgets._footer import FooterKey
 
 from ..i18n import _
 from ..text import clean
+from .intake.ringing import ringing_text
 
 
 class DeskHeader(Widget):
@@ -27,6 +28,7 @@ class DeskHeader(Widget):
     backend: reactive[str] = reactive("")
     connected: reactive[bool | None] = reactive(None)
     unread: reactive[int] = reactive(0)
+    ringing: reactive[str] = reactive("")  # a call waiting for the operator (widgets/intake/ringing.py)
 
     def on_mount(self) -> None:
         self.update_from(self.app)
@@ -38,6 +40,8 @@ class DeskHeader(Widget):
         self.backend = getattr(app, "backend_label", "")
         self.connected = getattr(app, "connected", None)
         self.unread = getattr(app, "unread", 0)
+        call = getattr(app, "ringing", None)
+        self.ringing = ringing_text(call) if call is not None else ""
         self.screen_title = _(getattr(self.screen, "TITLE_TEXT", "") or "")
 
     def render(self) -> Text:
@@ -45,6 +49,8 @@ class DeskHeader(Widget):
         text.append(" deskterm ", style="bold reverse")
         if self.screen_title:
             text.append(f" {self.screen_title} ", style="bold")
+        if self.ringing:  # before who is logged in: it must fit 80 columns
+            text.append(f" {self.ringing} ", style="bold reverse yellow")
         if self.agent:
             text.append("│ ")
             text.append(clean(self.agent, single_line=True))

@@ -4,6 +4,7 @@ coordinates them.
 
     script.ScriptLine        the line to read out and the call timer
     banner.Banner            errors, news and the after-call hint
+    ringing.RingingLine      a call answered mid-call, waiting for F12 (ringing.IncomingCall)
     form.FormColumn          the form: caller.CallerPanel (lookup, screen pop, caller choice),
                              device.DevicePanel (model, serial, symptoms, warranty),
                              classification.ClassificationPanel (kind … service mode)

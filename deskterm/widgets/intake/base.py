@@ -97,7 +97,9 @@ class FormPanel(VerticalGroup, DeskWidget):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._by_code: dict[str, str] = {}  # values set by code, whose Changed is not typing
+        # Values set by code whose Changed (still to come, in order) is not typing: a field set
+        # twice in one turn (cleared for a call, then its number) has two Changed on the way.
+        self._by_code: dict[str, list[str]] = {}
 
     def row(self, name: str, widget: Widget) -> ComposeResult:
         with Horizontal(classes="i-row", id=f"row-{name}"):
@@ -120,7 +122,7 @@ class FormPanel(VerticalGroup, DeskWidget):
         value = clean(value)
         if self.text(name) == value:
             return
-        self._by_code[name] = value
+        self._by_code.setdefault(name, []).append(value)
         widget = self.query_one(f"#f-{name}")
         if isinstance(widget, TextArea):
             widget.text = value
@@ -134,8 +136,9 @@ class FormPanel(VerticalGroup, DeskWidget):
         self.query_one(f"#f-{name}", ChoiceField).value = value  # from code: no Changed
 
     def _from_code(self, name: str, value: str) -> bool:
-        if name in self._by_code and self._by_code[name] == value:
-            del self._by_code[name]
+        pending = self._by_code.get(name, [])
+        if value in pending:
+            del pending[: pending.index(value) + 1]
             return True
         self._by_code.pop(name, None)
         return False

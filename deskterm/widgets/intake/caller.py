@@ -15,6 +15,7 @@ from textual.widgets import Input
 from ...services import customers
 from ...services.customers import CallerMatch, CallerPop
 from ...services.intake import IntakeForm, same_text
+from ...services.intake_caller import NumberCallers, callers_of
 from ...services.phones import lookup_variants, split_extension
 from ..service import ServiceDone
 from .base import FormPanel
@@ -28,6 +29,10 @@ class CallersFound(ServiceDone[list[CallerMatch]]):
 
 class PopFound(ServiceDone[CallerPop]):
     """The picked caller's screen pop."""
+
+
+class CallFound(ServiceDone[NumberCallers]):
+    """The callers of a call's number (and the one caller's pop)."""
 
 
 class CallerPanel(FormPanel):
@@ -117,12 +122,22 @@ class CallerPanel(FormPanel):
     def on_callers_found(self, message: CallersFound) -> None:
         self._found(self._asked, message.value, looked_up=True)
 
+    def look_up_call(self) -> None:
+        """The callers of a call's number (the phone field, filled by the call), with the one
+        caller's pop: `CallFound` goes up to the screen."""
+        self.workers.cancel_group(self, "lookup")
+        self.call_desk(callers_of, self.text("phone"), result=CallFound, group="lookup")
+
+    def offer(self, matches: list[CallerMatch]) -> None:
+        """A call's number is several callers': the pick list offers them (as if typed)."""
+        self._found(self.text("phone"), matches, looked_up=True)
+
     def _found(self, typed: str, matches: list[CallerMatch], *, looked_up: bool) -> None:
         self.matches = matches
         self.searched = typed
         self.post_message(self.Matches(matches, looked_up))
 
-    def pick(self, match: CallerMatch) -> None:
+    def pick(self, match: CallerMatch, pop: CallerPop | None = None) -> None:
         """Fill the caller's details, but never over text typed that says something else: the
         save then asks what it is (intake.CallerChanged)."""
         for name, value in (("name", match.name), ("organisation", match.organisation)):
@@ -141,7 +156,11 @@ class CallerPanel(FormPanel):
         self.customer_class = match.customer_class
         for name in self.FIELDS:
             self.clear_error(name)
-        self.load_pop()
+        if pop is not None and pop.caller.customer_id == match.customer_id:  # read with the match
+            self.workers.cancel_group(self, "pop")
+            self._popped(pop, announce=False)  # the screen, which gave it, shows it at once
+        else:
+            self.load_pop()
 
     # --- the screen pop ------------------------------------------------------------------------
 
@@ -156,9 +175,13 @@ class CallerPanel(FormPanel):
             )
 
     def on_pop_found(self, message: PopFound) -> None:
-        self.pop = message.value
-        self.customer_class = self.pop.caller.customer_class
-        self.post_message(self.PopLoaded())
+        self._popped(message.value)
+
+    def _popped(self, pop: CallerPop, *, announce: bool = True) -> None:
+        self.pop = pop
+        self.customer_class = pop.caller.customer_class
+        if announce:
+            self.post_message(self.PopLoaded())
 
     def shows_any(self, changes: list[Any]) -> bool:
         """Others changed a ticket the pop shows, or created one (maybe the caller's)."""

@@ -39,11 +39,12 @@ class ScriptLine(Horizontal, DeskWidget):
         settings = self.desk.settings
         return load_script(language(), settings.scripts if settings is not None else None)
 
-    def start(self) -> bool:
-        """The call starts (New call or the first key); False if it had already."""
+    def start(self, at: datetime | None = None) -> bool:
+        """The call starts (New call or the first key; `at`: when the phone was answered); False if
+        it had already."""
         if self.started_at is not None:
             return False
-        self.started_at = clock.now()
+        self.started_at = at or clock.now()
         self.said = ""
         return True
 
