@@ -8,7 +8,8 @@ simulated minutes into it, once per `--speeds` (time compressions: 60 plays an h
 `--connections` requests in flight. Printed per run: events/s sustained,
 latency p50/p95, and the check that nothing was lost or duplicated — phone_call rows against calls
 sent, call_event rows against events answered 200, every answered call with its wait and talk
-seconds, every abandoned call a missed call, every call ended.
+seconds, every abandoned call a missed call, every call ended. The other closing figure, event → pop
+(the HTTP request to the agent's console showing the caller), is scripts/bench_cti_pop.py's.
 
   python scripts/bench_cti.py [--agents 200] [--calls-per-hour 2000] [--minutes 60] [--speeds 60,120,0]
                               [--backends pg,sqlite] [--pg postgresql://postgres@127.0.0.1:5432/postgres]"""
@@ -166,18 +167,6 @@ def run(label: str, url: str, base: simulate.Traffic, args: argparse.Namespace) 
                 + ("0 lost, 0 duplicated" if not wrong else f"WRONG: {'; '.join(wrong[:5])}")
             )
             print(f"  {'':<10} {'':<10} ({load()})")
-    event_to_pop(label, url)
-
-
-# --- event → pop ---------------------------------------------------------------------------------
-
-
-def event_to_pop(label: str, url: str) -> None:
-    """Event → pop: p50/p95 from the HTTP request to the agent's console showing the caller (issue
-    15: ≤ 300 ms on PostgreSQL, ≤ 700 ms on SQLite). Added with the console's incoming-call pop."""
-
-
-# -------------------------------------------------------------------------------------------------
 
 
 @contextmanager
