@@ -8,6 +8,7 @@ the demo desk: created and filled the first time)."""
 from __future__ import annotations
 
 import contextlib
+import copy
 import queue
 import time
 from collections.abc import Callable, Iterable
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from .demo_desk import DemoDesk
     from .services.auth import Actor
     from .services.calls import CallSignal
+    from .services.changes import FeedPosition
     from .widgets.intake.ringing import IncomingCall
 
 
@@ -109,7 +111,7 @@ class DeskApp(App[str | None]):
         self._wrapup_code = ""
         # The phone system's calls for this agent (services/calls.py): the feed's position, the
         # call being handled (its hang-up starts after-call work), the one waiting (ringing).
-        self.call_feed_last: int | None = None
+        self.call_feed: FeedPosition | None = None
         self.phone_call_pk: int | None = None
         self.ringing: IncomingCall | None = None
 
@@ -395,8 +397,8 @@ class DeskApp(App[str | None]):
                     waiter = ChangeWaiter(self.database, self.settings.poll_interval)  # listens first
                     if self.feed_position is None:
                         self.feed_position = FeedPosition(latest_event_id(self.database))
-                    if self.call_feed_last is None:
-                        self.call_feed_last = calls.latest_event_id(self.database)
+                    if self.call_feed is None:
+                        self.call_feed = FeedPosition(calls.latest_event_id(self.database))
                     self._set_connected_from_thread(True)
                     woke = caught_up = True  # catch up on the gap
                 else:
@@ -427,13 +429,11 @@ class DeskApp(App[str | None]):
         from .services.intake_caller import NumberCallers, callers_of
         from .widgets.intake.ringing import IncomingCall
 
-        assert self.database is not None and self.actor is not None
+        assert self.database is not None and self.actor is not None and self.call_feed is not None
         db, actor = self.database, self.actor
-        while True:
-            after = self.call_feed_last or 0
-            signals = calls.events_after(db, after, agent_id=actor.id, limit=CALL_PAGE)
-            if not signals:
-                return
+        position = copy.deepcopy(self.call_feed)  # moved on once the pops are handed over
+        signals = calls.read_feed(db, position, actor.id, page=CALL_PAGE)
+        if signals:
             handed: list[CallSignal | IncomingCall] = []
             for signal in signals:
                 if signal.event == "answer" and signal.ended_at is None:  # ended since: no pop
@@ -445,11 +445,9 @@ class DeskApp(App[str | None]):
                     handed.append(IncomingCall(number, signal.call_pk, signal.answered_at, found))
                 elif signal.event == "hangup":
                     handed.append(signal)
-            self.call_feed_last = signals[-1].event_id  # (a lost connection above: read again)
             if handed:
                 self.call_from_thread(self.deliver_calls, handed)
-            if len(signals) < CALL_PAGE:
-                return
+        self.call_feed = position  # (a lost connection above: read again)
 
     def deliver_calls(self, events: list[CallSignal | IncomingCall]) -> None:
         """The phone system's events for this agent, in order: an answered call pops Intake with

@@ -23,7 +23,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CursorResult, and_, func, or_, update
 from sqlalchemy.exc import IntegrityError
@@ -47,6 +47,9 @@ from .auth import Actor, require
 from .errors import InvalidInput, NotFound
 from .phones import ascii_text, split_extension
 from .phones import digits as phone_digits
+
+if TYPE_CHECKING:
+    from .changes import FeedPosition
 
 NEW_CALL, ANSWER, HANGUP = "newCall", "answer", "hangup"
 EVENTS = (NEW_CALL, ANSWER, HANGUP)
@@ -275,7 +278,7 @@ def events_after(
     db: Database, after_id: int, *, agent_id: int | None = None, limit: int = 200
 ) -> list[CallSignal]:
     """Stored call events after `after_id`, oldest first, with their call; only one agent's when
-    `agent_id` is given (a console follows its own agent's calls)."""
+    `agent_id` is given."""
     query = (
         select(CallEvent, PhoneCall)
         .join(PhoneCall, col(PhoneCall.call_id) == col(CallEvent.call_id))
@@ -286,22 +289,50 @@ def events_after(
     if agent_id is not None:
         query = query.where(CallEvent.agent_id == agent_id)
     with db.read() as s:
-        return [
-            CallSignal(
-                event_id=ev.id or 0,
-                event=ev.event,
-                call_pk=call.id or 0,
-                call_id=call.call_id,
-                agent_id=ev.agent_id,
-                caller=call.caller,
-                caller_raw=call.caller_raw,
-                queue=call.queue,
-                answered_at=call.answered_at,
-                ended_at=call.ended_at,
-                at=ev.at,
-            )
-            for ev, call in s.exec(query).all()
+        return [_signal(ev, call) for ev, call in s.exec(query).all()]
+
+
+def read_feed(db: Database, position: FeedPosition, agent_id: int, page: int = 200) -> list[CallSignal]:
+    """A console's read of its agent's call events: every event after `position` and the ids it
+    still looks for (a PostgreSQL id committed after a later one: services/changes.FeedPosition),
+    any agent's, so that the position moves past them all; this agent's stored ones returned."""
+    mine: list[CallSignal] = []
+    while True:
+        holes = position.missing()
+        newer = col(CallEvent.id) > position.last
+        query = (
+            select(CallEvent, PhoneCall)
+            .join(PhoneCall, col(PhoneCall.call_id) == col(CallEvent.call_id), isouter=True)
+            .where(or_(newer, col(CallEvent.id).in_(holes)) if holes else newer)
+            .order_by(col(CallEvent.id))
+            .limit(page)
+        )
+        with db.read() as s:
+            rows = s.exec(query).all()
+        position.seen(ev.id for ev, _call in rows if ev.id is not None)
+        mine += [
+            _signal(ev, call)
+            for ev, call in rows
+            if call is not None and ev.agent_id == agent_id and ev.outcome == STORED
         ]
+        if len(rows) < page:
+            return mine
+
+
+def _signal(ev: CallEvent, call: PhoneCall) -> CallSignal:
+    return CallSignal(
+        event_id=ev.id or 0,
+        event=ev.event,
+        call_pk=call.id or 0,
+        call_id=call.call_id,
+        agent_id=ev.agent_id,
+        caller=call.caller,
+        caller_raw=call.caller_raw,
+        queue=call.queue,
+        answered_at=call.answered_at,
+        ended_at=call.ended_at,
+        at=ev.at,
+    )
 
 
 LINK_KINDS = ("logged", "chased")

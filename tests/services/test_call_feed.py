@@ -73,3 +73,31 @@ def test_tickets_logged_and_chased_during_a_call_are_linked_once(db: Database) -
         assert calls.link_ticket(s, 999_999, first.ticket_id, "logged") is False
         assert calls.link_ticket(s, call, first.ticket_id, "logged") is True  # already there
     assert len(links(db)) == 2
+
+
+def test_a_console_reads_every_answer_once_even_one_committed_after_a_later_one(db: Database) -> None:
+    """A PostgreSQL id is handed out at the insert, not the commit: an answer whose transaction
+    commits after a later event's must still pop its console (read_feed looks for the hole)."""
+    from deskterm.models import CallEvent
+    from deskterm.services.changes import FeedPosition
+
+    anna = make_agent(db, "anna", role="operator", extension="201")
+    bob = make_agent(db, "bob", role="operator", extension="202")
+    position = FeedPosition(calls.latest_event_id(db))
+    calls.ingest(db, ev("answer", "bobs", answeringNumber="202"), at=T0)
+    assert calls.read_feed(db, position, anna.id) == []  # another agent's: read past, not handed
+    if db.is_sqlite:  # writers take turns: ids commit in order
+        calls.ingest(db, ev("answer", "slow", answeringNumber="201"), at=T0)
+        calls.ingest(db, ev("answer", "quick", answeringNumber="201"), at=T0)
+    else:
+        with db.write() as slow:  # takes its event id first, commits last
+            early = CallEvent(call_id="slow", event="answer", at=T0, agent_id=anna.id)
+            slow.add(early)
+            slow.flush()
+            calls.ingest(db, ev("answer", "quick", answeringNumber="201"), at=T0)  # another connection
+            assert [s.call_id for s in calls.read_feed(db, position, anna.id)] == ["quick"]
+            calls.ingest(db, ev("newCall", "slow"), at=T0)  # its record (own connection)
+    got = [s.call_id for s in calls.read_feed(db, position, anna.id)]
+    assert got == (["slow", "quick"] if db.is_sqlite else ["slow"])
+    assert calls.read_feed(db, position, anna.id) == []  # nothing twice
+    assert [s.call_id for s in calls.read_feed(db, position, bob.id)] == []  # past bob's too
