@@ -136,7 +136,7 @@ async def measure(db: Database, n: int, drafts: str) -> list[float]:
     try:
         async with app.run_test(size=(120, 36)) as pilot:
             await until(lambda: app.actor is not None and app.current_mode == "intake", 60)
-            await until(lambda: app.call_feed_last is not None, 30)  # the feed listens
+            await until(lambda: app.call_feed is not None, 30)  # the feed listens
             screen = app.screen
             for i in range(n + WARM_UP):
                 call_id = f"bench-{uuid.uuid4().hex[:10]}"

@@ -42,7 +42,7 @@ async def olgas_console(db: Database, drafts: Path) -> AsyncIterator[tuple[DeskA
     async with app.run_test(size=(110, 34)) as pilot:
         await log_in(pilot, "olga", "right-pw")
         await wait_until(pilot, lambda: app.actor is not None and app.current_mode == "intake")
-        await wait_until(pilot, lambda: app.call_feed_last is not None)
+        await wait_until(pilot, lambda: app.call_feed is not None)
         yield app, pilot
 
 
