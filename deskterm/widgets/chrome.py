@@ -72,10 +72,11 @@ class DeskFooter(Footer):
 
     def _showing(self) -> tuple[Any, ...]:
         """The keys the footer shows now, as it would compose them."""
+        display = self.app.get_key_display
         shown = tuple(
-            (binding.key, self.app.get_key_display(binding), binding.description, enabled, tooltip)
-            for _node, binding, enabled, tooltip in self.screen.active_bindings.values()
-            if binding.show
+            (b.key, display(b), b.action, b.description, b.group, enabled, tooltip)
+            for _node, b, enabled, tooltip in self.screen.active_bindings.values()
+            if b.show
         )
         return (i18n.language(), self.show_command_palette, self.compact, shown)
 
