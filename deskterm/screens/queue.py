@@ -149,7 +149,7 @@ class QueueScreen(DeskScreen):
         if view != self.shown.view:
             self._show(view=view)
             # the tab and the footer change with the view's first rows, in the frame that draws
-            # them (a frame of its own before would delay the rows' by up to two frame periods),
+            # them (a frame of its own before would put the rows up to two frame periods later),
             # or after TAB_WAIT when the read is slow
             if self._tab_timer is not None:
                 self._tab_timer.stop()
