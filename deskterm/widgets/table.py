@@ -448,6 +448,8 @@ def _cell_line(
     """What render_lines(Styled(Padding(cell, (0, padding)), pre, post), width, height=1,
     no_wrap) gives for a one-line Text: padding, the text cut to fit, blank to the width."""
     inner = max(0, width - 2 * padding)
+    if not cell.spans and cell.cell_len <= inner:  # most cells: one style, and they fit
+        return _plain_cell_line(console, cell, inner, padding, pre, post)
     text = cell.copy()
     text.truncate(inner, overflow=cell.overflow or "fold")
     blank = Style()
@@ -461,3 +463,22 @@ def _cell_line(
     if padding:
         segments.append(Segment(" " * padding, blank))
     return list(Segment.apply_style(segments, style=pre, post_style=post))
+
+
+def _plain_cell_line(
+    console: Console, cell: Text, inner: int, padding: int, pre: Style, post: Style
+) -> list[Segment]:
+    """_cell_line for a Text without spans that fits: the same cells in the same styles, styled
+    as Segment.apply_style(segments, pre, post) styles them, the blanks at once."""
+
+    def styled(style: Style) -> Style:
+        style = pre + style if pre else style
+        return (style + post if style else post) if post else style
+
+    blank = styled(Style())
+    segments = [Segment(" " * padding, blank)] if padding else []
+    if cell.plain:
+        segments.append(Segment(cell.plain, styled(console.get_style(cell.style, default=Style()))))
+    if inner - cell.cell_len + padding:
+        segments.append(Segment(" " * (inner - cell.cell_len + padding), blank))
+    return segments
