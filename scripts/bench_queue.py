@@ -5,8 +5,8 @@
            sends, rights check included, replayed on the driver's own cursor), p50/p95 and the
            difference
   paging   next/previous page by key while scrolling (service), and sorts paged by offset
-  console  in a real console (Textual Pilot): key press → first rows drawn; cursor at the end →
-           next page drawn
+  console  in a real console (Textual Pilot): key press → first rows drawn, per view (and a
+           summary of every view on every --db side by side); cursor at the end → next page drawn
   live     a writer process commits an edit → the row is updated in another console (p50/p95)
   claims   N agents (threads, each with its own connections) claiming from one team queue for S
            seconds on PostgreSQL: throughput, conflicts, and the check that every claim is
@@ -14,10 +14,13 @@
 
   python scripts/bench_queue.py --db sqlite:////tmp/bench-1m.db --db postgresql://postgres@127.0.0.1/bench_1m
   python scripts/bench_queue.py --claims postgresql://postgres@127.0.0.1/w5_claims --agents 50 --seconds 30
+  python scripts/bench_queue.py --tickets 100000 --parts console --live 0 \
+      --db sqlite:////tmp/bench-100k.db --db postgresql://postgres@127.0.0.1/bench_100k
 
-The databases need demo data (`deskterm demo-data --tickets 1000000`) and the queue indexes of the
-models (ix_ticket_assignee_status, ix_ticket_status_queue); the live test edits a few tickets'
-summaries, the claims test fills its own database (created if missing)."""
+The databases need demo data (`deskterm demo-data --tickets 1000000`, or --tickets N here for an
+empty one, created if missing) and the queue indexes of the models (ix_ticket_assignee_status,
+ix_ticket_status_queue); the live test edits a few tickets' summaries, the claims test fills its own
+database (created if missing)."""
 
 from __future__ import annotations
 
@@ -293,9 +296,13 @@ class Stopwatch:
 WATCH = Stopwatch()
 
 
-async def console_figures(db: Database, switches: int, freeze: bool = True) -> None:
+CONSOLE: dict[str, dict[str, list[float]]] = {}  # "backend tickets" -> view -> key → first rows (ms)
+
+
+async def console_figures(db: Database, switches: int, freeze: bool = True, desk: str = "") -> None:
     """The console as shipped; freeze=False leaves long-lived objects to the collector
-    (deskterm/memory.py): the baseline, run first, since what one run freezes stays frozen."""
+    (deskterm/memory.py): the baseline, run first, since what one run freezes stays frozen.
+    The figures of the console as shipped are kept for the summary (under `desk`)."""
     from deskterm import memory
 
     memory.enable(freeze)  # as DeskApp.run does
@@ -320,6 +327,8 @@ async def console_figures(db: Database, switches: int, freeze: bool = True) -> N
             line(f"{label}: key → first rows: {view}", values)
         everything = [v for values in firsts.values() for v in values]
         line(f"{label}: key → first rows: all views", everything)
+        if freeze:
+            CONSOLE[desk] = {**firsts, "all views": everything}
         await pilot.press("1")
         window = screen.window
         await wait(pilot, lambda: screen.shown.view == "mine" and not window.paging and table.row_count)
@@ -539,6 +548,42 @@ def bench_claims(url: str, agents: int, seconds: float, tickets_wanted: int) -> 
         d.dispose()
 
 
+def summary() -> None:
+    """Key → first rows per view, each desk side by side (the console as shipped)."""
+    if not CONSOLE:
+        return
+    desks = list(CONSOLE)
+    print("\n== console: key → first rows, per view (ms, heap frozen as shipped)")
+    print(f"  {'view':<12}" + "".join(f"{d:>26}" for d in desks))
+    print(f"  {'':<12}" + f"{'p50':>13}{'p95':>7}{'max':>6}" * len(desks))
+    for view in CONSOLE[desks[0]]:
+        cells = ""
+        for d in desks:
+            v = CONSOLE[d][view]
+            cells += f"{statistics.median(v):13.1f}{pct(v, 95):7.1f}{max(v):6.0f}"
+        print(f"  {view:<12}{cells}")
+
+
+def prepare_desk(url: str, tickets_wanted: int) -> None:
+    """An empty database (created if missing) filled as `deskterm demo-data --tickets N` does."""
+    db = open_database(url)
+    upgrade(db.engine)
+    with db.read() as s:
+        from sqlalchemy import text
+
+        n = s.execute(text("SELECT count(*) FROM ticket")).scalar() or 0
+    db.dispose()
+    if n == 0:
+        print(f"  filling {url} with {tickets_wanted} tickets (demo data)", flush=True)
+        subprocess.run(
+            [sys.executable, "-m", "deskterm", "--db", url, "demo-data", "--tickets", str(tickets_wanted)],
+            check=True,
+            cwd=str(Path(__file__).resolve().parents[1]),
+        )
+    elif n != tickets_wanted:
+        print(f"  NOTE: {url} holds {n} tickets already (not {tickets_wanted}): measured as it is")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -552,8 +597,18 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--claim-tickets", type=int, default=60_000)
+    parser.add_argument(
+        "--tickets",
+        type=int,
+        help="fill each empty --db (created if missing) with this many demo tickets first",
+    )
+    parser.add_argument(
+        "--frozen-only", action="store_true", help="console: leave out the run whose heap is not frozen"
+    )
     args = parser.parse_args()
     for url in args.db:
+        if args.tickets:
+            prepare_desk(normalise_url(url), args.tickets)
         db = open_database(normalise_url(url))
         with db.read() as s:
             from sqlalchemy import text
@@ -569,11 +624,13 @@ def main() -> None:
         if "views" in parts:
             bench_views(db, args.runs)
         if "console" in parts:
-            asyncio.run(console_figures(db, args.switches, freeze=False))
-            asyncio.run(console_figures(db, args.switches))
+            if not args.frozen_only:
+                asyncio.run(console_figures(db, args.switches, freeze=False))
+            asyncio.run(console_figures(db, args.switches, desk=f"{db.backend} {n}"))
         if args.live and "live" in parts:
             asyncio.run(live_figures(db, args.live))
         db.dispose()
+    summary()
     if args.claims:
         print("\n== claims")
         bench_claims(args.claims, args.agents, args.seconds, args.claim_tickets)

@@ -12,6 +12,7 @@ from textual import on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.timer import Timer
 from textual.widgets import DataTable, Input
 
 from ..dialogs.assign import AssignDialog
@@ -25,6 +26,8 @@ from ..widgets.queue_window import Query, QueueWindow
 from ..widgets.service import ServiceDone, ServiceFailed
 from .base import DeskScreen
 from .ticket import TicketScreen
+
+TAB_WAIT = 0.1  # seconds: a view's tab moves when its first rows come, at the latest after this
 
 
 class Claimed(ServiceDone[tickets.TicketRow]):
@@ -68,12 +71,13 @@ class QueueScreen(DeskScreen):
         super().__init__()
         self.shown = Query()  # the view, order and filter on screen
         self.acting_on: queue.QueueRow | None = None  # the row of the last claim, assign or watch
+        self._tab_timer: Timer | None = None  # shows the tab of a view whose rows are slow to come
 
     def compose(self) -> ComposeResult:
         yield DeskHeader()
         yield QueueViews(id="queue-views")
         yield QueueBar(id="queue-bar")
-        yield QueueWindow(id="queue-window")
+        yield QueueWindow(id="queue-window", drawn=self._view_drawn)
         yield DeskFooter()
 
     @property
@@ -104,7 +108,6 @@ class QueueScreen(DeskScreen):
         self.shown = replace(self.shown, **changes)
         self.query_one(QueueBar).show_order(self.shown.sort, self.shown.descending)
         self.window.load(self.shown)
-        self.refresh_bindings()  # Claim is offered in the Team view only: the footer follows
 
     # --- what the panels report ----------------------------------------------------------------------
 
@@ -144,9 +147,24 @@ class QueueScreen(DeskScreen):
 
     def action_view(self, view: str) -> None:
         if view != self.shown.view:
-            self.views.show(view)
             self._show(view=view)
-        self.table.focus()
+            # the tab and the footer change with the view's first rows, in the frame that draws
+            # them (a frame of its own before would put the rows up to two frame periods later),
+            # or after TAB_WAIT when the read is slow
+            if self._tab_timer is not None:
+                self._tab_timer.stop()
+            self._tab_timer = self.set_timer(TAB_WAIT, self._view_drawn)
+        if not self.table.has_focus:  # focus() would draw the table again, unchanged
+            self.table.focus()
+
+    def _view_drawn(self, _query: Query | None = None) -> None:
+        """The view's first rows are drawn (or are slow to come): its tab and keys follow."""
+        if self._tab_timer is not None:
+            self._tab_timer.stop()
+            self._tab_timer = None
+        if self.views.view != self.shown.view:
+            self.views.show(self.shown.view)
+            self.refresh_bindings()  # Claim is offered in the Team view only: the footer follows
 
     def action_open(self) -> None:
         row = self._target()

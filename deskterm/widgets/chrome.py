@@ -11,6 +11,7 @@ from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
+from .. import i18n
 from ..i18n import _
 from ..text import clean
 from .intake.ringing import ringing_text
@@ -69,9 +70,29 @@ class DeskHeader(Widget):
 
 
 class DeskFooter(Footer):
-    """The footer, with binding descriptions through the translation function."""
+    """The footer, with binding descriptions through the translation function. It is composed
+    again only when the keys it shows change: a screen that refreshes its bindings on every view
+    switch (the queue) does not rebuild and lay out its footer each time."""
+
+    _composed: tuple[Any, ...] | None = None  # what the footer was last composed with
+
+    def _showing(self) -> tuple[Any, ...]:
+        """The keys the footer shows now, as it would compose them."""
+        display = self.app.get_key_display
+        shown = tuple(
+            (b.key, display(b), b.action, b.description, b.group, enabled, tooltip)
+            for _node, b, enabled, tooltip in self.screen.active_bindings.values()
+            if b.show
+        )
+        return (i18n.language(), self.show_command_palette, self.compact, shown)
+
+    def bindings_changed(self, screen: Any) -> None:
+        if self._bindings_ready and screen is self.screen and self._composed == self._showing():
+            return  # the same keys: nothing to compose again
+        super().bindings_changed(screen)
 
     def compose(self) -> ComposeResult:
+        self._composed = self._showing() if self._bindings_ready else None
         for widget in super().compose():
             if isinstance(widget, FooterKey) and widget.description:
                 widget.description = _(widget.description)

@@ -40,6 +40,7 @@ class QueueViews(Static):
         super().__init__("", markup=False, **kwargs)
         self.view = "mine"
         self.counts: dict[str, int] = {}
+        self._shown = Text()
 
     def on_mount(self) -> None:
         self.relabel()
@@ -71,7 +72,9 @@ class QueueViews(Static):
                 text.append(" ")
             if text.cell_len <= room + 1:  # the last space may go
                 break
-        self.update(text)
+        if text != self._shown:  # one line, whatever it says: no layout
+            self._shown = text
+            self.update(text, layout=False)
 
 
 class QueueBar(Horizontal):
@@ -96,6 +99,7 @@ class QueueBar(Horizontal):
         self.sort = "default"
         self.descending = False
         self._timer: Timer | None = None
+        self._order_shown = ""
 
     def compose(self) -> ComposeResult:
         yield Input(
@@ -121,7 +125,9 @@ class QueueBar(Horizontal):
         else:
             title = next(t for k, t, _w in COLUMNS if k == self.sort)
             label = _("Sorted by {column}", column=_(title)) + (" ▼" if self.descending else " ▲")
-        self.query_one("#queue-sort", Static).update(label)
+        if label != self._order_shown:  # its width follows the text: laid out when it changes
+            self._order_shown = label
+            self.query_one("#queue-sort", Static).update(label)
 
     @on(Input.Changed, "#queue-filter")
     def _typed(self, event: Input.Changed) -> None:

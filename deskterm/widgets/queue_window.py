@@ -5,6 +5,7 @@ older view, sort or filter returns reaches the table."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,8 +73,11 @@ class QueueWindow(Vertical):
     class Read(Message):
         """The window read its view (anew or again)."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, drawn: Callable[[Query], None] | None = None, **kwargs: Any) -> None:
+        """`drawn(query)` is called as the first rows of a load are put in the table (the same
+        frame draws what it changes)."""
         super().__init__(**kwargs)
+        self.drawn = drawn
         self.query_now = Query()
         self.at_top = True  # the window starts at the view's first row
         self.window_offset = 0  # for sorts paged by offset
@@ -82,6 +86,7 @@ class QueueWindow(Vertical):
         self.refreshing = False
         self.refresh_again = False
         self.loaded_once = False
+        self._status = ""
 
     def compose(self) -> ComposeResult:
         yield QueueTable(id="queue-table", cursor_type="row", zebra_stripes=True)
@@ -138,6 +143,8 @@ class QueueWindow(Vertical):
         self.at_top, self.window_offset, self.more_after = True, 0, more
         self.table.fill(rows, None, live=False)
         self._render_status()
+        if self.drawn is not None:
+            self.drawn(self.query_now)
         self.loaded_once = True
         self.call_after_refresh(self._after_first_rows)  # the first rows are painted first
 
@@ -263,4 +270,6 @@ class QueueWindow(Vertical):
             if self.more_after:
                 text += " · " + _("more below")
         text += " · " + _("Enter: open · 1-5: views · s: sort · /: filter")
-        self.query_one("#queue-status", Static).update(text)
+        if text != self._status:  # one line, whatever it says: no layout
+            self._status = text
+            self.query_one("#queue-status", Static).update(text, layout=False)

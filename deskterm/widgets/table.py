@@ -12,7 +12,7 @@ Textual is pinned (pyproject.toml): this overrides a private method, checked aga
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -21,8 +21,12 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual._types import SegmentLines
-from textual.geometry import Size
+from textual.color import Color
+from textual.coordinate import Coordinate
+from textual.geometry import Region, Size
 from textual.message import Message
+from textual.render import measure
+from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellType, ColumnKey, RowKey
 
@@ -209,12 +213,172 @@ class FastTable(DataTable[Any]):
         # before (keyed by its count of changes): a row drawn in between stayed at the old widths
         # until the next change. Widths that moved count as a change.
         widths = [c.content_width for c in self.ordered_columns]
-        super()._update_dimensions(new_rows)
+        if not self._measure_rows(new_rows):
+            super()._update_dimensions(new_rows)
         self._cap_widths()
         self._fit_flex()
         if widths != [c.content_width for c in self.ordered_columns]:
             self._update_count += 1
             self.refresh()
+
+    def _measure_rows(self, new_rows: Any) -> bool:
+        """DataTable._update_dimensions for new rows of one line without a label (the rows
+        added here): only the cells of auto-width columns are measured, a fixed column's width
+        does not follow its cells (the queue's columns are all fixed: nothing is measured).
+        False, having changed nothing, for any other row (DataTable's own way measures it)."""
+        indexes = []
+        for key in new_rows:
+            index = self._row_locations.get(key)
+            if index is None:  # removed before the table was idle
+                continue
+            row = self.rows[key]
+            if row.label is not None or row.auto_height:
+                return False
+            indexes.append(index)
+        auto = [(i, c) for i, c in enumerate(self.ordered_columns) if c.auto_width]
+        if auto:
+            console = self.app.console
+            for index in indexes:
+                cells = self._get_row_renderables(index)[1]
+                for i, column in auto:
+                    column.content_width = max(column.content_width, measure(console, cells[i], 1))
+        width = sum(c.get_render_width(self) for c in self.columns.values()) + self._row_label_column_width
+        height = self._total_row_height + (self.header_height if self.show_header else 0)
+        self.virtual_size = Size(width, height)
+        return True
+
+    # --- drawing ---------------------------------------------------------------------------------
+    # A frame draws every visible line of the table: what is the same for all of them (the
+    # widget's style, the row styles, the columns' widths) is found once per frame, here in
+    # `_frame`, while `render_lines` runs (styles cannot change during it).
+
+    _frame: dict[Any, Any] | None = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._frame = {}
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
+
+    def _once(self, key: Any, make: Callable[[], Any]) -> Any:
+        """`make()`, found once per frame (every time outside one)."""
+        frame = self._frame
+        if frame is None:
+            return make()
+        if key not in frame:
+            frame[key] = make()
+        return frame[key]
+
+    @property
+    def rich_style(self) -> Style:
+        return self._once("rich_style", lambda: DataTable.rich_style.fget(self))  # type: ignore[attr-defined]
+
+    @property
+    def background_colors(self) -> tuple[Color, Color]:
+        return self._once("background", lambda: DataTable.background_colors.fget(self))  # type: ignore[attr-defined]
+
+    def _get_row_style(self, row_index: int, base_style: Style) -> Style:
+        kind = -1 if row_index == -1 else -2 if row_index < self.fixed_rows else row_index % 2
+        return self._once(
+            ("row style", kind, base_style),
+            lambda: super(FastTable, self)._get_row_style(row_index, base_style),
+        )
+
+    def _render_line_in_row(
+        self,
+        row_key: RowKey,
+        line_no: int,
+        base_style: Style,
+        cursor_location: Coordinate,
+        hover_location: Coordinate,
+    ) -> tuple[SegmentLines, SegmentLines]:
+        """DataTable._render_line_in_row for a body row of one line in a table without fixed
+        columns and row labels, its cells drawn by `_cell`; any other line takes the stock way."""
+        row = self.rows.get(row_key)
+        row_index = self._row_locations.get(row_key)
+        if (
+            row is None
+            or row_index is None
+            or row.height != 1
+            or row_index < self.fixed_rows
+            or self.fixed_columns
+            or self._should_render_row_labels
+        ):
+            return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
+        cursor_type = self.cursor_type
+        cache_key = (
+            row_key,
+            line_no,
+            base_style,
+            cursor_location,
+            hover_location,
+            cursor_type,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        cached = self._row_render_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        highlight = self._should_highlight
+        row_style = self._get_row_style(row_index, base_style)
+        columns = self._once("columns", self._drawn_columns)
+        cells = self._get_row_renderables(row_index)[1]
+        scrollable: list[list[Segment]] = []
+        for column_index, column_key, width in columns:
+            location = Coordinate(row_index, column_index)
+            cursor = highlight(cursor_location, location, cursor_type)
+            hover = highlight(hover_location, location, cursor_type)
+            lines = self._cell(
+                row_key,
+                row_index,
+                column_index,
+                column_key,
+                cells[column_index],
+                row_style,
+                width,
+                cursor,
+                hover,
+            )
+            scrollable.append(lines[line_no])
+        # the rest of the line, as DataTable extends it
+        remaining = max(0, self.size.width - sum(w for _i, _k, w in columns) - self._row_label_column_width)
+        if cursor_type == "row":
+            hover_row = highlight(hover_location, Coordinate(row_index or 0, 0), cursor_type)
+            extend_style = row_style + self._cell_styles(hover_row, row_index == cursor_location.row)[0]
+        elif row_style.bgcolor is not None:
+            faded = Color.from_rich_color(row_style.bgcolor).blend(self.background_colors[1], factor=0.25)
+            extend_style = Style.from_color(color=row_style.color, bgcolor=faded.rich_color)
+        else:
+            extend_style = Style.from_color(row_style.color, row_style.bgcolor)
+        extend_style += Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
+        scrollable.append([Segment(" " * remaining, extend_style)])
+        pair: tuple[SegmentLines, SegmentLines] = ([], scrollable)
+        self._row_render_cache[cache_key] = pair
+        return pair
+
+    def _drawn_columns(self) -> list[tuple[int, ColumnKey, int]]:
+        """(index, key, width drawn) of every column, in order."""
+        return [(i, c.key, c.get_render_width(self)) for i, c in enumerate(self.ordered_columns)]
+
+    def _cell_styles(self, hover: bool, cursor: bool) -> tuple[Style, Style]:
+        """The (component, post) styles of a body cell (DataTable._get_styles_to_render_cell)."""
+        return self._once(
+            ("cell styles", hover, cursor),
+            lambda: self._get_styles_to_render_cell(
+                False,
+                False,
+                False,
+                hover,
+                cursor,
+                self.show_cursor,
+                self._show_hover_cursor,
+                self.cursor_foreground_priority == "css",
+                self.cursor_background_priority == "css",
+            ),
+        )
 
     def _render_cell(
         self,
@@ -232,6 +396,24 @@ class FastTable(DataTable[Any]):
         column_key = self._column_locations.get_key(column_index)
         if row_key is None or row is None or row.height != 1 or column_key is None:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        cell = self._get_row_renderables(row_index)[1][column_index]
+        return self._cell(
+            row_key, row_index, column_index, column_key, cell, base_style, width, cursor, hover
+        )
+
+    def _cell(
+        self,
+        row_key: RowKey,
+        row_index: int,
+        column_index: int,
+        column_key: ColumnKey,
+        cell: Any,
+        base_style: Style,
+        width: int,
+        cursor: bool,
+        hover: bool,
+    ) -> SegmentLines:
+        """A body cell of a one-line row, drawn directly when it is a plain one-line Text."""
         cache_key = (
             row_key,
             column_key,
@@ -245,7 +427,6 @@ class FastTable(DataTable[Any]):
         cached = self._cell_render_cache.get(cache_key)
         if cached is not None:
             return cached
-        cell = self._get_row_renderables(row_index)[1][column_index]
         if (
             type(cell) is not Text
             or cell.justify not in (None, "default")
@@ -253,19 +434,10 @@ class FastTable(DataTable[Any]):
             or not cell.plain.isprintable()  # newlines, tabs, controls (and some rare spaces)
         ):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        component_style, post_style = self._get_styles_to_render_cell(
-            False,
-            False,
-            False,
-            hover,
-            cursor,
-            self.show_cursor,
-            self._show_hover_cursor,
-            self.cursor_foreground_priority == "css",
-            self.cursor_background_priority == "css",
-        )
+        component_style, post_style = self._cell_styles(hover, cursor)
         pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
-        lines = [_cell_line(self.app.console, cell, width, self.cell_padding, pre_style, post_style)]
+        console = self._once("console", lambda: self.app.console)
+        lines = [_cell_line(console, cell, width, self.cell_padding, pre_style, post_style)]
         self._cell_render_cache[cache_key] = lines
         return lines
 
@@ -276,6 +448,8 @@ def _cell_line(
     """What render_lines(Styled(Padding(cell, (0, padding)), pre, post), width, height=1,
     no_wrap) gives for a one-line Text: padding, the text cut to fit, blank to the width."""
     inner = max(0, width - 2 * padding)
+    if not cell.spans and cell.cell_len <= inner:  # most cells: one style, and they fit
+        return _plain_cell_line(console, cell, inner, padding, pre, post)
     text = cell.copy()
     text.truncate(inner, overflow=cell.overflow or "fold")
     blank = Style()
@@ -289,3 +463,22 @@ def _cell_line(
     if padding:
         segments.append(Segment(" " * padding, blank))
     return list(Segment.apply_style(segments, style=pre, post_style=post))
+
+
+def _plain_cell_line(
+    console: Console, cell: Text, inner: int, padding: int, pre: Style, post: Style
+) -> list[Segment]:
+    """_cell_line for a Text without spans that fits: the same cells in the same styles, styled
+    as Segment.apply_style(segments, pre, post) styles them, the blanks at once."""
+
+    def styled(style: Style) -> Style:
+        style = pre + style if pre else style
+        return (style + post if style else post) if post else style
+
+    blank = styled(Style())
+    segments = [Segment(" " * padding, blank)] if padding else []
+    if cell.plain:
+        segments.append(Segment(cell.plain, styled(console.get_style(cell.style, default=Style()))))
+    if inner - cell.cell_len + padding:
+        segments.append(Segment(" " * (inner - cell.cell_len + padding), blank))
+    return segments

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.widgets import DataTable
 
 from deskterm.widgets.table import FastTable
@@ -122,3 +125,57 @@ def _cut(line: str, start: int, end: int) -> str:
             out += grapheme
         at += size
     return out.strip()
+
+
+class TwoTables(App[None]):
+    """A FastTable beside Textual's own DataTable, each given the same columns and rows."""
+
+    CSS = "DataTable { height: 8; }"
+
+    def __init__(self, cursor_type: str) -> None:
+        super().__init__()
+        self.cursor_type = cursor_type
+
+    def compose(self) -> ComposeResult:
+        yield FastTable(cursor_type=self.cursor_type, zebra_stripes=True, id="fast")  # type: ignore[arg-type]
+        yield DataTable(cursor_type=self.cursor_type, zebra_stripes=True, id="stock")  # type: ignore[arg-type]
+
+
+def drawn(table: DataTable) -> list[list[tuple[str, object]]]:
+    """Every line of the table as drawn in a frame, as (character, style) pairs."""
+    strips = table.render_lines(Region(0, 0, table.size.width, table.size.height))
+    return [[(char, segment.style) for segment in strip for char in segment.text] for strip in strips]
+
+
+@pytest.mark.parametrize("cursor_type", ["row", "cell", "column", "none"])
+async def test_frames_are_drawn_as_datatable_draws_them(cursor_type: str) -> None:
+    """Whole lines (FastTable draws a frame's lines its own way, its cells measured only where
+    a column's width follows them): the same characters and styles, the same scrollable size."""
+    app = TwoTables(cursor_type)
+    async with app.run_test(size=(90, 20)) as pilot:
+        fast, stock = app.query_one("#fast", FastTable), app.query_one("#stock", DataTable)
+        for table in (fast, stock):
+            table.add_column("Number", width=7)
+            table.add_column("Who")  # grows to its widest cell
+            table.add_column("Summary", width=20)
+            for i, word in enumerate(WORDS * 2):
+                styled = Text(word, style="bold red" if i % 3 else "", no_wrap=True, overflow="ellipsis")
+                table.add_row(Text(f"SR-{i:03d}"), Text(word * (i % 3)), styled, key=str(i))
+            table.add_row("a str", Text("two\nlines"), Text("right", justify="right"), key="other")
+        await pilot.pause()
+        assert fast.virtual_size == stock.virtual_size
+        widths = [[c.get_render_width(t) for c in t.ordered_columns] for t in (fast, stock)]
+        assert widths[0] == widths[1] and widths[0][1] == 26 + 2  # "Who": its widest cell
+        for row, hover_row in ((0, 1), (3, 3), (12, 2)):  # the cursor on a first, a zebra, a scrolled row
+            for table in (fast, stock):
+                table.move_cursor(row=row, column=1)
+                table.hover_coordinate = Coordinate(hover_row, 2)
+                table._show_hover_cursor = True  # as after the mouse moved over the table
+            frames = []
+            for table in (fast, stock, None):  # each focused in turn, then neither
+                app.set_focus(table)
+                await pilot.pause()
+                frames.append((drawn(fast), drawn(stock)))
+            assert fast.scroll_offset == stock.scroll_offset
+            assert frames[0][0] == frames[1][1]  # focused
+            assert frames[1][0] == frames[0][1] == frames[2][0] == frames[2][1]  # not focused

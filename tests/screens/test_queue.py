@@ -355,3 +355,96 @@ async def test_the_team_view_footer_shows_claim_and_open(sqlite_db, role):
         await pilot.press("enter")  # the screen's Open, the footer's key
         await wait_until(pilot, lambda: type(app.screen).__name__ == "TicketScreen")
         assert app.screen.number == t.number
+
+
+def _held_read(monkeypatch, view: str):  # type: ignore[no-untyped-def]
+    """The reads of `view` wait for the returned `release`; `started` is set when one begins."""
+    from deskterm.services import queue
+
+    started, release = threading.Event(), threading.Event()
+    real = queue.read_window
+
+    def read_window(db, actor, shown, **kwargs):  # type: ignore[no-untyped-def]
+        if shown == view:
+            started.set()
+            release.wait(10)
+        return real(db, actor, shown, **kwargs)
+
+    monkeypatch.setattr(queue, "read_window", read_window)
+    return started, release
+
+
+async def test_a_view_key_draws_its_tab_and_rows_in_one_frame(sqlite_db, monkeypatch):
+    """Nothing is drawn between a view's key and its first rows (a frame of its own before would
+    put the rows up to two frame periods later): the frame that draws the rows shows the view's
+    tab; the footer's keys follow (Claim, in the Team view)."""
+    from textual.screen import Screen
+
+    from deskterm.screens import queue as queue_screen
+
+    op = make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1)
+    make_agent(sqlite_db, "eddy")
+    t = make_ticket(sqlite_db, op, "Printer jams")
+    monkeypatch.setattr(queue_screen, "TAB_WAIT", 60)  # the tab waits for the rows however long
+    started, release = _held_read(monkeypatch, "team")
+    app = make_app(sqlite_db, watch_changes=False)
+    frames: list[tuple[str, list[str]]] = []
+    real_refresh = Screen._compositor_refresh
+
+    def refresh(screen: Screen) -> None:
+        real_refresh(screen)
+        if screen is app.screen:
+            frames.append((screen.views.view, _rows(screen.table)))  # type: ignore[attr-defined]
+
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen, _table = await _queue(pilot, "eddy")
+        await wait_until(pilot, lambda: not screen.window.paging)
+        await pilot.pause()
+        monkeypatch.setattr(Screen, "_compositor_refresh", refresh)
+        await pilot.press("2")
+        await wait_until(pilot, started.is_set)
+        for _ in range(5):
+            await pilot.pause()
+        assert frames == []  # the key changed nothing on screen yet
+        release.set()
+        await wait_until(pilot, lambda: frames)
+        assert frames[0] == ("team", [t.number])
+        await wait_until(pilot, lambda: "c Claim" in footer_keys(app))
+
+
+async def test_a_slow_views_tab_moves_before_its_rows(sqlite_db, monkeypatch):
+    """A view whose rows are slow to come shows its tab anyway (after TAB_WAIT), and its rows when
+    they come."""
+    op = make_agent(sqlite_db, "olga", role="operator", team="Service Desk", tier=1)
+    make_agent(sqlite_db, "eddy")
+    t = make_ticket(sqlite_db, op, "Printer jams")
+    started, release = _held_read(monkeypatch, "team")
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen, table = await _queue(pilot, "eddy")
+        await pilot.press("2")
+        await wait_until(pilot, started.is_set)
+        await wait_until(pilot, lambda: screen.views.view == "team")
+        assert screen.window.paging and _rows(table) == []  # still reading
+        await wait_until(pilot, lambda: "c Claim" in footer_keys(app))
+        release.set()
+        await wait_until(pilot, lambda: _rows(table) == [t.number])
+
+
+async def test_the_footer_is_composed_again_only_when_its_keys_change(sqlite_db):
+    """Mine → Callbacks offers the same keys: the footer keeps its widgets (no layout); Team adds
+    Claim."""
+    from textual.widgets._footer import FooterKey
+
+    make_agent(sqlite_db, "eddy")
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen, _table = await _queue(pilot, "eddy")
+        await pilot.pause()
+        keys = list(screen.query_one("DeskFooter").query(FooterKey))
+        await pilot.press("3")
+        await wait_until(pilot, lambda: screen.views.view == "callbacks" and not screen.window.paging)
+        await pilot.pause()
+        assert list(screen.query_one("DeskFooter").query(FooterKey)) == keys
+        await pilot.press("2")
+        await wait_until(pilot, lambda: "c Claim" in footer_keys(app))
