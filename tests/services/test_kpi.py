@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from dataclasses import astuple, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -167,6 +168,43 @@ def test_monitor_counts_and_report_agree(db, desk):
     assert (eddy.open, eddy.resolved_today, eddy.state) == (0, 2, presence.LOGGED_OUT)
     olga = next(a for a in view.agents if a.login == "olga")
     assert olga.avg_handle_seconds == pytest.approx((600 + 110) / 3)
+
+
+def test_the_first_view_counted_is_the_view_from_the_book(db):  # type: ignore[no-untyped-def]
+    """Issue 16: the monitor's first view counts the open tickets by one grouped read; the next
+    refresh loads their keys (OpenBook). Both say the same of the same desk (the demo's backlog:
+    every open status, breached, at risk, unassigned, waiting)."""
+    from deskterm.services import auth, demo
+
+    clock.set_clock(clock.FrozenClock(datetime(2026, 3, 9, 2, 0, tzinfo=UTC)))
+    demo.generate(db, tickets=400, seed=9, with_demo_logins=True)
+    sup = next(a[0] for a in demo.DEMO_AGENTS if a[3] == "supervisor")
+    with db.read() as s:
+        from deskterm.models import Agent
+
+        actor = auth.load_actor(s, s.exec(select(Agent.id).where(Agent.login == sup)).one())
+
+    def teams(view: kpi.MonitorView) -> list[tuple]:  # the book's times went through a float in SQL
+        return [
+            (*astuple(replace(t, oldest_since=None)), t.oldest_since and t.oldest_since.timestamp())
+            for t in view.teams
+        ]
+
+    seen = {"breached": 0, "at_risk": 0, "pending": 0}
+    for minutes in range(0, 600, 40):  # instants with tickets at risk and without
+        now = clock.now() - timedelta(minutes=minutes)
+        m = kpi.Monitor(db, actor, timezone="Asia/Shanghai")
+        counted, booked = m.refresh(now=now), m.refresh(now=now)
+        assert m.book is not None and len(m.book.rows) == sum(t.open for t in booked.teams)
+        assert counted.agents == booked.agents and counted.kpis == booked.kpis
+        assert [t[:-1] for t in teams(counted)] == [t[:-1] for t in teams(booked)]
+        assert [t[-1] for t in teams(counted)] == pytest.approx([t[-1] for t in teams(booked)], abs=0.01)
+        for name in seen:
+            assert getattr(counted, name) == getattr(booked, name)
+            seen[name] += getattr(counted, name)
+        m.reload()
+        assert teams(m.refresh(now=now)) == teams(counted)
+    assert all(seen.values()), seen  # the demo's backlog had each
 
 
 def test_monitor_and_report_share_the_reopen_rate(db, desk):

@@ -1,14 +1,17 @@
 """The open tickets' few keys in memory, for the monitor: loaded once from a covering index, then
-updated by ticket id from the change feed, with the counts the monitor shows kept up to date."""
+updated by ticket id from the change feed, with the counts the monitor shows kept up to date; and
+the same counts at one instant by one grouped read (`OpenCounts`), for the monitor's first view."""
 
 from __future__ import annotations
 
 import bisect
 from collections import Counter
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import case, func, true
 from sqlmodel import Session, col
 
 from ...models import Status, Ticket
@@ -82,6 +85,81 @@ class OpenBook:
 
     def teams(self) -> set[int | None]:
         return {team for team, _status in self.cells if self.cells[(team, _status)]}
+
+
+class OpenCounts:
+    """What OpenBook tells the monitor, at one instant (`now`, open tickets created since `since`),
+    read by one grouped scan of the covering index (ix_ticket_open_state) and a look-up of each
+    team's oldest new ticket: at 1M tickets (131k open) 50 ms of the database's time where
+    loading the book of their keys takes over a second. The monitor's first view is made from it,
+    and the book is loaded by the refresh after it."""
+
+    def __init__(self, s: Session, now: datetime, since: datetime) -> None:
+        running = col(Ticket.status).in_(RUNNING)
+        due = col(Ticket.resolve_by)
+        group = (col(Ticket.team_id), col(Ticket.status), col(Ticket.assignee_id))
+        rows = s.connection().execute(
+            sa.select(
+                *group,
+                func.count(),
+                _count(running & (due < now)),
+                _count(running & (due >= now) & (due < now + AT_RISK)),
+                _count(col(Ticket.created_at) >= since),
+            )
+            .where(col(Ticket.is_open) == true())
+            .group_by(*group)
+        )
+        self.cells: Counter[tuple[int | None, str]] = Counter()
+        self.agent_open: Counter[int] = Counter()
+        self._breached: Counter[int | None] = Counter()
+        self._at_risk: Counter[int | None] = Counter()
+        self._since = since.timestamp()
+        self._created_since = 0
+        for team, status, assignee, n, breached, at_risk, created_since in rows:
+            self.cells[(team, status)] += n
+            if assignee is not None:
+                self.agent_open[assignee] += n
+            self._breached[team] += breached
+            self._at_risk[team] += at_risk
+            self._created_since += created_since
+        self._now = now.timestamp()
+        self.waiting: dict[int | None, list[tuple[float, int]]] = {}  # per team, its oldest new ticket
+        for team, status in list(self.cells):
+            if status == Status.NEW and self.cells[(team, status)]:
+                oldest = (
+                    s.connection()
+                    .execute(
+                        sa.select(col(Ticket.created_at), col(Ticket.id))
+                        .where(
+                            col(Ticket.is_open) == true(),
+                            col(Ticket.team_id).is_(None) if team is None else col(Ticket.team_id) == team,
+                            col(Ticket.status) == Status.NEW,
+                        )
+                        .order_by(col(Ticket.created_at), col(Ticket.id))
+                        .limit(1)
+                    )
+                    .one()
+                )
+                self.waiting[team] = [(oldest[0].timestamp(), oldest[1])]
+
+    def breached(self, team: int | None, now: float) -> int:
+        assert now == self._now, "the counts are of the instant they were read at"
+        return self._breached[team]
+
+    def at_risk(self, team: int | None, now: float) -> int:
+        assert now == self._now, "the counts are of the instant they were read at"
+        return self._at_risk[team]
+
+    def open_created_since(self, since: float) -> int:
+        assert since == self._since, "the counts are of the day they were read for"
+        return self._created_since
+
+    def teams(self) -> set[int | None]:
+        return {team for team, _status in self.cells if self.cells[(team, _status)]}
+
+
+def _count(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
 
 
 def _sorted(items: list[Any], value: Any, sign: int) -> None:
