@@ -115,16 +115,34 @@ def reopened_since_part(s: Session, start: datetime, end: datetime, team_id: int
     return t
 
 
-def in_sla() -> tuple[Any, Any]:
+def in_sla(due: Any = None) -> tuple[Any, Any]:
     """(met, due) of a resolved event: what the resolve recorded ("in_sla" in its data, so a later
-    change of the ticket's due time does not rewrite the past), else the ticket's resolve-by time."""
+    change of the ticket's due time does not rewrite the past), else the ticket's resolve-by time
+    (`due`: that column as the query names it; Ticket.resolve_by by default)."""
     data = col(TicketEvent.data)
     recorded_met = data.contains('"in_sla": true')
     recorded = or_(recorded_met, data.contains('"in_sla": false'))
-    due = col(Ticket.resolve_by)
+    due = col(Ticket.resolve_by) if due is None else due
     met = case((recorded, case((recorded_met, 1), else_=0)), (col(TicketEvent.at) <= due, 1), else_=0)
     is_due = case((recorded, 1), (due.is_not(None), 1), else_=0)
     return met, is_due
+
+
+def _event_tickets(s: Session, ticket_id: Any, *columns: Any, of: Any = TicketEvent) -> tuple[Any, Any]:
+    """`of` (a slice's events, or surveys) with its tickets' `columns`: (the FROM clause, the
+    columns by name). On PostgreSQL each ticket is looked up by primary key (a lateral subquery
+    the planner keeps as one): with the default random_page_cost it would rather hash-join a day's
+    few thousand events against an index scan of every ticket (at 1M tickets a day's resolutions
+    took 330 ms that way, 150 ms this way)."""
+    if s.get_bind().dialect.name == "postgresql":
+        found = (
+            sa.select(*(col(c) for c in columns))
+            .where(col(Ticket.id) == ticket_id)
+            .limit(1)  # not pulled up into a join
+            .lateral("t")
+        )
+        return sa.join(of, found, true()), found.c
+    return sa.join(of, Ticket, col(Ticket.id) == ticket_id), Ticket.__table__.c  # type: ignore[attr-defined]
 
 
 def resolutions(start: datetime, end: datetime) -> list[Any]:
@@ -134,20 +152,21 @@ def resolutions(start: datetime, end: datetime) -> list[Any]:
 def resolved_rows(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Rows:
     """Resolutions in the period, from the event log (a later reopen does not undo them): time to
     resolve and SLA met, by the agent who resolved."""
-    met, due = in_sla()
+    source, t = _event_tickets(s, TicketEvent.ticket_id, Ticket.team_id, Ticket.created_at, Ticket.resolve_by)
+    met, due = in_sla(t.resolve_by)
+    where = resolutions(start, end) + ([t.team_id == team_id] if team_id is not None else [])
     rows = s.execute(
         sa.select(
-            col(Ticket.team_id),
+            t.team_id,
             col(TicketEvent.actor_id),
             func.count(),
-            func.sum(_seconds(s, Ticket.created_at, TicketEvent.at)),
+            func.sum(_seconds(s, t.created_at, TicketEvent.at)),
             func.sum(met),
             func.sum(due),
         )
-        .select_from(TicketEvent)
-        .join(Ticket, col(Ticket.id) == TicketEvent.ticket_id)
-        .where(*_team(resolutions(start, end), team_id))
-        .group_by(col(Ticket.team_id), col(TicketEvent.actor_id))
+        .select_from(source)
+        .where(*where)
+        .group_by(t.team_id, col(TicketEvent.actor_id))
     ).all()
     return [
         (
@@ -189,17 +208,15 @@ def survey_rows(s: Session, start: datetime, end: datetime, team_id: int | None 
     ratings = [getattr(Survey, r) for r in RATINGS]
     satisfied: Any = sum(case((col(r) <= SATISFIED, 1), else_=0) for r in ratings)
     score: Any = sum(col(r) for r in ratings)
+    source, t = _event_tickets(s, Survey.ticket_id, Ticket.team_id, Ticket.assignee_id, of=Survey)
     where = [col(Survey.created_at) >= start, col(Survey.created_at) < end]
     if team_id is not None:
-        where.append(col(Ticket.team_id) == team_id)
+        where.append(t.team_id == team_id)
     rows = s.execute(
-        sa.select(
-            col(Ticket.team_id), col(Ticket.assignee_id), func.count(), func.sum(satisfied), func.sum(score)
-        )
-        .select_from(Survey)
-        .join(Ticket, col(Ticket.id) == Survey.ticket_id)
+        sa.select(t.team_id, t.assignee_id, func.count(), func.sum(satisfied), func.sum(score))
+        .select_from(source)
         .where(*where)
-        .group_by(col(Ticket.team_id), col(Ticket.assignee_id))
+        .group_by(t.team_id, t.assignee_id)
     ).all()
     return [
         (
