@@ -126,7 +126,7 @@ class OpenCounts:
         self.waiting: dict[int | None, list[tuple[float, int]]] = {}  # per team, its oldest new ticket
         for team, status in list(self.cells):
             if status == Status.NEW and self.cells[(team, status)]:
-                oldest = (
+                made, ticket_id = (
                     s.connection()
                     .execute(
                         sa.select(col(Ticket.created_at), col(Ticket.id))
@@ -140,7 +140,8 @@ class OpenCounts:
                     )
                     .one()
                 )
-                self.waiting[team] = [(oldest[0].timestamp(), oldest[1])]
+                assert ticket_id is not None  # a stored ticket's
+                self.waiting[team] = [(made.timestamp(), ticket_id)]
 
     def breached(self, team: int | None, now: float) -> int:
         assert now == self._now, "the counts are of the instant they were read at"
