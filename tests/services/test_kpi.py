@@ -191,8 +191,8 @@ def test_the_first_view_counted_is_the_view_from_the_book(db):  # type: ignore[n
         ]
 
     seen = {"breached": 0, "at_risk": 0, "pending": 0}
-    for minutes in range(0, 600, 40):  # instants with tickets at risk and without
-        now = clock.now() - timedelta(minutes=minutes)
+    for minutes in range(0, 600, 40):  # later instants: tickets at risk, breached, neither
+        now = clock.now() + timedelta(minutes=minutes)
         m = kpi.Monitor(db, actor, timezone="Asia/Shanghai")
         counted, booked = m.refresh(now=now), m.refresh(now=now)
         assert m.book is not None and len(m.book.rows) == sum(t.open for t in booked.teams)
