@@ -118,7 +118,7 @@ class Monitor:
         with self.db.read() as s:
             require_supervisor(s, self.actor)
             if self.book is None and not self._counted:  # the first view: counted, the book comes next
-                book = OpenCounts(s, now)
+                book = OpenCounts(s, now, day_start(now, self.timezone))
                 self._counted = True
             elif self.book is None:
                 rows = s.connection().execute(book_query(s).where(col(Ticket.is_open) == true())).all()
@@ -155,9 +155,7 @@ class Monitor:
         start = self._day
         assert start is not None
         now_ts = now.timestamp()
-        still_open = book.open_created_since(start.timestamp())
-        if still_open is not None:  # the kept hours' tally is older than the open tickets' book
-            today.still_open = still_open
+        today.still_open = book.open_created_since(start.timestamp())
         lines = []
         for team_id in sorted(set(teams) | book.teams(), key=lambda t: (t is None, teams.get(t, ""))):
             counts = {st: book.cells[(team_id, st)] for st in OPEN}
