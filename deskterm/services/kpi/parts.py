@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import and_, case, extract, false, func, literal_column, or_, true
+from sqlalchemy import and_, case, false, func, literal_column, or_, true
 from sqlmodel import Session, col, select
 
 from ...db import Database
@@ -24,14 +24,14 @@ Rows = list[tuple[int | None, int | None, AgentTally]]
 def _seconds(s: Session, start: Any, end: Any) -> Any:
     if s.get_bind().dialect.name == "sqlite":
         return (func.julianday(end) - func.julianday(start)) * 86400.0
-    return extract("epoch", end - start)
+    return func.date_part("epoch", end - start)  # a float: EXTRACT's numeric costs a third more a row
 
 
 def epoch(s: Session, column: Any) -> Any:
-    """Seconds since 1970 as a float (PostgreSQL's numeric cast: no Decimal per row)."""
+    """Seconds since 1970 as a float (PostgreSQL: date_part's float, no numeric per row)."""
     if s.get_bind().dialect.name == "sqlite":
         return (func.julianday(column) - 2440587.5) * 86400.0
-    return sa.cast(extract("epoch", column), sa.Float)
+    return sa.cast(func.date_part("epoch", column), sa.Float)
 
 
 def _flag(column: Any) -> Any:
