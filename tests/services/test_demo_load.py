@@ -75,3 +75,22 @@ def test_the_batch_size_does_not_change_the_data(db: Database, sqlite_template: 
 
     assert rows(db) == rows(other)
     other.dispose()
+
+
+def test_rows_made_in_a_second_process_are_the_same(
+    db: Database, sqlite_template: Path, tmp_path: Path
+) -> None:
+    shutil.copy(sqlite_template, tmp_path / "other.db")
+    other = open_database(f"sqlite:///{tmp_path / 'other.db'}")
+    clock.set_clock(clock.FrozenClock(datetime(2026, 3, 9, 2, 0, tzinfo=UTC)))
+    demo.generate(db, tickets=90, seed=6, batch=40, ahead=True)
+    demo.generate(other, tickets=90, seed=6, ahead=False)
+
+    def rows(d: Database) -> list[tuple]:
+        with d.read() as s:
+            found = s.exec(select(TicketEvent).order_by(col(TicketEvent.id))).all()
+            return [(e.id, e.ticket_id, e.actor_id, e.at, e.kind, e.body, e.data) for e in found]
+
+    assert rows(db) == rows(other) and len(rows(db)) > 90
+    assert broken_rules(db) == []
+    other.dispose()

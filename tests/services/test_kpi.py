@@ -169,6 +169,36 @@ def test_monitor_counts_and_report_agree(db, desk):
     assert olga.avg_handle_seconds == pytest.approx((600 + 110) / 3)
 
 
+def test_the_first_view_counted_is_the_view_from_the_book(db):  # type: ignore[no-untyped-def]
+    """Issue 16: the monitor's first view counts the open tickets by one grouped read; the next
+    refresh loads their keys (OpenBook). Both say the same of the same desk (the demo's backlog:
+    every open status, breached, at risk, unassigned, waiting)."""
+    from deskterm.services import auth, demo
+
+    clock.set_clock(clock.FrozenClock(datetime(2026, 3, 9, 2, 0, tzinfo=UTC)))
+    demo.generate(db, tickets=400, seed=9, with_demo_logins=True)
+    sup = next(a[0] for a in demo.DEMO_AGENTS if a[3] == "supervisor")
+    with db.read() as s:
+        from deskterm.models import Agent
+
+        actor = auth.load_actor(s, s.exec(select(Agent.id).where(Agent.login == sup)).one())
+
+    seen = {"breached": 0, "at_risk": 0, "pending": 0}
+    for minutes in range(0, 600, 40):  # later instants: tickets at risk, breached, neither
+        now = clock.now() + timedelta(minutes=minutes)
+        m = kpi.Monitor(db, actor, timezone="Asia/Shanghai")
+        counted, booked = m.refresh(now=now), m.refresh(now=now)
+        assert m.book is not None and len(m.book.rows) == sum(t.open for t in booked.teams)
+        assert counted.agents == booked.agents and counted.kpis == booked.kpis
+        assert counted.teams == booked.teams  # the oldest waiting too, to the microsecond
+        for name in seen:
+            assert getattr(counted, name) == getattr(booked, name)
+            seen[name] += getattr(counted, name)
+        m.reload()
+        assert m.refresh(now=now).teams == counted.teams
+    assert all(seen.values()), seen  # the demo's backlog had each
+
+
 def test_monitor_and_report_share_the_reopen_rate(db, desk):
     """Point 12: the monitor said 0.0 where the report said 0.25 (it left the reopens out)."""
     desk["frozen"].time = NOW - timedelta(minutes=10)

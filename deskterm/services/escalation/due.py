@@ -194,6 +194,7 @@ def _scope_ids(
 def _load(s: Session, ids: set[int], classes: bool) -> list[_Facts]:
     """The open tickets among `ids`; their customer class only when a rule or a policy needs it."""
     klass = func.coalesce(Organisation.customer_class, "standard") if classes else literal("standard")
+    assert fields(_Facts)[-1].name == "customer_class"  # the rows below are read by position
     columns = [col(getattr(Ticket, f.name)) for f in fields(_Facts) if f.name != "customer_class"]
     out: list[_Facts] = []
     ordered = sorted(ids)
@@ -207,9 +208,8 @@ def _load(s: Session, ids: set[int], classes: bool) -> list[_Facts]:
             query = query.join(Customer, col(Customer.id) == Ticket.customer_id, isouter=True).join(
                 Organisation, col(Organisation.id) == Customer.organisation_id, isouter=True
             )
-        for r in s.connection().execute(query):
-            if r.is_open:
-                out.append(_Facts(**{k: v for k, v in r._mapping.items() if k != "is_open"}))
+        # is_open, then _Facts' fields in order (customer_class, its last, last): by position
+        out += [_Facts(*r[1:]) for r in s.connection().execute(query) if r[0]]
     return out
 
 
@@ -343,18 +343,22 @@ def _queued_since(s: Session, ticket_ids: list[int]) -> dict[int, datetime]:
     out: dict[int, datetime] = {}
     for i in range(0, len(ticket_ids), 500):
         chunk = ticket_ids[i : i + 500]
-        rows = s.exec(
-            select(TicketEvent.ticket_id, TicketEvent.at).where(
-                col(TicketEvent.ticket_id).in_(chunk),
-                or_(
-                    and_(
-                        col(TicketEvent.kind).in_([EventKind.TRANSFERRED, EventKind.ESCALATED]),
-                        col(TicketEvent.data).contains('"to_team"'),
+        rows = (
+            s.connection()
+            .execute(
+                select(TicketEvent.ticket_id, TicketEvent.at).where(
+                    col(TicketEvent.ticket_id).in_(chunk),
+                    or_(
+                        and_(
+                            col(TicketEvent.kind).in_([EventKind.TRANSFERRED, EventKind.ESCALATED]),
+                            col(TicketEvent.data).contains('"to_team"'),
+                        ),
+                        col(TicketEvent.kind) == EventKind.REOPENED,
                     ),
-                    col(TicketEvent.kind) == EventKind.REOPENED,
-                ),
+                )
             )
-        ).all()
+            .all()
+        )
         for tid, at in rows:
             if tid not in out or at > out[tid]:
                 out[tid] = at

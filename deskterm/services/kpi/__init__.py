@@ -49,7 +49,8 @@ The live figures (the monitor) about open tickets, at an instant `now`:
 The monitor keeps the open tickets' few keys in memory (`OpenBook`), loaded once from a covering
 index and then updated by ticket id from the change feed, and keeps the tallies of today's settled
 hours, so a refresh reads only what changed, the current hour and the few reopens since the day
-began.
+began. Its first view counts the open tickets by one grouped read of that index instead
+(`OpenCounts`: 131k open tickets at 1M), and the book is loaded by the refresh after it.
 
 The package: `figures` (the definitions: tallies, formulas, one ticket's SLA state), `parts` (the
 SQL of each part of a tally), `book` (the open tickets in memory), `monitor` (the live view),

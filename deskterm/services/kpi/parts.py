@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import and_, case, extract, false, func, literal_column, or_, true
+from sqlalchemy import and_, case, false, func, literal_column, or_, true
 from sqlmodel import Session, col, select
 
 from ...db import Database
@@ -24,14 +24,14 @@ Rows = list[tuple[int | None, int | None, AgentTally]]
 def _seconds(s: Session, start: Any, end: Any) -> Any:
     if s.get_bind().dialect.name == "sqlite":
         return (func.julianday(end) - func.julianday(start)) * 86400.0
-    return extract("epoch", end - start)
+    return func.date_part("epoch", end - start)  # a float: EXTRACT's numeric costs a third more a row
 
 
 def epoch(s: Session, column: Any) -> Any:
-    """Seconds since 1970 as a float (PostgreSQL's numeric cast: no Decimal per row)."""
+    """Seconds since 1970 as a float (PostgreSQL: date_part's float, no numeric per row)."""
     if s.get_bind().dialect.name == "sqlite":
         return (func.julianday(column) - 2440587.5) * 86400.0
-    return sa.cast(extract("epoch", column), sa.Float)
+    return sa.cast(func.date_part("epoch", column), sa.Float)
 
 
 def _flag(column: Any) -> Any:
@@ -115,16 +115,34 @@ def reopened_since_part(s: Session, start: datetime, end: datetime, team_id: int
     return t
 
 
-def in_sla() -> tuple[Any, Any]:
+def in_sla(due: Any = None) -> tuple[Any, Any]:
     """(met, due) of a resolved event: what the resolve recorded ("in_sla" in its data, so a later
-    change of the ticket's due time does not rewrite the past), else the ticket's resolve-by time."""
+    change of the ticket's due time does not rewrite the past), else the ticket's resolve-by time
+    (`due`: that column as the query names it; Ticket.resolve_by by default)."""
     data = col(TicketEvent.data)
     recorded_met = data.contains('"in_sla": true')
     recorded = or_(recorded_met, data.contains('"in_sla": false'))
-    due = col(Ticket.resolve_by)
+    due = col(Ticket.resolve_by) if due is None else due
     met = case((recorded, case((recorded_met, 1), else_=0)), (col(TicketEvent.at) <= due, 1), else_=0)
     is_due = case((recorded, 1), (due.is_not(None), 1), else_=0)
     return met, is_due
+
+
+def _event_tickets(s: Session, ticket_id: Any, *columns: Any, of: Any = TicketEvent) -> tuple[Any, Any]:
+    """`of` (a slice's events, or surveys) with its tickets' `columns`: (the FROM clause, the
+    columns by name). On PostgreSQL each ticket is looked up by primary key (a lateral subquery
+    the planner keeps as one): with the default random_page_cost it would rather hash-join a day's
+    few thousand events against an index scan of every ticket (at 1M tickets a day's resolutions
+    took 330 ms that way, 150 ms this way)."""
+    if s.get_bind().dialect.name == "postgresql":
+        found = (
+            sa.select(*(col(c) for c in columns))
+            .where(col(Ticket.id) == ticket_id)
+            .limit(1)  # not pulled up into a join
+            .lateral("t")
+        )
+        return sa.join(of, found, true()), found.c
+    return sa.join(of, Ticket, col(Ticket.id) == ticket_id), Ticket.__table__.c  # type: ignore[attr-defined]
 
 
 def resolutions(start: datetime, end: datetime) -> list[Any]:
@@ -134,20 +152,21 @@ def resolutions(start: datetime, end: datetime) -> list[Any]:
 def resolved_rows(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Rows:
     """Resolutions in the period, from the event log (a later reopen does not undo them): time to
     resolve and SLA met, by the agent who resolved."""
-    met, due = in_sla()
+    source, t = _event_tickets(s, TicketEvent.ticket_id, Ticket.team_id, Ticket.created_at, Ticket.resolve_by)
+    met, due = in_sla(t.resolve_by)
+    where = resolutions(start, end) + ([t.team_id == team_id] if team_id is not None else [])
     rows = s.execute(
         sa.select(
-            col(Ticket.team_id),
+            t.team_id,
             col(TicketEvent.actor_id),
             func.count(),
-            func.sum(_seconds(s, Ticket.created_at, TicketEvent.at)),
+            func.sum(_seconds(s, t.created_at, TicketEvent.at)),
             func.sum(met),
             func.sum(due),
         )
-        .select_from(TicketEvent)
-        .join(Ticket, col(Ticket.id) == TicketEvent.ticket_id)
-        .where(*_team(resolutions(start, end), team_id))
-        .group_by(col(Ticket.team_id), col(TicketEvent.actor_id))
+        .select_from(source)
+        .where(*where)
+        .group_by(t.team_id, col(TicketEvent.actor_id))
     ).all()
     return [
         (
@@ -189,17 +208,15 @@ def survey_rows(s: Session, start: datetime, end: datetime, team_id: int | None 
     ratings = [getattr(Survey, r) for r in RATINGS]
     satisfied: Any = sum(case((col(r) <= SATISFIED, 1), else_=0) for r in ratings)
     score: Any = sum(col(r) for r in ratings)
+    source, t = _event_tickets(s, Survey.ticket_id, Ticket.team_id, Ticket.assignee_id, of=Survey)
     where = [col(Survey.created_at) >= start, col(Survey.created_at) < end]
     if team_id is not None:
-        where.append(col(Ticket.team_id) == team_id)
+        where.append(t.team_id == team_id)
     rows = s.execute(
-        sa.select(
-            col(Ticket.team_id), col(Ticket.assignee_id), func.count(), func.sum(satisfied), func.sum(score)
-        )
-        .select_from(Survey)
-        .join(Ticket, col(Ticket.id) == Survey.ticket_id)
+        sa.select(t.team_id, t.assignee_id, func.count(), func.sum(satisfied), func.sum(score))
+        .select_from(source)
         .where(*where)
-        .group_by(col(Ticket.team_id), col(Ticket.assignee_id))
+        .group_by(t.team_id, t.assignee_id)
     ).all()
     return [
         (
@@ -236,21 +253,25 @@ def contacts_rows(s: Session, start: datetime, end: datetime, team_id: int | Non
         col(L.ended_at) < end,
         col(L.state).in_((presence.ON_CALL, presence.AFTER_CALL)),
     ]
-    if team_id is not None:
-        where.append(col(Agent.team_id) == team_id)
-    rows = s.execute(
+    # summed by agent first, then the agent's team looked up once an agent, not once a state:
+    # today's 100k states at 1M tickets, 80 -> 35 ms on SQLite
+    by_agent = (
         sa.select(
-            col(Agent.team_id),
-            col(L.agent_id),
-            _count(handled),
-            func.sum(case((handled, secs), else_=0.0)),
-            func.sum(case((col(L.state) == presence.AFTER_CALL, secs), else_=0.0)),
+            col(L.agent_id).label("agent_id"),
+            _count(handled).label("n"),
+            func.sum(case((handled, secs), else_=0.0)).label("talk"),
+            func.sum(case((col(L.state) == presence.AFTER_CALL, secs), else_=0.0)).label("acw"),
         )
-        .select_from(L)
-        .join(Agent, col(Agent.id) == L.agent_id, isouter=True)
         .where(*where)
-        .group_by(col(Agent.team_id), col(L.agent_id))
-    ).all()
+        .group_by(col(L.agent_id))
+        .subquery()
+    )
+    query = sa.select(
+        col(Agent.team_id), by_agent.c.agent_id, by_agent.c.n, by_agent.c.talk, by_agent.c.acw
+    ).select_from(by_agent.join(Agent, col(Agent.id) == by_agent.c.agent_id, isouter=True))
+    if team_id is not None:
+        query = query.where(col(Agent.team_id) == team_id)
+    rows = s.execute(query).all()
     return [
         (
             team,
