@@ -185,6 +185,17 @@ class UtcLog(logging.Formatter):
         super().__init__(fmt, "%Y-%m-%dT%H:%M:%SZ")
 
 
+def log_to_stderr(name: str) -> logging.Logger:
+    """A server's log: `name`'s INFO lines on standard error, stamped in UTC, and only there."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(UtcLog("%(asctime)s %(message)s"))
+    logger = logging.getLogger(name)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    return logger
+
+
 def _with_stamps(value: Any, stamp: Callable[[datetime | None], str]) -> Any:
     if isinstance(value, datetime):
         return stamp(value)

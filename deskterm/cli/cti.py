@@ -10,7 +10,19 @@ import sys
 
 import typer
 
-from .common import AS, STATE, UtcLog, authenticate, err, fail, open_db, out, settings, user_errors
+from .common import (
+    AS,
+    STATE,
+    UtcLog,
+    authenticate,
+    err,
+    fail,
+    log_to_stderr,
+    open_db,
+    out,
+    settings,
+    user_errors,
+)
 
 app = typer.Typer(help="The phone system: call events from the PBX into the desk.", no_args_is_help=True)
 
@@ -40,12 +52,7 @@ def cti_serve(
     if at is None:
         fail(f"--listen {desk.cti_listen!r}: give HOST:PORT (e.g. 127.0.0.1:8765)")
         return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(UtcLog("%(asctime)s %(message)s"))
-    logger = logging.getLogger("deskterm.cti")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
+    logger = log_to_stderr("deskterm.cti")
     asyncio.run(serve(desk, open_db(), at[0], at[1], announce=logger.info))
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 from typing import TYPE_CHECKING
 
 import typer
 
-from .common import STATE, UtcLog, open_db, out, user_errors
+from .common import STATE, log_to_stderr, open_db, out, user_errors
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -58,12 +57,7 @@ def run_server(settings: Settings, database: Database, *, demo: bool = False) ->
 
     from ..serve.server import serve
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(UtcLog("%(asctime)s %(message)s"))
-    served = logging.getLogger("deskterm.serve")
-    served.addHandler(handler)
-    served.setLevel(logging.INFO)
-    served.propagate = False
+    log_to_stderr("deskterm.serve")
     logging.getLogger("asyncssh").setLevel(logging.WARNING)  # it logs every packet exchange at INFO
     env = {k: v for k, v in os.environ.items() if k != "DESKTERM_PASSWORD"}
     asyncio.run(serve(settings, database, demo=demo, env=env))
