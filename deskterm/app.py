@@ -556,6 +556,7 @@ class DeskApp(App[str | None]):
             self._acw_timer = self.set_timer(max(self._acw_cap, 0.01), self._acw_over)
         if wrapped_up:
             self._finish_after_call(now)
+        self.refresh_header()
 
     @property
     def _acw_cap(self) -> float:

@@ -15,6 +15,7 @@ from .. import i18n
 from ..i18n import _
 from ..text import clean
 from .intake.ringing import ringing_text
+from .labels import AGENT_STATES
 
 
 class DeskHeader(Widget):
@@ -30,6 +31,7 @@ class DeskHeader(Widget):
     connected: reactive[bool | None] = reactive(None)
     unread: reactive[int] = reactive(0)
     ringing: reactive[str] = reactive("")  # a call waiting for the operator (widgets/intake/ringing.py)
+    state: reactive[tuple[str, str]] = reactive(("available", ""))  # the agent's (state, away reason)
 
     def on_mount(self) -> None:
         self.update_from(self.app)
@@ -43,6 +45,7 @@ class DeskHeader(Widget):
         self.unread = getattr(app, "unread", 0)
         call = getattr(app, "ringing", None)
         self.ringing = ringing_text(call) if call is not None else ""
+        self.state = getattr(app, "agent_state", ("available", ""))
         self.screen_title = _(getattr(self.screen, "TITLE_TEXT", "") or "")
 
     def render(self) -> Text:
@@ -56,6 +59,11 @@ class DeskHeader(Widget):
             text.append("│ ")
             text.append(clean(self.agent, single_line=True))
             text.append(" ")
+            shown = state_shown(*self.state)
+            if shown is not None:  # available goes without saying; any other state is said
+                text.append("│ ")
+                text.append(*shown)
+                text.append(" ")
         if self.unread:
             text.append(f"│ ✉ {self.unread} ", style="bold yellow")
         if self.backend:
@@ -67,6 +75,16 @@ class DeskHeader(Widget):
             else:
                 text.append("● " + _("offline"), style="bold red")
         return text
+
+
+def state_shown(state: str, reason: str) -> tuple[str, str] | None:
+    """The header's word for the agent's state (F10's not ready is named), with its style."""
+    if state == "available":
+        return None
+    if state == "away" and reason == "not_ready":
+        return _("Not ready"), "bold magenta"
+    words, style = AGENT_STATES.get(state, (state, ""))
+    return _(words), style
 
 
 class DeskFooter(Footer):

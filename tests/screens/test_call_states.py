@@ -50,6 +50,12 @@ async def pick(pilot, app, option_id: str) -> None:  # type: ignore[no-untyped-d
     await wait_until(pilot, lambda: not isinstance(app.screen, WrapupDialog))
 
 
+def header_text(app) -> str:  # type: ignore[no-untyped-def]
+    from deskterm.widgets.chrome import DeskHeader
+
+    return app.screen.query_one(DeskHeader).render().plain
+
+
 async def test_f10_toggles_ready_and_ends_after_call_work_with_a_wrap_up_code(sqlite_db, tmp_path):
     db = sqlite_db
     olga = make_agent(db, "olga", role="operator", team="Service Desk", password="right-pw", extension="201")
@@ -60,10 +66,15 @@ async def test_f10_toggles_ready_and_ends_after_call_work_with_a_wrap_up_code(sq
         await wait_until(pilot, lambda: published(db, olga.id) == ("available", ""))
         await pilot.press("f10")  # from the intake form's field
         await wait_until(pilot, lambda: published(db, olga.id) == ("away", "not_ready"))
+        assert "│ Not ready │" in header_text(app)  # the agent sees it
         await pilot.press("f7")
         await wait_until(pilot, lambda: app.current_mode == "callbacks")
+        assert "│ Not ready │" in header_text(app)
         await pilot.press("f10")  # and from another screen
         await wait_until(pilot, lambda: published(db, olga.id) == ("available", ""))
+        await wait_until(pilot, lambda: "Not ready" not in header_text(app))
+        app.set_agent_state("on_call")
+        await wait_until(pilot, lambda: "│ On a call │" in header_text(app))
         # Without a phone system no code is asked: after-call work ends at once.
         app.set_agent_state("on_call")
         app.set_agent_state("after_call")
