@@ -76,6 +76,12 @@ class Counter(SQLModel, table=True):
     value: int = Field(default=0)
 
 
+# The predicate of ix_ticket_unanswered as each backend matches it to the watcher's query
+# (`is_open = 1` on SQLite, `is_open = true`, which PostgreSQL reads as `is_open`).
+UNANSWERED_SQLITE = text("assignee_id IS NULL AND is_open = 1")
+UNANSWERED_POSTGRESQL = text("assignee_id IS NULL AND is_open")
+
+
 class Ticket(SQLModel, table=True):
     __table_args__ = (
         # My open tickets by priority then due; the team's unassigned queue; the monitor.
@@ -115,6 +121,15 @@ class Ticket(SQLModel, table=True):
             "id",
         ),
         Index("ix_ticket_assigned_kpi", "first_assigned_at", "created_at", "first_contact", "team_id"),
+        # The watcher's unanswered tickets (services/escalation/due.py): a range of due times per
+        # priority among the open unassigned only, no row of the assigned or closed checked.
+        Index(
+            "ix_ticket_unanswered",
+            "priority",
+            "respond_by",
+            sqlite_where=UNANSWERED_SQLITE,
+            postgresql_where=UNANSWERED_POSTGRESQL,
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=20, unique=True)
