@@ -357,7 +357,7 @@ def _queued_since(s: Session, ticket_ids: list[int]) -> dict[int, datetime]:
             s.connection()
             .execute(
                 select(TicketEvent.ticket_id, TicketEvent.at).where(
-                    col(TicketEvent.ticket_id).in_(chunk),
+                    _id_in(s, TicketEvent.ticket_id, chunk),
                     or_(
                         and_(
                             col(TicketEvent.kind).in_([EventKind.TRANSFERRED, EventKind.ESCALATED]),
