@@ -8,7 +8,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 
-from deskterm.db import DatabaseError, SchemaNotCurrent, ensure_current, head_revision, open_database
+from deskterm.db import (
+    DatabaseError,
+    SchemaNotCurrent,
+    ensure_current,
+    head_revision,
+    open_database,
+    serial_reads,
+)
 from deskterm.models import metadata
 from tests.factories import make_agent, make_ticket
 
@@ -19,6 +26,26 @@ def test_migrated_database_is_current_and_matches_the_models(db):
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(ctx, metadata)
     assert diff == []
+
+
+def test_serial_reads_last_one_transaction(db):
+    def settings() -> tuple[str, str]:
+        with db.read() as s:
+            return s.execute(text("SHOW max_parallel_workers_per_gather")).scalar_one(), s.execute(
+                text("SHOW jit")
+            ).scalar_one()
+
+    if db.is_sqlite:  # nothing to set: the statement runs as before
+        with db.read() as s:
+            serial_reads(s)
+            assert s.execute(text("SELECT 1")).scalar() == 1
+        return
+    server = settings()
+    with db.read() as s:
+        serial_reads(s)
+        assert s.execute(text("SHOW max_parallel_workers_per_gather")).scalar_one() == "0"
+        assert s.execute(text("SHOW jit")).scalar_one() == "off"
+    assert settings() == server  # SET LOCAL: the pooled connection's next transaction is the server's
 
 
 def test_event_log_refuses_update_and_delete(db):

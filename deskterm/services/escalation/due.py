@@ -135,11 +135,15 @@ def _window_ids(
                     low, high = sla.business_start(cal, since, minutes), sla.business_start(cal, now, minutes)
                     if high <= low:
                         continue
-                    rows = s.connection().execute(  # ix_ticket_created; the rest is checked here
-                        select(Ticket.id, Ticket.assignee_id, Ticket.is_open).where(
-                            col(Ticket.created_at) > low, col(Ticket.created_at) <= high
+                    rows = (
+                        s.connection()
+                        .execute(  # ix_ticket_created; the rest is checked here
+                            select(Ticket.id, Ticket.assignee_id, Ticket.is_open).where(
+                                col(Ticket.created_at) > low, col(Ticket.created_at) <= high
+                            )
                         )
-                    )
+                        .all()
+                    )  # fetched at once: a row at a time costs more than the query
                     ids.update(tid for tid, assignee, is_open in rows if is_open and assignee is None)
                 continue
             if rule.trigger not in SLA_TRIGGERS:
@@ -165,7 +169,7 @@ def _window_ids(
                         col(Ticket.respond_by) > low,
                         col(Ticket.respond_by) <= high,
                     )
-                ids.update(r[0] for r in s.connection().execute(q))
+                ids.update(s.connection().execute(q).scalars().all())
     return ids
 
 
@@ -178,14 +182,18 @@ def _scope_ids(
     handover_minutes: float,
 ) -> set[int]:
     if scope is None:
-        rows = s.connection().execute(select(Ticket.id).where(col(Ticket.is_open) == True))  # noqa: E712
-        return {tid for (tid,) in rows}
+        query = select(Ticket.id).where(col(Ticket.is_open) == True)  # noqa: E712
+        return set(s.connection().execute(query).scalars().all())
     ids = _window_ids(s, rules, book, now, scope.window_from, handover_minutes) | set(scope.recent)
     if scope.sweep is not None:  # a primary-key range; the open ones are kept here, not in SQL
-        rows = s.connection().execute(
-            select(Ticket.id, Ticket.is_open).where(
-                col(Ticket.id) >= scope.sweep[0], col(Ticket.id) < scope.sweep[1]
+        rows = (
+            s.connection()
+            .execute(
+                select(Ticket.id, Ticket.is_open).where(
+                    col(Ticket.id) >= scope.sweep[0], col(Ticket.id) < scope.sweep[1]
+                )
             )
+            .all()
         )
         ids.update(tid for tid, is_open in rows if is_open)
     return ids
@@ -209,7 +217,7 @@ def _load(s: Session, ids: set[int], classes: bool) -> list[_Facts]:
                 Organisation, col(Organisation.id) == Customer.organisation_id, isouter=True
             )
         # is_open, then _Facts' fields in order (customer_class, its last, last): by position
-        out += [_Facts(*r[1:]) for r in s.connection().execute(query) if r[0]]
+        out += [_Facts(*r[1:]) for r in s.connection().execute(query).all() if r[0]]
     return out
 
 
@@ -233,7 +241,8 @@ def _fired_keys(s: Session, rules: list[Rule], ids: list[int]) -> set[tuple[int,
     for i in range(0, len(ids), 1000):
         out.update(
             (rule_id, ticket_id, threshold)
-            for rule_id, ticket_id, threshold in s.connection().execute(
+            for rule_id, ticket_id, threshold in s.connection()
+            .execute(
                 select(
                     EscalationFiring.rule_id, EscalationFiring.ticket_id, EscalationFiring.threshold
                 ).where(
@@ -241,6 +250,7 @@ def _fired_keys(s: Session, rules: list[Rule], ids: list[int]) -> set[tuple[int,
                     _id_in(s, EscalationFiring.ticket_id, ids[i : i + 1000]),
                 )
             )
+            .all()
         )
     return out
 
@@ -347,7 +357,7 @@ def _queued_since(s: Session, ticket_ids: list[int]) -> dict[int, datetime]:
             s.connection()
             .execute(
                 select(TicketEvent.ticket_id, TicketEvent.at).where(
-                    col(TicketEvent.ticket_id).in_(chunk),
+                    _id_in(s, TicketEvent.ticket_id, chunk),
                     or_(
                         and_(
                             col(TicketEvent.kind).in_([EventKind.TRANSFERRED, EventKind.ESCALATED]),

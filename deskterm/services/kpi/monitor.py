@@ -15,7 +15,7 @@ from sqlalchemy import true
 from sqlmodel import Session, col, select
 
 from ... import clock
-from ...db import Database
+from ...db import Database, serial_reads
 from ...models import Agent, AwayReason, Status, Team, Ticket
 from .. import presence
 from ..auth import Actor
@@ -125,6 +125,7 @@ class Monitor:
         full = self.book is None
         book: OpenBook | OpenCounts
         with self.db.read() as s:
+            serial_reads(s)
             require_supervisor(s, self.actor)
             if self.book is None and not self._counted:  # the first view: counted, the book comes next
                 book = OpenCounts(s, now, day_start(now, self.timezone))
