@@ -1,24 +1,25 @@
-"""Benchmark the supervisor monitor and the KPI report on a large database (both backends).
+"""Benchmark the supervisor monitor on a large database (both backends).
 
 Prints, per database URL:
 - the monitor's first load (every open ticket's keys) and its refresh database time (p50/p95) when
   the change feed names a few tickets;
 - the time from a ticket created in another process to the monitor counting it (change feed wake-up
-  as the console does it, then the refresh);
-- `deskterm report kpi` over 90 days (the command, start to finish).
+  as the console does it, then the refresh).
+`report kpi` over 90 days against one day is scripts/bench_report.py's.
 
 It writes only the few tickets the latency test creates. Usage:
-    python scripts/bench_monitor.py [URL ...]
+    python scripts/bench_monitor.py [--skip-latency] [URL ...]
 (default: sqlite:////tmp/bench-1m.db and postgresql+psycopg://postgres@127.0.0.1:5432/bench_1m)"""
 
 from __future__ import annotations
 
+import argparse
+import os
 import random
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -30,7 +31,6 @@ from deskterm.services import auth, kpi
 from deskterm.services.changes import ChangeWaiter, events_after, latest_event_id
 
 DEFAULT_URLS = ["sqlite:////tmp/bench-1m.db", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_1m"]
-DESKTERM = str(Path(sys.executable).with_name("deskterm"))
 WRITER = """
 import sys, time
 from sqlmodel import select
@@ -59,7 +59,7 @@ def supervisor(db):  # type: ignore[no-untyped-def]
         return auth.actor_from(a, s.get(Team, a.team_id) if a.team_id else None)
 
 
-def bench(url: str, refreshes: int = 60, trials: int = 8) -> None:
+def bench(url: str, refreshes: int = 60, trials: int = 8, latency: bool = True) -> None:
     db = open_database(url)
     actor = supervisor(db)
     with db.read() as s:
@@ -100,6 +100,9 @@ def bench(url: str, refreshes: int = 60, trials: int = 8) -> None:
         f"open {sum(t.open for t in view.teams):,}, breached {view.breached:,}, pending {view.pending:,}"
     )
 
+    if not latency:
+        db.dispose()
+        return
     # 2. a ticket created in another process, to the monitor counting it
     clock.set_clock(None)
     monitor.reload()
@@ -135,40 +138,19 @@ def bench(url: str, refreshes: int = 60, trials: int = 8) -> None:
         f"max {max(lags):.0f} ms over {trials} (change feed + refresh; the screen adds its paint)"
     )
 
-    # 3. report kpi over 90 days
-    last_day = newest.astimezone(UTC).date()
-    first_day = last_day - timedelta(days=89)
-    started = time.perf_counter()
-    out = subprocess.run(
-        [
-            DESKTERM,
-            "--db",
-            url,
-            "report",
-            "kpi",
-            "--from",
-            str(first_day),
-            "--to",
-            str(last_day),
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    wall = time.perf_counter() - started
-    calls = out.stdout.split('"calls_logged": ')[1].split(",")[0]
-    print(
-        f"report kpi over 90 days ({first_day} – {last_day}, {int(calls):,} calls): "
-        f"{wall:.2f} s (the command)"
-    )
     db.dispose()
 
 
 def main() -> None:
-    for url in sys.argv[1:] or DEFAULT_URLS:
-        bench(url)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("urls", nargs="*", metavar="URL", help="databases with demo data")
+    parser.add_argument("--skip-latency", action="store_true", help="only the loads and refreshes")
+    args = parser.parse_args()
+    for url in args.urls or DEFAULT_URLS:
+        print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        bench(url, latency=not args.skip_latency)
     print(f"\n(measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
 
 
