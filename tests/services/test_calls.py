@@ -137,3 +137,14 @@ def test_the_token_is_an_admins_to_read_and_rotate(db: Database) -> None:
     assert new != token and calls.cti_token(db) == new
     assert calls.token_matches(new, new) and not calls.token_matches(token, new)
     assert calls.cti_url(new, "127.0.0.1:8765") == f"http://127.0.0.1:8765/cti/{new}"
+
+
+def test_a_deactivated_agents_extension_pops_nobody(db: Database) -> None:
+    """An agent who left keeps no phone: their extension's answer is stored, tied to no console."""
+    from tests.factories import set_active
+
+    make_agent(db, "anna", role="operator", extension="201")
+    set_active(db, "anna", False)
+    done = calls.ingest(db, ev("answer", "z", answeringNumber="201", user=["anna"]))
+    assert done.status == "stored"
+    assert [s.agent_id for s in calls.events_after(db, 0)] == [None]
