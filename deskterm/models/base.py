@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.engine import Dialect
@@ -38,6 +39,13 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        # PostgreSQL sessions are in UTC (db.py): psycopg's values are aware UTC already, and a
+        # queue page's thousand timestamps need no call each.
+        if dialect.name == "postgresql":
+            return None
+        return super().result_processor(dialect, coltype)
 
 
 class Role(StrEnum):

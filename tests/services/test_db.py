@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -16,7 +18,7 @@ from deskterm.db import (
     open_database,
     serial_reads,
 )
-from deskterm.models import metadata
+from deskterm.models import Ticket, metadata
 from tests.factories import make_agent, make_ticket
 
 
@@ -46,6 +48,18 @@ def test_serial_reads_last_one_transaction(db):
         assert s.execute(text("SHOW max_parallel_workers_per_gather")).scalar_one() == "0"
         assert s.execute(text("SHOW jit")).scalar_one() == "off"
     assert settings() == server  # SET LOCAL: the pooled connection's next transaction is the server's
+
+
+def test_times_come_back_aware_utc_whatever_the_server_zone(db):
+    """PostgreSQL sessions are set to UTC (the server here runs Etc/UTC, a desk's may run its own
+    zone): psycopg then hands out timezone.utc values, kept as they are."""
+    actor = make_agent(db, "tz")
+    ticket = make_ticket(db, actor)
+    with db.read() as s:
+        if not db.is_sqlite:
+            assert s.execute(text("SHOW TimeZone")).scalar_one() == "UTC"
+        created = s.get(Ticket, ticket.id).created_at
+    assert created.tzinfo is UTC and created == ticket.created_at
 
 
 def test_event_log_refuses_update_and_delete(db):
