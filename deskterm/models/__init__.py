@@ -23,7 +23,7 @@ from .kb import (
     KbSynonym,
     TicketArticle,
 )
-from .rollup import KpiDay, KpiHour, KpiRollup
+from .rollup import KpiDay, KpiHour, KpiHourTally, KpiRollup, KpiSums
 from .ticket import (
     OPEN_STATUSES,
     PENDING_STATUSES,
@@ -69,7 +69,9 @@ __all__ = [
     "Kind",
     "KpiDay",
     "KpiHour",
+    "KpiHourTally",
     "KpiRollup",
+    "KpiSums",
     "LoginAttempt",
     "Notification",
     "Organisation",

@@ -1,5 +1,6 @@
 """The KPI rollups (services/kpi/rollup.py): each settled day's additive sums by team and agent,
-tickets created per hour, and how far the rollup has folded the event log."""
+the same for the settled hours of the day not held yet, tickets created per hour, and how far the
+rollup has folded the event log."""
 
 from __future__ import annotations
 
@@ -11,15 +12,10 @@ from sqlmodel import Field, SQLModel
 from .base import UtcDateTime
 
 
-class KpiDay(SQLModel, table=True):
-    """One settled day's sums (services/kpi/figures.AgentTally, the parts read at report time
-    excepted) for the tickets of one team, credited to one agent; a day's rows are replaced
-    whole when anything about it changes."""
+class KpiSums(SQLModel):
+    """The additive sums of a slice (services/kpi/figures.AgentTally, the parts read at report
+    time excepted) for the tickets of one team, credited to one agent."""
 
-    __tablename__ = "kpi_day"
-    __table_args__ = (Index("ix_kpi_day_day", "day", "team_id", "agent_id"),)
-    id: int | None = Field(default=None, primary_key=True)
-    day: datetime = Field(sa_type=UtcDateTime)  # the desk's midnight, in UTC
     team_id: int | None = None  # the ticket's team (none for calls handled: see of_agent)
     agent_id: int | None = None  # the agent credited (none: the desk's alone, e.g. hand-overs)
     of_agent: bool = False  # counts for the agent's team as it is now (calls handled)
@@ -42,6 +38,25 @@ class KpiDay(SQLModel, table=True):
     contacts: int = 0
     talk_seconds: float = 0.0
     acw_seconds: float = 0.0
+
+
+class KpiDay(KpiSums, table=True):
+    """One settled day's sums; a day's rows are replaced whole when anything about it changes."""
+
+    __tablename__ = "kpi_day"
+    __table_args__ = (Index("ix_kpi_day_day", "day", "team_id", "agent_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    day: datetime = Field(sa_type=UtcDateTime)  # the desk's midnight, in UTC
+
+
+class KpiHourTally(KpiSums, table=True):
+    """One settled hour's sums, for the hours of the day not held as a day yet (the monitor's
+    today); replaced whole as a day's rows are, dropped once the day is held."""
+
+    __tablename__ = "kpi_hour_tally"
+    __table_args__ = (Index("ix_kpi_hour_tally_hour", "hour", "team_id", "agent_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    hour: datetime = Field(sa_type=UtcDateTime)  # the start of one of the desk's hours, in UTC
 
 
 class KpiHour(SQLModel, table=True):
@@ -67,3 +82,5 @@ class KpiRollup(SQLModel, table=True):
     state_id: int = 0  # agent_state_log rows from this id on may still end (the oldest open one)
     caught_up_at: datetime = Field(sa_type=UtcDateTime)
     fingerprint: str = Field(default="", max_length=64)  # the categories' first_line flags
+    hours_until: datetime | None = Field(default=None, sa_type=UtcDateTime)  # today's hours held,
+    # [covered_until, hours_until) in kpi_hour_tally (none: no hour held)

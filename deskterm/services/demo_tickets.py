@@ -154,6 +154,8 @@ def batches(plan: TicketPlan) -> Iterator[Batch]:
             first_contact = kind == "consultation" or (
                 status in (Status.RESOLVED, Status.CLOSED) and r < 0.25
             )
+            if first_contact and status == Status.NEW:  # a consultation still open: the operator's
+                status = Status.ASSIGNED
             operator = rng.choice(operators)
             engineers = plan.team_engineers.get(team_id, operators)
             # a call solved at first contact stays with the operator who took it

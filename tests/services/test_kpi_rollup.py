@@ -22,6 +22,7 @@ from deskterm.models import (
     Category,
     EventKind,
     KpiDay,
+    KpiHourTally,
     Survey,
     Team,
     Ticket,
@@ -215,6 +216,22 @@ def _compare(db, actor, window: datetime, periods, refs: dict) -> None:  # type:
         _same(direct, rolled)
 
 
+def _compare_hours(db, refs: dict, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    """After a catch-up at `now`, the hours held of the day not held yet (the monitor's settled
+    hours) sum to the direct computation, for the desk and a team, arrivals too."""
+    rollup.catch_up(db, TZ, now)
+    with db.read() as s:
+        span = rollup.held_hours(s, TZ)
+        assert span == (rollup.settled_until(now, TZ), rollup.hours_settled(now, TZ))
+        a, b = span
+        assert a < b
+        for team_id in (None, refs["teams"][0]):
+            held = rollup.rollup_tally(s, a, b, team_id, model=KpiHourTally)
+            _same(held, kpi.slice_tally(s, a, b, team_id))
+        hours = [(a + rollup.HOUR * i, a + rollup.HOUR * (i + 1)) for i in range((b - a) // rollup.HOUR)]
+        assert rollup.hour_arrivals(s, hours, TZ) == kpi.arrivals(s, hours)
+
+
 @settings(
     max_examples=20,
     deadline=None,
@@ -254,6 +271,12 @@ def test_the_rollup_gives_the_direct_figures(db, drawn, states, changes, periods
         late = AgentStateLog(agent_id=agents[1], state=presence.ON_CALL, started_at=window, handled=True)
         s.add(late)
     ids = _insert(db, refs, agents, window, drawn, states)
+    # the third day's hours, held by the hour (after the last example's clock), then changed
+    mid = window + timedelta(days=2, hours=14, minutes=30)
+    clock.set_clock(lambda: mid)
+    _compare_hours(db, refs, mid)
+    _change(db, refs, agents, ids, changes, mid + timedelta(minutes=20))
+    _compare_hours(db, refs, mid + timedelta(hours=1))
     now = window + timedelta(days=5, hours=3)
     clock.set_clock(lambda: now)
     if rebuild:
@@ -285,7 +308,24 @@ def test_a_held_day_is_read_from_the_rollup_not_the_tickets(db):  # type: ignore
     clock.set_clock(None)
 
 
+def test_the_monitor_reads_held_hours_from_the_rollup(db):  # type: ignore[no-untyped-def]
+    """Today's settled hours the rollup holds are what the monitor's first view reads (so the
+    comparison above is of two computations); without the rollup it counts them itself."""
+    now = BASE + timedelta(days=3, hours=9, minutes=30)
+    clock.set_clock(lambda: now)
+    sup = make_agent(db, "rollm", role="supervisor", team="Service Desk")
+    rollup.catch_up(db, TZ, now)
+    start = rollup.day_start(now, TZ)
+    with db.write() as s:
+        s.add(KpiHourTally(hour=start + rollup.HOUR, team_id=None, agent_id=None, calls=7))
+    view = kpi.Monitor(db, sup, timezone=TZ).refresh(now=now)
+    assert view.kpis.calls_logged == 7
+    other = kpi.Monitor(db, sup, timezone="Asia/Shanghai").refresh(now=now)  # not the rollup's zone
+    assert other.kpis.calls_logged == 0
+    clock.set_clock(None)
+
+
 def test_a_day_row_keeps_every_sum_of_a_slice():
     """kpi_day has a column for each additive sum; only what runs to now is read at report time."""
-    assert set(rollup.SUMS) <= set(KpiDay.model_fields)
+    assert set(rollup.SUMS) <= set(KpiDay.model_fields) & set(KpiHourTally.model_fields)
     assert set(rollup.SUMS) | set(rollup.SINCE) == {f.name for f in fields(kpi.AgentTally)}

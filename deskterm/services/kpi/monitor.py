@@ -16,14 +16,14 @@ from sqlmodel import Session, col, select
 
 from ... import clock
 from ...db import Database, serial_reads
-from ...models import Agent, AwayReason, Status, Team, Ticket
+from ...models import Agent, AwayReason, KpiHourTally, Status, Team, Ticket
 from .. import presence
 from ..auth import Actor
 from .book import OpenBook, OpenCounts, book_key, book_query
 from .calls import CallsView, calls_now, has_calls, with_call_handle_time
 from .figures import OPEN, AgentTally, Kpis, Tally, aht, day_start, hours_of_day, kpis, require_supervisor
 from .parts import arrivals, reopened_since_part, slice_tally
-from .rollup import SETTLE, hour_arrivals
+from .rollup import SETTLE, held_hours, hour_arrivals, rollup_tally
 
 
 @dataclass(frozen=True)
@@ -234,9 +234,7 @@ class Monitor:
         hours = hours_of_day(start)
         settle = max([b for _a, b in hours if b + self.SETTLE <= now], default=start)
         if settle > self._settled_until:
-            newly = [(a, b) for a, b in hours if self._settled_until <= a < settle]
-            self._settled.add(slice_tally(s, self._settled_until, settle))
-            self._calls.update(zip([a for a, _b in newly], arrivals(s, newly), strict=True))
+            self._settle(s, [(a, b) for a, b in hours if self._settled_until <= a < settle])
             self._settled_until = settle
         live = [(a, min(b, now)) for a, b in hours if self._settled_until <= a < now]
         total = Tally().add(self._settled)
@@ -245,6 +243,22 @@ class Monitor:
             self._calls.update(zip([a for a, _b in live], arrivals(s, live), strict=True))
         total.add(reopened_since_part(s, start, now))
         return total, [self._calls.get(a, 0) if a < now else 0 for a, _b in hours]
+
+    def _settle(self, s: Session, newly: list[tuple[datetime, datetime]]) -> None:
+        """Add these hours, settled since the last refresh, to the kept tally: those the rollup
+        holds (the watcher folds them) from its rows, the others from the tickets."""
+        span = held_hours(s, self.timezone)
+        split = 0
+        while span and split < len(newly) and span[0] <= newly[split][0] and newly[split][1] <= span[1]:
+            split += 1
+        held, rest = newly[:split], newly[split:]
+        if held:
+            self._settled.add(rollup_tally(s, held[0][0], held[-1][1], model=KpiHourTally))
+            counts = hour_arrivals(s, held, self.timezone)
+            self._calls.update(zip([a for a, _b in held], counts, strict=True))
+        if rest:
+            self._settled.add(slice_tally(s, rest[0][0], rest[-1][1]))
+            self._calls.update(zip([a for a, _b in rest], arrivals(s, rest), strict=True))
 
 
 def by_state(agents: Iterable[AgentLine]) -> dict[str, tuple[int, datetime | None]]:

@@ -20,6 +20,10 @@ as it is now (`of_agent` rows), so moving an agent needs nothing; editing which 
 first line can resolve changes every day, and the rollup starts afresh (`report rebuild` fills
 the past again; until then those days are computed directly).
 
+The day not held yet is held by the hour the same way (`kpi_hour_tally`, the hours from the last
+held day to the last settled hour, recomputed when their tickets change, dropped once the day is
+held): the monitor's first view reads today's settled hours from a few rows.
+
 Days are the desk's (its time zone): a change of time zone also starts afresh."""
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -44,6 +49,7 @@ from ...models import (
     EventKind,
     KpiDay,
     KpiHour,
+    KpiHourTally,
     KpiRollup,
     Survey,
     Ticket,
@@ -53,7 +59,8 @@ from ..errors import Conflict
 from .figures import AgentTally, Tally, day_start, hours_of_day
 from .parts import SLICE_PARTS, arrivals, contacts_rows
 
-SETTLE = timedelta(minutes=2)  # a day is final this long after it ends
+SETTLE = timedelta(minutes=2)  # a day (an hour) is final this long after it ends
+HOUR = timedelta(hours=1)
 SINCE = ("first_contact_reopened", "first_line_fc_reopened", "reopened_open")  # read at report time
 SUMS = tuple(f.name for f in fields(AgentTally) if f.name not in SINCE)
 FAR_PAST = datetime(1900, 1, 1, tzinfo=UTC)  # after a rebuild the rollup holds every day before
@@ -88,6 +95,18 @@ def settled_until(now: datetime, timezone: str) -> datetime:
     return day_start(now - SETTLE, timezone)
 
 
+def hour_start(at: datetime, timezone: str) -> datetime:
+    """The start of the desk's hour containing `at` (whole hours from the desk's midnight, as
+    hours_of_day counts them)."""
+    day = day_start(at, timezone)
+    return day + HOUR * ((at - day) // HOUR)
+
+
+def hours_settled(now: datetime, timezone: str) -> datetime:
+    """Every hour before this one has settled."""
+    return hour_start(now - SETTLE, timezone)
+
+
 def _fingerprint(s: Session) -> str:
     flags = s.exec(select(Category.id, Category.first_line).order_by(col(Category.id))).all()
     return hashlib.sha1(json.dumps([list(f) for f in flags]).encode()).hexdigest()
@@ -114,32 +133,44 @@ def _restart(s: Session, state: KpiRollup | None, timezone: str, now: datetime) 
     """Hold nothing; the days from now on are added as they settle."""
     s.exec(delete(KpiDay))
     s.exec(delete(KpiHour))
+    s.exec(delete(KpiHourTally))
     until = settled_until(now, timezone)
     state = state or KpiRollup(timezone=timezone, covered_from=until, covered_until=until, caught_up_at=now)
     state.timezone, state.covered_from, state.covered_until = timezone, until, until
+    state.hours_until = until
     state.event_id, state.holes, state.state_id = _top_event(s), "", _open_state(s)
     state.caught_up_at, state.fingerprint = now, _fingerprint(s)
     s.add(state)
     return state
 
 
-def compute_day(s: Session, day: datetime, timezone: str) -> None:
-    """Write one day's rows (replacing any): its slice_rows, and its tickets created per hour."""
-    end = next_day(day, timezone)
-    s.exec(delete(KpiDay).where(col(KpiDay.day) == day))
+def _slice(model: type[KpiDay] | type[KpiHourTally]) -> Any:
+    """The column a rollup's rows are keyed by: the day, or the hour."""
+    return col(KpiDay.day) if model is KpiDay else col(KpiHourTally.hour)
+
+
+def _write_sums(s: Session, model: type[KpiDay] | type[KpiHourTally], start: datetime, end: datetime) -> None:
+    """Replace the rows of the slice [start, end): its slice_rows summed by team and agent."""
+    column = _slice(model)
+    s.exec(delete(model).where(column == start))
     sums: dict[tuple[int | None, int | None, bool], AgentTally] = {}  # one row per team, agent
     for part in SLICE_PARTS:
         of_agent = part is contacts_rows
-        for team_id, agent_id, t in part(s, day, end):
+        for team_id, agent_id, t in part(s, start, end):
             key = (None if of_agent else team_id, agent_id, of_agent)
             sums.setdefault(key, AgentTally()).add(t)
     rows = [
-        {"day": day, "team_id": team_id, "agent_id": agent_id, "of_agent": of_agent}
+        {column.key: start, "team_id": team_id, "agent_id": agent_id, "of_agent": of_agent}
         | {name: getattr(t, name) for name in SUMS}
         for (team_id, agent_id, of_agent), t in sums.items()
     ]
     if rows:
-        s.execute(sa.insert(KpiDay), rows)
+        s.execute(sa.insert(model), rows)
+
+
+def compute_day(s: Session, day: datetime, timezone: str) -> None:
+    """Write one day's rows (replacing any): its slice_rows, and its tickets created per hour."""
+    _write_sums(s, KpiDay, day, next_day(day, timezone))
     hours = hours_of_day(day)
     s.exec(delete(KpiHour).where(col(KpiHour.hour) >= day, col(KpiHour.hour) < hours[-1][1]))
     counts = arrivals(s, hours)
@@ -150,8 +181,17 @@ def compute_day(s: Session, day: datetime, timezone: str) -> None:
         )
 
 
-def _ticket_days(s: Session, ticket_ids: list[int], timezone: str) -> set[datetime]:
-    """The days whose tally the tickets take part in."""
+def compute_hour(s: Session, hour: datetime) -> None:
+    """Write one hour's rows (replacing any) and its tickets created."""
+    _write_sums(s, KpiHourTally, hour, hour + HOUR)
+    s.exec(delete(KpiHour).where(col(KpiHour.hour) == hour))
+    (n,) = arrivals(s, [(hour, hour + HOUR)])
+    if n:
+        s.add(KpiHour(hour=hour, calls=n))
+
+
+def _ticket_times(s: Session, ticket_ids: list[int]) -> list[datetime]:
+    """When the tickets take part in a tally: the slices (days, hours) to recompute."""
     times: list[datetime | None] = []
     for i in range(0, len(ticket_ids), CHUNK):
         ids = ticket_ids[i : i + CHUNK]
@@ -166,7 +206,7 @@ def _ticket_days(s: Session, ticket_ids: list[int], timezone: str) -> set[dateti
             )
         ).all()
         times += s.exec(select(Survey.created_at).where(col(Survey.ticket_id).in_(ids))).all()
-    return {day_start(t, timezone) for t in times if t is not None}
+    return [t for t in times if t is not None]
 
 
 def _named_tickets(s: Session, state: KpiRollup, now: datetime) -> list[int]:
@@ -196,12 +236,12 @@ def _named_tickets(s: Session, state: KpiRollup, now: datetime) -> list[int]:
     return sorted({ticket for _event, ticket in rows})
 
 
-def _state_days(s: Session, state: KpiRollup, timezone: str) -> set[datetime]:
-    """The days of the handled calls' states that ended since the last fold."""
+def _state_times(s: Session, state: KpiRollup) -> list[datetime]:
+    """When the handled calls' states that ended since the last fold ended."""
     L = AgentStateLog
     ended = s.exec(select(L.ended_at).where(col(L.id) >= state.state_id, col(L.ended_at).is_not(None))).all()
     state.state_id = _open_state(s)
-    return {day_start(t, timezone) for t in ended if t is not None}
+    return [t for t in ended if t is not None]
 
 
 def catch_up(db: Database, timezone: str, now: datetime | None = None) -> KpiRollup:
@@ -211,8 +251,11 @@ def catch_up(db: Database, timezone: str, now: datetime | None = None) -> KpiRol
     with db.write() as s:
         state = _state(s)
         if state is None or state.timezone != timezone or state.fingerprint != _fingerprint(s):
-            return _restart(s, state, timezone, now)
-        dirty = _ticket_days(s, _named_tickets(s, state, now), timezone) | _state_days(s, state, timezone)
+            state = _restart(s, state, timezone, now)
+            _fold_hours(s, state, set(), state.covered_until, now, timezone)
+            return state
+        times = _ticket_times(s, _named_tickets(s, state, now)) + _state_times(s, state)
+        dirty = {day_start(t, timezone) for t in times}
         until = settled_until(now, timezone)
         new_days = days_from(state.covered_until, until, timezone)
         for day in sorted(
@@ -220,11 +263,30 @@ def catch_up(db: Database, timezone: str, now: datetime | None = None) -> KpiRol
         ):
             compute_day(s, day, timezone)
         state.covered_until = max(until, state.covered_until)
+        held_until = _hours_until(state)
+        dirty_hours = {hour_start(t, timezone) for t in times if state.covered_until <= t < held_until}
+        _fold_hours(s, state, dirty_hours, held_until, now, timezone)
         state.caught_up_at = now
         s.add(state)
         s.flush()
         s.expunge(state)
         return state
+
+
+def _fold_hours(
+    s: Session, state: KpiRollup, dirty: set[datetime], held_until: datetime, now: datetime, timezone: str
+) -> None:
+    """Hold the settled hours of the day not held yet: the hours of days now held dropped, the
+    `dirty` ones recomputed, those settled since added."""
+    s.exec(delete(KpiHourTally).where(col(KpiHourTally.hour) < state.covered_until))
+    until = hours_settled(now, timezone)
+    new, hour = set(), held_until
+    while hour < until:
+        new.add(hour)
+        hour += HOUR
+    for hour in sorted(dirty | new):
+        compute_hour(s, hour)
+    state.hours_until = max(until, held_until)
 
 
 def rebuild(
@@ -264,43 +326,65 @@ def rebuild(
         held = _state(s)
         if held is not None and held.covered_until >= until:
             held.covered_from = FAR_PAST  # nothing before the first record
+            _fold_hours(s, held, set(), held.covered_until, now, timezone)
             s.add(held)
     return len(days)
 
 
-def rollup_tally(s: Session, start: datetime, end: datetime, team_id: int | None = None) -> Tally:
-    """The sum of the held days in [start, end) (desk midnights) for the desk or one team."""
-    sums = [func.sum(getattr(KpiDay, name)) for name in SUMS]
-    where = [col(KpiDay.day) >= start, col(KpiDay.day) < end]
+def rollup_tally(
+    s: Session,
+    start: datetime,
+    end: datetime,
+    team_id: int | None = None,
+    model: type[KpiDay] | type[KpiHourTally] = KpiDay,
+) -> Tally:
+    """The sum of the held days (or hours: `model` KpiHourTally) in [start, end) for the desk or
+    one team."""
+    sums = [func.sum(getattr(model, name)) for name in SUMS]
+    where = [_slice(model) >= start, _slice(model) < end]
     if team_id is not None:
         team_agents = select(Agent.id).where(col(Agent.team_id) == team_id)
         where.append(
             or_(
-                sa.and_(col(KpiDay.of_agent).is_(False), col(KpiDay.team_id) == team_id),
-                sa.and_(col(KpiDay.of_agent).is_(True), col(KpiDay.agent_id).in_(team_agents)),
+                sa.and_(col(model.of_agent).is_(False), col(model.team_id) == team_id),
+                sa.and_(col(model.of_agent).is_(True), col(model.agent_id).in_(team_agents)),
             )
         )
-    rows = s.execute(
-        sa.select(col(KpiDay.agent_id), *sums).where(*where).group_by(col(KpiDay.agent_id))
-    ).all()
+    rows = s.execute(sa.select(col(model.agent_id), *sums).where(*where).group_by(col(model.agent_id))).all()
     t = Tally()
     for agent_id, *values in rows:
         t.credit(agent_id, AgentTally(**{name: v or 0 for name, v in zip(SUMS, values, strict=True)}))
     return t
 
 
-def held(s: Session, timezone: str) -> tuple[datetime, datetime] | None:
-    """The days the rollup holds, [from, until), if it is the desk's."""
+def _desk_state(s: Session, timezone: str) -> KpiRollup | None:
     state = s.get(KpiRollup, 1)
     if state is None or state.timezone != timezone or state.fingerprint != _fingerprint(s):
         return None
-    return state.covered_from, state.covered_until
+    return state
+
+
+def held(s: Session, timezone: str) -> tuple[datetime, datetime] | None:
+    """The days the rollup holds, [from, until), if it is the desk's."""
+    state = _desk_state(s, timezone)
+    return (state.covered_from, state.covered_until) if state else None
+
+
+def held_hours(s: Session, timezone: str) -> tuple[datetime, datetime] | None:
+    """The hours the rollup holds after its days, [from, until), if it is the desk's."""
+    state = _desk_state(s, timezone)
+    return (state.covered_until, _hours_until(state)) if state else None
+
+
+def _hours_until(state: KpiRollup) -> datetime:
+    return max(state.hours_until or state.covered_until, state.covered_until)
 
 
 def hour_arrivals(s: Session, slots: list[tuple[datetime, datetime]], timezone: str) -> list[int]:
-    """Tickets created in each hour of one held day (from kpi_hour), else counted directly."""
-    span = held(s, timezone)
-    if span is None or not (span[0] <= slots[0][0] and slots[-1][1] <= span[1]):
+    """Tickets created in each of these hours (from kpi_hour when the rollup holds them all: the
+    hours of its days and its hours), else counted directly."""
+    state = _desk_state(s, timezone)
+    if state is None or not (state.covered_from <= slots[0][0] and slots[-1][1] <= _hours_until(state)):
         return arrivals(s, slots)
     hours = [a for a, _b in slots]
     found = dict(s.exec(select(KpiHour.hour, KpiHour.calls).where(col(KpiHour.hour).in_(hours))).all())
