@@ -6,6 +6,7 @@ permission)` inside the transaction that does the work, and that re-reads the ag
 from __future__ import annotations
 
 import base64
+import functools
 import getpass
 import hashlib
 import hmac
@@ -14,10 +15,11 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, text, update
+from sqlalchemy import bindparam, func, text, update
 from sqlmodel import Session, col, select
 
 from .. import clock
@@ -161,6 +163,16 @@ def can(actor: Actor, permission: str) -> bool:
     return actor.role in PERMISSIONS[permission][0]
 
 
+@functools.cache
+def _rights_query(share: bool) -> Any:
+    """The four columns require() re-reads, of the agent :id (FOR SHARE if `share`): it runs in
+    every service call, so it is built (and its cache key made) once and run as Core."""
+    query = select(col(Agent.active), col(Agent.role), col(Agent.team_id), col(Agent.kb_editor)).where(
+        col(Agent.id) == bindparam("id")
+    )
+    return query.with_for_update(read=True) if share else query
+
+
 def require(session: Session, actor: Actor, permission: str | None = None) -> None:
     """The check every service action runs first, in the transaction that does the work: the agent
     is still active and still holds the role, team and KB right the Actor says (four columns of its
@@ -168,12 +180,10 @@ def require(session: Session, actor: Actor, permission: str | None = None) -> No
 
     In a write transaction on PostgreSQL the row is read FOR SHARE, so a deactivation or demotion
     cannot commit between this check and the write (SQLite's BEGIN IMMEDIATE serialises writers)."""
-    query = select(col(Agent.active), col(Agent.role), col(Agent.team_id), col(Agent.kb_editor)).where(
-        col(Agent.id) == actor.id
-    )
-    if session.info.get("write") and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(read=True)
-    row = session.exec(query).first()
+    share = bool(session.info.get("write")) and session.get_bind().dialect.name == "postgresql"
+    if session.autoflush:  # as the ORM's own execution of the statement would
+        session.flush()
+    row = session.connection().execute(_rights_query(share), {"id": actor.id}).first()
     if row is None or not row[0]:
         raise RightsChanged(
             later("{login} has been deactivated: log in again or ask a supervisor", login=actor.login)

@@ -167,6 +167,46 @@ def test_filter_by_number_customer_summary_and_phone(db, frozen):
     assert found("nothing like it") == []
 
 
+def test_statements_built_once_give_each_agent_and_moment_their_own_rows(db, frozen):
+    """The queue's statements are built once and their values bound at each call: agents of two
+    teams and one without a team, in turn through the same statements, and the clock moving on,
+    each get their own rows."""
+    op = make_agent(db, "olga", role="operator", team="Service Desk", tier=1)
+    eddy = make_agent(db, "eddy")  # Desktop Support
+    nina = make_agent(db, "nina", team="Network")
+    loner = make_agent(db, "lone", role="operator", team=None, tier=1)
+    pc = make_ticket(db, op, "pc", impact=1, urgency=1)  # due in 4 h
+    vpn = make_ticket(db, op, "vpn", category="Network/VPN", impact=1, urgency=1)
+    stray, eddys, ninas = (make_ticket(db, op, s) for s in ("stray", "eddy's", "nina's"))
+    tickets.claim(db, eddy, eddys.number)
+    with db.write() as s:
+        s.execute(update(Ticket).where(col(Ticket.id) == stray.id).values(team_id=None))
+        s.execute(update(Ticket).where(col(Ticket.id) == ninas.id).values(assignee_id=nina.id))
+        s.execute(update(Ticket).where(col(Ticket.id) == pc.id).values(escalated_to_id=nina.id))
+        s.execute(update(Ticket).where(col(Ticket.id) == vpn.id).values(escalated_to_id=eddy.id))
+    workflow.watch(db, nina, vpn.number)
+    expected = {
+        (eddy, "team"): [pc.number],
+        (nina, "team"): [vpn.number],
+        (loner, "team"): [stray.number],  # no team: the unassigned tickets without one
+        (eddy, "mine"): [eddys.number],
+        (nina, "mine"): [ninas.number],
+        (eddy, "escalated"): [vpn.number],
+        (nina, "escalated"): [pc.number],
+        (eddy, "watching"): [],
+        (nina, "watching"): [vpn.number],
+    }
+    for _ in range(2):
+        for (actor, view), numbers in expected.items():
+            assert _numbers(queue.page(db, actor, view)) == numbers, (actor.login, view)
+            assert _numbers(queue.page(db, actor, view, sort="number")) == numbers, (actor.login, view)
+    assert queue.counts(db, nina) == {"mine": 1, "team": 1, "callbacks": 0, "escalated": 1, "watching": 1}
+    assert queue.counts(db, loner)["team"] == 1
+    assert [r.key[0] for r in queue.page(db, eddy, "team").rows if r.key] == ["B"]  # running
+    frozen.advance(hours=5)
+    assert [r.key[0] for r in queue.page(db, eddy, "team").rows if r.key] == ["A"]  # now breached
+
+
 def test_bad_view_or_sort_is_refused(db):
     eng = make_agent(db, "eddy")
     with pytest.raises(InvalidInput):
