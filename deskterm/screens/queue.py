@@ -162,8 +162,12 @@ class QueueScreen(DeskScreen):
         if self._tab_timer is not None:
             self._tab_timer.stop()
             self._tab_timer = None
-        if self.views.view != self.shown.view:
-            self.views.show(self.shown.view)
+        found = self.query(QueueViews)
+        if not found:  # the screen is being taken down (the app quits while a read was under way)
+            return
+        views = found.first()
+        if views.view != self.shown.view:
+            views.show(self.shown.view)
             self.refresh_bindings()  # Claim is offered in the Team view only: the footer follows
 
     def action_open(self) -> None:

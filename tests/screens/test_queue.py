@@ -4,6 +4,7 @@ session without losing the cursor, filtering, and a snapshot."""
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -448,3 +449,18 @@ async def test_the_footer_is_composed_again_only_when_its_keys_change(sqlite_db)
         assert list(screen.query_one("DeskFooter").query(FooterKey)) == keys
         await pilot.press("2")
         await wait_until(pilot, lambda: "c Claim" in footer_keys(app))
+
+
+async def test_rows_that_come_while_the_screen_is_taken_down_are_dropped(sqlite_db):
+    """The app quits while a view's read is under way: its tabs may be gone when the rows arrive,
+    and drawing them raises nothing (a served console closed mid-read did)."""
+    from deskterm.widgets.queue_bar import QueueViews
+
+    make_agent(sqlite_db, "eddy")
+    app = make_app(sqlite_db, watch_changes=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen, _table = await _queue(pilot, "eddy")
+        await wait_until(pilot, lambda: not screen.window.paging)
+        await screen.query_one(QueueViews).remove()
+        screen.shown = replace(screen.shown, view="team")  # a view whose tab would move
+        screen._view_drawn()  # as the window calls it when the rows are drawn
