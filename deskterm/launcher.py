@@ -5,6 +5,7 @@ Everything else goes to the Typer CLI, which answers --help and mistakes too."""
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -66,6 +67,9 @@ def _utf8(arg: str) -> bool:
 
 
 def main() -> None:
+    # No third-party pydantic plugins in this process: looking for them scans every installed
+    # package's metadata (~10 ms of each command's start); a user who wants one sets the variable.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     argv = sys.argv[1:]
     bare, url = console_url(argv)
     if bare:

@@ -149,6 +149,23 @@ def test_config_show_loads_the_settings_and_no_database_or_console(tmp_path):
     assert not {m for m in modules if m.startswith(CORE) and m != "deskterm.config"}
 
 
+def test_ticket_list_builds_only_the_tables_it_reads(tmp_path):
+    """The knowledge, call and rollup tables are registered when first used: `ticket list`
+    builds none of their classes (each costs start-up time), while `metadata` holds them all."""
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    subprocess.run(
+        [sys.executable, "-m", "deskterm", "--db", url, "db", "upgrade"], check=True, capture_output=True
+    )
+    modules = imported_by(["--db", url, "ticket", "list"], tmp_path, shown="number")
+    assert "deskterm.models.ticket" in modules
+    assert not modules & {f"deskterm.models.{m}" for m in ("kb", "call", "rollup", "agent_key")}
+    script = "from deskterm.models import metadata; print(sorted(metadata.tables))"
+    tables = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert all(
+        t in tables for t in ("'kb_article'", "'phone_call'", "'kpi_hour_tally'", "'agent_key'", "'ticket'")
+    )
+
+
 async def test_a_demo_desk_that_cannot_be_prepared_says_why_on_the_login_screen(tmp_path, monkeypatch):
     def broken(desk: DemoDesk, progress: demo_desk.Progress | None = None) -> str:
         raise RuntimeError("disk on fire")
