@@ -152,6 +152,29 @@ def test_outputs_neutralise_text_stored_raw_before(desk):
     assert any(n.startswith("Eddy") and n.endswith("x\ufffd31m\ufffdy") for n in names), names
 
 
+def test_csv_cells_never_start_a_formula(desk):
+    """A name a spreadsheet would take for a formula (=, +, -, @) is written with a leading quote;
+    numbers are written as they are."""
+    op, eng = login(desk, "olga", "secret-pw"), login(desk, "eddy", "secret-pw")
+    form = intake.IntakeForm(
+        name="Li Lei", organisation="Acme", phone="13912345678", description="VPN", category="Hardware/PC"
+    )
+    form.device_model, form.device_serial, form.service_mode = "L450", "SN-9", "on_site"
+    number = intake.save_call(desk, op, form).number
+    tickets.claim(desk, eng, number)
+    workflow.resolve(desk, eng, number, "Fixed")
+    with desk.write() as s:
+        s.execute(
+            text("UPDATE agent SET name = :v WHERE login = 'eddy'"), {"v": '=HYPERLINK("http://x","Eddy")'}
+        )
+        s.execute(text("UPDATE agent SET name = :v WHERE login = 'olga'"), {"v": "@SUM(1+1)"})
+    report = deskterm(desk, "report", "agents", "--format", "csv").stdout
+    rows = list(csv.reader(io.StringIO(report)))
+    names = [row[1] for row in rows[1:]]
+    assert '\'=HYPERLINK("http://x","Eddy")' in names and "'@SUM(1+1)" in names, names
+    assert not [cell for row in rows[1:] for cell in row if cell[:1] in ("=", "+", "@")]
+
+
 @pytest.mark.parametrize(
     ("content", "words"),
     [

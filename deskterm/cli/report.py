@@ -194,12 +194,19 @@ def _show(key: str, value: Any) -> str:
     return str(value)
 
 
+FORMULA = ("=", "+", "-", "@", "\t", "\r")  # how a spreadsheet cell starts a formula
+
+
 def _csv_value(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
         return f"{value:.4f}"
-    return clean(value, single_line=True)  # names: nothing a terminal acts on when the CSV is shown
+    if not isinstance(value, str):
+        return str(value)
+    text = clean(value, single_line=True)  # names: nothing a terminal acts on when the CSV is shown
+    # nor anything a spreadsheet opening the file would run (CSV injection): a name is text
+    return "'" + text if text.startswith(FORMULA) else text
 
 
 def _printed_as_data(fmt: str, value: Any, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> bool:
