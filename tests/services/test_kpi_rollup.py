@@ -325,6 +325,22 @@ def test_the_monitor_reads_held_hours_from_the_rollup(db):  # type: ignore[no-un
     clock.set_clock(None)
 
 
+def test_a_report_reads_todays_held_hours_from_the_rollup(db):  # type: ignore[no-untyped-def]
+    """A report over today reads its settled hours from the rollup's hour rows, like its days."""
+    now = BASE + timedelta(days=3, hours=9, minutes=30)
+    clock.set_clock(lambda: now)
+    sup = make_agent(db, "rollr", role="supervisor", team="Service Desk")
+    rollup.catch_up(db, TZ, now)
+    start = rollup.day_start(now, TZ)
+    with db.write() as s:
+        s.add(KpiHourTally(hour=start + rollup.HOUR, team_id=None, agent_id=None, calls=7))
+    end = rollup.next_day(start, TZ)
+    figures, _ = kpi.report(db, sup, start, end, timezone=TZ)
+    direct, _ = kpi.report(db, sup, start, end, timezone=TZ, direct=True)
+    assert (figures.calls_logged, direct.calls_logged) == (7, 0)
+    clock.set_clock(None)
+
+
 def test_a_day_row_keeps_every_sum_of_a_slice():
     """kpi_day has a column for each additive sum; only what runs to now is read at report time."""
     assert set(rollup.SUMS) <= set(KpiDay.model_fields) & set(KpiHourTally.model_fields)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from ...db import Database
-from ...models import Agent, Team
+from ...models import Agent, KpiDay, KpiHourTally, Team
 from ..auth import Actor
 from ..errors import InvalidInput
 from . import rollup
@@ -45,19 +45,26 @@ def report(
     team_id = team_id_of(db, team)
     with db.read() as s:
         require_supervisor(s, actor)
-    span = None
+    span = hours = None
     if not direct:
         rollup.catch_up(db, timezone)
         with db.read() as s:
-            span = rollup.held(s, timezone)
-    pieces = rollup.split(start, end, span, timezone)
-    steps: list[tuple[datetime, datetime, bool]] = []
-    for a, b, held in pieces:
-        steps += [(a, b, True)] if held else [(x, y, False) for x, y in report_days(a, b)]
+            span, hours = rollup.held(s, timezone), rollup.held_hours(s, timezone)
+    steps: list[tuple[datetime, datetime, Any]] = []  # (from, to, the rollup's table, None: direct)
+    for a, b, held in rollup.split(start, end, span, timezone):
+        if held:
+            steps.append((a, b, KpiDay))
+            continue
+        for x, y in report_days(a, b):  # today's settled hours, if held, from their rows
+            pieces = rollup.split_hours(x, y, hours, timezone)
+            steps += [(p, q, KpiHourTally if by_hour else None) for p, q, by_hour in pieces]
     total = Tally()
-    for i, (a, b, held) in enumerate(steps):
+    for i, (a, b, model) in enumerate(steps):
         with db.read() as s:
-            total.add(rollup.rollup_tally(s, a, b, team_id) if held else slice_tally(s, a, b, team_id))
+            if model is None:
+                total.add(slice_tally(s, a, b, team_id))
+            else:
+                total.add(rollup.rollup_tally(s, a, b, team_id, model=model))
         if progress is not None:
             progress(i + 1, len(steps))
     with db.read() as s:  # once for the period: each day's read would run to now

@@ -402,3 +402,17 @@ def split(
             pieces = [(start, a, False), (a, b, True), (b, end, False)]
             return [p for p in pieces if p[0] < p[1]]
     return [(start, end, False)]
+
+
+def split_hours(
+    start: datetime, end: datetime, span: tuple[datetime, datetime] | None, timezone: str
+) -> list[tuple[datetime, datetime, bool]]:
+    """[start, end) as pieces (from, to, from the held hours?): the whole held hours in one piece."""
+    if span is not None:
+        a = max(start, span[0])
+        if hour_start(a, timezone) != a:
+            a = hour_start(a, timezone) + HOUR
+        b = hour_start(min(end, span[1]), timezone)
+        if a < b:
+            return [p for p in [(start, a, False), (a, b, True), (b, end, False)] if p[0] < p[1]]
+    return [(start, end, False)]
