@@ -105,8 +105,8 @@ def test_ticket_create_json_stores_clean_text_and_every_output_is_quiet(desk, tm
         quiet(deskterm(desk, *args))
 
 
-def test_outputs_neutralise_text_stored_raw_before(desk):
-    """Defence in depth: an older deskterm stored escapes; nothing prints them."""
+def _claimed_call(desk):  # type: ignore[no-untyped-def]
+    """A call olga logged and eddy claimed: (eddy, its number)."""
     op, eng = login(desk, "olga", "secret-pw"), login(desk, "eddy", "secret-pw")
     form = intake.IntakeForm(
         name="Li Lei", organisation="Acme", phone="13912345678", description="VPN", category="Hardware/PC"
@@ -114,6 +114,12 @@ def test_outputs_neutralise_text_stored_raw_before(desk):
     form.device_model, form.device_serial, form.service_mode = "L450", "SN-9", "on_site"
     number = intake.save_call(desk, op, form).number
     tickets.claim(desk, eng, number)
+    return eng, number
+
+
+def test_outputs_neutralise_text_stored_raw_before(desk):
+    """Defence in depth: an older deskterm stored escapes; nothing prints them."""
+    eng, number = _claimed_call(desk)
     worksheet.save_sheet(desk, eng, number, version=0, work_done="done", parts=[worksheet.Part("SSD")])
     workflow.resolve(desk, eng, number, "Fixed")
     raw = {"v": f"x{CLEAR}{OSC52}{C1_CSI}\ry"}
@@ -155,13 +161,7 @@ def test_outputs_neutralise_text_stored_raw_before(desk):
 def test_csv_cells_never_start_a_formula(desk):
     """A name a spreadsheet would take for a formula (=, +, -, @) is written with a leading quote;
     numbers are written as they are."""
-    op, eng = login(desk, "olga", "secret-pw"), login(desk, "eddy", "secret-pw")
-    form = intake.IntakeForm(
-        name="Li Lei", organisation="Acme", phone="13912345678", description="VPN", category="Hardware/PC"
-    )
-    form.device_model, form.device_serial, form.service_mode = "L450", "SN-9", "on_site"
-    number = intake.save_call(desk, op, form).number
-    tickets.claim(desk, eng, number)
+    eng, number = _claimed_call(desk)
     workflow.resolve(desk, eng, number, "Fixed")
     with desk.write() as s:
         s.execute(

@@ -308,16 +308,23 @@ def test_a_held_day_is_read_from_the_rollup_not_the_tickets(db):  # type: ignore
     clock.set_clock(None)
 
 
-def test_the_monitor_reads_held_hours_from_the_rollup(db):  # type: ignore[no-untyped-def]
-    """Today's settled hours the rollup holds are what the monitor's first view reads (so the
-    comparison above is of two computations); without the rollup it counts them itself."""
+def _planted_hour(db):  # type: ignore[no-untyped-def]
+    """A supervisor, the clock at 9:30 today, and a held hour of today whose row says 7 calls
+    (the tickets say none): (the supervisor, now, today's start)."""
     now = BASE + timedelta(days=3, hours=9, minutes=30)
     clock.set_clock(lambda: now)
-    sup = make_agent(db, "rollm", role="supervisor", team="Service Desk")
+    sup = make_agent(db, "rollh", role="supervisor", team="Service Desk")
     rollup.catch_up(db, TZ, now)
     start = rollup.day_start(now, TZ)
     with db.write() as s:
         s.add(KpiHourTally(hour=start + rollup.HOUR, team_id=None, agent_id=None, calls=7))
+    return sup, now, start
+
+
+def test_the_monitor_reads_held_hours_from_the_rollup(db):  # type: ignore[no-untyped-def]
+    """Today's settled hours the rollup holds are what the monitor's first view reads (so the
+    comparison above is of two computations); without the rollup it counts them itself."""
+    sup, now, _start = _planted_hour(db)
     view = kpi.Monitor(db, sup, timezone=TZ).refresh(now=now)
     assert view.kpis.calls_logged == 7
     other = kpi.Monitor(db, sup, timezone="Asia/Shanghai").refresh(now=now)  # not the rollup's zone
@@ -327,13 +334,7 @@ def test_the_monitor_reads_held_hours_from_the_rollup(db):  # type: ignore[no-un
 
 def test_a_report_reads_todays_held_hours_from_the_rollup(db):  # type: ignore[no-untyped-def]
     """A report over today reads its settled hours from the rollup's hour rows, like its days."""
-    now = BASE + timedelta(days=3, hours=9, minutes=30)
-    clock.set_clock(lambda: now)
-    sup = make_agent(db, "rollr", role="supervisor", team="Service Desk")
-    rollup.catch_up(db, TZ, now)
-    start = rollup.day_start(now, TZ)
-    with db.write() as s:
-        s.add(KpiHourTally(hour=start + rollup.HOUR, team_id=None, agent_id=None, calls=7))
+    sup, _now, start = _planted_hour(db)
     end = rollup.next_day(start, TZ)
     figures, _ = kpi.report(db, sup, start, end, timezone=TZ)
     direct, _ = kpi.report(db, sup, start, end, timezone=TZ, direct=True)
