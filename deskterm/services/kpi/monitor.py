@@ -23,7 +23,7 @@ from .book import OpenBook, OpenCounts, book_key, book_query
 from .calls import CallsView, calls_now, has_calls, with_call_handle_time
 from .figures import OPEN, AgentTally, Kpis, Tally, aht, day_start, hours_of_day, kpis, require_supervisor
 from .parts import arrivals, reopened_since_part, slice_tally
-from .rollup import SETTLE, held_hours, hour_arrivals, rollup_tally
+from .rollup import SETTLE, held_hours, hour_arrivals, rollup_tally, split_hours
 
 
 @dataclass(frozen=True)
@@ -248,17 +248,11 @@ class Monitor:
         """Add these hours, settled since the last refresh, to the kept tally: those the rollup
         holds (the watcher folds them) from its rows, the others from the tickets."""
         span = held_hours(s, self.timezone)
-        split = 0
-        while span and split < len(newly) and span[0] <= newly[split][0] and newly[split][1] <= span[1]:
-            split += 1
-        held, rest = newly[:split], newly[split:]
-        if held:
-            self._settled.add(rollup_tally(s, held[0][0], held[-1][1], model=KpiHourTally))
-            counts = hour_arrivals(s, held, self.timezone)
-            self._calls.update(zip([a for a, _b in held], counts, strict=True))
-        if rest:
-            self._settled.add(slice_tally(s, rest[0][0], rest[-1][1]))
-            self._calls.update(zip([a for a, _b in rest], arrivals(s, rest), strict=True))
+        for a, b, held in split_hours(newly[0][0], newly[-1][1], span, self.timezone):
+            slots = [(x, y) for x, y in newly if a <= x < b]
+            self._settled.add(rollup_tally(s, a, b, model=KpiHourTally) if held else slice_tally(s, a, b))
+            counts = hour_arrivals(s, slots, self.timezone)  # kpi_hour where held, else counted
+            self._calls.update(zip([x for x, _y in slots], counts, strict=True))
 
 
 def by_state(agents: Iterable[AgentLine]) -> dict[str, tuple[int, datetime | None]]:
